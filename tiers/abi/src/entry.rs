@@ -1,0 +1,239 @@
+//! Entry slots ([`FuncEntry`]), the immutable code records they point at ([`FuncCode`]) and
+//! the uniform array calling convention ([`ArrayEntry`]).
+//!
+//! # Invariants
+//!
+//! 1. A `FuncEntry` lives at a stable address for as long as its instance (for host
+//!    functions: its store) lives. Funcref table elements and `funcref` values are
+//!    `*const FuncEntry`.
+//! 2. `FuncEntry::code` always points at a valid `FuncCode`. A `FuncCode` is never mutated
+//!    after it is first published, and it (with everything its `data` points at) stays
+//!    alive until the module that owns it is dropped, so an activation still running old
+//!    code stays valid after a newer record is published.
+//! 3. Publishing new code is one `code.store(new, Release)`; callers load with `Acquire`.
+//!    Nothing else on the call path takes a lock.
+
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, Ordering};
+
+use crate::val::ValRaw;
+use crate::vmctx::VmContext;
+
+/// The uniform "array" entry every tier provides for every function.
+///
+/// * `callee` — the entry slot through which the function is called; `callee.vmctx` is the
+///   callee instance's context (null for host functions).
+/// * `code` — the record loaded from `callee.code`, whose `data` the callee uses.
+/// * `caller` — the calling instance's context, or null when the runtime calls in from Rust.
+/// * `args_results` — at least `max(params, results)` cells: parameters on entry, results
+///   on a normal return.
+///
+/// Returns [`crate::STATUS_OK`] or a trap status (a [`crate::TrapCode`] as `u32`), whose
+/// details sit in the per-thread [`crate::trap`] record.
+///
+/// # Safety
+///
+/// `callee` and `code` must be valid (see the module invariants), `args_results` must point
+/// at enough cells, and the callee's store must not be in use by another thread.
+pub type ArrayEntry = unsafe extern "sysv64" fn(
+    callee: *const FuncEntry,
+    code: *const FuncCode,
+    caller: *mut VmContext,
+    args_results: *mut ValRaw,
+) -> u32;
+
+/// Which tier produced a [`FuncCode`].
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    /// Not translated yet: the entry translates the function on its first call, publishes
+    /// the result and runs it.
+    Lazy = 0,
+    /// A function defined by the host (an imported closure, WASI, `spectest`).
+    Host = 1,
+    /// Register bytecode run by `tierup-interp`.
+    Interp = 2,
+    /// Single-pass baseline machine code.
+    Baseline = 3,
+    /// Cranelift-optimised machine code.
+    Optimizing = 4,
+}
+
+impl Tier {
+    /// The tier stored as `u8`, or `None` for a value no tier uses.
+    pub const fn from_u8(v: u8) -> Option<Tier> {
+        Some(match v {
+            0 => Tier::Lazy,
+            1 => Tier::Host,
+            2 => Tier::Interp,
+            3 => Tier::Baseline,
+            4 => Tier::Optimizing,
+            _ => return None,
+        })
+    }
+
+    /// A short lower-case name, as the CLI and tier events spell it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Tier::Lazy => "lazy",
+            Tier::Host => "host",
+            Tier::Interp => "interp",
+            Tier::Baseline => "baseline",
+            Tier::Optimizing => "optimizing",
+        }
+    }
+}
+
+/// The state of a function's background compilation, kept in its slot so that a request is
+/// queued at most once.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompileState {
+    /// No compilation requested.
+    Idle = 0,
+    /// A compile job sits in the queue.
+    Queued = 1,
+    /// A worker is compiling the function.
+    Compiling = 2,
+    /// The compiled code was published.
+    Ready = 3,
+    /// Compilation failed; the function stays in its current tier.
+    Failed = 4,
+}
+
+/// An immutable description of one piece of executable code for one function.
+#[repr(C)]
+#[derive(Debug)]
+pub struct FuncCode {
+    /// The array entry to call.
+    pub array_entry: ArrayEntry,
+    /// Tier-private data: the interpreter's translated function, a host closure, JIT
+    /// metadata. Only the tier that made the record reads it.
+    pub data: *const (),
+    /// The tier this code belongs to.
+    pub tier: Tier,
+}
+
+// SAFETY: a `FuncCode` is immutable once published (module invariant 2), and the data it
+// points at is owned by a module or store that outlives every use and is itself `Sync`.
+unsafe impl Send for FuncCode {}
+// SAFETY: see `Send`.
+unsafe impl Sync for FuncCode {}
+
+/// The entry slot of one function of one instance.
+#[repr(C)]
+#[derive(Debug)]
+pub struct FuncEntry {
+    /// The current code. Published with `Release`, read with `Acquire`.
+    pub code: AtomicPtr<FuncCode>,
+    /// The instance context the function runs in; null for host functions.
+    pub vmctx: *mut VmContext,
+    /// The engine-wide canonical id of the function's signature (for `call_indirect`).
+    pub type_id: u32,
+    /// The function's index in its defining module (for host functions: an index in the
+    /// store's host function list).
+    pub func_index: u32,
+    /// Counts down with the work done in the function; a request for the next tier is made
+    /// when it drops to zero or below.
+    pub hotness: AtomicI32,
+    /// A [`CompileState`].
+    pub compile_state: AtomicU8,
+}
+
+// SAFETY: every mutable field is atomic; `vmctx` is only dereferenced by the thread that
+// uses the owning store.
+unsafe impl Send for FuncEntry {}
+// SAFETY: see `Send`.
+unsafe impl Sync for FuncEntry {}
+
+impl FuncEntry {
+    /// A slot whose code is `code`.
+    pub fn new(
+        code: *const FuncCode,
+        vmctx: *mut VmContext,
+        type_id: u32,
+        func_index: u32,
+        hotness: i32,
+    ) -> FuncEntry {
+        FuncEntry {
+            code: AtomicPtr::new(code as *mut FuncCode),
+            vmctx,
+            type_id,
+            func_index,
+            hotness: AtomicI32::new(hotness),
+            compile_state: AtomicU8::new(CompileState::Idle as u8),
+        }
+    }
+
+    /// The current code record (an `Acquire` load).
+    #[inline]
+    pub fn load_code(&self) -> *const FuncCode {
+        self.code.load(Ordering::Acquire)
+    }
+
+    /// Publishes `code` as the function's code (a `Release` store). The next call of the
+    /// function through this slot, from any thread and any tier, runs it.
+    ///
+    /// # Safety
+    ///
+    /// `code` must satisfy the module invariants: valid, immutable, and alive until the
+    /// owning module is dropped.
+    #[inline]
+    pub unsafe fn publish(&self, code: *const FuncCode) {
+        self.code.store(code as *mut FuncCode, Ordering::Release);
+    }
+
+    /// Calls the function through its slot.
+    ///
+    /// # Safety
+    ///
+    /// As for [`ArrayEntry`].
+    #[inline]
+    pub unsafe fn call(
+        this: *const FuncEntry,
+        caller: *mut VmContext,
+        args_results: *mut ValRaw,
+    ) -> u32 {
+        // SAFETY: the caller guarantees `this` is a valid slot; invariant 2 makes the loaded
+        // record valid.
+        unsafe {
+            let code = (*this).load_code();
+            ((*code).array_entry)(this, code, caller, args_results)
+        }
+    }
+}
+
+/// Byte offsets of [`FuncEntry`] and [`FuncCode`] fields, for generated code.
+pub mod offsets {
+    use super::{FuncCode, FuncEntry};
+    use core::mem::offset_of;
+
+    pub const ENTRY_CODE: usize = offset_of!(FuncEntry, code);
+    pub const ENTRY_VMCTX: usize = offset_of!(FuncEntry, vmctx);
+    pub const ENTRY_TYPE_ID: usize = offset_of!(FuncEntry, type_id);
+    pub const ENTRY_FUNC_INDEX: usize = offset_of!(FuncEntry, func_index);
+    pub const ENTRY_HOTNESS: usize = offset_of!(FuncEntry, hotness);
+    pub const ENTRY_COMPILE_STATE: usize = offset_of!(FuncEntry, compile_state);
+    pub const ENTRY_SIZE: usize = core::mem::size_of::<FuncEntry>();
+    pub const CODE_ARRAY_ENTRY: usize = offset_of!(FuncCode, array_entry);
+    pub const CODE_DATA: usize = offset_of!(FuncCode, data);
+    pub const CODE_TIER: usize = offset_of!(FuncCode, tier);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offsets::*;
+
+    #[test]
+    fn entry_layout() {
+        assert_eq!(ENTRY_CODE, 0);
+        assert_eq!(ENTRY_VMCTX, 8);
+        assert_eq!(ENTRY_TYPE_ID, 16);
+        assert_eq!(ENTRY_FUNC_INDEX, 20);
+        assert_eq!(ENTRY_HOTNESS, 24);
+        assert_eq!(ENTRY_COMPILE_STATE, 28);
+        assert_eq!(ENTRY_SIZE, 32);
+        assert_eq!(CODE_ARRAY_ENTRY, 0);
+        assert_eq!(CODE_DATA, 8);
+        assert_eq!(CODE_TIER, 16);
+    }
+}

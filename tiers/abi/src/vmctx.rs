@@ -1,0 +1,187 @@
+//! The per-instance [`VmContext`], the memory and table descriptors it points at, and the
+//! [`Libcalls`] table.
+//!
+//! The layout is written once, in the `vmctx_layout!` invocation below, which yields the
+//! `#[repr(C)]` struct and one offset constant per field in [`offsets`]. Fields that
+//! generated code touches on hot paths (memory base and bound, the entry-slot array,
+//! globals, the stack limit) come first. The tests at the end pin every offset, so a change
+//! of the layout is a visible change of the contract.
+
+use core::sync::atomic::AtomicUsize;
+
+use crate::entry::{FuncCode, FuncEntry};
+use crate::val::ValRaw;
+
+/// Declares a `#[repr(C)]` struct and, in `pub mod $offsets`, one `usize` constant with the
+/// byte offset of each field plus `SIZE`.
+macro_rules! vmctx_layout {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident in $offsets:ident {
+            $( $(#[$fmeta:meta])* [$konst:ident] $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Debug)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        #[doc = concat!("Byte offsets of the fields of [`", stringify!($name), "`], for generated code.")]
+        pub mod $offsets {
+            $(
+                #[doc = concat!("Offset of `", stringify!($field), "`.")]
+                pub const $konst: usize = core::mem::offset_of!(super::$name, $field);
+            )*
+            /// Size of the whole struct.
+            pub const SIZE: usize = core::mem::size_of::<super::$name>();
+        }
+    };
+}
+
+vmctx_layout! {
+    /// The context of one instance, passed to (or reachable from) all code that runs in it.
+    ///
+    /// All pointers are owned by the runtime and stay valid while the instance lives.
+    pub struct VmContext in offsets {
+        /// Base of linear memory 0 (null when the instance has no memory). The base of a
+        /// memory never moves, so it may be cached here even for an imported memory.
+        [MEMORY_BASE] memory_base: *mut u8,
+        /// Descriptor of linear memory 0, whose `length` is the current bound (null when
+        /// the instance has no memory). Shared by every instance that imports the memory.
+        [MEMORY] memory: *const MemoryDef,
+        /// One slot pointer per function index, imports first. Imported functions point at
+        /// the exporter's slot, so a publication there is seen here.
+        [FUNC_REFS] func_refs: *const *const FuncEntry,
+        /// One cell pointer per global index, imports first.
+        [GLOBALS] globals: *const *mut ValRaw,
+        /// The lowest host stack address generated code may use before it traps with
+        /// `call stack exhausted`.
+        [STACK_LIMIT] stack_limit: usize,
+        /// One descriptor pointer per table index, imports first.
+        [TABLES] tables: *const *mut TableDef,
+        /// Engine-wide canonical signature id per module type index (for `call_indirect`).
+        [TYPE_IDS] type_ids: *const u32,
+        /// The libcall table (shared by all instances).
+        [LIBCALLS] libcalls: *const Libcalls,
+        /// The number of wasm frames a thread may have live at once (interpreter bound).
+        [MAX_CALL_DEPTH] max_call_depth: usize,
+        /// Runtime-private: the instance that owns this context.
+        [INSTANCE] instance: *mut (),
+        /// Runtime-private: the store the instance lives in.
+        [STORE] store: *mut (),
+    }
+}
+
+vmctx_layout! {
+    /// A linear memory, shared by every instance that defines or imports it.
+    pub struct MemoryDef in memory_offsets {
+        /// The start of the memory; never moves.
+        [BASE] base: *mut u8,
+        /// The current size in bytes (a multiple of the page size). Only grows.
+        [LENGTH] length: AtomicUsize,
+    }
+}
+
+vmctx_layout! {
+    /// A table, shared by every instance that defines or imports it.
+    ///
+    /// Elements are pointer-sized: a funcref element is a `*const FuncEntry`, an externref
+    /// element an opaque handle; 0 is the null reference. `elements` moves when the table
+    /// grows, so it must be reloaded after anything that may grow the table.
+    pub struct TableDef in table_offsets {
+        /// The elements.
+        [ELEMENTS] elements: *mut usize,
+        /// The current number of elements.
+        [LENGTH] length: usize,
+    }
+}
+
+/// A status-returning libcall result that did not trap.
+pub const LIBCALL_OK: u32 = crate::STATUS_OK;
+
+vmctx_layout! {
+    /// Operations a tier cannot do inline. Statuses are [`crate::STATUS_OK`] or a trap
+    /// code whose details were recorded with [`crate::trap::record`].
+    pub struct Libcalls in libcall_offsets {
+        /// `memory.grow`: returns the old size in pages, or `u32::MAX` (-1) on failure.
+        [MEMORY_GROW] memory_grow: unsafe extern "sysv64" fn(vmctx: *mut VmContext, memory: u32, delta: u32) -> u32,
+        /// `memory.init`: returns a status.
+        [MEMORY_INIT] memory_init: unsafe extern "sysv64" fn(vmctx: *mut VmContext, memory: u32, data: u32, dst: u32, src: u32, len: u32) -> u32,
+        /// `data.drop`.
+        [DATA_DROP] data_drop: unsafe extern "sysv64" fn(vmctx: *mut VmContext, data: u32),
+        /// `table.grow`: returns the old size, or `u32::MAX` (-1) on failure.
+        [TABLE_GROW] table_grow: unsafe extern "sysv64" fn(vmctx: *mut VmContext, table: u32, init: usize, delta: u32) -> u32,
+        /// `table.fill`: returns a status.
+        [TABLE_FILL] table_fill: unsafe extern "sysv64" fn(vmctx: *mut VmContext, table: u32, dst: u32, val: usize, len: u32) -> u32,
+        /// `table.copy`: returns a status.
+        [TABLE_COPY] table_copy: unsafe extern "sysv64" fn(vmctx: *mut VmContext, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32,
+        /// `table.init`: returns a status.
+        [TABLE_INIT] table_init: unsafe extern "sysv64" fn(vmctx: *mut VmContext, table: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32,
+        /// `elem.drop`.
+        [ELEM_DROP] elem_drop: unsafe extern "sysv64" fn(vmctx: *mut VmContext, elem: u32),
+        /// Translates the function behind a [`crate::Tier::Lazy`] slot, publishes the result
+        /// into the slot and returns it; returns null (with a trap recorded) on failure.
+        [TRANSLATE] translate: unsafe extern "sysv64" fn(callee: *const FuncEntry) -> *const FuncCode,
+    }
+}
+
+// SAFETY: a `VmContext` is only dereferenced by the thread using its store; the runtime
+// moves stores between threads only as a whole.
+unsafe impl Send for VmContext {}
+// SAFETY: see `Send`.
+unsafe impl Sync for VmContext {}
+// SAFETY: `base` never changes and `length` is atomic.
+unsafe impl Send for MemoryDef {}
+// SAFETY: see `Send`.
+unsafe impl Sync for MemoryDef {}
+// SAFETY: a table is only mutated by the thread using its store.
+unsafe impl Send for TableDef {}
+// SAFETY: see `Send`.
+unsafe impl Sync for TableDef {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vmctx_offsets() {
+        assert_eq!(offsets::MEMORY_BASE, 0);
+        assert_eq!(offsets::MEMORY, 8);
+        assert_eq!(offsets::FUNC_REFS, 16);
+        assert_eq!(offsets::GLOBALS, 24);
+        assert_eq!(offsets::STACK_LIMIT, 32);
+        assert_eq!(offsets::TABLES, 40);
+        assert_eq!(offsets::TYPE_IDS, 48);
+        assert_eq!(offsets::LIBCALLS, 56);
+        assert_eq!(offsets::MAX_CALL_DEPTH, 64);
+        assert_eq!(offsets::INSTANCE, 72);
+        assert_eq!(offsets::STORE, 80);
+        assert_eq!(offsets::SIZE, 88);
+    }
+
+    #[test]
+    fn memory_and_table_offsets() {
+        assert_eq!(memory_offsets::BASE, 0);
+        assert_eq!(memory_offsets::LENGTH, 8);
+        assert_eq!(memory_offsets::SIZE, 16);
+        assert_eq!(table_offsets::ELEMENTS, 0);
+        assert_eq!(table_offsets::LENGTH, 8);
+        assert_eq!(table_offsets::SIZE, 16);
+    }
+
+    #[test]
+    fn libcall_offsets() {
+        assert_eq!(libcall_offsets::MEMORY_GROW, 0);
+        assert_eq!(libcall_offsets::MEMORY_INIT, 8);
+        assert_eq!(libcall_offsets::DATA_DROP, 16);
+        assert_eq!(libcall_offsets::TABLE_GROW, 24);
+        assert_eq!(libcall_offsets::TABLE_FILL, 32);
+        assert_eq!(libcall_offsets::TABLE_COPY, 40);
+        assert_eq!(libcall_offsets::TABLE_INIT, 48);
+        assert_eq!(libcall_offsets::ELEM_DROP, 56);
+        assert_eq!(libcall_offsets::TRANSLATE, 64);
+        assert_eq!(libcall_offsets::SIZE, 72);
+    }
+}
