@@ -1,0 +1,138 @@
+//! The executor: the array entry of every interpreted function, frame setup, and trap
+//! unwinding. The instruction loop itself is in `run`.
+//!
+//! Safety rests on the translator's invariants (see [`InterpFunc`]): every register an
+//! instruction names lies inside its frame or constant area, every branch lands inside the
+//! code, every path ends in `Return`/`Trap`/a back edge. A frame occupies
+//! `consts.len() + frame_size` registers of the thread's register stack, and the executor
+//! checks that they fit before it enters the frame.
+
+mod run;
+mod stack;
+
+use tierup_abi::{FuncCode, FuncEntry, TrapCode, TrapFrame, ValRaw, VmContext, trap};
+
+use crate::func::InterpFunc;
+use stack::{MAX_NESTING, ThreadStack, thread_stack};
+
+/// The array entry of every interpreted function.
+///
+/// # Safety
+///
+/// As for [`tierup_abi::ArrayEntry`]: `callee` and `code` are valid, `code.data` points at a
+/// live [`InterpFunc`] of the module `callee.vmctx` instantiates, and `args_results` has
+/// `max(params, results)` cells.
+pub unsafe extern "sysv64" fn array_entry(
+    callee: *const FuncEntry,
+    code: *const FuncCode,
+    _caller: *mut VmContext,
+    args_results: *mut ValRaw,
+) -> u32 {
+    let ts = thread_stack();
+    // SAFETY: the caller guarantees `callee`, `code` and `args_results`; `ts` is this
+    // thread's stack, accessed only through the raw pointer.
+    unsafe {
+        let func = (*code).data as *const InterpFunc;
+        let vmctx = (*callee).vmctx;
+        if (*ts).nesting >= MAX_NESTING {
+            return trap::record(TrapCode::StackOverflow);
+        }
+        let saved_top = (*ts).top;
+        let frames_base = (*ts).frames.len();
+        let Some(fp) = enter_frame(ts, saved_top, &*func, vmctx) else {
+            return trap::record(TrapCode::StackOverflow);
+        };
+        let f = &*func;
+        for i in 0..f.num_params as usize {
+            *fp.add(i) = (*args_results.add(i)).get_u64();
+        }
+        (*ts).nesting += 1;
+        let status = run::run(ts, func, vmctx, fp, frames_base, args_results);
+        (*ts).nesting -= 1;
+        (*ts).top = saved_top;
+        (*ts).frames.truncate(frames_base);
+        status
+    }
+}
+
+/// Checks that a frame for `func` fits above `above`, copies the constants below the new
+/// frame pointer and zeroes the declared locals; returns the frame pointer. Parameters are
+/// the caller's to copy. `None` if the register stack is exhausted or the call depth
+/// limit is reached.
+///
+/// # Safety
+///
+/// `ts` is this thread's stack and `above` points into its register buffer.
+#[inline(always)]
+pub(crate) unsafe fn enter_frame(
+    ts: *mut ThreadStack,
+    above: *mut u64,
+    func: &InterpFunc,
+    vmctx: *mut VmContext,
+) -> Option<*mut u64> {
+    // SAFETY: pointer arithmetic stays within the register buffer: it is checked against
+    // `end` (as addresses) before anything is written.
+    unsafe {
+        let depth = (*ts).frames.len() + (*ts).nesting as usize + 1;
+        let max_depth = (*vmctx).max_call_depth;
+        if max_depth != 0 && depth > max_depth {
+            return None;
+        }
+        let nconsts = func.consts.len();
+        let avail = ((*ts).end as usize - above as usize) / 8;
+        if nconsts + func.frame_size as usize > avail {
+            return None;
+        }
+        let fp = above.add(nconsts);
+        core::ptr::copy_nonoverlapping(func.consts.as_ptr(), above, nconsts);
+        let np = func.num_params as usize;
+        core::ptr::write_bytes(fp.add(np), 0, func.num_locals as usize - np);
+        // Hotness: a tier-up counter would be decremented here, at function entry.
+        Some(fp)
+    }
+}
+
+/// Pushes the backtrace of a trap: the current frame, then every suspended frame of this
+/// activation, innermost first.
+///
+/// # Safety
+///
+/// `ip` points into `func`'s code; the frames above `frames_base` are valid.
+pub(crate) unsafe fn push_backtrace(
+    ts: *mut ThreadStack,
+    frames_base: usize,
+    func: *const InterpFunc,
+    vmctx: *mut VmContext,
+    ip: *const crate::isa::Instr,
+) {
+    // SAFETY: the caller guarantees `ip` lies in `func`'s code and the frames are valid.
+    unsafe {
+        trap::push_frame(frame_at(func, vmctx, ip));
+        let frames = &(*ts).frames;
+        for f in frames[frames_base..].iter().rev() {
+            trap::push_frame(frame_at(f.func, f.vmctx, f.ip));
+        }
+    }
+}
+
+/// The trap frame of instruction `ip` of `func`.
+///
+/// # Safety
+///
+/// `ip` points into `func`'s code.
+unsafe fn frame_at(
+    func: *const InterpFunc,
+    vmctx: *mut VmContext,
+    ip: *const crate::isa::Instr,
+) -> TrapFrame {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let f = &*func;
+        let idx = ip.offset_from(f.code.as_ptr()) as usize;
+        TrapFrame {
+            vmctx,
+            func_index: f.func_index,
+            code_offset: f.offsets.get(idx).copied().unwrap_or(0),
+        }
+    }
+}

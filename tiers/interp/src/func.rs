@@ -1,0 +1,77 @@
+//! [`InterpFunc`]: the translated form of one function, immutable once built and shared by
+//! every activation (it is `Send + Sync`: it holds no pointers into any instance).
+
+use tierup_abi::{FuncCode, Tier};
+
+use crate::isa::Instr;
+
+/// What a `Call`/`CallIndirect` instruction needs besides its registers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallSite {
+    /// The callee's function index (`call`) or the expected type index (`call_indirect`).
+    pub index: u32,
+    /// The table of a `call_indirect`.
+    pub table: u32,
+    /// Number of parameters.
+    pub params: u32,
+    /// Number of results.
+    pub results: u32,
+}
+
+/// A function translated to register bytecode.
+///
+/// Invariants the executor relies on (established by the translator):
+/// 1. `code` ends in a terminator (every path reaches a `Return`, `Trap` or a backward
+///    branch), and every branch offset lands inside `code`.
+/// 2. Every register an instruction names lies in `-consts.len() .. frame_size`.
+/// 3. `offsets.len() == code.len()`; `Call*` sites index `calls`; a `BrTable { len }` is
+///    followed by `len + 1` `Br` instructions.
+#[derive(Debug)]
+pub struct InterpFunc {
+    pub(crate) code: Box<[Instr]>,
+    /// The wasm byte offset (in the module) of each instruction, for trap backtraces.
+    pub(crate) offsets: Box<[u32]>,
+    /// The constant pool in memory order below the frame pointer: `consts[len - 1 - k]`
+    /// is register `-(k + 1)`.
+    pub(crate) consts: Box<[u64]>,
+    pub(crate) calls: Box<[CallSite]>,
+    pub(crate) func_index: u32,
+    pub(crate) num_params: u32,
+    pub(crate) num_results: u32,
+    /// Parameters plus declared locals.
+    pub(crate) num_locals: u32,
+    /// Registers from the frame pointer up: locals plus the deepest operand stack.
+    pub(crate) frame_size: u32,
+}
+
+impl InterpFunc {
+    /// The code record to publish; `data` points at `self`, so `self` must stay at a
+    /// stable address (the vm boxes it) for as long as the record is used.
+    pub fn code(&self) -> FuncCode {
+        FuncCode {
+            array_entry: crate::exec::array_entry,
+            data: self as *const InterpFunc as *const (),
+            tier: Tier::Interp,
+        }
+    }
+
+    /// The function's index in its module.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+
+    /// The number of parameters and results of the function.
+    pub fn arity(&self) -> (u32, u32) {
+        (self.num_params, self.num_results)
+    }
+
+    /// The number of bytecode instructions (for diagnostics and tier heuristics).
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// Whether the bytecode is empty (never true for a translated function).
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+}

@@ -1,0 +1,472 @@
+//! Control flow: blocks, loops, `if`/`else`, branches (with fused compares), `br_table`,
+//! `return` and calls. Forward branches to a label are chained through their offset
+//! fields and patched when the label is bound.
+
+use tierup_abi::BlockSig;
+use wasmparser::BlockType;
+
+use super::{Ctrl, CtrlKind, Provider, Translator};
+use crate::TranslateError;
+use crate::func::CallSite;
+use crate::isa::{Instr, Reg};
+
+/// A popped branch condition.
+enum Cond {
+    /// A register holding an i32.
+    Reg(Reg),
+    /// The compare instruction at this index produced it; it can be fused into the branch.
+    Fused(usize),
+}
+
+impl Translator<'_> {
+    fn block_arity(&self, ty: BlockType) -> (u32, u32) {
+        let sig: BlockSig<'_> = self.env.block_sig(ty);
+        (sig.params().len() as u32, sig.results().len() as u32)
+    }
+
+    fn frame(&self, relative_depth: u32) -> Result<usize, TranslateError> {
+        let len = self.ctrl.len();
+        if relative_depth as usize >= len {
+            return Err(self.error(format!("branch depth {relative_depth} out of range")));
+        }
+        Ok(len - 1 - relative_depth as usize)
+    }
+
+    /// The values a branch to frame `f` carries, and where they must go.
+    fn label_arity(&self, f: usize) -> (u32, u32) {
+        let c = &self.ctrl[f];
+        match c.kind {
+            CtrlKind::Loop { .. } => (c.params, c.base),
+            _ => (c.results, c.base),
+        }
+    }
+
+    /// Whether a branch to frame `f` must copy values (or is a return).
+    fn branch_needs_copies(&self, f: usize) -> bool {
+        if f == 0 {
+            return true;
+        }
+        let (n, base) = self.label_arity(f);
+        let h = self.height();
+        (0..n).any(|i| {
+            let pos = h - n + i;
+            !(pos == base + i && self.stack[pos as usize] == Provider::Temp)
+        })
+    }
+
+    /// Copies the top `n` values to the slots `base..base + n`.
+    fn copy_values_to(&mut self, n: u32, base: u32) -> Result<(), TranslateError> {
+        let h = self.height();
+        let first = h - n;
+        // Sources are above or disjoint from the destinations, so ascending order is safe.
+        let mut i = 0;
+        while i < n {
+            let src = self.reg_at(first + i);
+            let dst = self.temp(base + i)?;
+            if src == dst {
+                i += 1;
+                continue;
+            }
+            // Extend a run of consecutive sources needing copies.
+            let mut len = 1;
+            while i + len < n
+                && len < u16::MAX as u32
+                && self.reg_at(first + i + len) as i32 == src as i32 + len as i32
+            {
+                len += 1;
+            }
+            if len == 1 {
+                self.emit(Instr::Copy { dst, src });
+            } else {
+                self.emit(Instr::CopySpan {
+                    dst,
+                    src,
+                    len: len as u16,
+                });
+            }
+            i += len;
+        }
+        Ok(())
+    }
+
+    /// Links the branch at `idx` to the label of frame `f` (not the function frame).
+    fn link(&mut self, idx: usize, f: usize) {
+        let here = idx as i64;
+        let c = &mut self.ctrl[f];
+        let value = match c.kind {
+            CtrlKind::Loop { start } => (start as i64 - here) as i32,
+            _ => {
+                c.branched = true;
+                let prev = c.patches;
+                c.patches = idx as i32;
+                prev
+            }
+        };
+        if let Some(off) = self.code[idx].offset_mut() {
+            *off = value;
+        }
+    }
+
+    /// Resolves the forward branches of chain `head` to the current position.
+    fn patch_chain(&mut self, mut head: i32) {
+        let target = self.code.len() as i64;
+        while head >= 0 {
+            let idx = head as usize;
+            match self.code[idx].offset_mut() {
+                Some(off) => {
+                    head = *off;
+                    *off = (target - idx as i64) as i32;
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Emits the copies and jump (or return) of an unconditional branch to frame `f`.
+    fn branch_to(&mut self, f: usize) -> Result<(), TranslateError> {
+        if f == 0 {
+            return self.emit_return();
+        }
+        let (n, base) = self.label_arity(f);
+        self.copy_values_to(n, base)?;
+        let idx = self.emit(Instr::Br { offset: 0 });
+        self.link(idx, f);
+        Ok(())
+    }
+
+    /// Returns the top `num_results` values.
+    pub(super) fn emit_return(&mut self) -> Result<(), TranslateError> {
+        let n = self.num_results;
+        let h = self.height();
+        if h < n {
+            return Err(self.error("operand stack underflow at return"));
+        }
+        let src = if n == 0 {
+            0
+        } else {
+            let first = self.reg_at(h - n);
+            let consecutive =
+                (1..n).all(|i| self.reg_at(h - n + i) as i32 == first as i32 + i as i32);
+            if consecutive {
+                first
+            } else {
+                // Copy into the slots' own temporaries without changing the providers:
+                // a conditional return (`br_if`, `br_table` stub) falls through to code
+                // that must still see them.
+                for pos in h - n..h {
+                    if self.stack[pos as usize] != Provider::Temp {
+                        let src = self.reg_at(pos);
+                        let dst = self.temp(pos)?;
+                        self.emit(Instr::Copy { dst, src });
+                    }
+                }
+                self.temp(h - n)?
+            }
+        };
+        let len = u16::try_from(n).map_err(|_| self.error("too many results"))?;
+        self.emit(Instr::Return { src, len });
+        Ok(())
+    }
+
+    /// Pops a branch condition, remembering a compare that may be fused.
+    fn take_cond(&mut self) -> Result<Cond, TranslateError> {
+        let h = self.height();
+        let top_is_temp = h > 0 && self.stack[h as usize - 1] == Provider::Temp;
+        let producer = self.last_result;
+        let reg = self.pop()?;
+        if top_is_temp && let Some(idx) = producer {
+            let mut instr = self.code[idx];
+            let writes_cond = matches!(instr.dst_mut(), Some(d) if *d == reg);
+            if writes_cond && instr.fuse_branch(false).is_some() {
+                return Ok(Cond::Fused(idx));
+            }
+        }
+        Ok(Cond::Reg(reg))
+    }
+
+    /// Emits a branch taken when the condition is true (or false with `negate`); returns
+    /// its index. A fused compare is moved down to the branch: only copies of locals into
+    /// lower slots were emitted after it, which neither read nor write its operands.
+    fn emit_cond_branch(&mut self, cond: Cond, negate: bool) -> usize {
+        match cond {
+            Cond::Reg(cond) => self.emit(if negate {
+                Instr::BrEqz { cond, offset: 0 }
+            } else {
+                Instr::BrNez { cond, offset: 0 }
+            }),
+            Cond::Fused(idx) => {
+                let cmp = self.code.remove(idx);
+                self.offsets.remove(idx);
+                match cmp.fuse_branch(negate) {
+                    Some(br) => self.emit(br),
+                    // Unreachable: `take_cond` checked that the compare fuses.
+                    None => {
+                        self.code.insert(idx, cmp);
+                        self.offsets.insert(idx, self.offset);
+                        self.emit(Instr::Trap {
+                            code: tierup_abi::TrapCode::CompileError,
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    fn enter(&mut self, kind: CtrlKind, params: u32, results: u32) -> Result<(), TranslateError> {
+        let h = self.height();
+        if h < params {
+            return Err(self.error("operand stack underflow at block entry"));
+        }
+        self.ctrl.push(Ctrl {
+            kind,
+            base: h - params,
+            params,
+            results,
+            patches: -1,
+            branched: false,
+        });
+        Ok(())
+    }
+
+    pub(super) fn op_block(&mut self, ty: BlockType) -> Result<(), TranslateError> {
+        let (params, results) = self.block_arity(ty);
+        self.materialise_locals()?;
+        self.enter(CtrlKind::Block, params, results)
+    }
+
+    pub(super) fn op_loop(&mut self, ty: BlockType) -> Result<(), TranslateError> {
+        let (params, results) = self.block_arity(ty);
+        self.materialise_locals()?;
+        let h = self.height();
+        if h < params {
+            return Err(self.error("operand stack underflow at loop entry"));
+        }
+        // Back edges copy into the parameter slots, so the parameters must live there.
+        self.materialise_from(h - params)?;
+        self.bind_label();
+        // Hotness: a tier-up counter would be decremented at this loop header.
+        let start = self.code.len();
+        self.enter(CtrlKind::Loop { start }, params, results)
+    }
+
+    pub(super) fn op_if(&mut self, ty: BlockType) -> Result<(), TranslateError> {
+        let (params, results) = self.block_arity(ty);
+        let cond = self.take_cond()?;
+        self.materialise_locals()?;
+        let h = self.height();
+        if h < params {
+            return Err(self.error("operand stack underflow at if"));
+        }
+        let saved = self.saved.len();
+        self.saved
+            .extend_from_slice(&self.stack[(h - params) as usize..h as usize]);
+        let else_branch = self.emit_cond_branch(cond, true);
+        self.enter(CtrlKind::If { else_branch, saved }, params, results)
+    }
+
+    pub(super) fn op_else(&mut self) -> Result<(), TranslateError> {
+        let Some(frame) = self.ctrl.last() else {
+            return Err(self.error("else outside if"));
+        };
+        let CtrlKind::If { else_branch, saved } = frame.kind else {
+            return Err(self.error("else without if"));
+        };
+        let (base, params, results) = (frame.base, frame.params, frame.results);
+        if self.reachable {
+            // The then arm ends: its results go to the result slots, then jump to the end.
+            self.copy_values_to(results, base)?;
+            let idx = self.emit(Instr::Br { offset: 0 });
+            let f = self.ctrl.len() - 1;
+            self.link(idx, f);
+        }
+        let target = self.code.len() as i64;
+        if let Some(off) = self.code[else_branch].offset_mut() {
+            *off = (target - else_branch as i64) as i32;
+        }
+        self.bind_label();
+        self.truncate(base);
+        for i in 0..params as usize {
+            let p = self.saved[saved + i];
+            self.push(p)?;
+        }
+        self.saved.truncate(saved);
+        if let Some(c) = self.ctrl.last_mut() {
+            c.kind = CtrlKind::Else;
+        }
+        self.reachable = true;
+        Ok(())
+    }
+
+    pub(super) fn op_end(&mut self) -> Result<(), TranslateError> {
+        if let Some(Ctrl {
+            kind: CtrlKind::If { .. },
+            ..
+        }) = self.ctrl.last()
+        {
+            // An `if` without `else`: the false path passes the parameters on as results.
+            self.op_else()?;
+        }
+        let Some(frame) = self.ctrl.pop() else {
+            return Err(self.error("end without block"));
+        };
+        if self.ctrl.is_empty() {
+            // The end of the function body.
+            if self.reachable {
+                self.emit_return()?;
+            }
+            self.reachable = false;
+            return Ok(());
+        }
+        if self.reachable {
+            self.copy_values_to(frame.results, frame.base)?;
+        }
+        if frame.patches >= 0 {
+            self.patch_chain(frame.patches);
+            self.bind_label();
+        }
+        let is_loop = matches!(frame.kind, CtrlKind::Loop { .. });
+        self.reachable = self.reachable || (frame.branched && !is_loop);
+        self.truncate(frame.base);
+        for _ in 0..frame.results {
+            self.push(Provider::Temp)?;
+        }
+        // A label may be bound here even without forward branches (values merge in the
+        // result slots), so nothing before may be retargeted.
+        self.bind_label();
+        Ok(())
+    }
+
+    pub(super) fn op_br(&mut self, depth: u32) -> Result<(), TranslateError> {
+        let f = self.frame(depth)?;
+        self.branch_to(f)?;
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn op_br_if(&mut self, depth: u32) -> Result<(), TranslateError> {
+        let f = self.frame(depth)?;
+        let cond = self.take_cond()?;
+        if self.branch_needs_copies(f) {
+            let skip = self.emit_cond_branch(cond, true);
+            self.branch_to(f)?;
+            let target = self.code.len() as i64;
+            if let Some(off) = self.code[skip].offset_mut() {
+                *off = (target - skip as i64) as i32;
+            }
+            self.bind_label();
+        } else {
+            let idx = self.emit_cond_branch(cond, false);
+            self.link(idx, f);
+        }
+        Ok(())
+    }
+
+    pub(super) fn op_br_table(
+        &mut self,
+        table: wasmparser::BrTable<'_>,
+    ) -> Result<(), TranslateError> {
+        let index = self.pop()?;
+        let len = table.len();
+        self.emit(Instr::BrTable { index, len });
+        let first = self.code.len();
+        let mut depths = Vec::with_capacity(len as usize + 1);
+        for t in table.targets() {
+            depths.push(t.map_err(TranslateError::from)?);
+        }
+        depths.push(table.default());
+        for _ in 0..depths.len() {
+            self.emit(Instr::Br { offset: 0 });
+        }
+        // Entries whose target needs copies jump to a per-target stub after the table.
+        let mut stubs: Vec<(usize, usize)> = Vec::new();
+        for (i, depth) in depths.iter().enumerate() {
+            let f = self.frame(*depth)?;
+            let idx = first + i;
+            if !self.branch_needs_copies(f) {
+                self.link(idx, f);
+                continue;
+            }
+            let stub = match stubs.iter().find(|(sf, _)| *sf == f) {
+                Some((_, s)) => *s,
+                None => {
+                    let s = self.code.len();
+                    self.branch_to(f)?;
+                    stubs.push((f, s));
+                    s
+                }
+            };
+            if let Some(off) = self.code[idx].offset_mut() {
+                *off = (stub as i64 - idx as i64) as i32;
+            }
+        }
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn op_return(&mut self) -> Result<(), TranslateError> {
+        self.emit_return()?;
+        self.reachable = false;
+        Ok(())
+    }
+
+    /// Places `params` arguments in consecutive slots and returns the first slot's register.
+    fn call_args(&mut self, params: u32, results: u32) -> Result<Reg, TranslateError> {
+        let h = self.height();
+        if h < params {
+            return Err(self.error("operand stack underflow at call"));
+        }
+        let first = h - params;
+        self.materialise_from(first)?;
+        let base = self.temp(first)?;
+        self.truncate(first);
+        for _ in 0..results {
+            self.push(Provider::Temp)?;
+        }
+        Ok(base)
+    }
+
+    pub(super) fn op_call(&mut self, func: u32) -> Result<(), TranslateError> {
+        let ty = self
+            .env
+            .funcs
+            .get(func as usize)
+            .and_then(|t| self.env.types.get(*t as usize))
+            .ok_or_else(|| self.error(format!("call of unknown function {func}")))?;
+        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+        let base = self.call_args(params, results)?;
+        let site = self.calls.len() as u32;
+        self.calls.push(CallSite {
+            index: func,
+            table: 0,
+            params,
+            results,
+        });
+        self.emit(Instr::Call { site, base });
+        Ok(())
+    }
+
+    pub(super) fn op_call_indirect(
+        &mut self,
+        type_index: u32,
+        table: u32,
+    ) -> Result<(), TranslateError> {
+        let ty = self
+            .env
+            .types
+            .get(type_index as usize)
+            .ok_or_else(|| self.error(format!("call_indirect of unknown type {type_index}")))?;
+        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+        let index = self.pop()?;
+        // The index may sit in the slot of the first result; the executor reads it first.
+        let base = self.call_args(params, results)?;
+        let site = self.calls.len() as u32;
+        self.calls.push(CallSite {
+            index: type_index,
+            table,
+            params,
+            results,
+        });
+        self.emit(Instr::CallIndirect { site, base, index });
+        Ok(())
+    }
+}

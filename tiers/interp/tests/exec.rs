@@ -1,0 +1,232 @@
+//! Runs small modules through the interpreter's array entry on a hand-built instance:
+//! arithmetic, loops, block results, `br_table`, recursion, calls, memory and traps.
+
+mod harness;
+
+use harness::Instance;
+use tierup_abi::TrapCode;
+
+#[test]
+fn arithmetic_and_locals() {
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+          (func (export "mix") (param i64) (result i64) (local i64)
+            local.get 0 i64.const 3 i64.mul local.set 1
+            local.get 1 local.get 0 i64.sub)
+          (func (export "swap") (param i32 i32) (result i32 i32) local.get 1 local.get 0)
+          (func (export "tee") (param i32) (result i32)
+            local.get 0 local.get 0 i32.const 1 i32.add local.tee 0 i32.mul)
+          (func (export "fmin") (param f32 f32) (result f32) local.get 0 local.get 1 f32.min))"#,
+        0,
+    );
+    assert_eq!(i.i32("add", &[2, 40]), 42);
+    assert_eq!(i.i32("add", &[u32::MAX as u64, 1]), 0);
+    assert_eq!(i.i64("mix", &[5]), 10);
+    assert_eq!(i.call("swap", &[1, 2]).unwrap(), vec![2, 1]);
+    assert_eq!(i.i32("tee", &[4]), 20);
+    let r = i
+        .call("fmin", &[0f32.to_bits() as u64, (-0f32).to_bits() as u64])
+        .unwrap();
+    assert_eq!(r[0] as u32, (-0f32).to_bits());
+}
+
+#[test]
+fn loops_blocks_and_branches() {
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sum") (param i32) (result i32) (local i32)
+            block
+              loop
+                local.get 0 i32.eqz br_if 1
+                local.get 1 local.get 0 i32.add local.set 1
+                local.get 0 i32.const 1 i32.sub local.set 0
+                br 0
+              end
+            end
+            local.get 1)
+          (func (export "blockres") (param i32) (result i32)
+            block (result i32)
+              i32.const 10
+              local.get 0
+              br_if 0
+              drop
+              i32.const 20
+            end
+            i32.const 1 i32.add)
+          (func (export "ifelse") (param i32) (result i32)
+            local.get 0 i32.const 5 i32.lt_s
+            if (result i32) i32.const 1 else i32.const 2 end)
+          (func (export "ifparam") (param i32 i32) (result i32)
+            local.get 1
+            local.get 0
+            if (param i32) (result i32) i32.const 100 i32.add else i32.const 200 i32.add end)
+          (func (export "loopparam") (param i32) (result i32)
+            i32.const 0
+            loop (param i32) (result i32)
+              local.get 0 i32.add
+              local.get 0 i32.const 1 i32.sub local.tee 0
+              br_if 0
+            end)
+          (func (export "table") (param i32) (result i32)
+            block block block
+              local.get 0 br_table 0 1 2
+            end i32.const 100 return
+            end i32.const 101 return
+            end i32.const 102)
+          (func (export "tablevals") (param i32) (result i32)
+            block (result i32)
+              block (result i32)
+                i32.const 7 local.get 0 br_table 0 1 0
+              end
+              i32.const 1 i32.add
+            end))"#,
+        0,
+    );
+    assert_eq!(i.i32("sum", &[100]), 5050);
+    assert_eq!(i.i32("blockres", &[1]), 11);
+    assert_eq!(i.i32("blockres", &[0]), 21);
+    assert_eq!(i.i32("ifelse", &[3]), 1);
+    assert_eq!(i.i32("ifelse", &[7]), 2);
+    assert_eq!(i.i32("ifparam", &[1, 5]), 105);
+    assert_eq!(i.i32("ifparam", &[0, 5]), 205);
+    assert_eq!(i.i32("loopparam", &[4]), 10);
+    assert_eq!(i.i32("table", &[0]), 100);
+    assert_eq!(i.i32("table", &[1]), 101);
+    assert_eq!(i.i32("table", &[2]), 102);
+    assert_eq!(i.i32("table", &[99]), 102);
+    assert_eq!(i.i32("tablevals", &[0]), 8);
+    assert_eq!(i.i32("tablevals", &[1]), 7);
+    assert_eq!(i.i32("tablevals", &[5]), 8);
+}
+
+#[test]
+fn calls_and_recursion() {
+    let mut i = Instance::new(
+        r#"(module
+          (type $ii (func (param i32) (result i32)))
+          (table 6 funcref)
+          (func $fib (export "fib") (param i32) (result i32)
+            local.get 0 i32.const 2 i32.lt_u
+            if (result i32) local.get 0
+            else
+              local.get 0 i32.const 1 i32.sub call $fib
+              local.get 0 i32.const 2 i32.sub call $fib
+              i32.add
+            end)
+          (func $double (param i32) (result i32) local.get 0 i32.const 2 i32.mul)
+          (func (export "indirect") (param i32 i32) (result i32)
+            local.get 1 local.get 0 call_indirect (type $ii))
+          (func (export "deep") (param i32) (result i32)
+            local.get 0 call 3)
+          (func $inf (param i32) (result i32) local.get 0 call $inf))"#,
+        0,
+    );
+    assert_eq!(i.i32("fib", &[20]), 6765);
+    assert_eq!(i.i32("indirect", &[1, 21]), 42);
+    assert_eq!(i.i32("indirect", &[0, 10]), 55);
+    let t = i.call("indirect", &[2, 1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::IndirectCallTypeMismatch));
+    let t = i.call("indirect", &[5, 1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::UninitializedElement));
+    let t = i.call("indirect", &[6, 1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::UndefinedElement));
+    let t = i.call("deep", &[1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::StackOverflow));
+    assert_eq!(i.i32("fib", &[10]), 55, "usable after a stack overflow");
+}
+
+#[test]
+fn memory_and_traps() {
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (global $g (mut i32) (i32.const 5))
+          (func (export "store_load") (param i32 i64) (result i64)
+            local.get 0 local.get 1 i64.store offset=3
+            local.get 0 i64.load8_s offset=3)
+          (func (export "fill") (param i32 i32 i32) (result i32)
+            local.get 0 local.get 1 local.get 2 memory.fill
+            local.get 0 i32.load)
+          (func (export "glob") (result i32)
+            global.get $g i32.const 1 i32.add global.set $g global.get $g)
+          (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+          (func (export "trunc") (param f64) (result i32) local.get 0 i32.trunc_f64_s)
+          (func (export "unreachable") (result i32) nop unreachable)
+          (func (export "size") (result i32) memory.size))"#,
+        1,
+    );
+    assert_eq!(i.i64("store_load", &[10, 0x1ff]), -1);
+    assert_eq!(i.i32("fill", &[100, 0xab, 4]), 0xabababab_u32 as i32);
+    assert_eq!(i.i32("glob", &[]), 6);
+    assert_eq!(i.i32("glob", &[]), 7);
+    assert_eq!(i.i32("size", &[]), 1);
+    let t = i.call("store_load", &[65530, 1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames.len(), 1);
+    let t = i.call("fill", &[65535, 0, 2]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let t = i.call("div", &[1, 0]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::IntegerDivideByZero));
+    let t = i
+        .call("div", &[i32::MIN as u32 as u64, u32::MAX as u64])
+        .unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::IntegerOverflow));
+    let t = i.call("trunc", &[f64::NAN.to_bits()]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::BadConversionToInteger));
+    let t = i.call("unreachable", &[]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::Unreachable));
+    assert_eq!(t.frames[0].func_index, 5);
+}
+
+/// The host import of `reentry`: `host(n)` returns `n == 0 ? 0 : down(n - 1) + 1`, calling
+/// back into the wasm export `down` (function 1) of the calling instance.
+unsafe extern "sysv64" fn host_reenter(
+    _callee: *const tierup_abi::FuncEntry,
+    _code: *const tierup_abi::FuncCode,
+    caller: *mut tierup_abi::VmContext,
+    args: *mut tierup_abi::ValRaw,
+) -> u32 {
+    // SAFETY: the interpreter passes one argument cell and its own valid context.
+    unsafe {
+        let n = (*args).get_i32();
+        if n == 0 {
+            *args = tierup_abi::ValRaw::i32(0);
+            return tierup_abi::STATUS_OK;
+        }
+        let mut cell = [tierup_abi::ValRaw::i32(n - 1)];
+        let down = *(*caller).func_refs.add(1);
+        let status = tierup_abi::FuncEntry::call(down, caller, cell.as_mut_ptr());
+        if status != tierup_abi::STATUS_OK {
+            return status;
+        }
+        *args = tierup_abi::ValRaw::i32(cell[0].get_i32() + 1);
+        tierup_abi::STATUS_OK
+    }
+}
+
+#[test]
+fn host_calls_reenter_the_interpreter() {
+    let mut i = Instance::with_host(
+        r#"(module
+          (import "env" "host" (func $host (param i32) (result i32)))
+          (func (export "down") (param i32) (result i32)
+            (i32.add (i32.const 1000) (call $host (local.get 0)))
+            i32.const 1000 i32.sub))"#,
+        0,
+        Some(host_reenter),
+    );
+    assert_eq!(i.i32("down", &[0]), 0);
+    assert_eq!(i.i32("down", &[50]), 50);
+    // Nesting beyond the limit traps instead of exhausting the host stack.
+    let t = i.call("down", &[100_000]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::StackOverflow));
+    assert!(t.frames.len() > 100, "every unwound frame is reported");
+    assert_eq!(i.i32("down", &[10]), 10, "usable after the overflow");
+}
+
+#[test]
+fn interp_func_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<tierup_interp::InterpFunc>();
+}

@@ -1,0 +1,143 @@
+//! End-to-end tests of the `tierup` binary: `run --invoke` with arguments and results, a
+//! trap's message and backtrace, missing imports, and `wast` summaries and exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Writes `contents` to a fresh file named `name` in a per-test temporary directory.
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tierup-cli-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+fn tierup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tierup"))
+        .args(args)
+        .output()
+        .expect("run tierup")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const MATH: &str = r#"
+(module
+  (func (export "add") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.add)
+  (func (export "id_f32") (param f32) (result f32) local.get 0)
+  (func (export "pair") (param i64 f64) (result i64 f64) local.get 0 local.get 1)
+  (func (export "boom") (param i32) (result i32)
+    local.get 0 call $inner)
+  (func $inner (param i32) (result i32)
+    i32.const 1 local.get 0 i32.div_u))
+"#;
+
+#[test]
+fn run_invoke_prints_results() {
+    let wat = temp_file("math.wat", MATH);
+    let wat = wat.to_str().unwrap();
+    let o = tierup(&["run", "--invoke", "add", wat, "2", "-5"]);
+    assert_eq!(stdout(&o), "-3\n", "stderr: {}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+
+    let o = tierup(&["run", "--invoke", "id_f32", wat, "nan:0x200000"]);
+    assert_eq!(stdout(&o), "nan:0x200000\n", "stderr: {}", stderr(&o));
+    let o = tierup(&["run", "--invoke", "id_f32", wat, "-inf"]);
+    assert_eq!(stdout(&o), "-inf\n", "stderr: {}", stderr(&o));
+
+    let o = tierup(&[
+        "run", "--tier", "interp", "--invoke", "pair", wat, "0x10", "0.1",
+    ]);
+    assert_eq!(stdout(&o), "16\n0.1\n", "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn run_trap_reports_message_and_backtrace() {
+    let wat = temp_file("math.wat", MATH);
+    let o = tierup(&["run", "--invoke", "boom", wat.to_str().unwrap(), "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("integer divide by zero"), "stderr: {err}");
+    assert!(err.contains("wasm backtrace"), "stderr: {err}");
+}
+
+#[test]
+fn run_bad_arguments_are_usage_errors() {
+    let wat = temp_file("math.wat", MATH);
+    let wat = wat.to_str().unwrap();
+    let o = tierup(&["run", "--invoke", "add", wat, "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = tierup(&["run", "--invoke", "add", wat, "1", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("invalid i32 argument"),
+        "{}",
+        stderr(&o)
+    );
+    let o = tierup(&["run", wat]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--invoke"), "{}", stderr(&o));
+}
+
+#[test]
+fn run_missing_imports_are_named() {
+    let wat = temp_file(
+        "imports.wat",
+        r#"(module
+             (import "env" "foo" (func))
+             (import "env" "mem" (memory 1))
+             (func (export "_start")))"#,
+    );
+    let o = tierup(&["run", wat.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("unknown import `env::foo` (import #0, function) has not been defined"),
+        "stderr: {err}"
+    );
+    assert!(
+        err.contains("`env::mem` (import #1, memory)"),
+        "stderr: {err}"
+    );
+}
+
+#[test]
+fn wast_passing_and_failing_scripts() {
+    let good = temp_file(
+        "good.wast",
+        r#"(module (func (export "f") (result i32) i32.const 1))
+           (assert_return (invoke "f") (i32.const 1))
+           (assert_trap (module (func $s unreachable) (start $s)) "unreachable")"#,
+    );
+    let o = tierup(&["wast", good.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout: {out}");
+    assert!(out.starts_with("ok   "), "stdout: {out}");
+    assert!(out.ends_with("1 passed, 0 failed\n"), "stdout: {out}");
+
+    let bad = temp_file(
+        "bad.wast",
+        r#"(module (func (export "f") (result i32) i32.const 1))
+           (assert_return (invoke "f") (i32.const 2))"#,
+    );
+    let o = tierup(&["wast", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "stdout: {out}");
+    assert!(out.contains("FAIL "), "stdout: {out}");
+    assert!(out.contains("(1 passed, 1 failed)"), "stdout: {out}");
+    assert!(out.ends_with("1 passed, 1 failed\n"), "stdout: {out}");
+}

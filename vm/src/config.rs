@@ -1,0 +1,142 @@
+//! [`Config`]: the settings of an [`crate::Engine`] (tier mode and resource limits), and
+//! [`TierMode`], which selects the tiers that run code.
+
+use core::fmt;
+use core::str::FromStr;
+
+/// Which tiers run code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum TierMode {
+    /// The register-based interpreter only (the only mode available now).
+    #[default]
+    Interp,
+    /// The baseline JIT only.
+    Baseline,
+    /// The optimizing JIT only.
+    Optimizing,
+    /// Start in the interpreter and tier up hot functions.
+    Tiered,
+    /// Compile everything in the background from the start.
+    Eager,
+}
+
+impl TierMode {
+    /// The lower-case name (`interp`, `baseline`, `optimizing`, `tiered`, `eager`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TierMode::Interp => "interp",
+            TierMode::Baseline => "baseline",
+            TierMode::Optimizing => "optimizing",
+            TierMode::Tiered => "tiered",
+            TierMode::Eager => "eager",
+        }
+    }
+}
+
+impl fmt::Display for TierMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TierMode {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<TierMode> {
+        Ok(match s {
+            "interp" => TierMode::Interp,
+            "baseline" => TierMode::Baseline,
+            "optimizing" => TierMode::Optimizing,
+            "tiered" => TierMode::Tiered,
+            "eager" => TierMode::Eager,
+            _ => anyhow::bail!(
+                "unknown tier mode `{s}` (expected interp, baseline, optimizing, tiered or eager)"
+            ),
+        })
+    }
+}
+
+/// Engine settings, set with builder methods.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) tier: TierMode,
+    pub(crate) max_memory_pages: u32,
+    pub(crate) max_table_elements: u32,
+    pub(crate) max_call_depth: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            tier: TierMode::Interp,
+            max_memory_pages: 65536,
+            max_table_elements: 10_000_000,
+            max_call_depth: 20_000,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Selects the tiers that run code (only [`TierMode::Interp`] is available now).
+    pub fn tier(&mut self, mode: TierMode) -> &mut Self {
+        self.tier = mode;
+        self
+    }
+
+    /// The largest number of pages any memory may have (default 65536). `memory.grow`
+    /// beyond it returns -1; a memory whose minimum exceeds it cannot be created.
+    pub fn max_memory_pages(&mut self, pages: u32) -> &mut Self {
+        self.max_memory_pages = pages.min(65536);
+        self
+    }
+
+    /// The largest number of elements any table may have (default 10,000,000).
+    pub fn max_table_elements(&mut self, elements: u32) -> &mut Self {
+        self.max_table_elements = elements;
+        self
+    }
+
+    /// The number of wasm frames a thread may have live at once (default 20,000).
+    pub fn max_call_depth(&mut self, depth: usize) -> &mut Self {
+        self.max_call_depth = depth;
+        self
+    }
+
+    /// The selected tier mode.
+    pub fn tier_mode(&self) -> TierMode {
+        self.tier
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_mode_names_round_trip() {
+        for mode in [
+            TierMode::Interp,
+            TierMode::Baseline,
+            TierMode::Optimizing,
+            TierMode::Tiered,
+            TierMode::Eager,
+        ] {
+            assert_eq!(mode.to_string().parse::<TierMode>().unwrap(), mode);
+        }
+        assert!("fast".parse::<TierMode>().is_err());
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::default();
+        assert_eq!(c.tier_mode(), TierMode::Interp);
+        assert_eq!(c.max_memory_pages, 65536);
+        assert_eq!(c.max_table_elements, 10_000_000);
+        assert_eq!(c.max_call_depth, 20_000);
+    }
+}

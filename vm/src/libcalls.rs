@@ -1,0 +1,322 @@
+//! The libcall table ([`LIBCALLS`]) shared by all instances, and the lazy entry every
+//! defined function starts with. Every `extern "sysv64"` function here catches panics and
+//! turns them into traps, so no unwind crosses generated code.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use tierup_abi::trap;
+use tierup_abi::{FuncCode, FuncEntry, Libcalls, STATUS_OK, TrapCode, ValRaw, VmContext};
+
+use crate::instance::InstanceData;
+use crate::store::StoreOpaque;
+
+/// The libcall table every `VmContext` points at.
+pub(crate) static LIBCALLS: Libcalls = Libcalls {
+    memory_grow,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+    translate,
+};
+
+/// Runs `f`, turning a panic into `on_panic` with a recorded trap.
+fn guard<R>(on_panic: R, f: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            trap::record_with_message(
+                TrapCode::Host,
+                "internal error: a runtime call panicked".into(),
+            );
+            on_panic
+        }
+    }
+}
+
+/// The instance and store of a context.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance, and nothing else may use the store
+/// while the returned references are alive.
+unsafe fn parts<'a>(vmctx: *mut VmContext) -> (&'a mut InstanceData, &'a mut StoreOpaque) {
+    // SAFETY: the caller's contract; `instance` and `store` were set at instantiation.
+    unsafe {
+        (
+            &mut *((*vmctx).instance as *mut InstanceData),
+            &mut *((*vmctx).store as *mut StoreOpaque),
+        )
+    }
+}
+
+fn oob(code: TrapCode) -> u32 {
+    trap::record(code)
+}
+
+/// `memory.grow`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn memory_grow(vmctx: *mut VmContext, memory: u32, delta: u32) -> u32 {
+    guard(u32::MAX, || {
+        // SAFETY: the caller's contract.
+        let (inst, store) = unsafe { parts(vmctx) };
+        let Some(m) = inst.memories.get(memory as usize) else {
+            return u32::MAX;
+        };
+        store.memories[*m]
+            .grow(u64::from(delta))
+            .map_or(u32::MAX, |old| old as u32)
+    })
+}
+
+/// `memory.init`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn memory_init(
+    vmctx: *mut VmContext,
+    memory: u32,
+    data: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    guard(TrapCode::Host.status(), || {
+        // SAFETY: the caller's contract.
+        let (inst, store) = unsafe { parts(vmctx) };
+        let range = inst.datas.get(data as usize).cloned().unwrap_or(0..0);
+        let seg = &inst.module.inner.env.wasm[range];
+        let Some(m) = inst.memories.get(memory as usize) else {
+            return oob(TrapCode::MemoryOutOfBounds);
+        };
+        let mem = store.memories[*m].data_mut();
+        let (dst, src, len) = (dst as usize, src as usize, len as usize);
+        if src + len > seg.len() || dst + len > mem.len() {
+            return oob(TrapCode::MemoryOutOfBounds);
+        }
+        mem[dst..dst + len].copy_from_slice(&seg[src..src + len]);
+        STATUS_OK
+    })
+}
+
+/// `data.drop`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn data_drop(vmctx: *mut VmContext, data: u32) {
+    guard((), || {
+        // SAFETY: the caller's contract.
+        let (inst, _) = unsafe { parts(vmctx) };
+        if let Some(d) = inst.datas.get_mut(data as usize) {
+            *d = 0..0;
+        }
+    })
+}
+
+/// `table.grow`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn table_grow(
+    vmctx: *mut VmContext,
+    table: u32,
+    init: usize,
+    delta: u32,
+) -> u32 {
+    guard(u32::MAX, || {
+        // SAFETY: the caller's contract.
+        let (inst, store) = unsafe { parts(vmctx) };
+        let Some(t) = inst.tables.get(table as usize) else {
+            return u32::MAX;
+        };
+        store.tables[*t].grow(delta, init).unwrap_or(u32::MAX)
+    })
+}
+
+/// `table.fill`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn table_fill(
+    vmctx: *mut VmContext,
+    table: u32,
+    dst: u32,
+    val: usize,
+    len: u32,
+) -> u32 {
+    guard(TrapCode::Host.status(), || {
+        // SAFETY: the caller's contract.
+        let (inst, store) = unsafe { parts(vmctx) };
+        let Some(t) = inst.tables.get(table as usize) else {
+            return oob(TrapCode::TableOutOfBounds);
+        };
+        let elems = store.tables[*t].elements_mut();
+        let (dst, len) = (dst as usize, len as usize);
+        if dst + len > elems.len() {
+            return oob(TrapCode::TableOutOfBounds);
+        }
+        elems[dst..dst + len].fill(val);
+        STATUS_OK
+    })
+}
+
+/// `table.copy`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn table_copy(
+    vmctx: *mut VmContext,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    guard(TrapCode::Host.status(), || {
+        // SAFETY: the caller's contract.
+        let (inst, store) = unsafe { parts(vmctx) };
+        let (Some(dt), Some(st)) = (
+            inst.tables.get(dst_table as usize),
+            inst.tables.get(src_table as usize),
+        ) else {
+            return oob(TrapCode::TableOutOfBounds);
+        };
+        let (dst, src, len) = (dst as usize, src as usize, len as usize);
+        let src_len = store.tables[*st].elements().len();
+        let dst_len = store.tables[*dt].elements().len();
+        if src + len > src_len || dst + len > dst_len {
+            return oob(TrapCode::TableOutOfBounds);
+        }
+        if dt == st {
+            store.tables[*dt]
+                .elements_mut()
+                .copy_within(src..src + len, dst);
+        } else {
+            let items: Vec<usize> = store.tables[*st].elements()[src..src + len].to_vec();
+            store.tables[*dt].elements_mut()[dst..dst + len].copy_from_slice(&items);
+        }
+        STATUS_OK
+    })
+}
+
+/// `table.init`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn table_init(
+    vmctx: *mut VmContext,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    guard(TrapCode::Host.status(), || {
+        // SAFETY: the caller's contract.
+        let (inst, store) = unsafe { parts(vmctx) };
+        let seg: &[usize] = inst.elems.get(elem as usize).map_or(&[], |s| &s[..]);
+        let Some(t) = inst.tables.get(table as usize) else {
+            return oob(TrapCode::TableOutOfBounds);
+        };
+        let elems = store.tables[*t].elements_mut();
+        let (dst, src, len) = (dst as usize, src as usize, len as usize);
+        if src + len > seg.len() || dst + len > elems.len() {
+            return oob(TrapCode::TableOutOfBounds);
+        }
+        elems[dst..dst + len].copy_from_slice(&seg[src..src + len]);
+        STATUS_OK
+    })
+}
+
+/// `elem.drop`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn elem_drop(vmctx: *mut VmContext, elem: u32) {
+    guard((), || {
+        // SAFETY: the caller's contract.
+        let (inst, _) = unsafe { parts(vmctx) };
+        if let Some(e) = inst.elems.get_mut(elem as usize) {
+            *e = Box::new([]);
+        }
+    })
+}
+
+/// Translates the function behind `callee` (once per module), publishes it into the slot if
+/// the slot still holds the lazy record, and returns the slot's code; null with a recorded
+/// `CompileError` trap on failure.
+///
+/// # Safety
+///
+/// `callee` must be a live slot of a defined function.
+unsafe extern "sysv64" fn translate(callee: *const FuncEntry) -> *const FuncCode {
+    guard(core::ptr::null(), || {
+        // SAFETY: the caller's contract; a defined function's slot has its instance's context.
+        let inst = unsafe { &*((*(*callee).vmctx).instance as *const InstanceData) };
+        // SAFETY: as above.
+        let func_index = unsafe { (*callee).func_index };
+        let module = &inst.module.inner;
+        match module.translation(func_index) {
+            Ok(code) => {
+                let lazy = &*module.lazy_code as *const FuncCode as *mut FuncCode;
+                // SAFETY: `callee` is live (caller's contract).
+                let slot = unsafe { &(*callee).code };
+                match slot.compare_exchange(
+                    lazy,
+                    code as *mut FuncCode,
+                    core::sync::atomic::Ordering::AcqRel,
+                    core::sync::atomic::Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        tracing::debug!(
+                            target: "tierup::tiering",
+                            func_index,
+                            module = module.info.name.as_deref().unwrap_or("<unknown>"),
+                            tier = "interp",
+                            "published"
+                        );
+                        code
+                    }
+                    Err(current) => current,
+                }
+            }
+            Err(e) => {
+                trap::record_with_message(TrapCode::CompileError, format!("{e:#}"));
+                core::ptr::null()
+            }
+        }
+    })
+}
+
+/// The array entry of the shared `Lazy` record: translates, publishes, then runs.
+///
+/// # Safety
+///
+/// As for [`tierup_abi::ArrayEntry`].
+pub(crate) unsafe extern "sysv64" fn lazy_entry(
+    callee: *const FuncEntry,
+    _code: *const FuncCode,
+    caller: *mut VmContext,
+    args_results: *mut ValRaw,
+) -> u32 {
+    // SAFETY: the caller's contract covers `callee`.
+    let code = unsafe { translate(callee) };
+    if code.is_null() {
+        return TrapCode::CompileError.status();
+    }
+    // SAFETY: `code` is a live record for this function; arguments are passed through.
+    unsafe { ((*code).array_entry)(callee, code, caller, args_results) }
+}

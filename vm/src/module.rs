@@ -1,0 +1,218 @@
+//! [`Module`]: a validated WebAssembly module, decoded once and shared (by `Arc`) by every
+//! instance. It owns the interpreter translations of its functions (made lazily, cached per
+//! function) and the shared `Lazy` code record every fresh entry slot starts with.
+
+mod parse;
+
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+use tierup_abi::{FuncCode, ModuleEnv, Tier};
+use tierup_interp::InterpFunc;
+
+pub(crate) use parse::{ConstExpr, ElemMode, ExportKind, ModuleInfo};
+
+use crate::Result;
+use crate::engine::Engine;
+use crate::types::{ExportType, ImportType};
+
+/// One interpreter translation of a function: the translated function and the code record
+/// that points at it. Both are boxed so that their addresses are stable.
+pub(crate) struct Translation {
+    // Field order matters: the record points into `func`, so it is dropped first.
+    code: Box<FuncCode>,
+    _func: Box<InterpFunc>,
+}
+
+impl Translation {
+    fn new(func: InterpFunc) -> Translation {
+        let func = Box::new(func);
+        let code = Box::new(func.code());
+        Translation { code, _func: func }
+    }
+
+    /// The code record.
+    pub(crate) fn code(&self) -> *const FuncCode {
+        &*self.code
+    }
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) engine: Engine,
+    pub(crate) info: ModuleInfo,
+    pub(crate) env: ModuleEnv,
+    /// Canonical signature id of every type index.
+    pub(crate) type_ids: Box<[u32]>,
+    /// The record every defined function's slot starts with.
+    pub(crate) lazy_code: Box<FuncCode>,
+    /// Cached translations, by defined function index.
+    translations: Box<[OnceLock<Translation>]>,
+    /// Translations made by [`Module::translate_fresh`], alive as long as the module.
+    fresh: Mutex<Vec<Translation>>,
+}
+
+/// A validated, decoded WebAssembly module. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.inner.info.name)
+            .finish()
+    }
+}
+
+impl Module {
+    /// Compiles a module from its binary or text (`.wat`) form. Function bodies are
+    /// validated now and translated lazily, on their first call.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        if bytes.starts_with(b"\0asm") {
+            Module::from_binary(engine, bytes)
+        } else {
+            let wasm = wat::parse_bytes(bytes)?;
+            Module::from_binary(engine, &wasm)
+        }
+    }
+
+    /// Compiles a module from its binary form.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        Module::validate(engine, bytes)?;
+        let wasm: Arc<[u8]> = Arc::from(bytes);
+        let (info, env) = parse::parse(&wasm)?;
+        let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        let defined = env.bodies.len();
+        let lazy_code = Box::new(FuncCode {
+            array_entry: crate::libcalls::lazy_entry,
+            data: core::ptr::null(),
+            tier: Tier::Lazy,
+        });
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                env,
+                type_ids,
+                lazy_code,
+                translations: (0..defined).map(|_| OnceLock::new()).collect(),
+                fresh: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Validates a binary module (WebAssembly 2.0 features) without decoding it further.
+    pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
+        let mut validator =
+            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2);
+        validator.validate_all(bytes)?;
+        Ok(())
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's name from its name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// The name of function `func_index` from the name section, if any.
+    pub fn func_name(&self, func_index: u32) -> Option<&str> {
+        self.inner
+            .info
+            .func_names
+            .get(&func_index)
+            .map(String::as_str)
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> {
+        self.inner.info.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: &i.ty,
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |e| ExportType {
+            name: &e.name,
+            ty: info
+                .export_type(e)
+                .unwrap_or(crate::types::ExternType::Func(crate::FuncType::new([], []))),
+        })
+    }
+
+    /// The contents of every custom section called `name`.
+    pub fn custom_sections<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.inner
+            .info
+            .custom
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .filter_map(|(_, r)| self.inner.env.wasm.get(r.clone()))
+    }
+
+    /// The module's bytes (binary format).
+    pub fn bytes(&self) -> &[u8] {
+        &self.inner.env.wasm
+    }
+
+    /// A new interpreter translation of the defined function `func_index`, owned by the
+    /// module and distinct from the cached one (used by tier-swap tests).
+    pub fn translate_fresh(&self, func_index: u32) -> Result<crate::tiering::CodeHandle> {
+        let func = self.inner.translate_new(func_index)?;
+        let t = Translation::new(func);
+        let code = t.code();
+        self.inner.fresh.lock().push(t);
+        Ok(crate::tiering::CodeHandle::from_raw(code))
+    }
+}
+
+impl ModuleInner {
+    fn translate_new(&self, func_index: u32) -> Result<InterpFunc> {
+        if func_index < self.env.num_imported_funcs || func_index as usize >= self.env.funcs.len() {
+            anyhow::bail!("function {func_index} is not a defined function of the module");
+        }
+        tierup_interp::translate(&self.env, func_index).map_err(|e| {
+            anyhow::anyhow!(
+                "failed to translate function {}: {e}",
+                self.func_display_name(func_index)
+            )
+        })
+    }
+
+    /// The cached translation of defined function `func_index`, made on first use.
+    pub(crate) fn translation(&self, func_index: u32) -> Result<*const FuncCode> {
+        let defined = func_index
+            .checked_sub(self.env.num_imported_funcs)
+            .and_then(|d| self.translations.get(d as usize))
+            .ok_or_else(|| anyhow::anyhow!("function {func_index} is not defined"))?;
+        if let Some(t) = defined.get() {
+            return Ok(t.code());
+        }
+        let func = self.translate_new(func_index)?;
+        // Another thread may have won the race; then its translation is used and ours is
+        // dropped without ever having been published.
+        let _ = defined.set(Translation::new(func));
+        defined
+            .get()
+            .map(Translation::code)
+            .ok_or_else(|| anyhow::anyhow!("translation vanished"))
+    }
+
+    /// `name` from the name section, or `func[i]`.
+    pub(crate) fn func_display_name(&self, func_index: u32) -> String {
+        match self.info.func_names.get(&func_index) {
+            Some(n) => n.clone(),
+            None => format!("func[{func_index}]"),
+        }
+    }
+}
