@@ -47,8 +47,9 @@ impl SlotHandle {
     ///
     /// # Safety
     ///
-    /// * `code` must implement the same function (same signature, same module and function
-    ///   index, or an equivalent host function) as the slot's current code;
+    /// * `code` must have the slot's signature (a compiled version of the same function is
+    ///   what a tier publishes; tests also publish other functions and host functions of the
+    ///   same signature);
     /// * `code` must stay alive as long as the slot's module (records from
     ///   [`crate::Module::translate_fresh`] of that module do);
     /// * the store owning the slot must be alive.
