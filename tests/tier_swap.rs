@@ -47,13 +47,19 @@ fn swap_while_calling(entry: &str) {
     let engine = Engine::default();
     let module = Module::new(&engine, WAT).unwrap();
     let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
     let f = instance.get_func(&mut store, "f").unwrap();
     let call: TypedFunc<(), i32> = instance.get_typed_func(&mut store, entry).unwrap();
-    let host = Func::new(&mut store, FuncType::new([], [ValType::I32]), |_, _, results| {
-        results[0] = tierup::Val::I32(HOST);
-        Ok(())
-    });
+    let host = Func::new(
+        &mut store,
+        FuncType::new([], [ValType::I32]),
+        |_, _, results| {
+            results[0] = tierup::Val::I32(HOST);
+            Ok(())
+        },
+    );
 
     // Run once so that the slot holds its interpreter translation.
     assert_eq!(call.call(&mut store, ()).unwrap(), ORIGINAL);
@@ -102,7 +108,10 @@ fn swap_while_calling(entry: &str) {
                 break;
             }
         }
-        assert!(calls_per_stage.iter().all(|&n| n > 0), "{calls_per_stage:?}");
+        assert!(
+            calls_per_stage.iter().all(|&n| n > 0),
+            "{calls_per_stage:?}"
+        );
     });
     assert_eq!(slot.tier(), Tier::Host);
 }

@@ -141,3 +141,14 @@ fn wast_passing_and_failing_scripts() {
     assert!(out.contains("(1 passed, 1 failed)"), "stdout: {out}");
     assert!(out.ends_with("1 passed, 1 failed\n"), "stdout: {out}");
 }
+
+#[test]
+fn run_binary_module_with_start_export() {
+    let bytes = wat::parse_str(r#"(module (func (export "_start") (result i64) i64.const -42))"#)
+        .expect("valid wat");
+    let path = temp_file("start.wasm", "");
+    std::fs::write(&path, bytes).expect("write wasm");
+    let o = tierup(&["run", path.to_str().unwrap()]);
+    assert_eq!(stdout(&o), "-42\n", "stderr: {}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+}

@@ -73,8 +73,9 @@ pub fn run(name: &str, text: &str, opts: &RunOptions) -> FileReport {
             );
         }
     };
+    let lines = LineIndex::new(text);
     for directive in directives {
-        let (line, col) = directive.span().linecol_in(text);
+        let (line, col) = lines.line_col(directive.span().offset());
         let kind = directive_kind(&directive);
         let outcome = catch_unwind(AssertUnwindSafe(|| runner.directive(directive)));
         let mismatch = match outcome {
@@ -87,15 +88,33 @@ pub fn run(name: &str, text: &str, opts: &RunOptions) -> FileReport {
         };
         report.directives_failed += 1;
         report.failures.push(Failure {
-            line: line + 1,
-            col: col + 1,
+            line,
+            col,
             kind: kind.to_string(),
             expected: mismatch.expected,
             got: mismatch.got,
         });
     }
-    drop(runner);
     report
+}
+
+/// Byte offsets of line starts, to turn a span into a 1-based line and column quickly.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line and column (in bytes) of `offset`.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        (line, offset - self.starts[line - 1] + 1)
+    }
 }
 
 /// The report of a script that does not parse.
