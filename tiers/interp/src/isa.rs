@@ -125,26 +125,26 @@ macro_rules! for_each_op {
         }
         // Compares: the value form, the fused "branch if true" and "branch if false" forms.
         compare {
-            I32Eq / BrI32Eq / BrI32NotEq (u32) = |a, b| a == b;
-            I32Ne / BrI32Ne / BrI32NotNe (u32) = |a, b| a != b;
-            I32LtS / BrI32LtS / BrI32NotLtS (i32) = |a, b| a < b;
-            I32LtU / BrI32LtU / BrI32NotLtU (u32) = |a, b| a < b;
-            I32GtS / BrI32GtS / BrI32NotGtS (i32) = |a, b| a > b;
-            I32GtU / BrI32GtU / BrI32NotGtU (u32) = |a, b| a > b;
-            I32LeS / BrI32LeS / BrI32NotLeS (i32) = |a, b| a <= b;
-            I32LeU / BrI32LeU / BrI32NotLeU (u32) = |a, b| a <= b;
-            I32GeS / BrI32GeS / BrI32NotGeS (i32) = |a, b| a >= b;
-            I32GeU / BrI32GeU / BrI32NotGeU (u32) = |a, b| a >= b;
-            I64Eq / BrI64Eq / BrI64NotEq (u64) = |a, b| a == b;
-            I64Ne / BrI64Ne / BrI64NotNe (u64) = |a, b| a != b;
-            I64LtS / BrI64LtS / BrI64NotLtS (i64) = |a, b| a < b;
-            I64LtU / BrI64LtU / BrI64NotLtU (u64) = |a, b| a < b;
-            I64GtS / BrI64GtS / BrI64NotGtS (i64) = |a, b| a > b;
-            I64GtU / BrI64GtU / BrI64NotGtU (u64) = |a, b| a > b;
-            I64LeS / BrI64LeS / BrI64NotLeS (i64) = |a, b| a <= b;
-            I64LeU / BrI64LeU / BrI64NotLeU (u64) = |a, b| a <= b;
-            I64GeS / BrI64GeS / BrI64NotGeS (i64) = |a, b| a >= b;
-            I64GeU / BrI64GeU / BrI64NotGeU (u64) = |a, b| a >= b;
+            I32Eq / BrI32Eq / BrI32NotEq (u32) [BrI32EqImm / BrI32NotEqImm] = |a, b| a == b;
+            I32Ne / BrI32Ne / BrI32NotNe (u32) [BrI32NeImm / BrI32NotNeImm] = |a, b| a != b;
+            I32LtS / BrI32LtS / BrI32NotLtS (i32) [BrI32LtSImm / BrI32NotLtSImm] = |a, b| a < b;
+            I32LtU / BrI32LtU / BrI32NotLtU (u32) [BrI32LtUImm / BrI32NotLtUImm] = |a, b| a < b;
+            I32GtS / BrI32GtS / BrI32NotGtS (i32) [BrI32GtSImm / BrI32NotGtSImm] = |a, b| a > b;
+            I32GtU / BrI32GtU / BrI32NotGtU (u32) [BrI32GtUImm / BrI32NotGtUImm] = |a, b| a > b;
+            I32LeS / BrI32LeS / BrI32NotLeS (i32) [BrI32LeSImm / BrI32NotLeSImm] = |a, b| a <= b;
+            I32LeU / BrI32LeU / BrI32NotLeU (u32) [BrI32LeUImm / BrI32NotLeUImm] = |a, b| a <= b;
+            I32GeS / BrI32GeS / BrI32NotGeS (i32) [BrI32GeSImm / BrI32NotGeSImm] = |a, b| a >= b;
+            I32GeU / BrI32GeU / BrI32NotGeU (u32) [BrI32GeUImm / BrI32NotGeUImm] = |a, b| a >= b;
+            I64Eq / BrI64Eq / BrI64NotEq (u64) [BrI64EqImm / BrI64NotEqImm] = |a, b| a == b;
+            I64Ne / BrI64Ne / BrI64NotNe (u64) [BrI64NeImm / BrI64NotNeImm] = |a, b| a != b;
+            I64LtS / BrI64LtS / BrI64NotLtS (i64) [BrI64LtSImm / BrI64NotLtSImm] = |a, b| a < b;
+            I64LtU / BrI64LtU / BrI64NotLtU (u64) [BrI64LtUImm / BrI64NotLtUImm] = |a, b| a < b;
+            I64GtS / BrI64GtS / BrI64NotGtS (i64) [BrI64GtSImm / BrI64NotGtSImm] = |a, b| a > b;
+            I64GtU / BrI64GtU / BrI64NotGtU (u64) [BrI64GtUImm / BrI64NotGtUImm] = |a, b| a > b;
+            I64LeS / BrI64LeS / BrI64NotLeS (i64) [BrI64LeSImm / BrI64NotLeSImm] = |a, b| a <= b;
+            I64LeU / BrI64LeU / BrI64NotLeU (u64) [BrI64LeUImm / BrI64NotLeUImm] = |a, b| a <= b;
+            I64GeS / BrI64GeS / BrI64NotGeS (i64) [BrI64GeSImm / BrI64NotGeSImm] = |a, b| a >= b;
+            I64GeU / BrI64GeU / BrI64NotGeU (u64) [BrI64GeUImm / BrI64NotGeUImm] = |a, b| a >= b;
             F32Eq / BrF32Eq / BrF32NotEq (f32) = |a, b| a == b;
             F32Ne / BrF32Ne / BrF32NotNe (f32) = |a, b| a != b;
             F32Lt / BrF32Lt / BrF32NotLt (f32) = |a, b| a < b;
@@ -201,7 +201,7 @@ macro_rules! define_instr {
         binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
-        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) = $cf:expr; )* }
+        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
         load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
         store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
     ) => {
@@ -217,6 +217,10 @@ macro_rules! define_instr {
             $( #[doc = "`dst = a cmp b`"] $cname { dst: Reg, a: Reg, b: Reg }, )*
             $( #[doc = "branch if `a cmp b`"] $cbr { a: Reg, b: Reg, offset: i32 }, )*
             $( #[doc = "branch unless `a cmp b`"] $cbrn { a: Reg, b: Reg, offset: i32 }, )*
+            $( $(
+                #[doc = "branch if `a cmp imm`"] $cbi { a: Reg, imm: i16, offset: i32 },
+                #[doc = "branch unless `a cmp imm`"] $cbni { a: Reg, imm: i16, offset: i32 },
+            )? )*
             $( #[doc = "`dst = load(addr + offset)`"] $lname { dst: Reg, addr: Reg, offset: u32 }, )*
             $( #[doc = "`store(addr + offset, val)`"] $sname { addr: Reg, val: Reg, offset: u32 }, )*
         }
@@ -244,15 +248,34 @@ macro_rules! define_instr {
             }
 
             /// The fused branch for a compare instruction: taken when the compare is true
-            /// (`negate == false`) or false (`negate == true`).
-            pub(crate) fn fuse_branch(&self, negate: bool) -> Option<Instr> {
+            /// (`negate == false`) or false (`negate == true`). `const_bits` gives the value
+            /// of a constant register, so that an integer compare with a small constant
+            /// becomes an immediate form.
+            pub(crate) fn fuse_branch(
+                &self,
+                negate: bool,
+                const_bits: impl Fn(Reg) -> Option<u64>,
+            ) -> Option<Instr> {
                 Some(match *self {
                     $(
-                        Instr::$cname { a, b, .. } => if negate {
-                            Instr::$cbrn { a, b, offset: 0 }
-                        } else {
-                            Instr::$cbr { a, b, offset: 0 }
-                        },
+                        Instr::$cname { a, b, .. } => {
+                            $(
+                                let imm = const_bits(b)
+                                    .and_then(<$ct as crate::num::Imm>::to_imm);
+                                if let Some(imm) = imm {
+                                    return Some(if negate {
+                                        Instr::$cbni { a, imm, offset: 0 }
+                                    } else {
+                                        Instr::$cbi { a, imm, offset: 0 }
+                                    });
+                                }
+                            )?
+                            if negate {
+                                Instr::$cbrn { a, b, offset: 0 }
+                            } else {
+                                Instr::$cbr { a, b, offset: 0 }
+                            }
+                        }
                     )*
                     Instr::I32Eqz { src, .. } => if negate {
                         Instr::BrNez { cond: src, offset: 0 }
@@ -271,6 +294,9 @@ macro_rules! define_instr {
             /// The offset field of a branch instruction.
             pub(crate) fn offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
+                    $( $(
+                        Instr::$cbi { offset, .. } | Instr::$cbni { offset, .. } => Some(offset),
+                    )? )*
                     $( Instr::$cbr { offset, .. } | Instr::$cbrn { offset, .. } )|*
                     | Instr::Br { offset }
                     | Instr::BrEqz { offset, .. }

@@ -56,6 +56,30 @@ impl Bits for bool {
     }
 }
 
+/// Integer operand types a compare may take as a 16-bit immediate.
+pub(crate) trait Imm: Sized {
+    /// The immediate for the register bits of a constant, if it fits.
+    fn to_imm(bits: u64) -> Option<i16>;
+    /// The operand value of an immediate (sign-extended).
+    fn from_imm(imm: i16) -> Self;
+}
+
+macro_rules! imm {
+    ($($t:ty => $s:ty),*) => {$(
+        impl Imm for $t {
+            #[inline(always)]
+            fn to_imm(bits: u64) -> Option<i16> {
+                i16::try_from(<$t as Bits>::from_reg(bits) as $s).ok()
+            }
+            #[inline(always)]
+            fn from_imm(imm: i16) -> Self {
+                imm as $s as $t
+            }
+        }
+    )*};
+}
+imm!(u32 => i32, i32 => i32, u64 => i64, i64 => i64);
+
 /// Applies a unary operator with its operand type fixed by `A` (lets table closures
 /// infer their parameter types).
 #[inline(always)]
@@ -241,6 +265,16 @@ mod tests {
         assert_eq!(f32_max(-0.0, 0.0).to_bits(), 0.0f32.to_bits());
         assert!(f64_min(f64::NAN, 1.0).is_nan());
         assert!(f64_max(1.0, f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn immediates_round_trip() {
+        assert_eq!(<u32 as Imm>::to_imm(u32::MAX as u64), Some(-1));
+        assert_eq!(<u32 as Imm>::from_imm(-1), u32::MAX);
+        assert_eq!(<u32 as Imm>::to_imm(40_000), None);
+        assert_eq!(<i64 as Imm>::to_imm(-32_768i64 as u64), Some(i16::MIN));
+        assert_eq!(<u64 as Imm>::to_imm(u32::MAX as u64), None);
+        assert_eq!(<u64 as Imm>::from_imm(-2), u64::MAX - 1);
     }
 
     #[test]

@@ -181,6 +181,10 @@ fn memory_and_traps() {
 
 /// The host import of `reentry`: `host(n)` returns `n == 0 ? 0 : down(n - 1) + 1`, calling
 /// back into the wasm export `down` (function 1) of the calling instance.
+///
+/// # Safety
+///
+/// As for an array entry: `caller` is a valid context and `args` has one cell.
 unsafe extern "sysv64" fn host_reenter(
     _callee: *const tierup_abi::FuncEntry,
     _code: *const tierup_abi::FuncCode,
@@ -229,4 +233,90 @@ fn host_calls_reenter_the_interpreter() {
 fn interp_func_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<tierup_interp::InterpFunc>();
+}
+
+#[test]
+fn operand_folding_hazards() {
+    let mut i = Instance::new(
+        r#"(module
+          ;; A pending `local.get 0` must keep the old value across `local.set 0`.
+          (func (export "pending") (param i32) (result i32)
+            local.get 0
+            i32.const 7 local.set 0
+            local.get 0 i32.sub)
+          ;; ... also when the set happens inside a nested block on one path only.
+          (func (export "nested") (param i32 i32) (result i32)
+            local.get 0
+            local.get 1
+            if i32.const 100 local.set 0 end
+            local.get 0 i32.add)
+          ;; `br_if` carrying a value that must be copied (branch-around).
+          (func (export "brif_copy") (param i32) (result i32)
+            block (result i32)
+              i32.const 5
+              i32.const 9 local.get 0 br_if 0
+              i32.add
+            end)
+          ;; Fused compare in `if` after copies of pending locals.
+          (func (export "fused_if") (param i32 i32) (result i32)
+            local.get 1
+            local.get 0 i32.const 3 i32.gt_s
+            if (param i32) (result i32) i32.const 1 i32.add else i32.const 2 i32.add end)
+          ;; Returning locals in swapped order, and a conditional multi-value return.
+          (func (export "swap_ret") (param i32 i32) (result i32 i32)
+            local.get 1 local.get 0
+            local.get 0 i32.const 0 i32.ne
+            br_if 0
+            drop drop
+            i32.const 8 i32.const 9)
+          (func (export "select") (param i32) (result i64)
+            i64.const 11 i64.const 22 local.get 0 select)
+          ;; Float compares that are false for NaN must not be inverted.
+          (func (export "nan_branch") (param f32) (result i32)
+            local.get 0 local.get 0 f32.lt
+            if (result i32) i32.const 1 else i32.const 0 end
+            block (result i32) i32.const 5 local.get 0 local.get 0 f32.ge br_if 0 drop i32.const 6 end
+            i32.add))"#,
+        0,
+    );
+    assert_eq!(i.i32("pending", &[10]), 3);
+    assert_eq!(i.i32("nested", &[1, 0]), 2);
+    assert_eq!(i.i32("nested", &[1, 1]), 101);
+    assert_eq!(i.i32("brif_copy", &[1]), 9);
+    assert_eq!(i.i32("brif_copy", &[0]), 14);
+    assert_eq!(i.i32("fused_if", &[5, 10]), 11);
+    assert_eq!(i.i32("fused_if", &[2, 10]), 12);
+    assert_eq!(i.call("swap_ret", &[1, 2]).unwrap(), vec![2, 1]);
+    assert_eq!(i.call("swap_ret", &[0, 2]).unwrap(), vec![8, 9]);
+    assert_eq!(i.i64("select", &[1]), 11);
+    assert_eq!(i.i64("select", &[0]), 22);
+    assert_eq!(i.i32("nan_branch", &[f32::NAN.to_bits() as u64]), 6);
+    assert_eq!(i.i32("nan_branch", &[1f32.to_bits() as u64]), 5);
+}
+
+#[test]
+fn compares_with_constants() {
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "ltu_m1") (param i32) (result i32)
+            block local.get 0 i32.const -1 i32.lt_u br_if 0 i32.const 0 return end i32.const 1)
+          (func (export "gts_big") (param i32) (result i32)
+            local.get 0 i32.const 40000 i32.gt_s if (result i32) i32.const 1 else i32.const 0 end)
+          (func (export "i64_ge") (param i64) (result i32)
+            local.get 0 i64.const -3 i64.ge_s if (result i32) i32.const 1 else i32.const 0 end)
+          (func (export "count") (param i32) (result i32) (local i32)
+            loop
+              local.get 1 i32.const 1 i32.add local.set 1
+              local.get 1 i32.const 1000 i32.lt_s br_if 0
+            end
+            local.get 1))"#,
+        0,
+    );
+    assert_eq!(i.i32("ltu_m1", &[5]), 1);
+    assert_eq!(i.i32("ltu_m1", &[u32::MAX as u64]), 0);
+    assert_eq!(i.i32("gts_big", &[40001]), 1);
+    assert_eq!(i.i32("gts_big", &[40000]), 0);
+    assert_eq!(i.i32("i64_ge", &[(-3i64) as u64]), 1);
+    assert_eq!(i.i32("i64_ge", &[(-4i64) as u64]), 0);
+    assert_eq!(i.i32("count", &[0]), 1000);
 }

@@ -28,7 +28,9 @@ pub unsafe extern "sysv64" fn array_entry(
     _caller: *mut VmContext,
     args_results: *mut ValRaw,
 ) -> u32 {
-    let ts = thread_stack();
+    let Some(ts) = thread_stack() else {
+        return trap::record(TrapCode::StackOverflow);
+    };
     // SAFETY: the caller guarantees `callee`, `code` and `args_results`; `ts` is this
     // thread's stack, accessed only through the raw pointer.
     unsafe {
@@ -84,9 +86,15 @@ pub(crate) unsafe fn enter_frame(
             return None;
         }
         let fp = above.add(nconsts);
-        core::ptr::copy_nonoverlapping(func.consts.as_ptr(), above, nconsts);
-        let np = func.num_params as usize;
-        core::ptr::write_bytes(fp.add(np), 0, func.num_locals as usize - np);
+        // Element loops: these areas are a few registers, and a `memcpy`/`memset` call
+        // per frame costs more than the copy itself.
+        let consts = func.consts.as_ptr();
+        for i in 0..nconsts {
+            *above.add(i) = *consts.add(i);
+        }
+        for i in func.num_params as usize..func.num_locals as usize {
+            *fp.add(i) = 0;
+        }
         // Hotness: a tier-up counter would be decremented here, at function entry.
         Some(fp)
     }

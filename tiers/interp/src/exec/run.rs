@@ -10,7 +10,7 @@ use super::stack::{Frame, ThreadStack};
 use super::{enter_frame, push_backtrace};
 use crate::func::InterpFunc;
 use crate::isa::{Instr, Reg, for_each_op};
-use crate::num::{Bits, call1, call2};
+use crate::num::{Bits, Imm, call1, call2};
 
 /// How the loop ended.
 enum Exit {
@@ -73,7 +73,7 @@ macro_rules! exec_match {
         binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
-        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) = $cf:expr; )* }
+        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
         load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
         store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
     ) => {
@@ -137,6 +137,28 @@ macro_rules! exec_match {
                     continue $l;
                 }
             } )*
+            $( $(
+                Instr::$cbi { a, imm, offset } => {
+                    if call2::<$ct, $ct, bool, _>(
+                        $cf,
+                        <$ct as Bits>::from_reg(get($fp, a)),
+                        <$ct as Imm>::from_imm(imm),
+                    ) {
+                        $ip = $ip.offset(offset as isize);
+                        continue $l;
+                    }
+                }
+                Instr::$cbni { a, imm, offset } => {
+                    if !call2::<$ct, $ct, bool, _>(
+                        $cf,
+                        <$ct as Bits>::from_reg(get($fp, a)),
+                        <$ct as Imm>::from_imm(imm),
+                    ) {
+                        $ip = $ip.offset(offset as isize);
+                        continue $l;
+                    }
+                }
+            )? )*
             $( Instr::$lname { dst, addr, offset } => {
                 let ea = get($fp, addr) as u32 as u64 + offset as u64;
                 if ea + $ln > $mem_len {
@@ -209,7 +231,9 @@ pub(super) unsafe fn run(
                         break $l Exit::Trap(TrapCode::StackOverflow);
                     };
                     let args = fp.offset(base as isize);
-                    ptr::copy_nonoverlapping(args, new_fp, site.params as usize);
+                    for i in 0..site.params as usize {
+                        *new_fp.add(i) = *args.add(i);
+                    }
                     (*ts).frames.push(Frame {
                         func,
                         vmctx,

@@ -55,13 +55,14 @@ thread_local! {
     };
 }
 
-/// This thread's stacks, allocated on first use.
+/// This thread's stacks, allocated on first use; `None` while the thread is being torn
+/// down (its thread-locals are gone).
 ///
 /// The pointer stays valid for the life of the thread. Callers never hold a Rust reference
 /// into it across a call out of the interpreter (a nested activation uses it too); they
 /// access fields through the raw pointer.
-pub(crate) fn thread_stack() -> *mut ThreadStack {
-    let ts = STACK.with(|s| s.get());
+pub(crate) fn thread_stack() -> Option<*mut ThreadStack> {
+    let ts = STACK.try_with(|s| s.get()).ok()?;
     // SAFETY: `ts` is this thread's stack; no reference to it is live here (callers only
     // keep raw pointers), so this short exclusive access does not alias.
     unsafe {
@@ -73,5 +74,5 @@ pub(crate) fn thread_stack() -> *mut ThreadStack {
             (*ts).frames.reserve(1024);
         }
     }
-    ts
+    Some(ts)
 }

@@ -1,6 +1,8 @@
-//! Control flow: blocks, loops, `if`/`else`, branches (with fused compares), `br_table`,
-//! `return` and calls. Forward branches to a label are chained through their offset
-//! fields and patched when the label is bound.
+//! Control flow: blocks, loops, `if`/`else`, branches, `br_table`, `return` and calls.
+//! A compare (or `eqz`) that directly feeds `br_if`/`if` is fused into one branch
+//! instruction, with a 16-bit immediate when an integer compare's right operand is a small
+//! constant. Forward branches to a label are chained through their offset fields and
+//! patched when the label is bound.
 
 use tierup_abi::BlockSig;
 use wasmparser::BlockType;
@@ -47,17 +49,22 @@ impl Translator<'_> {
             return true;
         }
         let (n, base) = self.label_arity(f);
-        let h = self.height();
+        let Some(first) = self.height().checked_sub(n) else {
+            // Not valid wasm; `copy_values_to` reports it.
+            return true;
+        };
         (0..n).any(|i| {
-            let pos = h - n + i;
+            let pos = first + i;
             !(pos == base + i && self.stack[pos as usize] == Provider::Temp)
         })
     }
 
     /// Copies the top `n` values to the slots `base..base + n`.
     fn copy_values_to(&mut self, n: u32, base: u32) -> Result<(), TranslateError> {
-        let h = self.height();
-        let first = h - n;
+        let first = self
+            .height()
+            .checked_sub(n)
+            .ok_or_else(|| self.error("operand stack underflow at branch"))?;
         // Sources are above or disjoint from the destinations, so ascending order is safe.
         let mut i = 0;
         while i < n {
@@ -177,7 +184,7 @@ impl Translator<'_> {
         if top_is_temp && let Some(idx) = producer {
             let mut instr = self.code[idx];
             let writes_cond = matches!(instr.dst_mut(), Some(d) if *d == reg);
-            if writes_cond && instr.fuse_branch(false).is_some() {
+            if writes_cond && instr.fuse_branch(false, |_| None).is_some() {
                 return Ok(Cond::Fused(idx));
             }
         }
@@ -197,7 +204,12 @@ impl Translator<'_> {
             Cond::Fused(idx) => {
                 let cmp = self.code.remove(idx);
                 self.offsets.remove(idx);
-                match cmp.fuse_branch(negate) {
+                let consts = &self.consts;
+                let const_bits = |r: Reg| {
+                    let k = usize::try_from(-1 - r as i32).ok()?;
+                    consts.get(k).copied()
+                };
+                match cmp.fuse_branch(negate, const_bits) {
                     Some(br) => self.emit(br),
                     // Unreachable: `take_cond` checked that the compare fuses.
                     None => {

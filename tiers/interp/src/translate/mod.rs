@@ -89,6 +89,30 @@ pub(crate) struct Translator<'a> {
     offset: u32,
 }
 
+/// Buffers a translation needs only while it runs, kept per thread for the next one.
+#[derive(Default)]
+struct Scratch {
+    const_regs: HashMap<u64, Reg>,
+    stack: Vec<Provider>,
+    local_uses: Vec<u32>,
+    ctrl: Vec<Ctrl>,
+    saved: Vec<Provider>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.const_regs.clear();
+        self.stack.clear();
+        self.local_uses.clear();
+        self.ctrl.clear();
+        self.saved.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: core::cell::Cell<Option<Scratch>> = const { core::cell::Cell::new(None) };
+}
+
 /// The largest register index.
 const MAX_REG: u32 = i16::MAX as u32;
 /// The largest number of distinct constants (registers `-1 ..= -32768`).
@@ -126,6 +150,9 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
             offset: body_offset,
         });
     }
+    let mut scratch = SCRATCH.with(|s| s.take()).unwrap_or_default();
+    scratch.clear();
+    scratch.local_uses.resize(num_locals as usize, 0);
     let mut t = Translator {
         env,
         func_index,
@@ -134,16 +161,16 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         code: Vec::new(),
         offsets: Vec::new(),
         consts: Vec::new(),
-        const_regs: HashMap::new(),
+        const_regs: scratch.const_regs,
         calls: Vec::new(),
-        stack: Vec::new(),
+        stack: scratch.stack,
         max_height: 0,
         pending_locals: 0,
-        local_uses: vec![0; num_locals as usize],
+        local_uses: scratch.local_uses,
         locals_floor: 0,
         last_result: None,
-        ctrl: Vec::new(),
-        saved: Vec::new(),
+        ctrl: scratch.ctrl,
+        saved: scratch.saved,
         reachable: true,
         dead_depth: 0,
         offset: body_offset as u32,
@@ -156,16 +183,10 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         patches: -1,
         branched: false,
     });
-    let mut reader = body.get_operators_reader().map_err(TranslateError::from)?;
-    while !reader.eof() {
-        let (op, off) = reader.read_with_offset().map_err(TranslateError::from)?;
-        t.offset = off as u32;
-        t.operator(op)?;
-    }
-    if !t.ctrl.is_empty() {
-        return Err(t.error("function body ends before its final `end`"));
-    }
-    Ok(t.finish(num_params))
+    let result = t.translate_body(body);
+    let (func, scratch) = t.finish(num_params);
+    SCRATCH.with(|s| s.set(Some(scratch)));
+    result.map(|()| func)
 }
 
 impl<'a> Translator<'a> {
@@ -177,10 +198,32 @@ impl<'a> Translator<'a> {
         }
     }
 
-    fn finish(self, num_params: u32) -> InterpFunc {
+    /// Translates the operators of the body.
+    fn translate_body(&mut self, body: wasmparser::FunctionBody<'_>) -> Result<(), TranslateError> {
+        let mut reader = body.get_operators_reader().map_err(TranslateError::from)?;
+        while !reader.eof() {
+            let (op, off) = reader.read_with_offset().map_err(TranslateError::from)?;
+            self.offset = off as u32;
+            self.operator(op)?;
+        }
+        if !self.ctrl.is_empty() {
+            return Err(self.error("function body ends before its final `end`"));
+        }
+        Ok(())
+    }
+
+    /// The translated function, and the scratch buffers for the next translation.
+    fn finish(self, num_params: u32) -> (InterpFunc, Scratch) {
+        let scratch = Scratch {
+            const_regs: self.const_regs,
+            stack: self.stack,
+            local_uses: self.local_uses,
+            ctrl: self.ctrl,
+            saved: self.saved,
+        };
         let mut consts = self.consts;
         consts.reverse();
-        InterpFunc {
+        let func = InterpFunc {
             code: self.code.into_boxed_slice(),
             offsets: self.offsets.into_boxed_slice(),
             consts: consts.into_boxed_slice(),
@@ -190,7 +233,8 @@ impl<'a> Translator<'a> {
             num_results: self.num_results,
             num_locals: self.num_locals,
             frame_size: self.num_locals + self.max_height,
-        }
+        };
+        (func, scratch)
     }
 
     // ----- emission -----

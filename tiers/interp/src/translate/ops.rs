@@ -16,7 +16,7 @@ macro_rules! translate_match {
         binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
-        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) = $cf:expr; )* }
+        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
         load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
         store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
     ) => {

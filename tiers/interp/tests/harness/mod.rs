@@ -34,9 +34,15 @@ pub struct Instance {
     exports: Vec<(String, u32)>,
 }
 
+// The stub libcalls below never dereference their arguments.
+
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn memory_grow(_: *mut VmContext, _: u32, _: u32) -> u32 {
     u32::MAX
 }
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn memory_init(
     _: *mut VmContext,
     _: u32,
@@ -47,13 +53,21 @@ unsafe extern "sysv64" fn memory_init(
 ) -> u32 {
     trap::record(tierup_abi::TrapCode::MemoryOutOfBounds)
 }
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn data_drop(_: *mut VmContext, _: u32) {}
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn table_grow(_: *mut VmContext, _: u32, _: usize, _: u32) -> u32 {
     u32::MAX
 }
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn table_fill(_: *mut VmContext, _: u32, _: u32, _: usize, _: u32) -> u32 {
     trap::record(tierup_abi::TrapCode::TableOutOfBounds)
 }
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn table_copy(
     _: *mut VmContext,
     _: u32,
@@ -64,6 +78,8 @@ unsafe extern "sysv64" fn table_copy(
 ) -> u32 {
     trap::record(tierup_abi::TrapCode::TableOutOfBounds)
 }
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn table_init(
     _: *mut VmContext,
     _: u32,
@@ -74,7 +90,11 @@ unsafe extern "sysv64" fn table_init(
 ) -> u32 {
     trap::record(tierup_abi::TrapCode::TableOutOfBounds)
 }
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn elem_drop(_: *mut VmContext, _: u32) {}
+/// # Safety
+/// Always safe to call.
 unsafe extern "sysv64" fn translate(_: *const FuncEntry) -> *const FuncCode {
     trap::record(tierup_abi::TrapCode::CompileError);
     core::ptr::null()
@@ -101,7 +121,16 @@ impl Instance {
 
     /// Like [`Instance::new`], with every imported function implemented by `host`.
     pub fn with_host(wat: &str, pages: usize, host: Option<tierup_abi::ArrayEntry>) -> Instance {
-        let wasm: Arc<[u8]> = wat::parse_str(wat).expect("wat").into();
+        Instance::from_bytes(wat.as_bytes(), pages, host)
+    }
+
+    /// Like [`Instance::with_host`], from wat text or a binary module.
+    pub fn from_bytes(
+        bytes: &[u8],
+        pages: usize,
+        host: Option<tierup_abi::ArrayEntry>,
+    ) -> Instance {
+        let wasm: Arc<[u8]> = wat::parse_bytes(bytes).expect("wat").into_owned().into();
         let features = wasmparser::WasmFeatures::WASM2;
         wasmparser::Validator::new_with_features(features)
             .validate_all(&wasm)
