@@ -6,7 +6,6 @@
 //! The mutations are deterministic (a fixed-seed generator), so a failure reproduces.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
 
 use tierup::{Engine, ExternType, Module};
 
@@ -29,25 +28,11 @@ impl Rng {
     }
 }
 
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testsuite/wasm-2.0")
-}
-
-/// The binary of every module in the non-SIMD wasm-2.0 scripts that is meant to be valid.
+/// The binary of every module in the wasm-2.0 scripts that is meant to be valid.
 fn seed_modules() -> Vec<Vec<u8>> {
+    let files = tierup_tests::wast_files(&tierup_tests::testsuite_dir(), &[])
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut seeds = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(suite_dir())
-        .expect("the spec suite beside the checkout")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wast"))
-        .filter(|p| {
-            !p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("simd_")
-        })
-        .collect();
-    files.sort();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut lexer = wast::lexer::Lexer::new(&text);
