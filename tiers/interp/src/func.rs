@@ -16,7 +16,15 @@ pub(crate) struct CallSite {
     pub params: u32,
     /// Number of results.
     pub results: u32,
+    /// Registers the parameters occupy (a v128 takes two).
+    pub param_regs: u32,
+    /// Where the callee's parameter and result widths start in `InterpFunc::wide`, or
+    /// [`NARROW`] when none is a v128 (every value is one register and one cell).
+    pub wide: u32,
 }
+
+/// A signature without v128 values (see `CallSite::wide`).
+pub(crate) const NARROW: u32 = u32::MAX;
 
 /// A function translated to register bytecode.
 ///
@@ -26,6 +34,9 @@ pub(crate) struct CallSite {
 /// 2. Every register an instruction names lies in `-consts.len() .. frame_size`.
 /// 3. `offsets.len() == code.len()`; `Call*` sites index `calls`; a `BrTable { len }` is
 ///    followed by `len + 1` `Br` instructions.
+/// 4. A v128 operand names the first of two registers that both satisfy 2; a site's or
+///    the function's `wide` index (unless `NARROW`) starts `params + results` flags in
+///    `wide`, and the flags' widths add up to the register counts.
 #[derive(Debug)]
 pub struct InterpFunc {
     pub(crate) code: Box<[Instr]>,
@@ -35,10 +46,18 @@ pub struct InterpFunc {
     /// is register `-(k + 1)`.
     pub(crate) consts: Box<[u64]>,
     pub(crate) calls: Box<[CallSite]>,
+    /// Width flags (`true`: a v128 in two registers) of signatures with v128 values,
+    /// parameters then results, indexed by `CallSite::wide` and `sig_wide`.
+    pub(crate) wide: Box<[bool]>,
+    /// Where this function's own parameter and result widths start in `wide` (or
+    /// [`NARROW`]).
+    pub(crate) sig_wide: u32,
+    /// Registers the parameters occupy.
+    pub(crate) param_regs: u32,
     pub(crate) func_index: u32,
     pub(crate) num_params: u32,
     pub(crate) num_results: u32,
-    /// Parameters plus declared locals.
+    /// Registers of the parameters plus declared locals.
     pub(crate) num_locals: u32,
     /// Registers from the frame pointer up: locals plus the deepest operand stack.
     pub(crate) frame_size: u32,

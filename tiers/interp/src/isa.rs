@@ -1,5 +1,5 @@
 //! The register bytecode: one table ([`for_each_op!`]) lists every numeric, compare,
-//! load and store instruction once; it generates the [`Instr`] enum, the executor's match
+//! load and store instruction once (scalar, and v128 in the groups after `store`); it generates the [`Instr`] enum, the executor's match
 //! arms and the translator's operator mapping. Control, call, memory-management, table and
 //! global instructions are written out in [`define_instr!`]'s invocation below.
 
@@ -187,6 +187,260 @@ macro_rules! for_each_op {
             I64Store16[2] = |v: u64| (v as u16).to_le_bytes();
             I64Store32[4] = |v: u64| (v as u32).to_le_bytes();
         }
+        // v128 operations (see `simd`): the operand and result types are those of the
+        // functions (lane arrays for a v128, `u32`/`u64` register bits for a scalar).
+        vbinary {
+            V128And = crate::simd::v128_and;
+            V128Or = crate::simd::v128_or;
+            V128Xor = crate::simd::v128_xor;
+            V128AndNot = crate::simd::v128_andnot;
+            I8x16Swizzle = crate::simd::i8x16_swizzle;
+            I8x16NarrowI16x8S = crate::simd::i8x16_narrow_i16x8_s;
+            I8x16NarrowI16x8U = crate::simd::i8x16_narrow_i16x8_u;
+            I16x8NarrowI32x4S = crate::simd::i16x8_narrow_i32x4_s;
+            I16x8NarrowI32x4U = crate::simd::i16x8_narrow_i32x4_u;
+            I16x8Q15MulrSatS = crate::simd::i16x8_q15mulr_sat_s;
+            I32x4DotI16x8S = crate::simd::i32x4_dot_i16x8_s;
+            I8x16Add = crate::simd::i8x16_add;
+            I8x16Sub = crate::simd::i8x16_sub;
+            I8x16AddSatS = crate::simd::i8x16_add_sat_s;
+            I8x16AddSatU = crate::simd::i8x16_add_sat_u;
+            I8x16SubSatS = crate::simd::i8x16_sub_sat_s;
+            I8x16SubSatU = crate::simd::i8x16_sub_sat_u;
+            I8x16AvgrU = crate::simd::i8x16_avgr_u;
+            I8x16MinS = crate::simd::i8x16_min_s;
+            I8x16MinU = crate::simd::i8x16_min_u;
+            I8x16MaxS = crate::simd::i8x16_max_s;
+            I8x16MaxU = crate::simd::i8x16_max_u;
+            I8x16Eq = crate::simd::i8x16_eq;
+            I8x16Ne = crate::simd::i8x16_ne;
+            I8x16LtS = crate::simd::i8x16_lt_s;
+            I8x16GtS = crate::simd::i8x16_gt_s;
+            I8x16LeS = crate::simd::i8x16_le_s;
+            I8x16GeS = crate::simd::i8x16_ge_s;
+            I8x16LtU = crate::simd::i8x16_lt_u;
+            I8x16GtU = crate::simd::i8x16_gt_u;
+            I8x16LeU = crate::simd::i8x16_le_u;
+            I8x16GeU = crate::simd::i8x16_ge_u;
+            I16x8Add = crate::simd::i16x8_add;
+            I16x8Sub = crate::simd::i16x8_sub;
+            I16x8Mul = crate::simd::i16x8_mul;
+            I16x8AddSatS = crate::simd::i16x8_add_sat_s;
+            I16x8AddSatU = crate::simd::i16x8_add_sat_u;
+            I16x8SubSatS = crate::simd::i16x8_sub_sat_s;
+            I16x8SubSatU = crate::simd::i16x8_sub_sat_u;
+            I16x8AvgrU = crate::simd::i16x8_avgr_u;
+            I16x8MinS = crate::simd::i16x8_min_s;
+            I16x8MinU = crate::simd::i16x8_min_u;
+            I16x8MaxS = crate::simd::i16x8_max_s;
+            I16x8MaxU = crate::simd::i16x8_max_u;
+            I16x8Eq = crate::simd::i16x8_eq;
+            I16x8Ne = crate::simd::i16x8_ne;
+            I16x8LtS = crate::simd::i16x8_lt_s;
+            I16x8GtS = crate::simd::i16x8_gt_s;
+            I16x8LeS = crate::simd::i16x8_le_s;
+            I16x8GeS = crate::simd::i16x8_ge_s;
+            I16x8LtU = crate::simd::i16x8_lt_u;
+            I16x8GtU = crate::simd::i16x8_gt_u;
+            I16x8LeU = crate::simd::i16x8_le_u;
+            I16x8GeU = crate::simd::i16x8_ge_u;
+            I32x4Add = crate::simd::i32x4_add;
+            I32x4Sub = crate::simd::i32x4_sub;
+            I32x4Mul = crate::simd::i32x4_mul;
+            I32x4MinS = crate::simd::i32x4_min_s;
+            I32x4MinU = crate::simd::i32x4_min_u;
+            I32x4MaxS = crate::simd::i32x4_max_s;
+            I32x4MaxU = crate::simd::i32x4_max_u;
+            I32x4Eq = crate::simd::i32x4_eq;
+            I32x4Ne = crate::simd::i32x4_ne;
+            I32x4LtS = crate::simd::i32x4_lt_s;
+            I32x4GtS = crate::simd::i32x4_gt_s;
+            I32x4LeS = crate::simd::i32x4_le_s;
+            I32x4GeS = crate::simd::i32x4_ge_s;
+            I32x4LtU = crate::simd::i32x4_lt_u;
+            I32x4GtU = crate::simd::i32x4_gt_u;
+            I32x4LeU = crate::simd::i32x4_le_u;
+            I32x4GeU = crate::simd::i32x4_ge_u;
+            I64x2Add = crate::simd::i64x2_add;
+            I64x2Sub = crate::simd::i64x2_sub;
+            I64x2Mul = crate::simd::i64x2_mul;
+            I64x2Eq = crate::simd::i64x2_eq;
+            I64x2Ne = crate::simd::i64x2_ne;
+            I64x2LtS = crate::simd::i64x2_lt_s;
+            I64x2GtS = crate::simd::i64x2_gt_s;
+            I64x2LeS = crate::simd::i64x2_le_s;
+            I64x2GeS = crate::simd::i64x2_ge_s;
+            I16x8ExtMulLowI8x16S = crate::simd::i16x8_extmul_low_i8x16_s;
+            I16x8ExtMulLowI8x16U = crate::simd::i16x8_extmul_low_i8x16_u;
+            I16x8ExtMulHighI8x16S = crate::simd::i16x8_extmul_high_i8x16_s;
+            I16x8ExtMulHighI8x16U = crate::simd::i16x8_extmul_high_i8x16_u;
+            I32x4ExtMulLowI16x8S = crate::simd::i32x4_extmul_low_i16x8_s;
+            I32x4ExtMulLowI16x8U = crate::simd::i32x4_extmul_low_i16x8_u;
+            I32x4ExtMulHighI16x8S = crate::simd::i32x4_extmul_high_i16x8_s;
+            I32x4ExtMulHighI16x8U = crate::simd::i32x4_extmul_high_i16x8_u;
+            I64x2ExtMulLowI32x4S = crate::simd::i64x2_extmul_low_i32x4_s;
+            I64x2ExtMulLowI32x4U = crate::simd::i64x2_extmul_low_i32x4_u;
+            I64x2ExtMulHighI32x4S = crate::simd::i64x2_extmul_high_i32x4_s;
+            I64x2ExtMulHighI32x4U = crate::simd::i64x2_extmul_high_i32x4_u;
+            F32x4Add = crate::simd::f32x4_add;
+            F32x4Sub = crate::simd::f32x4_sub;
+            F32x4Mul = crate::simd::f32x4_mul;
+            F32x4Div = crate::simd::f32x4_div;
+            F32x4Min = crate::simd::f32x4_min;
+            F32x4Max = crate::simd::f32x4_max;
+            F32x4PMin = crate::simd::f32x4_pmin;
+            F32x4PMax = crate::simd::f32x4_pmax;
+            F32x4Eq = crate::simd::f32x4_eq;
+            F32x4Ne = crate::simd::f32x4_ne;
+            F32x4Lt = crate::simd::f32x4_lt;
+            F32x4Gt = crate::simd::f32x4_gt;
+            F32x4Le = crate::simd::f32x4_le;
+            F32x4Ge = crate::simd::f32x4_ge;
+            F64x2Add = crate::simd::f64x2_add;
+            F64x2Sub = crate::simd::f64x2_sub;
+            F64x2Mul = crate::simd::f64x2_mul;
+            F64x2Div = crate::simd::f64x2_div;
+            F64x2Min = crate::simd::f64x2_min;
+            F64x2Max = crate::simd::f64x2_max;
+            F64x2PMin = crate::simd::f64x2_pmin;
+            F64x2PMax = crate::simd::f64x2_pmax;
+            F64x2Eq = crate::simd::f64x2_eq;
+            F64x2Ne = crate::simd::f64x2_ne;
+            F64x2Lt = crate::simd::f64x2_lt;
+            F64x2Gt = crate::simd::f64x2_gt;
+            F64x2Le = crate::simd::f64x2_le;
+            F64x2Ge = crate::simd::f64x2_ge;
+            I8x16Shl = crate::simd::i8x16_shl;
+            I8x16ShrS = crate::simd::i8x16_shr_s;
+            I8x16ShrU = crate::simd::i8x16_shr_u;
+            I16x8Shl = crate::simd::i16x8_shl;
+            I16x8ShrS = crate::simd::i16x8_shr_s;
+            I16x8ShrU = crate::simd::i16x8_shr_u;
+            I32x4Shl = crate::simd::i32x4_shl;
+            I32x4ShrS = crate::simd::i32x4_shr_s;
+            I32x4ShrU = crate::simd::i32x4_shr_u;
+            I64x2Shl = crate::simd::i64x2_shl;
+            I64x2ShrS = crate::simd::i64x2_shr_s;
+            I64x2ShrU = crate::simd::i64x2_shr_u;
+        }
+        vunary {
+            V128Not = crate::simd::v128_not;
+            V128AnyTrue = crate::simd::v128_any_true;
+            I8x16AllTrue = crate::simd::i8x16_all_true;
+            I8x16Bitmask = crate::simd::i8x16_bitmask;
+            I8x16Abs = crate::simd::i8x16_abs;
+            I8x16Neg = crate::simd::i8x16_neg;
+            I8x16Splat = crate::simd::i8x16_splat;
+            I16x8AllTrue = crate::simd::i16x8_all_true;
+            I16x8Bitmask = crate::simd::i16x8_bitmask;
+            I16x8Abs = crate::simd::i16x8_abs;
+            I16x8Neg = crate::simd::i16x8_neg;
+            I16x8Splat = crate::simd::i16x8_splat;
+            I32x4AllTrue = crate::simd::i32x4_all_true;
+            I32x4Bitmask = crate::simd::i32x4_bitmask;
+            I32x4Abs = crate::simd::i32x4_abs;
+            I32x4Neg = crate::simd::i32x4_neg;
+            I32x4Splat = crate::simd::i32x4_splat;
+            I64x2AllTrue = crate::simd::i64x2_all_true;
+            I64x2Bitmask = crate::simd::i64x2_bitmask;
+            I64x2Abs = crate::simd::i64x2_abs;
+            I64x2Neg = crate::simd::i64x2_neg;
+            I64x2Splat = crate::simd::i64x2_splat;
+            I8x16Popcnt = crate::simd::i8x16_popcnt;
+            I16x8ExtendLowI8x16S = crate::simd::i16x8_extend_low_i8x16_s;
+            I16x8ExtendLowI8x16U = crate::simd::i16x8_extend_low_i8x16_u;
+            I16x8ExtendHighI8x16S = crate::simd::i16x8_extend_high_i8x16_s;
+            I16x8ExtendHighI8x16U = crate::simd::i16x8_extend_high_i8x16_u;
+            I32x4ExtendLowI16x8S = crate::simd::i32x4_extend_low_i16x8_s;
+            I32x4ExtendLowI16x8U = crate::simd::i32x4_extend_low_i16x8_u;
+            I32x4ExtendHighI16x8S = crate::simd::i32x4_extend_high_i16x8_s;
+            I32x4ExtendHighI16x8U = crate::simd::i32x4_extend_high_i16x8_u;
+            I64x2ExtendLowI32x4S = crate::simd::i64x2_extend_low_i32x4_s;
+            I64x2ExtendLowI32x4U = crate::simd::i64x2_extend_low_i32x4_u;
+            I64x2ExtendHighI32x4S = crate::simd::i64x2_extend_high_i32x4_s;
+            I64x2ExtendHighI32x4U = crate::simd::i64x2_extend_high_i32x4_u;
+            I16x8ExtAddPairwiseI8x16S = crate::simd::i16x8_extadd_pairwise_i8x16_s;
+            I16x8ExtAddPairwiseI8x16U = crate::simd::i16x8_extadd_pairwise_i8x16_u;
+            I32x4ExtAddPairwiseI16x8S = crate::simd::i32x4_extadd_pairwise_i16x8_s;
+            I32x4ExtAddPairwiseI16x8U = crate::simd::i32x4_extadd_pairwise_i16x8_u;
+            F32x4Abs = crate::simd::f32x4_abs;
+            F32x4Neg = crate::simd::f32x4_neg;
+            F32x4Sqrt = crate::simd::f32x4_sqrt;
+            F32x4Ceil = crate::simd::f32x4_ceil;
+            F32x4Floor = crate::simd::f32x4_floor;
+            F32x4Trunc = crate::simd::f32x4_trunc;
+            F32x4Nearest = crate::simd::f32x4_nearest;
+            F64x2Abs = crate::simd::f64x2_abs;
+            F64x2Neg = crate::simd::f64x2_neg;
+            F64x2Sqrt = crate::simd::f64x2_sqrt;
+            F64x2Ceil = crate::simd::f64x2_ceil;
+            F64x2Floor = crate::simd::f64x2_floor;
+            F64x2Trunc = crate::simd::f64x2_trunc;
+            F64x2Nearest = crate::simd::f64x2_nearest;
+            F32x4Splat = crate::simd::i32x4_splat;
+            F64x2Splat = crate::simd::i64x2_splat;
+            I32x4TruncSatF32x4S = crate::simd::i32x4_trunc_sat_f32x4_s;
+            I32x4TruncSatF32x4U = crate::simd::i32x4_trunc_sat_f32x4_u;
+            F32x4ConvertI32x4S = crate::simd::f32x4_convert_i32x4_s;
+            F32x4ConvertI32x4U = crate::simd::f32x4_convert_i32x4_u;
+            I32x4TruncSatF64x2SZero = crate::simd::i32x4_trunc_sat_f64x2_s_zero;
+            I32x4TruncSatF64x2UZero = crate::simd::i32x4_trunc_sat_f64x2_u_zero;
+            F64x2ConvertLowI32x4S = crate::simd::f64x2_convert_low_i32x4_s;
+            F64x2ConvertLowI32x4U = crate::simd::f64x2_convert_low_i32x4_u;
+            F32x4DemoteF64x2Zero = crate::simd::f32x4_demote_f64x2_zero;
+            F64x2PromoteLowF32x4 = crate::simd::f64x2_promote_low_f32x4;
+        }
+        // Lane extraction `dst = op(src, lane)` and replacement `dst = op(a, b, lane)`.
+        extract {
+            I8x16ExtractLaneS = crate::simd::i8x16_extract_lane_s;
+            I8x16ExtractLaneU = crate::simd::i8x16_extract_lane_u;
+            I16x8ExtractLaneS = crate::simd::i16x8_extract_lane_s;
+            I16x8ExtractLaneU = crate::simd::i16x8_extract_lane_u;
+            I32x4ExtractLane = crate::simd::i32x4_extract_lane;
+            I64x2ExtractLane = crate::simd::i64x2_extract_lane;
+            F32x4ExtractLane = crate::simd::i32x4_extract_lane;
+            F64x2ExtractLane = crate::simd::i64x2_extract_lane;
+        }
+        replace {
+            I8x16ReplaceLane = crate::simd::i8x16_replace_lane;
+            I16x8ReplaceLane = crate::simd::i16x8_replace_lane;
+            I32x4ReplaceLane = crate::simd::i32x4_replace_lane;
+            I64x2ReplaceLane = crate::simd::i64x2_replace_lane;
+            F32x4ReplaceLane = crate::simd::i32x4_replace_lane;
+            F64x2ReplaceLane = crate::simd::i64x2_replace_lane;
+        }
+        // v128 loads and stores: the access width and the conversion of the bytes.
+        vload {
+            V128Load[16] = crate::simd::load;
+            V128Load8x8S[8] = crate::simd::load8x8_s;
+            V128Load8x8U[8] = crate::simd::load8x8_u;
+            V128Load16x4S[8] = crate::simd::load16x4_s;
+            V128Load16x4U[8] = crate::simd::load16x4_u;
+            V128Load32x2S[8] = crate::simd::load32x2_s;
+            V128Load32x2U[8] = crate::simd::load32x2_u;
+            V128Load8Splat[1] = crate::simd::load8_splat;
+            V128Load16Splat[2] = crate::simd::load16_splat;
+            V128Load32Splat[4] = crate::simd::load32_splat;
+            V128Load64Splat[8] = crate::simd::load64_splat;
+            V128Load32Zero[4] = crate::simd::load32_zero;
+            V128Load64Zero[8] = crate::simd::load64_zero;
+        }
+        vstore {
+            V128Store[16] = crate::simd::store;
+        }
+        // Single-lane loads `dst = op(src, bytes, lane)` and stores of lane `lane` of `val`.
+        load_lane {
+            V128Load8Lane[1] = crate::simd::load8_lane;
+            V128Load16Lane[2] = crate::simd::load16_lane;
+            V128Load32Lane[4] = crate::simd::load32_lane;
+            V128Load64Lane[8] = crate::simd::load64_lane;
+        }
+        store_lane {
+            V128Store8Lane[1] = crate::simd::store8_lane;
+            V128Store16Lane[2] = crate::simd::store16_lane;
+            V128Store32Lane[4] = crate::simd::store32_lane;
+            V128Store64Lane[8] = crate::simd::store64_lane;
+        }
         }
     };
 }
@@ -204,6 +458,14 @@ macro_rules! define_instr {
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
         load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
         store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
+        vbinary { $( $wname:ident = $wf:expr; )* }
+        vunary { $( $zname:ident = $zf:expr; )* }
+        extract { $( $xname:ident = $xf:expr; )* }
+        replace { $( $rname:ident = $rf:expr; )* }
+        vload { $( $vlname:ident [$vln:literal] = $vlf:expr; )* }
+        vstore { $( $vsname:ident [$vsn:literal] = $vsf:expr; )* }
+        load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
+        store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
         /// One register-machine instruction. Branch `offset`s are relative to the index of
         /// the branch itself.
@@ -223,6 +485,14 @@ macro_rules! define_instr {
             )? )*
             $( #[doc = "`dst = load(addr + offset)`"] $lname { dst: Reg, addr: Reg, offset: u32 }, )*
             $( #[doc = "`store(addr + offset, val)`"] $sname { addr: Reg, val: Reg, offset: u32 }, )*
+            $( #[doc = "`dst = a op b` (v128)"] $wname { dst: Reg, a: Reg, b: Reg }, )*
+            $( #[doc = "`dst = op src` (v128)"] $zname { dst: Reg, src: Reg }, )*
+            $( #[doc = "`dst = lane of src`"] $xname { dst: Reg, src: Reg, lane: u8 }, )*
+            $( #[doc = "`dst = a with lane replaced by b`"] $rname { dst: Reg, a: Reg, b: Reg, lane: u8 }, )*
+            $( #[doc = "`dst = load(addr + offset)` (v128)"] $vlname { dst: Reg, addr: Reg, offset: u32 }, )*
+            $( #[doc = "`store(addr + offset, val)` (v128)"] $vsname { addr: Reg, val: Reg, offset: u32 }, )*
+            $( #[doc = "`dst = src with lane loaded from addr + offset`"] $llname { dst: Reg, addr: Reg, src: Reg, lane: u8, offset: u32 }, )*
+            $( #[doc = "`store(addr + offset, lane of val)`"] $slname { addr: Reg, val: Reg, lane: u8, offset: u32 }, )*
         }
 
         impl Instr {
@@ -236,6 +506,17 @@ macro_rules! define_instr {
                     | $( Instr::$vname { dst, .. } )|*
                     | $( Instr::$cname { dst, .. } )|*
                     | $( Instr::$lname { dst, .. } )|*
+                    | $( Instr::$wname { dst, .. } )|*
+                    | $( Instr::$zname { dst, .. } )|*
+                    | $( Instr::$xname { dst, .. } )|*
+                    | $( Instr::$rname { dst, .. } )|*
+                    | $( Instr::$vlname { dst, .. } )|*
+                    | $( Instr::$llname { dst, .. } )|*
+                    | Instr::CopyV128 { dst, .. }
+                    | Instr::SelectV128 { dst, .. }
+                    | Instr::GlobalGetV128 { dst, .. }
+                    | Instr::V128Bitselect { dst, .. }
+                    | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
                     | Instr::Select { dst, .. }
                     | Instr::GlobalGet { dst, .. }
@@ -375,6 +656,18 @@ for_each_op!(define_instr!(
     ElemDrop { elem: u32 },
     /// `dst = ref.func func`.
     RefFunc { dst: Reg, func: u32 },
+    /// `dst = src` for a v128 (two registers; both read before either is written).
+    CopyV128 { dst: Reg, src: Reg },
+    /// `dst = cond != 0 ? a : b` for v128 operands.
+    SelectV128 { dst: Reg, cond: Reg, a: Reg, b: Reg },
+    /// `dst = global[index]` for a v128 global.
+    GlobalGetV128 { dst: Reg, index: u32 },
+    /// `global[index] = src` for a v128 global.
+    GlobalSetV128 { src: Reg, index: u32 },
+    /// `dst = v128.bitselect(a, b, c)`.
+    V128Bitselect { dst: Reg, a: Reg, b: Reg, c: Reg },
+    /// `dst = i8x16.shuffle(a, b)` with the lane indices in the v128 constant `mask`.
+    I8x16Shuffle { dst: Reg, a: Reg, b: Reg, mask: Reg },
 ));
 
 #[cfg(test)]

@@ -8,11 +8,25 @@
 //!
 //! A frame is an array of 8-byte registers addressed by `i16` indices relative to the frame
 //! pointer: the function's constants at negative indices (each distinct constant interned
-//! once per function, copied below the frame on entry), parameters and locals at
-//! `0..num_locals` (declared locals zeroed on entry), and operand-stack temporaries from
-//! `num_locals` on (stack slot `h` is register `num_locals + h`). Values are stored
-//! zero-extended (i32, f32 bits), as their 64 bits (i64, f64) or as a pointer-sized
-//! reference; a future `v128` will take two registers. All frames of a thread live on one
+//! once per function, copied below the frame on entry), parameters and locals from
+//! register 0 (declared locals zeroed on entry), and operand-stack temporaries after them.
+//! Values are stored zero-extended (i32, f32 bits), as their 64 bits (i64, f64) or as a
+//! pointer-sized reference, one register each.
+//!
+//! # v128 values: register pairs
+//!
+//! A `v128` occupies two adjacent registers (the low 64 bits first, so on a little-endian
+//! host the pair holds the vector's 16 bytes in order and is read with one unaligned
+//! 16-byte access). Registers stay 8 bytes wide, so scalar code keeps its frame layout and
+//! speed. The translator lays locals, parameters and operand-stack slots out by width:
+//! each slot starts after the previous one (one register for a scalar, two for a v128),
+//! which depends only on the types below it, so control-flow merges agree on the layout.
+//! v128 constants take two constant registers; `i8x16.shuffle`'s lane immediate is such a
+//! constant. Calls copy the arguments' registers as they are (caller and callee use the
+//! same layout); at the array calling convention's boundary (entry, return, calls of host
+//! functions) signatures with a v128 are converted one value per 16-byte cell using width
+//! flags recorded at translation. v128 instructions run out of line (`exec::vector`) over
+//! lane arrays (`simd`), which LLVM compiles to SSE instructions. All frames of a thread live on one
 //! register stack (`exec::stack`), so calls between interpreted functions, also across
 //! instances, push a frame and continue in the same loop instead of recursing on the host
 //! stack. Arguments are copied into the callee's frame: its constants sit just below its
@@ -25,7 +39,8 @@
 //! * `translate` — wasm operators to bytecode: provider stack, operand folding,
 //!   `local.set` retargeting, fused compare-and-branch, control flow.
 //! * `exec` — the array entry, frame setup, the instruction loop, trap backtraces.
-//! * `num` — numeric operations with exact wasm semantics.
+//! * `num` — numeric operations with exact wasm semantics; how operands sit in registers.
+//! * `simd` — the v128 lane operations (integer, float, memory forms).
 //!
 //! # Hotness (tier-up hook)
 //!
@@ -41,6 +56,7 @@ mod exec;
 mod func;
 mod isa;
 mod num;
+mod simd;
 mod translate;
 
 pub use exec::array_entry;

@@ -56,6 +56,72 @@ impl Bits for bool {
     }
 }
 
+/// How an instruction operand of type `Self` is read from and written to the register
+/// file: scalars (any [`Bits`] type) in one register, a `v128` in two adjacent registers
+/// (low 64 bits first), either whole as a `u128` or as a lane array such as `[f32; 4]`
+/// (those impls are in `simd`).
+pub(crate) trait RegVal: Sized {
+    /// Whether the value occupies two registers.
+    const WIDE: bool;
+    /// Reads the value at register `r`.
+    ///
+    /// # Safety
+    ///
+    /// `r` (and `r + 1` when wide) lie in the frame or constant area of `fp`.
+    unsafe fn load(fp: *mut u64, r: crate::isa::Reg) -> Self;
+    /// Writes the value at register `r`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`RegVal::load`].
+    unsafe fn store(self, fp: *mut u64, r: crate::isa::Reg);
+}
+
+impl<T: Bits> RegVal for T {
+    const WIDE: bool = false;
+    #[inline(always)]
+    unsafe fn load(fp: *mut u64, r: crate::isa::Reg) -> Self {
+        // SAFETY: guaranteed by the caller.
+        T::from_reg(unsafe { *fp.offset(r as isize) })
+    }
+    #[inline(always)]
+    unsafe fn store(self, fp: *mut u64, r: crate::isa::Reg) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { *fp.offset(r as isize) = self.into_reg() }
+    }
+}
+
+impl RegVal for u128 {
+    const WIDE: bool = true;
+    #[inline(always)]
+    unsafe fn load(fp: *mut u64, r: crate::isa::Reg) -> Self {
+        // SAFETY: guaranteed by the caller (both registers are in the frame). On a
+        // little-endian target the two registers are the u128's bytes in order, so one
+        // 16-byte load reads them (one vector load).
+        unsafe {
+            let p = fp.offset(r as isize);
+            if cfg!(target_endian = "little") {
+                core::ptr::read_unaligned(p as *const u128)
+            } else {
+                (*p as u128) | ((*p.add(1) as u128) << 64)
+            }
+        }
+    }
+    #[inline(always)]
+    unsafe fn store(self, fp: *mut u64, r: crate::isa::Reg) {
+        // SAFETY: as for `load`.
+        unsafe {
+            let p = fp.offset(r as isize);
+            if cfg!(target_endian = "little") {
+                core::ptr::write_unaligned(p as *mut u128, self);
+            } else {
+                *p = self as u64;
+                *p.add(1) = (self >> 64) as u64;
+            }
+        }
+    }
+}
+
 /// Integer operand types a compare may take as a 16-bit immediate.
 pub(crate) trait Imm: Sized {
     /// The immediate for the register bits of a constant, if it fits.

@@ -9,6 +9,9 @@
 
 mod run;
 mod stack;
+mod vector;
+
+pub(crate) use vector::{wide_result1, wide_result2};
 
 use tierup_abi::{FuncCode, FuncEntry, TrapCode, TrapFrame, ValRaw, VmContext, trap};
 
@@ -45,8 +48,13 @@ pub unsafe extern "sysv64" fn array_entry(
             return trap::record(TrapCode::StackOverflow);
         };
         let f = &*func;
-        for i in 0..f.num_params as usize {
-            *fp.add(i) = (*args_results.add(i)).get_u64();
+        if f.sig_wide == crate::func::NARROW {
+            for i in 0..f.num_params as usize {
+                *fp.add(i) = (*args_results.add(i)).get_u64();
+            }
+        } else {
+            let wide = &f.wide[f.sig_wide as usize..];
+            cells_to_regs(args_results, fp, &wide[..f.num_params as usize]);
         }
         (*ts).nesting += 1;
         let status = run::run(ts, func, vmctx, fp, frames_base, args_results);
@@ -92,7 +100,7 @@ pub(crate) unsafe fn enter_frame(
         for i in 0..nconsts {
             *above.add(i) = *consts.add(i);
         }
-        for i in func.num_params as usize..func.num_locals as usize {
+        for i in func.param_regs as usize..func.num_locals as usize {
             *fp.add(i) = 0;
         }
         // Hotness: a tier-up counter would be decremented here, at function entry.
@@ -141,6 +149,54 @@ unsafe fn frame_at(
             vmctx,
             func_index: f.func_index,
             code_offset: f.offsets.get(idx).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// Copies one value per cell into consecutive registers (two for each wide value).
+///
+/// # Safety
+///
+/// `cells` has `wide.len()` cells; `regs` has room for the values' registers.
+#[inline(never)]
+pub(crate) unsafe fn cells_to_regs(cells: *const ValRaw, regs: *mut u64, wide: &[bool]) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let mut r = regs;
+        for (i, &w) in wide.iter().enumerate() {
+            let cell = &*cells.add(i);
+            if w {
+                let v = cell.get_v128();
+                *r = v as u64;
+                *r.add(1) = (v >> 64) as u64;
+                r = r.add(2);
+            } else {
+                *r = cell.get_u64();
+                r = r.add(1);
+            }
+        }
+    }
+}
+
+/// Copies consecutive registers into one cell per value (the inverse of [`cells_to_regs`]).
+///
+/// # Safety
+///
+/// `cells` has `wide.len()` cells; `regs` holds the values' registers.
+#[inline(never)]
+pub(crate) unsafe fn regs_to_cells(regs: *const u64, cells: *mut ValRaw, wide: &[bool]) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let mut r = regs;
+        for (i, &w) in wide.iter().enumerate() {
+            if w {
+                let v = (*r as u128) | ((*r.add(1) as u128) << 64);
+                *cells.add(i) = ValRaw::v128(v);
+                r = r.add(2);
+            } else {
+                *cells.add(i) = ValRaw::from_u64(*r);
+                r = r.add(1);
+            }
         }
     }
 }

@@ -7,10 +7,10 @@ use core::ptr;
 use tierup_abi::{FuncEntry, Tier, TrapCode, ValRaw, VmContext, WASM_PAGE_SIZE, trap};
 
 use super::stack::{Frame, ThreadStack};
-use super::{enter_frame, push_backtrace};
-use crate::func::InterpFunc;
+use super::{cells_to_regs, enter_frame, push_backtrace, regs_to_cells, vector};
+use crate::func::{InterpFunc, NARROW};
 use crate::isa::{Instr, Reg, for_each_op};
-use crate::num::{Bits, Imm, call1, call2};
+use crate::num::{Bits, Imm, RegVal, call1, call2};
 
 /// How the loop ended.
 enum Exit {
@@ -76,6 +76,14 @@ macro_rules! exec_match {
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
         load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
         store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
+        vbinary { $( $wname:ident = $wf:expr; )* }
+        vunary { $( $zname:ident = $zf:expr; )* }
+        extract { $( $xname:ident = $xf:expr; )* }
+        replace { $( $rname:ident = $rf:expr; )* }
+        vload { $( $vlname:ident [$vln:literal] = $vlf:expr; )* }
+        vstore { $( $vsname:ident [$vsn:literal] = $vsf:expr; )* }
+        load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
+        store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
         match $instr {
             $( Instr::$bname { dst, a, b } => {
@@ -175,6 +183,21 @@ macro_rules! exec_match {
                 let bytes = call1::<u64, [u8; $sn], _>($sf, get($fp, val));
                 ptr::write_unaligned($mem_base.add(ea as usize) as *mut [u8; $sn], bytes);
             } )*
+            // Every v128 lane instruction: one out-of-line call (see `vector`).
+            $( Instr::$wname { .. } )|*
+            | $( Instr::$zname { .. } )|*
+            | $( Instr::$xname { .. } )|*
+            | $( Instr::$rname { .. } )|*
+            | $( Instr::$vlname { .. } )|*
+            | $( Instr::$vsname { .. } )|*
+            | $( Instr::$llname { .. } )|*
+            | $( Instr::$slname { .. } )|*
+            | Instr::V128Bitselect { .. }
+            | Instr::I8x16Shuffle { .. } => {
+                if let Err(code) = vector::exec(&*$ip, $fp, $mem_base, $mem_len) {
+                    break $l Exit::Trap(code);
+                }
+            }
             $($extra)*
         }
     };
@@ -231,7 +254,7 @@ pub(super) unsafe fn run(
                         break $l Exit::Trap(TrapCode::StackOverflow);
                     };
                     let args = fp.offset(base as isize);
-                    for i in 0..site.params as usize {
+                    for i in 0..site.param_regs as usize {
                         *new_fp.add(i) = *args.add(i);
                     }
                     (*ts).frames.push(Frame {
@@ -259,16 +282,30 @@ pub(super) unsafe fn run(
                     heap.as_mut_ptr()
                 };
                 let args = fp.offset(base as isize);
-                for i in 0..site.params as usize {
-                    *buf.add(i) = ValRaw::from_u64(*args.add(i));
+                let wide: &[bool] = if site.wide == NARROW {
+                    &[]
+                } else {
+                    &(&(*func).wide)[site.wide as usize..]
+                };
+                if site.wide == NARROW {
+                    for i in 0..site.params as usize {
+                        *buf.add(i) = ValRaw::from_u64(*args.add(i));
+                    }
+                } else {
+                    regs_to_cells(args, buf, &wide[..site.params as usize]);
                 }
                 (*ts).top = fp.add((*func).frame_size as usize);
                 let status = ((*code).array_entry)(callee, code, vmctx, buf);
                 if status != tierup_abi::STATUS_OK {
                     break $l Exit::Propagate(status);
                 }
-                for i in 0..site.results as usize {
-                    *args.add(i) = (*buf.add(i)).get_u64();
+                if site.wide == NARROW {
+                    for i in 0..site.results as usize {
+                        *args.add(i) = (*buf.add(i)).get_u64();
+                    }
+                } else {
+                    let p = site.params as usize;
+                    cells_to_regs(buf, args, &wide[p..p + site.results as usize]);
                 }
                 (mem_base, mem_len) = memory(vmctx);
             }};
@@ -321,8 +358,14 @@ pub(super) unsafe fn run(
                 Instr::Return { src, len } => {
                     let s = fp.offset(src as isize);
                     if (*ts).frames.len() == frames_base {
-                        for i in 0..len as usize {
-                            *results.add(i) = ValRaw::from_u64(*s.add(i));
+                        let f = &*func;
+                        if f.sig_wide == NARROW {
+                            for i in 0..len as usize {
+                                *results.add(i) = ValRaw::from_u64(*s.add(i));
+                            }
+                        } else {
+                            let p = f.sig_wide as usize + f.num_params as usize;
+                            regs_to_cells(s, results, &f.wide[p..p + f.num_results as usize]);
                         }
                         break 'run Exit::Done;
                     }
@@ -483,6 +526,19 @@ pub(super) unsafe fn run(
                 Instr::ElemDrop { elem } => ((*(*vmctx).libcalls).elem_drop)(vmctx, elem),
                 Instr::RefFunc { dst, func: index } => {
                     set(fp, dst, *(*vmctx).func_refs.add(index as usize) as usize as u64);
+                }
+                Instr::CopyV128 { dst, src } => <u128 as RegVal>::load(fp, src).store(fp, dst),
+                Instr::SelectV128 { dst, cond, a, b } => {
+                    let v = if get(fp, cond) as u32 != 0 { a } else { b };
+                    <u128 as RegVal>::load(fp, v).store(fp, dst);
+                }
+                Instr::GlobalGetV128 { dst, index } => {
+                    let cell = *(*vmctx).globals.add(index as usize);
+                    (*cell).get_v128().store(fp, dst);
+                }
+                Instr::GlobalSetV128 { src, index } => {
+                    let cell = *(*vmctx).globals.add(index as usize);
+                    *cell = ValRaw::v128(<u128 as RegVal>::load(fp, src));
                 }
             }));
             ip = ip.add(1);

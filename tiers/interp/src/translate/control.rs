@@ -5,7 +5,7 @@
 //! patched when the label is bound.
 
 use tierup_abi::BlockSig;
-use wasmparser::BlockType;
+use wasmparser::{BlockType, FuncType};
 
 use super::{Ctrl, CtrlKind, Provider, Translator};
 use crate::TranslateError;
@@ -59,38 +59,46 @@ impl Translator<'_> {
         })
     }
 
-    /// Copies the top `n` values to the slots `base..base + n`.
+    /// Copies the top `n` values to the slots `base..base + n` (laid out by the values'
+    /// own widths from the start of slot `base`).
     fn copy_values_to(&mut self, n: u32, base: u32) -> Result<(), TranslateError> {
         let first = self
             .height()
             .checked_sub(n)
             .ok_or_else(|| self.error("operand stack underflow at branch"))?;
-        // Sources are above or disjoint from the destinations, so ascending order is safe.
+        // Sources are at or above the destinations (or disjoint from them), so copying
+        // registers in ascending order is safe.
+        let mut dst = self.temp(base)? as i32;
         let mut i = 0;
         while i < n {
             let src = self.reg_at(first + i);
-            let dst = self.temp(base + i)?;
-            if src == dst {
+            let width = 1 + self.is_wide(first + i) as i32;
+            if src as i32 == dst {
+                dst += width;
                 i += 1;
                 continue;
             }
             // Extend a run of consecutive sources needing copies.
             let mut len = 1;
+            let mut regs = width;
             while i + len < n
-                && len < u16::MAX as u32
-                && self.reg_at(first + i + len) as i32 == src as i32 + len as i32
+                && regs < u16::MAX as i32 - 2
+                && self.reg_at(first + i + len) as i32 == src as i32 + regs
             {
+                regs += 1 + self.is_wide(first + i + len) as i32;
                 len += 1;
             }
+            let d = dst as Reg;
             if len == 1 {
-                self.emit(Instr::Copy { dst, src });
+                self.emit(Self::copy_instr(d, src, width == 2));
             } else {
                 self.emit(Instr::CopySpan {
-                    dst,
+                    dst: d,
                     src,
-                    len: len as u16,
+                    len: regs as u16,
                 });
             }
+            dst += regs;
             i += len;
         }
         Ok(())
@@ -148,12 +156,16 @@ impl Translator<'_> {
         if h < n {
             return Err(self.error("operand stack underflow at return"));
         }
+        let mut regs = 0u32;
         let src = if n == 0 {
             0
         } else {
             let first = self.reg_at(h - n);
-            let consecutive =
-                (1..n).all(|i| self.reg_at(h - n + i) as i32 == first as i32 + i as i32);
+            let mut consecutive = true;
+            for pos in h - n..h {
+                consecutive &= self.reg_at(pos) as i32 == first as i32 + regs as i32;
+                regs += 1 + self.is_wide(pos) as u32;
+            }
             if consecutive {
                 first
             } else {
@@ -164,13 +176,14 @@ impl Translator<'_> {
                     if self.stack[pos as usize] != Provider::Temp {
                         let src = self.reg_at(pos);
                         let dst = self.temp(pos)?;
-                        self.emit(Instr::Copy { dst, src });
+                        let wide = self.is_wide(pos);
+                        self.emit(Self::copy_instr(dst, src, wide));
                     }
                 }
                 self.temp(h - n)?
             }
         };
-        let len = u16::try_from(n).map_err(|_| self.error("too many results"))?;
+        let len = u16::try_from(regs).map_err(|_| self.error("too many results"))?;
         self.emit(Instr::Return { src, len });
         Ok(())
     }
@@ -224,13 +237,20 @@ impl Translator<'_> {
         }
     }
 
-    fn enter(&mut self, kind: CtrlKind, params: u32, results: u32) -> Result<(), TranslateError> {
+    fn enter(
+        &mut self,
+        kind: CtrlKind,
+        ty: BlockType,
+        params: u32,
+        results: u32,
+    ) -> Result<(), TranslateError> {
         let h = self.height();
         if h < params {
             return Err(self.error("operand stack underflow at block entry"));
         }
         self.ctrl.push(Ctrl {
             kind,
+            ty,
             base: h - params,
             params,
             results,
@@ -243,7 +263,7 @@ impl Translator<'_> {
     pub(super) fn op_block(&mut self, ty: BlockType) -> Result<(), TranslateError> {
         let (params, results) = self.block_arity(ty);
         self.materialise_locals()?;
-        self.enter(CtrlKind::Block, params, results)
+        self.enter(CtrlKind::Block, ty, params, results)
     }
 
     pub(super) fn op_loop(&mut self, ty: BlockType) -> Result<(), TranslateError> {
@@ -258,7 +278,7 @@ impl Translator<'_> {
         self.bind_label();
         // Hotness: a tier-up counter would be decremented at this loop header.
         let start = self.code.len();
-        self.enter(CtrlKind::Loop { start }, params, results)
+        self.enter(CtrlKind::Loop { start }, ty, params, results)
     }
 
     pub(super) fn op_if(&mut self, ty: BlockType) -> Result<(), TranslateError> {
@@ -270,10 +290,13 @@ impl Translator<'_> {
             return Err(self.error("operand stack underflow at if"));
         }
         let saved = self.saved.len();
-        self.saved
-            .extend_from_slice(&self.stack[(h - params) as usize..h as usize]);
+        for pos in h - params..h {
+            let p = self.stack[pos as usize];
+            let wide = self.is_wide(pos);
+            self.saved.push((p, wide));
+        }
         let else_branch = self.emit_cond_branch(cond, true);
-        self.enter(CtrlKind::If { else_branch, saved }, params, results)
+        self.enter(CtrlKind::If { else_branch, saved }, ty, params, results)
     }
 
     pub(super) fn op_else(&mut self) -> Result<(), TranslateError> {
@@ -298,8 +321,8 @@ impl Translator<'_> {
         self.bind_label();
         self.truncate(base);
         for i in 0..params as usize {
-            let p = self.saved[saved + i];
-            self.push(p)?;
+            let (p, wide) = self.saved[saved + i];
+            self.push(p, wide)?;
         }
         self.saved.truncate(saved);
         if let Some(c) = self.ctrl.last_mut() {
@@ -339,9 +362,8 @@ impl Translator<'_> {
         let is_loop = matches!(frame.kind, CtrlKind::Loop { .. });
         self.reachable = self.reachable || (frame.branched && !is_loop);
         self.truncate(frame.base);
-        for _ in 0..frame.results {
-            self.push(Provider::Temp)?;
-        }
+        let env = self.env;
+        self.push_types(env.block_sig(frame.ty).results())?;
         // A label may be bound here even without forward branches (values merge in the
         // result slots), so nothing before may be retargeted.
         self.bind_label();
@@ -421,8 +443,10 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Places `params` arguments in consecutive slots and returns the first slot's register.
-    fn call_args(&mut self, params: u32, results: u32) -> Result<Reg, TranslateError> {
+    /// Places the arguments of a call of type `ty` in consecutive slots, pushes its
+    /// results and returns the first slot's register and the call site (index 0, table 0).
+    fn call_args(&mut self, ty: &FuncType) -> Result<(Reg, CallSite), TranslateError> {
+        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
         let h = self.height();
         if h < params {
             return Err(self.error("operand stack underflow at call"));
@@ -430,29 +454,32 @@ impl Translator<'_> {
         let first = h - params;
         self.materialise_from(first)?;
         let base = self.temp(first)?;
+        let param_regs = (first..h).map(|p| 1 + self.is_wide(p) as u32).sum();
         self.truncate(first);
-        for _ in 0..results {
-            self.push(Provider::Temp)?;
-        }
-        Ok(base)
-    }
-
-    pub(super) fn op_call(&mut self, func: u32) -> Result<(), TranslateError> {
-        let ty = self
-            .env
-            .funcs
-            .get(func as usize)
-            .and_then(|t| self.env.types.get(*t as usize))
-            .ok_or_else(|| self.error(format!("call of unknown function {func}")))?;
-        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
-        let base = self.call_args(params, results)?;
-        let site = self.calls.len() as u32;
-        self.calls.push(CallSite {
-            index: func,
+        self.push_types(ty.results())?;
+        let wide = self.sig_widths(ty);
+        let site = CallSite {
+            index: 0,
             table: 0,
             params,
             results,
-        });
+            param_regs,
+            wide,
+        };
+        Ok((base, site))
+    }
+
+    pub(super) fn op_call(&mut self, func: u32) -> Result<(), TranslateError> {
+        let env = self.env;
+        let ty = env
+            .funcs
+            .get(func as usize)
+            .and_then(|t| env.types.get(*t as usize))
+            .ok_or_else(|| self.error(format!("call of unknown function {func}")))?;
+        let (base, mut call) = self.call_args(ty)?;
+        call.index = func;
+        let site = self.calls.len() as u32;
+        self.calls.push(call);
         self.emit(Instr::Call { site, base });
         Ok(())
     }
@@ -462,22 +489,18 @@ impl Translator<'_> {
         type_index: u32,
         table: u32,
     ) -> Result<(), TranslateError> {
-        let ty = self
-            .env
+        let env = self.env;
+        let ty = env
             .types
             .get(type_index as usize)
             .ok_or_else(|| self.error(format!("call_indirect of unknown type {type_index}")))?;
-        let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
         let index = self.pop()?;
         // The index may sit in the slot of the first result; the executor reads it first.
-        let base = self.call_args(params, results)?;
+        let (base, mut call) = self.call_args(ty)?;
+        call.index = type_index;
+        call.table = table;
         let site = self.calls.len() as u32;
-        self.calls.push(CallSite {
-            index: type_index,
-            table,
-            params,
-            results,
-        });
+        self.calls.push(call);
         self.emit(Instr::CallIndirect { site, base, index });
         Ok(())
     }

@@ -2,8 +2,12 @@
 //!
 //! It keeps a compile-time stack of *providers* (a local, a constant register, or the
 //! temporary register of that stack slot), so `local.get` and `*.const` emit nothing and
-//! consumers name the provider's register directly. Slot `h` of the operand stack always
-//! lives in register `num_locals + h`. Invariant: when a block, loop or `if` is entered,
+//! consumers name the provider's register directly. Operand-stack slots are laid out
+//! after the locals in stack order, one register per scalar and two adjacent registers per
+//! v128 (`Translator::slots` records where each slot starts), so a slot's register only
+//! depends on the types below it, which validation fixes. Locals and parameters are laid
+//! out the same way from register 0, and v128 constants take two constant registers.
+//! Invariant: when a block, loop or `if` is entered,
 //! no `Local` provider remains on the stack (they are copied to their slots first), so a
 //! `local.set` inside a nested block never has to fix up values of an outer one.
 
@@ -13,10 +17,10 @@ mod ops;
 use std::collections::HashMap;
 
 use tierup_abi::ModuleEnv;
-use wasmparser::Operator;
+use wasmparser::{BlockType, FuncType, Operator, ValType};
 
 use crate::TranslateError;
-use crate::func::{CallSite, InterpFunc};
+use crate::func::{CallSite, InterpFunc, NARROW};
 use crate::isa::{Instr, Reg};
 
 /// Where the value of one operand-stack slot is.
@@ -34,6 +38,8 @@ pub(crate) enum Provider {
 #[derive(Debug)]
 struct Ctrl {
     kind: CtrlKind,
+    /// The block type (the function's own type for frame 0).
+    ty: BlockType,
     /// Operand stack height below the frame's parameters.
     base: u32,
     params: u32,
@@ -63,15 +69,24 @@ enum CtrlKind {
 pub(crate) struct Translator<'a> {
     env: &'a ModuleEnv,
     func_index: u32,
+    /// Registers of the parameters and locals.
     num_locals: u32,
     num_results: u32,
+    /// Start register and width (`true`: v128) of every local.
+    locals: Vec<(Reg, bool)>,
     code: Vec<Instr>,
     offsets: Vec<u32>,
     consts: Vec<u64>,
     const_regs: HashMap<u64, Reg>,
+    const_v128: HashMap<u128, Reg>,
     calls: Vec<CallSite>,
+    /// Width flags of signatures with v128 values (see `InterpFunc::wide`).
+    wide: Vec<bool>,
     stack: Vec<Provider>,
-    max_height: u32,
+    /// Start register and width of the temporary of each stack slot (parallel to `stack`).
+    slots: Vec<(Reg, bool)>,
+    /// One past the highest register any slot uses.
+    max_reg: u32,
     /// Number of `Local` providers on `stack`, in total and per local.
     pending_locals: u32,
     local_uses: Vec<u32>,
@@ -81,7 +96,7 @@ pub(crate) struct Translator<'a> {
     /// (no label) came after it.
     last_result: Option<usize>,
     ctrl: Vec<Ctrl>,
-    saved: Vec<Provider>,
+    saved: Vec<(Provider, bool)>,
     reachable: bool,
     /// Nesting depth of blocks entered in unreachable code.
     dead_depth: u32,
@@ -93,15 +108,21 @@ pub(crate) struct Translator<'a> {
 #[derive(Default)]
 struct Scratch {
     const_regs: HashMap<u64, Reg>,
+    const_v128: HashMap<u128, Reg>,
+    locals: Vec<(Reg, bool)>,
     stack: Vec<Provider>,
+    slots: Vec<(Reg, bool)>,
     local_uses: Vec<u32>,
     ctrl: Vec<Ctrl>,
-    saved: Vec<Provider>,
+    saved: Vec<(Provider, bool)>,
 }
 
 impl Scratch {
     fn clear(&mut self) {
         self.const_regs.clear();
+        self.const_v128.clear();
+        self.locals.clear();
+        self.slots.clear();
         self.stack.clear();
         self.local_uses.clear();
         self.ctrl.clear();
@@ -135,36 +156,53 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         })?;
     let num_params = ty.params().len() as u32;
     let num_results = ty.results().len() as u32;
+    let type_index = env.funcs.get(func_index as usize).copied().unwrap_or(0);
 
-    let mut num_locals = num_params as u64;
-    let mut locals = body.get_locals_reader().map_err(TranslateError::from)?;
-    for _ in 0..locals.get_count() {
-        let (n, _ty) = locals.read().map_err(TranslateError::from)?;
-        num_locals += n as u64;
-    }
-    if num_locals > MAX_REG as u64 {
-        return Err(TranslateError {
-            message: format!(
-                "function {func_index} has {num_locals} locals; the interpreter supports at most {MAX_REG}"
-            ),
-            offset: body_offset,
-        });
-    }
     let mut scratch = SCRATCH.with(|s| s.take()).unwrap_or_default();
     scratch.clear();
+    let too_many = |n: u64| TranslateError {
+        message: format!(
+            "function {func_index} has {n} local registers; the interpreter supports at most {MAX_REG}"
+        ),
+        offset: body_offset,
+    };
+    let mut num_regs: u64 = 0;
+    for p in ty.params() {
+        add_local(&mut scratch.locals, &mut num_regs, *p);
+    }
+    let param_regs = num_regs as u32;
+    let mut locals = body.get_locals_reader().map_err(TranslateError::from)?;
+    for _ in 0..locals.get_count() {
+        let (n, ty) = locals.read().map_err(TranslateError::from)?;
+        let needed = num_regs + n as u64 * (1 + (ty == ValType::V128) as u64);
+        if needed > MAX_REG as u64 {
+            return Err(too_many(needed));
+        }
+        for _ in 0..n {
+            add_local(&mut scratch.locals, &mut num_regs, ty);
+        }
+    }
+    if num_regs > MAX_REG as u64 {
+        return Err(too_many(num_regs));
+    }
+    let num_locals = num_regs as u32;
     scratch.local_uses.resize(num_locals as usize, 0);
     let mut t = Translator {
         env,
         func_index,
-        num_locals: num_locals as u32,
+        num_locals,
         num_results,
+        locals: scratch.locals,
         code: Vec::new(),
         offsets: Vec::new(),
         consts: Vec::new(),
         const_regs: scratch.const_regs,
+        const_v128: scratch.const_v128,
         calls: Vec::new(),
+        wide: Vec::new(),
         stack: scratch.stack,
-        max_height: 0,
+        slots: scratch.slots,
+        max_reg: num_locals,
         pending_locals: 0,
         local_uses: scratch.local_uses,
         locals_floor: 0,
@@ -177,16 +215,26 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     };
     t.ctrl.push(Ctrl {
         kind: CtrlKind::Block,
+        ty: BlockType::FuncType(type_index),
         base: 0,
         params: 0,
         results: num_results,
         patches: -1,
         branched: false,
     });
+    let sig_wide = t.sig_widths(ty);
     let result = t.translate_body(body);
-    let (func, scratch) = t.finish(num_params);
+    let (func, scratch) = t.finish(num_params, param_regs, sig_wide);
     SCRATCH.with(|s| s.set(Some(scratch)));
     result.map(|()| func)
+}
+
+/// Lays out one more local of type `ty` at register `*num_regs`.
+fn add_local(locals: &mut Vec<(Reg, bool)>, num_regs: &mut u64, ty: ValType) {
+    let wide = ty == ValType::V128;
+    // Callers check the total against `MAX_REG` (parameters: below).
+    locals.push((*num_regs as Reg, wide));
+    *num_regs += 1 + wide as u64;
 }
 
 impl<'a> Translator<'a> {
@@ -213,9 +261,12 @@ impl<'a> Translator<'a> {
     }
 
     /// The translated function, and the scratch buffers for the next translation.
-    fn finish(self, num_params: u32) -> (InterpFunc, Scratch) {
+    fn finish(self, num_params: u32, param_regs: u32, sig_wide: u32) -> (InterpFunc, Scratch) {
         let scratch = Scratch {
             const_regs: self.const_regs,
+            const_v128: self.const_v128,
+            locals: self.locals,
+            slots: self.slots,
             stack: self.stack,
             local_uses: self.local_uses,
             ctrl: self.ctrl,
@@ -228,11 +279,14 @@ impl<'a> Translator<'a> {
             offsets: self.offsets.into_boxed_slice(),
             consts: consts.into_boxed_slice(),
             calls: self.calls.into_boxed_slice(),
+            wide: self.wide.into_boxed_slice(),
+            sig_wide,
+            param_regs,
             func_index: self.func_index,
             num_params,
             num_results: self.num_results,
             num_locals: self.num_locals,
-            frame_size: self.num_locals + self.max_height,
+            frame_size: self.max_reg,
         };
         (func, scratch)
     }
@@ -261,16 +315,44 @@ impl<'a> Translator<'a> {
 
     // ----- registers and the provider stack -----
 
-    /// The temporary register of stack slot `h`.
+    /// The first register of stack slot `h` (`h <= height`: for the height itself, where
+    /// the next slot would start).
     fn temp(&self, h: u32) -> Result<Reg, TranslateError> {
-        let r = self.num_locals as u64 + h as u64;
-        if r > MAX_REG as u64 {
+        let r = match h.checked_sub(1).and_then(|b| self.slots.get(b as usize)) {
+            Some(&(r, wide)) => r as u32 + 1 + wide as u32,
+            None => self.num_locals,
+        };
+        if r + 1 > MAX_REG {
             return Err(self.error(format!(
                 "function {} needs more than {MAX_REG} registers",
                 self.func_index
             )));
         }
         Ok(r as Reg)
+    }
+
+    /// Whether stack slot `h` holds a v128.
+    fn is_wide(&self, h: u32) -> bool {
+        self.slots.get(h as usize).is_some_and(|s| s.1)
+    }
+
+    /// Whether the top slot holds a v128.
+    fn top_wide(&self) -> bool {
+        self.height()
+            .checked_sub(1)
+            .is_some_and(|h| self.is_wide(h))
+    }
+
+    /// Width flags of a signature (parameters then results) appended to `wide`, or
+    /// `NARROW` if it has no v128.
+    fn sig_widths(&mut self, ty: &FuncType) -> u32 {
+        let all = || ty.params().iter().chain(ty.results());
+        if !all().any(|t| *t == ValType::V128) {
+            return NARROW;
+        }
+        let at = self.wide.len() as u32;
+        self.wide.extend(all().map(|t| *t == ValType::V128));
+        at
     }
 
     fn height(&self) -> u32 {
@@ -281,28 +363,44 @@ impl<'a> Translator<'a> {
     fn reg_at(&self, h: u32) -> Reg {
         match self.stack[h as usize] {
             Provider::Local(r) | Provider::Const(r) => r,
-            // Slots below the height were pushed with a checked `temp`.
-            Provider::Temp => (self.num_locals + h) as Reg,
+            Provider::Temp => self.slots[h as usize].0,
         }
     }
 
-    fn push(&mut self, p: Provider) -> Result<(), TranslateError> {
+    /// Pushes a slot holding a scalar (`wide == false`) or a v128.
+    fn push(&mut self, p: Provider, wide: bool) -> Result<(), TranslateError> {
         let h = self.height();
-        self.temp(h)?;
+        let r = self.temp(h)?;
+        let end = r as u32 + 1 + wide as u32;
+        if end > MAX_REG {
+            return Err(self.error(format!(
+                "function {} needs more than {MAX_REG} registers",
+                self.func_index
+            )));
+        }
         if let Provider::Local(r) = p {
             self.pending_locals += 1;
             self.local_uses[r as usize] += 1;
         }
         self.stack.push(p);
-        self.max_height = self.max_height.max(h + 1);
+        self.slots.push((r, wide));
+        self.max_reg = self.max_reg.max(end);
         Ok(())
     }
 
     /// Pushes a temporary slot and returns its register.
-    fn push_temp(&mut self) -> Result<Reg, TranslateError> {
+    fn push_temp(&mut self, wide: bool) -> Result<Reg, TranslateError> {
         let r = self.temp(self.height())?;
-        self.push(Provider::Temp)?;
+        self.push(Provider::Temp, wide)?;
         Ok(r)
+    }
+
+    /// Pushes the temporaries of values of the given types.
+    fn push_types(&mut self, types: &[ValType]) -> Result<(), TranslateError> {
+        for t in types {
+            self.push(Provider::Temp, *t == ValType::V128)?;
+        }
+        Ok(())
     }
 
     /// Pops a slot and returns the register it is in.
@@ -312,6 +410,7 @@ impl<'a> Translator<'a> {
             return Err(self.error("operand stack underflow"));
         }
         let r = self.reg_at(h - 1);
+        self.slots.pop();
         if let Some(p) = self.stack.pop() {
             self.forget(p);
         }
@@ -321,6 +420,7 @@ impl<'a> Translator<'a> {
     /// Pops slots down to height `h`.
     fn truncate(&mut self, h: u32) {
         while self.height() > h {
+            self.slots.pop();
             if let Some(p) = self.stack.pop() {
                 self.forget(p);
             }
@@ -353,7 +453,42 @@ impl<'a> Translator<'a> {
                 r as Reg
             }
         };
-        self.push(Provider::Const(reg))
+        self.push(Provider::Const(reg), false)
+    }
+
+    /// Interns a v128 constant (two constant registers, low half first) and returns its
+    /// register.
+    fn intern_v128(&mut self, bits: u128) -> Result<Reg, TranslateError> {
+        if let Some(r) = self.const_v128.get(&bits) {
+            return Ok(*r);
+        }
+        if self.consts.len() + 2 > MAX_CONSTS {
+            return Err(self.error(format!(
+                "function {} has more than {MAX_CONSTS} distinct constants",
+                self.func_index
+            )));
+        }
+        // `consts[k]` is register `-1 - k`: push the high half, then the low half below it.
+        self.consts.push((bits >> 64) as u64);
+        self.consts.push(bits as u64);
+        let r = (-(self.consts.len() as i32)) as Reg;
+        self.const_v128.insert(bits, r);
+        Ok(r)
+    }
+
+    /// Interns a v128 constant and pushes it.
+    fn push_const_v128(&mut self, bits: u128) -> Result<(), TranslateError> {
+        let r = self.intern_v128(bits)?;
+        self.push(Provider::Const(r), true)
+    }
+
+    /// A copy of one value (two registers for a v128).
+    fn copy_instr(dst: Reg, src: Reg, wide: bool) -> Instr {
+        if wide {
+            Instr::CopyV128 { dst, src }
+        } else {
+            Instr::Copy { dst, src }
+        }
     }
 
     /// Copies slot `h` into its own temporary if it is a local or constant.
@@ -362,7 +497,8 @@ impl<'a> Translator<'a> {
             Provider::Temp => {}
             p @ (Provider::Local(src) | Provider::Const(src)) => {
                 let dst = self.temp(h)?;
-                self.emit(Instr::Copy { dst, src });
+                let wide = self.is_wide(h);
+                self.emit(Self::copy_instr(dst, src, wide));
                 self.stack[h as usize] = Provider::Temp;
                 self.forget(p);
             }
@@ -407,17 +543,17 @@ impl<'a> Translator<'a> {
         Ok(any)
     }
 
-    /// The register of local `index`.
-    fn local(&self, index: u32) -> Result<Reg, TranslateError> {
-        if index >= self.num_locals {
-            return Err(self.error(format!("local index {index} out of range")));
-        }
-        Ok(index as Reg)
+    /// The first register of local `index`, and whether it is a v128.
+    fn local(&self, index: u32) -> Result<(Reg, bool), TranslateError> {
+        self.locals
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| self.error(format!("local index {index} out of range")))
     }
 
     /// `local.set` (and the first half of `local.tee`).
     fn local_set(&mut self, index: u32) -> Result<(), TranslateError> {
-        let dst = self.local(index)?;
+        let (dst, wide) = self.local(index)?;
         let h = self.height();
         if h == 0 {
             return Err(self.error("operand stack underflow"));
@@ -437,24 +573,32 @@ impl<'a> Translator<'a> {
             return Ok(());
         }
         if src != dst {
-            self.emit(Instr::Copy { dst, src });
+            self.emit(Self::copy_instr(dst, src, wide));
         }
         Ok(())
     }
 
     // ----- operator shapes -----
 
-    fn unary(&mut self, make: impl FnOnce(Reg, Reg) -> Instr) -> Result<(), TranslateError> {
+    fn unary(
+        &mut self,
+        wide: bool,
+        make: impl FnOnce(Reg, Reg) -> Instr,
+    ) -> Result<(), TranslateError> {
         let src = self.pop()?;
-        let dst = self.push_temp()?;
+        let dst = self.push_temp(wide)?;
         self.emit_result(make(dst, src));
         Ok(())
     }
 
-    fn binary(&mut self, make: impl FnOnce(Reg, Reg, Reg) -> Instr) -> Result<(), TranslateError> {
+    fn binary(
+        &mut self,
+        wide: bool,
+        make: impl FnOnce(Reg, Reg, Reg) -> Instr,
+    ) -> Result<(), TranslateError> {
         let b = self.pop()?;
         let a = self.pop()?;
-        let dst = self.push_temp()?;
+        let dst = self.push_temp(wide)?;
         self.emit_result(make(dst, a, b));
         Ok(())
     }
@@ -469,11 +613,12 @@ impl<'a> Translator<'a> {
     fn load(
         &mut self,
         memarg: wasmparser::MemArg,
+        wide: bool,
         make: impl FnOnce(Reg, Reg, u32) -> Instr,
     ) -> Result<(), TranslateError> {
         let offset = self.mem_offset(&memarg)?;
         let addr = self.pop()?;
-        let dst = self.push_temp()?;
+        let dst = self.push_temp(wide)?;
         self.emit_result(make(dst, addr, offset));
         Ok(())
     }

@@ -6,6 +6,7 @@ use wasmparser::Operator;
 
 use super::{Provider, Translator};
 use crate::TranslateError;
+use crate::exec::{wide_result1, wide_result2};
 use crate::isa::{Instr, for_each_op};
 
 /// Generates the operator `match`: table rows map mechanically, `$rest` handles the others.
@@ -19,15 +20,48 @@ macro_rules! translate_match {
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
         load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
         store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
+        vbinary { $( $wname:ident = $wf:expr; )* }
+        vunary { $( $zname:ident = $zf:expr; )* }
+        extract { $( $xname:ident = $xf:expr; )* }
+        replace { $( $rname:ident = $rf:expr; )* }
+        vload { $( $vlname:ident [$vln:literal] = $vlf:expr; )* }
+        vstore { $( $vsname:ident [$vsn:literal] = $vsf:expr; )* }
+        load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
+        store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
         match $op {
-            $( Operator::$bname => $this.binary(|dst, a, b| Instr::$bname { dst, a, b }), )*
-            $( Operator::$tname => $this.binary(|dst, a, b| Instr::$tname { dst, a, b }), )*
-            $( Operator::$cname => $this.binary(|dst, a, b| Instr::$cname { dst, a, b }), )*
-            $( Operator::$uname => $this.unary(|dst, src| Instr::$uname { dst, src }), )*
-            $( Operator::$vname => $this.unary(|dst, src| Instr::$vname { dst, src }), )*
+            $( Operator::$bname => $this.binary(false, |dst, a, b| Instr::$bname { dst, a, b }), )*
+            $( Operator::$tname => $this.binary(false, |dst, a, b| Instr::$tname { dst, a, b }), )*
+            $( Operator::$cname => $this.binary(false, |dst, a, b| Instr::$cname { dst, a, b }), )*
+            $( Operator::$uname => $this.unary(false, |dst, src| Instr::$uname { dst, src }), )*
+            $( Operator::$wname => $this.binary(wide_result2($wf), |dst, a, b| {
+                Instr::$wname { dst, a, b }
+            }), )*
+            $( Operator::$zname => $this.unary(wide_result1($zf), |dst, src| {
+                Instr::$zname { dst, src }
+            }), )*
+            $( Operator::$vname => $this.unary(false, |dst, src| Instr::$vname { dst, src }), )*
             $( Operator::$lname { memarg } => {
-                $this.load(memarg, |dst, addr, offset| Instr::$lname { dst, addr, offset })
+                $this.load(memarg, false, |dst, addr, offset| Instr::$lname { dst, addr, offset })
+            } )*
+            $( Operator::$xname { lane } => {
+                $this.unary(false, |dst, src| Instr::$xname { dst, src, lane })
+            } )*
+            $( Operator::$rname { lane } => {
+                $this.binary(true, |dst, a, b| Instr::$rname { dst, a, b, lane })
+            } )*
+            $( Operator::$vlname { memarg } => {
+                $this.load(memarg, true, |dst, addr, offset| Instr::$vlname { dst, addr, offset })
+            } )*
+            $( Operator::$vsname { memarg } => {
+                $this.store(memarg, |addr, val, offset| Instr::$vsname { addr, val, offset })
+            } )*
+            $( Operator::$llname { memarg, lane } => {
+                let offset = $this.mem_offset(&memarg)?;
+                $this.binary(true, |dst, addr, src| Instr::$llname { dst, addr, src, lane, offset })
+            } )*
+            $( Operator::$slname { memarg, lane } => {
+                $this.store(memarg, |addr, val, offset| Instr::$slname { addr, val, lane, offset })
             } )*
             $( Operator::$sname { memarg } => {
                 $this.store(memarg, |addr, val, offset| Instr::$sname { addr, val, offset })
@@ -70,45 +104,66 @@ impl Translator<'_> {
             Operator::Drop => self.pop().map(|_| ()),
             Operator::Select | Operator::TypedSelect { .. } => {
                 let cond = self.pop()?;
+                let wide = self.top_wide();
                 let b = self.pop()?;
                 let a = self.pop()?;
-                let dst = self.push_temp()?;
-                self.emit_result(Instr::Select { dst, cond, a, b });
+                let dst = self.push_temp(wide)?;
+                self.emit_result(if wide {
+                    Instr::SelectV128 { dst, cond, a, b }
+                } else {
+                    Instr::Select { dst, cond, a, b }
+                });
                 Ok(())
             }
             Operator::LocalGet { local_index } => {
-                let r = self.local(local_index)?;
-                self.push(Provider::Local(r))
+                let (r, wide) = self.local(local_index)?;
+                self.push(Provider::Local(r), wide)
             }
             Operator::LocalSet { local_index } => self.local_set(local_index),
             Operator::LocalTee { local_index } => {
                 self.local_set(local_index)?;
-                let r = self.local(local_index)?;
-                self.push(Provider::Local(r))
+                let (r, wide) = self.local(local_index)?;
+                self.push(Provider::Local(r), wide)
             }
             Operator::GlobalGet { global_index } => {
-                let dst = self.push_temp()?;
-                self.emit_result(Instr::GlobalGet {
-                    dst,
-                    index: global_index,
+                let wide = self.global_wide(global_index);
+                let dst = self.push_temp(wide)?;
+                let index = global_index;
+                self.emit_result(if wide {
+                    Instr::GlobalGetV128 { dst, index }
+                } else {
+                    Instr::GlobalGet { dst, index }
                 });
                 Ok(())
             }
             Operator::GlobalSet { global_index } => {
                 let src = self.pop()?;
-                self.emit(Instr::GlobalSet {
-                    src,
-                    index: global_index,
+                let index = global_index;
+                self.emit(if self.global_wide(global_index) {
+                    Instr::GlobalSetV128 { src, index }
+                } else {
+                    Instr::GlobalSet { src, index }
                 });
+                Ok(())
+            }
+            Operator::V128Const { value } => self.push_const_v128(value.i128() as u128),
+            Operator::I8x16Shuffle { lanes } => {
+                let mask = self.intern_v128(u128::from_le_bytes(lanes))?;
+                self.binary(true, |dst, a, b| Instr::I8x16Shuffle { dst, a, b, mask })
+            }
+            Operator::V128Bitselect => {
+                let (a, b, c) = self.pop3()?;
+                let dst = self.push_temp(true)?;
+                self.emit_result(Instr::V128Bitselect { dst, a, b, c });
                 Ok(())
             }
             Operator::I32Const { value } => self.push_const(value as u32 as u64),
             Operator::I64Const { value } => self.push_const(value as u64),
             Operator::F32Const { value } => self.push_const(value.bits() as u64),
             Operator::F64Const { value } => self.push_const(value.bits()),
-            Operator::I32Eqz => self.unary(|dst, src| Instr::I32Eqz { dst, src }),
+            Operator::I32Eqz => self.unary(false, |dst, src| Instr::I32Eqz { dst, src }),
             Operator::I64Eqz | Operator::RefIsNull => {
-                self.unary(|dst, src| Instr::I64Eqz { dst, src })
+                self.unary(false, |dst, src| Instr::I64Eqz { dst, src })
             }
             // Reinterpretations keep the register bits.
             Operator::I32ReinterpretF32
@@ -117,7 +172,7 @@ impl Translator<'_> {
             | Operator::F64ReinterpretI64 => Ok(()),
             Operator::RefNull { .. } => self.push_const(0),
             Operator::RefFunc { function_index } => {
-                let dst = self.push_temp()?;
+                let dst = self.push_temp(false)?;
                 self.emit_result(Instr::RefFunc {
                     dst,
                     func: function_index,
@@ -126,14 +181,14 @@ impl Translator<'_> {
             }
             Operator::MemorySize { mem } => {
                 self.check_memory(mem)?;
-                let dst = self.push_temp()?;
+                let dst = self.push_temp(false)?;
                 self.emit_result(Instr::MemorySize { dst });
                 Ok(())
             }
             Operator::MemoryGrow { mem } => {
                 self.check_memory(mem)?;
                 let delta = self.pop()?;
-                let dst = self.push_temp()?;
+                let dst = self.push_temp(false)?;
                 self.emit(Instr::MemoryGrow { dst, delta });
                 Ok(())
             }
@@ -167,7 +222,7 @@ impl Translator<'_> {
             }
             Operator::TableGet { table } => {
                 let index = self.pop()?;
-                let dst = self.push_temp()?;
+                let dst = self.push_temp(false)?;
                 self.emit_result(Instr::TableGet { dst, index, table });
                 Ok(())
             }
@@ -178,14 +233,14 @@ impl Translator<'_> {
                 Ok(())
             }
             Operator::TableSize { table } => {
-                let dst = self.push_temp()?;
+                let dst = self.push_temp(false)?;
                 self.emit_result(Instr::TableSize { dst, table });
                 Ok(())
             }
             Operator::TableGrow { table } => {
                 let delta = self.pop()?;
                 let init = self.pop()?;
-                let dst = self.push_temp()?;
+                let dst = self.push_temp(false)?;
                 self.emit(Instr::TableGrow {
                     dst,
                     init,
@@ -237,6 +292,14 @@ impl Translator<'_> {
                 "the interpreter does not support the operator {other:?}"
             ))),
         }
+    }
+
+    /// Whether global `index` is a v128.
+    fn global_wide(&self, index: u32) -> bool {
+        self.env
+            .globals
+            .get(index as usize)
+            .is_some_and(|g| g.content_type == wasmparser::ValType::V128)
     }
 
     fn check_memory(&self, mem: u32) -> Result<(), TranslateError> {

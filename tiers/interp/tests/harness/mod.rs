@@ -320,6 +320,39 @@ impl Instance {
         Ok(cells[..nr].iter().map(|c| c.get_u64()).collect())
     }
 
+    /// Calls export `name` with argument cells (any types, v128 included); returns the
+    /// result cells or the trap.
+    pub fn call_cells(
+        &mut self,
+        name: &str,
+        args: &[ValRaw],
+    ) -> Result<Vec<ValRaw>, tierup_abi::trap::TrapRecord> {
+        let idx = self
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, i)| *i)
+            .expect("export");
+        let ty = self.env.func_type(idx);
+        let (np, nr) = (ty.params().len(), ty.results().len());
+        assert_eq!(np, args.len());
+        let mut cells: Vec<ValRaw> = vec![ValRaw::ZERO; np.max(nr)];
+        cells[..np].copy_from_slice(args);
+        // SAFETY: the slot and its code are alive in `self`; `cells` has enough room.
+        let status = unsafe {
+            FuncEntry::call(
+                self.func_refs[idx as usize],
+                core::ptr::null_mut(),
+                cells.as_mut_ptr(),
+            )
+        };
+        if status != tierup_abi::STATUS_OK {
+            return Err(trap::take(status));
+        }
+        cells.truncate(nr);
+        Ok(cells)
+    }
+
     /// Calls an export returning one i32.
     pub fn i32(&mut self, name: &str, args: &[u64]) -> i32 {
         self.call(name, args).expect("no trap")[0] as u32 as i32
