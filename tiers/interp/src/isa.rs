@@ -469,7 +469,11 @@ macro_rules! define_instr {
     ) => {
         /// One register-machine instruction. Branch `offset`s are relative to the index of
         /// the branch itself.
+        ///
+        /// `repr(u16)` fixes the layout: every variant starts with its `u16` tag, which
+        /// equals the [`Op`] of the same name; the executor dispatches on that tag.
         #[derive(Clone, Copy, Debug, PartialEq)]
+        #[repr(u16)]
         pub enum Instr {
             $( $(#[$doc])* $oname { $($ofield: $oty),* }, )*
             $( #[doc = "`dst = a op b`"] $bname { dst: Reg, a: Reg, b: Reg }, )*
@@ -495,7 +499,96 @@ macro_rules! define_instr {
             $( #[doc = "`store(addr + offset, lane of val)`"] $slname { addr: Reg, val: Reg, lane: u8, offset: u32 }, )*
         }
 
+        /// The tag of each [`Instr`] variant (same names, same order, so the same values).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u16)]
+        pub(crate) enum Op {
+            $( $oname, )*
+            $( $bname, )*
+            $( $tname, )*
+            $( $uname, )*
+            $( $vname, )*
+            $( $cname, )*
+            $( $cbr, )*
+            $( $cbrn, )*
+            $( $( $cbi, $cbni, )? )*
+            $( $lname, )*
+            $( $sname, )*
+            $( $wname, )*
+            $( $zname, )*
+            $( $xname, )*
+            $( $rname, )*
+            $( $vlname, )*
+            $( $vsname, )*
+            $( $llname, )*
+            $( $slname, )*
+        }
+
+        impl Op {
+            /// Every tag in order (`ALL[t as usize] == t`).
+            pub(crate) const ALL: &[Op] = &[
+                $( Op::$oname, )*
+                $( Op::$bname, )*
+                $( Op::$tname, )*
+                $( Op::$uname, )*
+                $( Op::$vname, )*
+                $( Op::$cname, )*
+                $( Op::$cbr, )*
+                $( Op::$cbrn, )*
+                $( $( Op::$cbi, Op::$cbni, )? )*
+                $( Op::$lname, )*
+                $( Op::$sname, )*
+                $( Op::$wname, )*
+                $( Op::$zname, )*
+                $( Op::$xname, )*
+                $( Op::$rname, )*
+                $( Op::$vlname, )*
+                $( Op::$vsname, )*
+                $( Op::$llname, )*
+                $( Op::$slname, )*
+            ];
+            /// The number of tags.
+            pub(crate) const COUNT: usize = Op::ALL.len();
+        }
+
         impl Instr {
+            /// The tag of this instruction, from a `match` (the executor reads it from
+            /// memory instead; tests check that both agree).
+            #[allow(dead_code)]
+            pub(crate) fn op(&self) -> Op {
+                match self {
+                    $( Instr::$oname { .. } => Op::$oname, )*
+                    $( Instr::$bname { .. } => Op::$bname, )*
+                    $( Instr::$tname { .. } => Op::$tname, )*
+                    $( Instr::$uname { .. } => Op::$uname, )*
+                    $( Instr::$vname { .. } => Op::$vname, )*
+                    $( Instr::$cname { .. } => Op::$cname, )*
+                    $( Instr::$cbr { .. } => Op::$cbr, )*
+                    $( Instr::$cbrn { .. } => Op::$cbrn, )*
+                    $( $(
+                        Instr::$cbi { .. } => Op::$cbi,
+                        Instr::$cbni { .. } => Op::$cbni,
+                    )? )*
+                    $( Instr::$lname { .. } => Op::$lname, )*
+                    $( Instr::$sname { .. } => Op::$sname, )*
+                    $( Instr::$wname { .. } => Op::$wname, )*
+                    $( Instr::$zname { .. } => Op::$zname, )*
+                    $( Instr::$xname { .. } => Op::$xname, )*
+                    $( Instr::$rname { .. } => Op::$rname, )*
+                    $( Instr::$vlname { .. } => Op::$vlname, )*
+                    $( Instr::$vsname { .. } => Op::$vsname, )*
+                    $( Instr::$llname { .. } => Op::$llname, )*
+                    $( Instr::$slname { .. } => Op::$slname, )*
+                }
+            }
+
+            /// The tag stored in the first two bytes of the instruction.
+            #[inline(always)]
+            pub(crate) fn tag(&self) -> u16 {
+                // SAFETY: `Instr` is `repr(u16)`: every variant begins with its `u16` tag.
+                unsafe { *(self as *const Instr as *const u16) }
+            }
+
             /// The destination of an instruction that writes exactly one register and reads
             /// all its operands before writing it (so it may be retargeted).
             pub(crate) fn dst_mut(&mut self) -> Option<&mut Reg> {
@@ -572,6 +665,23 @@ macro_rules! define_instr {
                 })
             }
 
+            /// Whether the executor spends fuel on this instruction: every branch, call,
+            /// return, trap and `Fuel`. Straight-line runs of other instructions are at
+            /// most `translate::MAX_RUN` long.
+            pub(crate) fn spends_fuel(&self) -> bool {
+                let mut copy = *self;
+                copy.offset_mut().is_some()
+                    || matches!(
+                        self,
+                        Instr::BrTable { .. }
+                            | Instr::Return { .. }
+                            | Instr::Call { .. }
+                            | Instr::CallIndirect { .. }
+                            | Instr::Trap { .. }
+                            | Instr::Fuel {}
+                    )
+            }
+
             /// The offset field of a branch instruction.
             pub(crate) fn offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -594,6 +704,9 @@ macro_rules! define_instr {
 for_each_op!(define_instr!(
     /// Traps with `code`.
     Trap { code: TrapCode },
+    /// Does nothing but spend fuel: the translator appends one after `MAX_RUN`
+    /// consecutive instructions that do not (see `Instr::spends_fuel`).
+    Fuel {},
     /// `dst = src`.
     Copy { dst: Reg, src: Reg },
     /// Copies `len` consecutive registers from `src..` to `dst..` in ascending order.
@@ -677,5 +790,59 @@ mod tests {
     #[test]
     fn instr_is_compact() {
         assert!(core::mem::size_of::<Instr>() <= 16);
+    }
+
+    #[test]
+    fn op_table_is_dense() {
+        for (i, op) in Op::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+    }
+
+    #[test]
+    fn tag_matches_op() {
+        let samples = [
+            Instr::Trap {
+                code: TrapCode::Unreachable,
+            },
+            Instr::Copy { dst: 1, src: -2 },
+            Instr::I32Add { dst: 1, a: 2, b: 3 },
+            Instr::F64Sqrt { dst: 1, src: 2 },
+            Instr::BrI32LtS {
+                a: 1,
+                b: 2,
+                offset: -7,
+            },
+            Instr::BrI64NotGeUImm {
+                a: 1,
+                imm: 2,
+                offset: 9,
+            },
+            Instr::F64Load {
+                dst: 1,
+                addr: 2,
+                offset: 3,
+            },
+            Instr::I64Store32 {
+                addr: 1,
+                val: 2,
+                offset: 3,
+            },
+            Instr::I8x16Shuffle {
+                dst: 1,
+                a: 2,
+                b: 3,
+                mask: -4,
+            },
+            Instr::V128Store64Lane {
+                addr: 1,
+                val: 2,
+                lane: 1,
+                offset: 5,
+            },
+        ];
+        for i in samples {
+            assert_eq!(i.tag(), i.op() as u16);
+        }
     }
 }

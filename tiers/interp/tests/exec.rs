@@ -320,3 +320,25 @@ fn compares_with_constants() {
     assert_eq!(i.i32("i64_ge", &[(-4i64) as u64]), 0);
     assert_eq!(i.i32("count", &[0]), 1000);
 }
+
+#[test]
+fn long_straight_line_code_spends_fuel() {
+    // 3000 additions with no branch between them: the translator appends a `Fuel`
+    // instruction after every run of `MAX_RUN` (32) non-branch instructions, which bounds
+    // how many handlers the threaded executor can chain without spending fuel.
+    let body = "i32.const 1 i32.add ".repeat(3000);
+    let wat = format!(
+        r#"(module
+          (func (export "long") (param i32) (result i32) local.get 0 {body})
+          (func (export "spin") (param i32) (result i32) (local i32)
+            (loop $l
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+            (local.get 1)))"#
+    );
+    let mut i = Instance::new(&wat, 0);
+    assert_eq!(i.i32("long", &[5]), 3005);
+    assert_eq!(i.i32("spin", &[100_000]), 100_000);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert!(f.len() >= 3000 + 3000 / 32, "{}", f.len());
+}

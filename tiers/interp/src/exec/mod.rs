@@ -1,5 +1,6 @@
 //! The executor: the array entry of every interpreted function, frame setup, and trap
-//! unwinding. The instruction loop itself is in `run`.
+//! unwinding. The instruction loop itself (threaded handlers) is in `run`, `ops` and
+//! `control`.
 //!
 //! Safety rests on the translator's invariants (see [`InterpFunc`]): every register an
 //! instruction names lies inside its frame or constant area, every branch lands inside the
@@ -7,6 +8,10 @@
 //! `consts.len() + frame_size` registers of the thread's register stack, and the executor
 //! checks that they fit before it enters the frame.
 
+#[macro_use]
+mod dispatch;
+mod control;
+mod ops;
 mod run;
 mod stack;
 mod vector;

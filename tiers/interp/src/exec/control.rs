@@ -1,0 +1,637 @@
+//! The hand-written handlers: copies, branches, calls and returns (which switch frames
+//! without host recursion), globals, memory and table instructions, and the other
+//! instructions outside the table of `isa::for_each_op!`.
+
+use core::ptr;
+
+use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw, WASM_PAGE_SIZE};
+
+use super::dispatch::{Ctx, Exit, Handler, memory};
+use super::ops::{get, set};
+use super::stack::{Frame, ThreadStack};
+use super::{cells_to_regs, enter_frame, regs_to_cells};
+use crate::func::{CallSite, InterpFunc, NARROW};
+use crate::isa::{Instr, Op, Reg};
+use crate::num::RegVal;
+
+/// Arguments/results of a call out through an array entry: on the host stack when small.
+const INLINE_CELLS: usize = 16;
+
+handler! {
+    /// Traps with the instruction's code.
+    Trap |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Trap { code });
+        leave!(ip, fp, cx, Exit::trap(code))
+    }
+}
+
+handler! {
+    /// Spends fuel (bounds straight-line runs, see `translate::MAX_RUN`).
+    Fuel |ip, fp, mb, ml, cx, fuel| {
+        next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `dst = src`.
+    Copy |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Copy { dst, src });
+        set(fp, dst, get(fp, src));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// Copies a span of registers in ascending order.
+    CopySpan |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, CopySpan { dst, src, len });
+        let d = fp.offset(dst as isize);
+        let s = fp.offset(src as isize);
+        for i in 0..len as usize {
+            *d.add(i) = *s.add(i);
+        }
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// Unconditional branch.
+    Br |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Br { offset });
+        next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, fuel)
+    }
+}
+
+/// Generates the branch-on-condition handlers.
+macro_rules! cond_branch {
+    ($($name:ident($cond:ident) = $test:expr;)*) => {$(
+        handler! {
+            /// Branch on one register.
+            $name |ip, fp, mb, ml, cx, fuel| {
+                decode!(ip, $name { cond, offset });
+                let $cond = get(fp, cond);
+                if $test {
+                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, fuel)
+                }
+                next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+            }
+        }
+    )*};
+}
+
+cond_branch! {
+    BrEqz(v) = v as u32 == 0;
+    BrNez(v) = v as u32 != 0;
+    BrI64Eqz(v) = v == 0;
+    BrI64Nez(v) = v != 0;
+}
+
+handler! {
+    /// Jumps to one of the `Br` instructions that follow.
+    BrTable |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, BrTable { index, len });
+        let i = (get(fp, index) as u32).min(len);
+        next_spend!(ip.add(1 + i as usize), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// Returns to the suspended caller frame, or ends the activation.
+    Return |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Return { src, len });
+        let s = fp.offset(src as isize);
+        let ts = (*cx).ts;
+        if (*ts).frames.len() == (*cx).frames_base {
+            write_results((*cx).func, s, (*cx).results);
+            leave!(ip, fp, cx, Exit::DONE);
+        }
+        let Some(frame) = (*ts).frames.pop() else {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
+        };
+        for i in 0..len as usize {
+            *frame.ret.add(i) = *s.add(i);
+        }
+        (*cx).func = frame.func;
+        (*cx).vmctx = frame.vmctx;
+        let (mb, ml) = memory(frame.vmctx);
+        next_spend!(frame.ip.add(1), frame.fp, mb, ml, cx, fuel)
+    }
+}
+
+/// Writes the outermost frame's results (registers from `s`) to the activation's cells.
+///
+/// # Safety
+///
+/// `s` holds `func`'s results; `results` has a cell for each.
+#[inline(never)]
+unsafe fn write_results(func: *const InterpFunc, s: *const u64, results: *mut ValRaw) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let f = &*func;
+        if f.sig_wide == NARROW {
+            for i in 0..f.num_results as usize {
+                *results.add(i) = ValRaw::from_u64(*s.add(i));
+            }
+        } else {
+            let p = f.sig_wide as usize + f.num_params as usize;
+            regs_to_cells(s, results, &f.wide[p..p + f.num_results as usize]);
+        }
+    }
+}
+
+handler! {
+    /// Direct call.
+    Call |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Call { site, base });
+        let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
+        let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
+        call(ip, fp, cx, fuel, callee, site, base)
+    }
+}
+
+handler! {
+    /// Call through a table, with the element and signature checks.
+    CallIndirect |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, CallIndirect { site, base, index });
+        let vmctx = (*cx).vmctx;
+        let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
+        let table = *(*vmctx).tables.add(site.table as usize);
+        let i = get(fp, index) as u32 as usize;
+        if i >= (*table).length {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::UndefinedElement));
+        }
+        let callee = *(*table).elements.add(i) as *const FuncEntry;
+        if callee.is_null() {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::UninitializedElement));
+        }
+        let expected = *(*vmctx).type_ids.add(site.index as usize);
+        if (*callee).type_id != expected {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
+        }
+        call(ip, fp, cx, fuel, callee, site, base)
+    }
+}
+
+/// Calls `callee` with the site's arguments at `base`: an interpreted callee gets a new
+/// frame and execution continues in its code (no host recursion); any other tier is
+/// called through its array entry.
+///
+/// # Safety
+///
+/// The handler contract; `ip` is the call instruction, `callee` a valid slot whose
+/// signature matches `site`.
+#[inline(always)]
+unsafe fn call(
+    ip: *const Instr,
+    fp: *mut u64,
+    cx: *mut Ctx,
+    fuel: u32,
+    callee: *const FuncEntry,
+    site: CallSite,
+    base: Reg,
+) -> Exit {
+    // SAFETY: guaranteed by the caller; the new frame is checked by `enter_frame`.
+    unsafe {
+        let ts = (*cx).ts;
+        let func = (*cx).func;
+        let vmctx = (*cx).vmctx;
+        let mut code = (*callee).load_code();
+        if (*code).tier == Tier::Lazy {
+            code = ((*(*vmctx).libcalls).translate)(callee);
+            if code.is_null() {
+                leave!(ip, fp, cx, Exit::propagate(TrapCode::CompileError.status()));
+            }
+        }
+        let args = fp.offset(base as isize);
+        if (*code).tier == Tier::Interp {
+            let cf = (*code).data as *const InterpFunc;
+            let above = fp.add((*func).frame_size as usize);
+            let cvm = (*callee).vmctx;
+            let Some(new_fp) = enter_frame(ts, above, &*cf, cvm) else {
+                leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
+            };
+            for i in 0..site.param_regs as usize {
+                *new_fp.add(i) = *args.add(i);
+            }
+            (*ts).frames.push(Frame {
+                func,
+                vmctx,
+                ip,
+                fp,
+                ret: args,
+            });
+            (*cx).func = cf;
+            (*cx).vmctx = cvm;
+            let (mb, ml) = memory(cvm);
+            next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, cx, fuel)
+        }
+        if let Err(status) = call_out(ts, func, vmctx, fp, callee, code, site, args) {
+            leave!(ip, fp, cx, Exit::propagate(status));
+        }
+        let (mb, ml) = memory(vmctx);
+        next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+/// Calls a non-interpreted callee (host function, another tier) through its array entry,
+/// converting the arguments at `args` to cells and the results back.
+///
+/// # Safety
+///
+/// As for [`call`]; `code` is the callee's published code.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn call_out(
+    ts: *mut ThreadStack,
+    func: *const InterpFunc,
+    vmctx: *mut tierup_abi::VmContext,
+    fp: *mut u64,
+    callee: *const FuncEntry,
+    code: *const FuncCode,
+    site: CallSite,
+    args: *mut u64,
+) -> Result<(), u32> {
+    // SAFETY: guaranteed by the caller; the buffer has `max(params, results)` cells.
+    unsafe {
+        let cells = (site.params.max(site.results)) as usize;
+        let mut inline = [ValRaw::ZERO; INLINE_CELLS];
+        let mut heap = Vec::new();
+        let buf: *mut ValRaw = if cells <= INLINE_CELLS {
+            inline.as_mut_ptr()
+        } else {
+            heap.resize(cells, ValRaw::ZERO);
+            heap.as_mut_ptr()
+        };
+        let wide: &[bool] = if site.wide == NARROW {
+            &[]
+        } else {
+            &(&(*func).wide)[site.wide as usize..]
+        };
+        if site.wide == NARROW {
+            for i in 0..site.params as usize {
+                *buf.add(i) = ValRaw::from_u64(*args.add(i));
+            }
+        } else {
+            regs_to_cells(args, buf, &wide[..site.params as usize]);
+        }
+        (*ts).top = fp.add((*func).frame_size as usize);
+        let status = ((*code).array_entry)(callee, code, vmctx, buf);
+        if status != tierup_abi::STATUS_OK {
+            return Err(status);
+        }
+        if site.wide == NARROW {
+            for i in 0..site.results as usize {
+                *args.add(i) = (*buf.add(i)).get_u64();
+            }
+        } else {
+            let p = site.params as usize;
+            cells_to_regs(buf, args, &wide[p..p + site.results as usize]);
+        }
+        Ok(())
+    }
+}
+
+handler! {
+    /// `i32.eqz`.
+    I32Eqz |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, I32Eqz { dst, src });
+        set(fp, dst, (get(fp, src) as u32 == 0) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `i64.eqz`.
+    I64Eqz |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, I64Eqz { dst, src });
+        set(fp, dst, (get(fp, src) == 0) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `select`.
+    Select |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Select { dst, cond, a, b });
+        let v = if get(fp, cond) as u32 != 0 { get(fp, a) } else { get(fp, b) };
+        set(fp, dst, v);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `global.get`.
+    GlobalGet |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, GlobalGet { dst, index });
+        let cell = *(*(*cx).vmctx).globals.add(index as usize);
+        set(fp, dst, (*cell).get_u64());
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `global.set`.
+    GlobalSet |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, GlobalSet { src, index });
+        let cell = *(*(*cx).vmctx).globals.add(index as usize);
+        *cell = ValRaw::from_u64(get(fp, src));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `memory.size`.
+    MemorySize |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, MemorySize { dst });
+        set(fp, dst, ml / WASM_PAGE_SIZE as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `memory.grow` (a libcall; the memory is reloaded after it).
+    MemoryGrow |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, MemoryGrow { dst, delta });
+        let vmctx = (*cx).vmctx;
+        let old = ((*(*vmctx).libcalls).memory_grow)(vmctx, 0, get(fp, delta) as u32);
+        set(fp, dst, old as u64);
+        let (mb, ml) = memory(vmctx);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `memory.fill`.
+    MemoryFill |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, MemoryFill { dst, val, len });
+        let d = get(fp, dst) as u32 as u64;
+        let n = get(fp, len) as u32 as u64;
+        if d + n > ml {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+        }
+        ptr::write_bytes(mb.add(d as usize), get(fp, val) as u8, n as usize);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `memory.copy`.
+    MemoryCopy |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, MemoryCopy { dst, src, len });
+        let d = get(fp, dst) as u32 as u64;
+        let s = get(fp, src) as u32 as u64;
+        let n = get(fp, len) as u32 as u64;
+        if d + n > ml || s + n > ml {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+        }
+        ptr::copy(mb.add(s as usize), mb.add(d as usize), n as usize);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+/// Ends the handler with `Propagate` when a libcall's status is not OK.
+macro_rules! check_status {
+    ($ip:expr, $fp:expr, $cx:expr, $status:expr) => {{
+        let status: u32 = $status;
+        if status != tierup_abi::STATUS_OK {
+            leave!($ip, $fp, $cx, Exit::propagate(status));
+        }
+    }};
+}
+
+handler! {
+    /// `memory.init` (a libcall).
+    MemoryInit |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, MemoryInit { data, dst, src, len });
+        let vmctx = (*cx).vmctx;
+        check_status!(ip, fp, cx, ((*(*vmctx).libcalls).memory_init)(
+            vmctx,
+            0,
+            data,
+            get(fp, dst) as u32,
+            get(fp, src) as u32,
+            get(fp, len) as u32,
+        ));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `data.drop` (a libcall).
+    DataDrop |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, DataDrop { data });
+        let vmctx = (*cx).vmctx;
+        ((*(*vmctx).libcalls).data_drop)(vmctx, data);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.get`.
+    TableGet |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableGet { dst, index, table });
+        let t = *(*(*cx).vmctx).tables.add(table as usize);
+        let i = get(fp, index) as u32 as usize;
+        if i >= (*t).length {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::TableOutOfBounds));
+        }
+        set(fp, dst, *(*t).elements.add(i) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.set`.
+    TableSet |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableSet { index, val, table });
+        let t = *(*(*cx).vmctx).tables.add(table as usize);
+        let i = get(fp, index) as u32 as usize;
+        if i >= (*t).length {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::TableOutOfBounds));
+        }
+        *(*t).elements.add(i) = get(fp, val) as usize;
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.size`.
+    TableSize |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableSize { dst, table });
+        let t = *(*(*cx).vmctx).tables.add(table as usize);
+        set(fp, dst, (*t).length as u32 as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.grow` (a libcall).
+    TableGrow |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableGrow { dst, init, delta, table });
+        let vmctx = (*cx).vmctx;
+        let old = ((*(*vmctx).libcalls).table_grow)(
+            vmctx,
+            table,
+            get(fp, init) as usize,
+            get(fp, delta) as u32,
+        );
+        set(fp, dst, old as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.fill` (a libcall).
+    TableFill |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableFill { dst, val, len, table });
+        let vmctx = (*cx).vmctx;
+        check_status!(ip, fp, cx, ((*(*vmctx).libcalls).table_fill)(
+            vmctx,
+            table,
+            get(fp, dst) as u32,
+            get(fp, val) as usize,
+            get(fp, len) as u32,
+        ));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.copy` (a libcall).
+    TableCopy |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableCopy { dst, src, len, dst_table, src_table });
+        let vmctx = (*cx).vmctx;
+        check_status!(ip, fp, cx, ((*(*vmctx).libcalls).table_copy)(
+            vmctx,
+            dst_table,
+            src_table,
+            get(fp, dst) as u32,
+            get(fp, src) as u32,
+            get(fp, len) as u32,
+        ));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `table.init` (a libcall).
+    TableInit |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, TableInit { dst, src, len, table, elem });
+        let vmctx = (*cx).vmctx;
+        check_status!(ip, fp, cx, ((*(*vmctx).libcalls).table_init)(
+            vmctx,
+            table,
+            elem,
+            get(fp, dst) as u32,
+            get(fp, src) as u32,
+            get(fp, len) as u32,
+        ));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `elem.drop` (a libcall).
+    ElemDrop |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, ElemDrop { elem });
+        let vmctx = (*cx).vmctx;
+        ((*(*vmctx).libcalls).elem_drop)(vmctx, elem);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// `ref.func`.
+    RefFunc |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, RefFunc { dst, func });
+        set(fp, dst, *(*(*cx).vmctx).func_refs.add(func as usize) as usize as u64);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// v128 copy.
+    CopyV128 |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, CopyV128 { dst, src });
+        <u128 as RegVal>::load(fp, src).store(fp, dst);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// v128 `select`.
+    SelectV128 |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, SelectV128 { dst, cond, a, b });
+        let v = if get(fp, cond) as u32 != 0 { a } else { b };
+        <u128 as RegVal>::load(fp, v).store(fp, dst);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// v128 `global.get`.
+    GlobalGetV128 |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, GlobalGetV128 { dst, index });
+        let cell = *(*(*cx).vmctx).globals.add(index as usize);
+        (*cell).get_v128().store(fp, dst);
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// v128 `global.set`.
+    GlobalSetV128 |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, GlobalSetV128 { src, index });
+        let cell = *(*(*cx).vmctx).globals.add(index as usize);
+        *cell = ValRaw::v128(<u128 as RegVal>::load(fp, src));
+        next!(ip.add(1), fp, mb, ml, cx, fuel)
+    }
+}
+
+/// Enters the hand-written handlers into `t`.
+pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
+    macro_rules! reg {
+        ($($name:ident),* $(,)?) => {
+            $( t[Op::$name as usize] = Some($name as Handler); )*
+        };
+    }
+    reg!(
+        Trap,
+        Fuel,
+        Copy,
+        CopySpan,
+        Br,
+        BrEqz,
+        BrNez,
+        BrI64Eqz,
+        BrI64Nez,
+        BrTable,
+        Return,
+        Call,
+        CallIndirect,
+        I32Eqz,
+        I64Eqz,
+        Select,
+        GlobalGet,
+        GlobalSet,
+        MemorySize,
+        MemoryGrow,
+        MemoryFill,
+        MemoryCopy,
+        MemoryInit,
+        DataDrop,
+        TableGet,
+        TableSet,
+        TableSize,
+        TableGrow,
+        TableFill,
+        TableCopy,
+        TableInit,
+        ElemDrop,
+        RefFunc,
+        CopyV128,
+        SelectV128,
+        GlobalGetV128,
+        GlobalSetV128,
+    );
+}
