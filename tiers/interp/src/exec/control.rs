@@ -101,20 +101,34 @@ handler! {
         decode!(ip, Return { src, len });
         let s = fp.offset(src as isize);
         let ts = (*cx).ts;
-        if (*ts).frames.len() == (*cx).frames_base {
-            write_results((*cx).func, s, (*cx).results);
-            leave!(ip, fp, cx, Exit::DONE);
+        if (*ts).frames.len() <= (*cx).frames_base {
+            // A tail call: this handler itself then calls nothing, so it needs no
+            // register saves.
+            return tail_only(0)(ip, fp, ptr::null_mut(), 0, cx, fuel);
         }
         let Some(frame) = (*ts).frames.pop() else {
             leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
         };
         for i in 0..len as usize {
-            *frame.ret.add(i) = *s.add(i);
+            // Volatile: a plain loop is vectorised, and its registers would make this
+            // handler save and restore registers on every return.
+            frame.ret.add(i).write_volatile(*s.add(i));
         }
         (*cx).func = frame.func;
         (*cx).vmctx = frame.vmctx;
         let (mb, ml) = memory(frame.vmctx);
         next_spend!(frame.ip.add(1), frame.fp, mb, ml, cx, fuel)
+    }
+}
+
+handler! {
+    /// The `Return` of the activation's outermost frame: writes the results to the
+    /// activation's cells and ends the chain.
+    #[inline(never)]
+    ReturnOuter |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Return { src, len });
+        write_results((*cx).func, fp.offset(src as isize), (*cx).results);
+        leave!(ip, fp, cx, Exit::DONE)
     }
 }
 
@@ -139,9 +153,66 @@ unsafe fn write_results(func: *const InterpFunc, s: *const u64, results: *mut Va
     }
 }
 
+/// The common case of a call, inline in the call handlers: an interpreted callee and room
+/// on the frame stack. It calls no function (so the handler saves no registers); every
+/// other case continues in `TAIL_ONLY[$slow]`, a handler for the same instruction, by a
+/// tail call.
+macro_rules! call_fast {
+    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $fuel:ident, $callee:expr, $site:expr, $base:expr, $slow:literal) => {{
+        let callee: *const FuncEntry = $callee;
+        let site: CallSite = $site;
+        let code = (*callee).load_code();
+        let ts = (*$cx).ts;
+        let frames = &mut (*ts).frames;
+        if (*code).tier != Tier::Interp || frames.len() == frames.capacity() {
+            // The slow paths reload the memory themselves (the pair is not needed
+            // here, which leaves registers free).
+            return tail_only($slow)($ip, $fp, ptr::null_mut(), 0, $cx, $fuel);
+        }
+        let func = (*$cx).func;
+        let cf = (*code).data as *const InterpFunc;
+        let above = $fp.add((*func).frame_size as usize);
+        let cvm = (*callee).vmctx;
+        let Some(new_fp) = enter_frame(ts, above, &*cf, cvm) else {
+            leave!($ip, $fp, $cx, Exit::trap(TrapCode::StackOverflow));
+        };
+        let args = $fp.offset($base as isize);
+        for i in 0..site.param_regs as usize {
+            new_fp.add(i).write_volatile(*args.add(i));
+        }
+        // Room was checked above, so this push does not reallocate.
+        let frames = &mut (*ts).frames;
+        let len = frames.len();
+        frames.as_mut_ptr().add(len).write(Frame {
+            func,
+            vmctx: (*$cx).vmctx,
+            ip: $ip,
+            fp: $fp,
+            ret: args,
+        });
+        frames.set_len(len + 1);
+        (*$cx).func = cf;
+        (*$cx).vmctx = cvm;
+        let (mb, ml) = memory(cvm);
+        next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, $cx, $fuel)
+    }};
+}
+
 handler! {
     /// Direct call.
     Call |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, Call { site, base });
+        let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
+        let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
+        call_fast!(ip, fp, mb, ml, cx, fuel, callee, site, base, 1)
+    }
+}
+
+handler! {
+    /// Direct call: the cases `Call` leaves to this handler (lazy or non-interpreted
+    /// callee, frame stack full).
+    #[inline(never)]
+    CallSlow |ip, fp, mb, ml, cx, fuel| {
         decode!(ip, Call { site, base });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
@@ -152,6 +223,31 @@ handler! {
 handler! {
     /// Call through a table, with the element and signature checks.
     CallIndirect |ip, fp, mb, ml, cx, fuel| {
+        decode!(ip, CallIndirect { site, base, index });
+        let vmctx = (*cx).vmctx;
+        let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
+        let table = *(*vmctx).tables.add(site.table as usize);
+        let i = get(fp, index) as u32 as usize;
+        if i >= (*table).length {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::UndefinedElement));
+        }
+        let callee = *(*table).elements.add(i) as *const FuncEntry;
+        if callee.is_null() {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::UninitializedElement));
+        }
+        let expected = *(*vmctx).type_ids.add(site.index as usize);
+        if (*callee).type_id != expected {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
+        }
+        call_fast!(ip, fp, mb, ml, cx, fuel, callee, site, base, 2)
+    }
+}
+
+handler! {
+    /// Call through a table: the cases `CallIndirect` leaves to this handler (it repeats
+    /// the checks, which passed).
+    #[inline(never)]
+    CallIndirectSlow |ip, fp, mb, ml, cx, fuel| {
         decode!(ip, CallIndirect { site, base, index });
         let vmctx = (*cx).vmctx;
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
@@ -634,4 +730,24 @@ pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
         GlobalGetV128,
         GlobalSetV128,
     );
+}
+
+/// The handlers reached only by tail calls from other handlers: the outermost `Return`,
+/// and the slow paths of `Call` and `CallIndirect`. They are passed a null memory pair
+/// and do not use it (they reload the memory where they need it). They are called through this table
+/// (see [`tail_only`]) like every other handler: a direct call would let the compiler
+/// inline them or give them a private calling convention, and then it does not turn the
+/// call into a jump.
+static TAIL_ONLY: [Handler; 3] = [
+    ReturnOuter as Handler,
+    CallSlow as Handler,
+    CallIndirectSlow as Handler,
+];
+
+/// Entry `i` of [`TAIL_ONLY`], read so that the compiler cannot see which function it is.
+#[inline(always)]
+fn tail_only(i: usize) -> Handler {
+    // SAFETY: a volatile read of an element of a static array (`i` is a constant below
+    // its length at every use).
+    unsafe { ptr::read_volatile(&TAIL_ONLY[i]) }
 }

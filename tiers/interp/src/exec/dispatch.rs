@@ -113,8 +113,8 @@ pub(super) unsafe fn memory(vmctx: *mut VmContext) -> (*mut u8, u64) {
 /// Defines a handler `$name` (named after its instruction tag) with the [`Handler`]
 /// signature; the body runs inside `unsafe` under the handler contract.
 macro_rules! handler {
-    ($(#[doc = $d:literal])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $fuel:ident| { $($body:tt)* }) => {
-        $(#[doc = $d])*
+    ($(#[$m:meta])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $fuel:ident| { $($body:tt)* }) => {
+        $(#[$m])*
         ///
         /// # Safety
         ///

@@ -100,13 +100,15 @@ pub(crate) unsafe fn enter_frame(
         }
         let fp = above.add(nconsts);
         // Element loops: these areas are a few registers, and a `memcpy`/`memset` call
-        // per frame costs more than the copy itself.
+        // per frame costs more than the copy itself. The writes are volatile so that the
+        // compiler does not turn the loops into such calls (a call would also make the
+        // call handlers save and restore registers on every call).
         let consts = func.consts.as_ptr();
         for i in 0..nconsts {
-            *above.add(i) = *consts.add(i);
+            above.add(i).write_volatile(*consts.add(i));
         }
         for i in func.param_regs as usize..func.num_locals as usize {
-            *fp.add(i) = 0;
+            fp.add(i).write_volatile(0);
         }
         // Hotness: a tier-up counter would be decremented here, at function entry.
         Some(fp)
