@@ -41,7 +41,8 @@ pub struct RunCommand {
     /// passed to the guest program (its `argv[1..]`; everything after the module goes to
     /// the guest, `--help` too). With `--invoke`, the function's arguments, one per
     /// parameter: integers in decimal or 0x hex; floats in decimal, hex, `inf`, `nan` or
-    /// `nan:0x...`; `null` for references
+    /// `nan:0x...`; a v128 as `0x` and 32 hex digits or as quoted lanes (`"i32x4 1 2 3 4"`,
+    /// or four i32 lanes as results print them); `null` for references
     #[arg(
         value_name = "WASM",
         required = true,
