@@ -10,6 +10,7 @@ use crate::Result;
 use crate::externs::Extern;
 use crate::func::{Func, TypedFunc, WasmTyList};
 use crate::global::Global;
+use crate::libcalls::copy_segment;
 use crate::linker::LinkError;
 use crate::memory::Memory;
 use crate::module::{ConstExpr, ElemMode, ExportKind, Module};
@@ -308,11 +309,9 @@ impl Instance {
                     let items = core::mem::take(&mut store.instances[self.index].elems[i]);
                     let t = store.instances[self.index].tables[*table as usize];
                     let dst = store.tables[t].elements_mut();
-                    let end = offset as usize + items.len();
-                    if end > dst.len() {
+                    if !copy_segment(&items, dst, offset as usize, 0, items.len()) {
                         return Err(Trap::new(TrapCode::TableOutOfBounds).into());
                     }
-                    dst[offset as usize..end].copy_from_slice(&items);
                 }
                 ElemMode::Passive => {}
                 ElemMode::Declared => store.instances[self.index].elems[i] = Box::new([]),
@@ -327,11 +326,9 @@ impl Instance {
             let m = inst.memories[mem as usize];
             let bytes = &module.inner.env.wasm[seg.range.clone()];
             let dst = store.memories[m].data_mut();
-            let end = offset as usize + bytes.len();
-            if end > dst.len() {
+            if !copy_segment(bytes, dst, offset as usize, 0, bytes.len()) {
                 return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
             }
-            dst[offset as usize..end].copy_from_slice(bytes);
             store.instances[self.index].datas[i] = 0..0;
         }
         if let Some(start) = info.start {

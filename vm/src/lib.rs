@@ -48,6 +48,7 @@
 //! | `libcalls.rs` | the libcall table and the lazy entry |
 //! | `trap.rs` | [`Trap`] and the conversion of the per-thread trap record |
 //! | `tiering.rs` | [`tiering::SlotHandle`] / [`tiering::CodeHandle`] for publishing code |
+//! | `wasi/` | [`wasi`]: WASI preview 1 for command programs ([`wasi::WasiCtxBuilder`], [`wasi::add_to_linker`]) |
 //!
 //! Choices made inside the contract of `tierup-abi`:
 //!
@@ -88,6 +89,7 @@ pub mod tiering;
 mod trap;
 mod types;
 mod values;
+pub mod wasi;
 
 pub use anyhow::Error;
 pub use config::{Config, TierMode};

@@ -57,6 +57,26 @@ fn oob(code: TrapCode) -> u32 {
     trap::record(code)
 }
 
+/// Copies `len` items starting at `src` of a segment to `dst` of a memory or table, as
+/// `memory.init`, `table.init` and active segments do; returns `false`, having written
+/// nothing, if either range is out of bounds.
+pub(crate) fn copy_segment<T: Copy>(
+    seg: &[T],
+    into: &mut [T],
+    dst: usize,
+    src: usize,
+    len: usize,
+) -> bool {
+    let (Some(src_end), Some(dst_end)) = (src.checked_add(len), dst.checked_add(len)) else {
+        return false;
+    };
+    if src_end > seg.len() || dst_end > into.len() {
+        return false;
+    }
+    into[dst..dst_end].copy_from_slice(&seg[src..src_end]);
+    true
+}
+
 /// `memory.grow`.
 ///
 /// # Safety
@@ -97,11 +117,9 @@ unsafe extern "sysv64" fn memory_init(
             return oob(TrapCode::MemoryOutOfBounds);
         };
         let mem = store.memories[*m].data_mut();
-        let (dst, src, len) = (dst as usize, src as usize, len as usize);
-        if src + len > seg.len() || dst + len > mem.len() {
+        if !copy_segment(seg, mem, dst as usize, src as usize, len as usize) {
             return oob(TrapCode::MemoryOutOfBounds);
         }
-        mem[dst..dst + len].copy_from_slice(&seg[src..src + len]);
         STATUS_OK
     })
 }
@@ -231,11 +249,9 @@ unsafe extern "sysv64" fn table_init(
             return oob(TrapCode::TableOutOfBounds);
         };
         let elems = store.tables[*t].elements_mut();
-        let (dst, src, len) = (dst as usize, src as usize, len as usize);
-        if src + len > seg.len() || dst + len > elems.len() {
+        if !copy_segment(seg, elems, dst as usize, src as usize, len as usize) {
             return oob(TrapCode::TableOutOfBounds);
         }
-        elems[dst..dst + len].copy_from_slice(&seg[src..src + len]);
         STATUS_OK
     })
 }

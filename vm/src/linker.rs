@@ -111,6 +111,19 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
+    /// Defines `module::name` as a raw host closure over the call's cells (used by
+    /// [`crate::wasi`], whose functions all take and return plain integers).
+    pub(crate) fn func_raw(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        host: Arc<HostFn<T>>,
+    ) -> &mut Self {
+        self.insert(module, name, Definition::Host(ty, host));
+        self
+    }
+
     /// Instantiates `module` (resolving its imports here) and defines all its exports under
     /// `module_name`.
     pub fn module(

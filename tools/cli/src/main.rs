@@ -1,5 +1,6 @@
-//! The `tierup` command: `tierup run` instantiates a module and calls one of its exports,
-//! `tierup wast` runs specification test scripts. Exit status: 0 on success, 1 when wasm
+//! The `tierup` command: `tierup run` runs a WASI command program (or calls one export of
+//! a module), `tierup wast` runs specification test scripts; `tierup FILE.wasm ARGS...` is
+//! short for `tierup run FILE.wasm ARGS...`. Exit status: 0 on success, 1 when wasm
 //! trapped or a script failed, 2 for usage, parse, validation and link errors.
 
 mod run;
@@ -29,14 +30,45 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Runs a WebAssembly module
+    /// Runs a WebAssembly module (a WASI command program, or one export with --invoke)
+    ///
+    /// Runs a WebAssembly command program (one that exports `_start`, such as C compiled
+    /// for `wasm32-wasi`) with WASI preview 1. The program sees the arguments after the
+    /// module path, the environment given with `--env`/`--inherit-env`, and only the host
+    /// directories granted with `--dir`. The process exits with the program's exit
+    /// status; a trap prints the trap and its wasm backtrace and exits with 1. With
+    /// `--invoke`, calls one exported function instead and prints its results.
+    ///
+    /// Examples:
+    ///
+    ///   tierup run --dir . program.wasm input.txt
+    ///
+    ///   tierup --dir data::/data program.wasm --flag   (`run` may be left out)
+    ///
+    ///   tierup run --invoke add math.wat 1 2
+    #[command(verbatim_doc_comment)]
     Run(run::RunCommand),
     /// Runs WebAssembly test script files
     Wast(wast_cmd::WastCommand),
 }
 
+/// The command line, with `run` inserted when the first argument is neither a
+/// subcommand nor a help or version flag (`tierup [OPTIONS] FILE.wasm ARGS...`).
+fn command_line() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(first) = args.get(1)
+        && !matches!(
+            first.to_str(),
+            Some("run" | "wast" | "help" | "-h" | "--help" | "-V" | "--version")
+        )
+    {
+        args.insert(1, "run".into());
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(command_line());
     let spawned = std::thread::Builder::new()
         .name("tierup-main".to_string())
         .stack_size(WASM_THREAD_STACK)

@@ -1,63 +1,99 @@
-//! `tierup run`: compiles a module (binary or text), instantiates it without imports,
-//! calls one export with arguments from the command line and prints its results.
+//! `tierup run`: compiles a module (binary or text), links WASI preview 1, and runs it:
+//! `_start` of a command program (its `proc_exit` status becomes ours), or the export
+//! named by `--invoke` with arguments from the command line, printing its results.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args;
+use tierup::wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 use tierup::{Config, Engine, Error, Func, Instance, Linker, Module, Store, TierMode, Trap, Val};
 
 use crate::values::{format_val, parse_arg};
 use crate::{EXIT_TRAP, EXIT_USAGE};
 
-/// Runs a WebAssembly module
+/// The options and operands of `tierup run` (its help text is on `Command::Run`).
 #[derive(Args, Debug)]
 pub struct RunCommand {
-    /// The execution tier(s): interp, baseline, optimizing, tiered or eager
+    /// The execution tier(s): interp (the only one implemented for now), baseline,
+    /// optimizing, tiered or eager
     #[arg(long, value_name = "MODE", default_value = "interp")]
     tier: TierMode,
 
-    /// The name of the exported function to call (default: `_start`)
-    #[arg(long, value_name = "NAME")]
+    /// The name of the exported function to run (default: `_start`)
+    #[arg(long, value_name = "FUNCTION")]
     invoke: Option<String>,
 
-    /// The WebAssembly module to run (binary `.wasm` or text `.wat`)
-    #[arg(value_name = "WASM")]
-    file: PathBuf,
+    /// Grant access of a host directory to the guest: `HOST_DIR` alone is seen by the
+    /// guest under the same path, `HOST_DIR::GUEST_DIR` under `GUEST_DIR`
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
+    dirs: Vec<String>,
 
-    /// Arguments of the called function, one per parameter, parsed according to its
-    /// type: integers in decimal or 0x hex; floats in decimal, hex, `inf`, `nan` or
-    /// `nan:0x...`; `null` for references
+    /// Pass an environment variable to the guest: `NAME=VAL`, or `NAME` to pass the
+    /// host's value of it
+    #[arg(long = "env", value_name = "NAME[=VAL]")]
+    envs: Vec<String>,
+
+    /// Pass all of the host's environment variables to the guest
+    #[arg(long)]
+    inherit_env: bool,
+
+    /// The WebAssembly module to run (binary `.wasm` or text `.wat`), then the arguments
+    /// passed to the guest program (its `argv[1..]`; everything after the module goes to
+    /// the guest, `--help` too). With `--invoke`, the function's arguments, one per
+    /// parameter: integers in decimal or 0x hex; floats in decimal, hex, `inf`, `nan` or
+    /// `nan:0x...`; a v128 as `0x` and 32 hex digits or as quoted lanes (`"i32x4 1 2 3 4"`,
+    /// or four i32 lanes as results print them); `null` for references
     #[arg(
-        value_name = "ARGS",
+        value_name = "WASM",
+        required = true,
+        num_args = 1..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    args: Vec<String>,
+    module_and_args: Vec<String>,
 }
 
 /// A failure with its exit status (the message is printed already).
 struct Exit(u8);
 
+/// The store's data: the program's WASI state.
+struct Host {
+    wasi: WasiCtx,
+}
+
 impl RunCommand {
     /// Runs the command and returns the exit status.
     pub fn execute(self) -> u8 {
         match self.run() {
-            Ok(()) => 0,
+            Ok(code) => code,
             Err(Exit(code)) => code,
         }
     }
 
-    fn run(&self) -> Result<(), Exit> {
-        let file = self.file.display().to_string();
-        let bytes = load(&self.file)?;
+    /// The module path.
+    fn file(&self) -> &str {
+        self.module_and_args.first().map_or("", String::as_str)
+    }
+
+    /// The arguments after the module path.
+    fn args(&self) -> &[String] {
+        self.module_and_args.get(1..).unwrap_or(&[])
+    }
+
+    fn run(&self) -> Result<u8, Exit> {
+        let file = self.file().to_string();
+        let bytes = load(Path::new(&file))?;
 
         let mut config = Config::new();
         config.tier(self.tier);
         let engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;
         let module = Module::new(&engine, &bytes)
             .map_err(|e| usage(format!("cannot compile `{file}`: {e:#}")))?;
-        let mut store = Store::new(&engine, ());
-        let linker = Linker::new(&engine);
+        let wasi = self.wasi_ctx(&file)?;
+        let mut store = Store::new(&engine, Host { wasi });
+        let mut linker = Linker::new(&engine);
+        tierup::wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi)
+            .map_err(|e| usage(format!("{e:#}")))?;
 
         let missing = missing_imports(&module, &linker, &mut store);
         if !missing.is_empty() {
@@ -66,35 +102,74 @@ impl RunCommand {
             }
             return Err(Exit(EXIT_USAGE));
         }
-        let instance = linker
-            .instantiate(&mut store, &module)
-            .map_err(|e| runtime_error(&format!("cannot instantiate `{file}`"), e))?;
+        let instance = match linker.instantiate(&mut store, &module) {
+            Ok(i) => i,
+            Err(e) => {
+                return finish(&mut store, e, &format!("cannot instantiate `{file}`"));
+            }
+        };
 
         let (name, func) = self.target(&instance, &mut store)?;
         let ty = func.ty(&store);
-        if ty.params().len() != self.args.len() {
+        let fn_args: &[String] = if self.invoke.is_some() {
+            self.args()
+        } else {
+            &[]
+        };
+        if ty.params().len() != fn_args.len() {
             return Err(usage(format!(
                 "`{name}` takes {} argument(s) ({}), {} given",
                 ty.params().len(),
                 join(ty.params()),
-                self.args.len()
+                fn_args.len()
             )));
         }
-        let mut args = Vec::with_capacity(self.args.len());
-        for (text, ty) in self.args.iter().zip(ty.params()) {
+        let mut args = Vec::with_capacity(fn_args.len());
+        for (text, ty) in fn_args.iter().zip(ty.params()) {
             args.push(parse_arg(text, *ty).map_err(usage)?);
         }
         let mut results = vec![Val::I32(0); ty.results().len()];
-        func.call(&mut store, &args, &mut results)
-            .map_err(|e| runtime_error(&format!("failed to call `{name}`"), e))?;
+        if let Err(e) = func.call(&mut store, &args, &mut results) {
+            return finish(&mut store, e, &format!("failed to call `{name}`"));
+        }
+        flush(&mut store);
         for r in &results {
             println!("{}", format_val(r));
         }
-        Ok(())
+        Ok(0)
+    }
+
+    /// The guest's WASI context: argv (the module path, then the arguments unless they
+    /// are `--invoke` arguments), environment, stdio and preopened directories.
+    fn wasi_ctx(&self, file: &str) -> Result<WasiCtx, Exit> {
+        let mut b = WasiCtxBuilder::new();
+        b.arg(file);
+        if self.invoke.is_none() {
+            b.args(self.args());
+        }
+        if self.inherit_env {
+            b.inherit_env();
+        }
+        for var in &self.envs {
+            match var.split_once('=') {
+                Some((k, v)) => b.env(k, v),
+                None => match std::env::var(var) {
+                    Ok(v) => b.env(var, v),
+                    Err(_) => &mut b,
+                },
+            };
+        }
+        b.inherit_stdio();
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            b.preopened_dir(host, guest)
+                .map_err(|e| usage(format!("--dir {dir}: {e:#}")))?;
+        }
+        Ok(b.build())
     }
 
     /// The export to call: `--invoke NAME`, else `_start`.
-    fn target(&self, instance: &Instance, store: &mut Store<()>) -> Result<(String, Func), Exit> {
+    fn target(&self, instance: &Instance, store: &mut Store<Host>) -> Result<(String, Func), Exit> {
         let name = match &self.invoke {
             Some(name) => name.clone(),
             None if instance.get_func(&mut *store, "_start").is_some() => "_start".to_string(),
@@ -105,6 +180,22 @@ impl RunCommand {
             None => Err(usage(format!("no exported function `{name}`"))),
         }
     }
+}
+
+/// Flushes the guest's stdout and stderr.
+fn flush(store: &mut Store<Host>) {
+    let _ = store.data_mut().wasi.flush();
+}
+
+/// Ends a run that failed with `e`: the guest's `proc_exit` status, or the printed trap
+/// (exit 1), or another error (exit 2). Output the guest wrote comes first.
+fn finish(store: &mut Store<Host>, e: Error, context: &str) -> Result<u8, Exit> {
+    flush(store);
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        // Like a native process: the status is the low 8 bits.
+        return Ok((exit.0 & 0xff) as u8);
+    }
+    Err(runtime_error(context, e))
 }
 
 /// Reads the module file; text is converted to binary.
@@ -123,7 +214,11 @@ fn load(path: &Path) -> Result<Vec<u8>, Exit> {
 }
 
 /// One line per import the linker cannot satisfy.
-fn missing_imports(module: &Module, linker: &Linker<()>, store: &mut Store<()>) -> Vec<String> {
+fn missing_imports<T: 'static>(
+    module: &Module,
+    linker: &Linker<T>,
+    store: &mut Store<T>,
+) -> Vec<String> {
     let mut missing = Vec::new();
     for (i, import) in module.imports().enumerate() {
         if linker

@@ -1,6 +1,8 @@
 //! Command-line values: parsing `tierup run` arguments by parameter type (integers in
 //! decimal or `0x` hex, floats in any WebAssembly text syntax: decimal, hex, `inf`, `nan`,
-//! `nan:0x...`) and printing results (shortest round-trip floats, NaN payloads visible).
+//! `nan:0x...`; a v128 as `0x` and 32 hex digits, as lanes with a shape such as
+//! `i32x4 1 2 3 4`, or as four i32 lanes) and printing results (shortest round-trip
+//! floats, NaN payloads visible, a v128 as its four i32 lanes in hex).
 
 use tierup::{Val, ValType};
 use wast::parser::{self, Parse, ParseBuffer};
@@ -17,18 +19,31 @@ pub fn parse_arg(text: &str, ty: ValType) -> Result<Val, String> {
         ValType::F64 => parse_token::<wast::token::F64>(text)
             .map(|f| Val::F64(f.bits))
             .map_err(|e| bad(&e)),
-        ValType::V128 => {
-            let digits = text
-                .strip_prefix("0x")
-                .ok_or_else(|| bad("expected 0x followed by up to 32 hex digits"))?;
-            u128::from_str_radix(&digits.replace('_', ""), 16)
-                .map(Val::V128)
-                .map_err(|e| bad(&e.to_string()))
-        }
+        ValType::V128 => parse_v128(text).map(Val::V128).map_err(|e| bad(&e)),
         ValType::FuncRef if is_null(text) => Ok(Val::FuncRef(None)),
         ValType::ExternRef if is_null(text) => Ok(Val::ExternRef(None)),
         ValType::FuncRef | ValType::ExternRef => Err(bad("only `null` can be passed")),
     }
+}
+
+/// A v128 argument: `0x` and up to 32 hex digits (the whole vector), lanes after a shape
+/// keyword as in `v128.const` (`i8x16`, `i16x8`, `i32x4`, `i64x2`, `f32x4`, `f64x2`), or
+/// four i32 lanes without one (the form results are printed in).
+fn parse_v128(text: &str) -> Result<u128, String> {
+    let text = text.trim();
+    let shapes = ["i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2"];
+    let lanes_text = if shapes.iter().any(|s| text.starts_with(s)) {
+        text.to_string()
+    } else if text.split_whitespace().count() == 4 {
+        format!("i32x4 {text}")
+    } else {
+        let digits = text
+            .strip_prefix("0x")
+            .ok_or("expected 0x and up to 32 hex digits, or lanes such as `i32x4 1 2 3 4`")?;
+        return u128::from_str_radix(&digits.replace('_', ""), 16).map_err(|e| e.to_string());
+    };
+    let c = parse_token::<wast::core::V128Const>(&lanes_text)?;
+    Ok(u128::from_le_bytes(c.to_le_bytes()))
 }
 
 fn is_null(text: &str) -> bool {
@@ -50,12 +65,20 @@ pub fn format_val(val: &Val) -> String {
         Val::I64(x) => x.to_string(),
         Val::F32(bits) => format_f32(*bits),
         Val::F64(bits) => format_f64(*bits),
-        Val::V128(bits) => format!("0x{bits:032x}"),
+        Val::V128(bits) => format_v128(*bits),
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
         Val::ExternRef(Some(_)) => "ref.extern".to_string(),
     }
+}
+
+/// A v128 as its four i32 lanes in hex, lowest lane first (`0x00000001 0x00000002 ...`).
+pub fn format_v128(bits: u128) -> String {
+    (0..4)
+        .map(|i| format!("0x{:08x}", (bits >> (32 * i)) as u32))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Shortest round-trip decimal (with an exponent for very large or small magnitudes);
@@ -142,6 +165,28 @@ mod tests {
         ));
         assert!(matches!(arg("0x1p-1", ValType::F64), Some(Val::F64(b)) if b == 0.5f64.to_bits()));
         assert!(matches!(arg("3", ValType::F64), Some(Val::F64(b)) if b == 3.0f64.to_bits()));
+    }
+
+    #[test]
+    fn v128_round_trip() {
+        let v = 0x0000_0004_0000_0003_0000_0002_0000_0001u128;
+        assert_eq!(
+            format_val(&Val::V128(v)),
+            "0x00000001 0x00000002 0x00000003 0x00000004"
+        );
+        assert!(matches!(arg("i32x4 1 2 3 4", ValType::V128), Some(Val::V128(x)) if x == v));
+        assert!(matches!(arg("1 2 3 4", ValType::V128), Some(Val::V128(x)) if x == v));
+        let printed = format_v128(v);
+        assert!(matches!(arg(&printed, ValType::V128), Some(Val::V128(x)) if x == v));
+        assert!(matches!(
+            arg("0x0000000400000003_0000000200000001", ValType::V128),
+            Some(Val::V128(x)) if x == v
+        ));
+        assert!(
+            matches!(arg("i64x2 -1 0", ValType::V128), Some(Val::V128(x)) if x == u64::MAX as u128)
+        );
+        assert!(arg("1 2 3", ValType::V128).is_none());
+        assert!(arg("i32x4 1 2", ValType::V128).is_none());
     }
 
     #[test]
