@@ -3,7 +3,7 @@
 
 use tierup_abi::{FuncCode, Tier};
 
-use crate::isa::Instr;
+use crate::exec::Inst;
 
 /// What a `Call`/`CallIndirect` instruction needs besides its registers.
 #[derive(Clone, Copy, Debug)]
@@ -39,7 +39,7 @@ pub(crate) const NARROW: u32 = u32::MAX;
 ///    `wide`, and the flags' widths add up to the register counts.
 #[derive(Debug)]
 pub struct InterpFunc {
-    pub(crate) code: Box<[Instr]>,
+    pub(crate) code: Box<[Inst]>,
     /// The wasm byte offset (in the module) of each instruction, for trap backtraces.
     pub(crate) offsets: Box<[u32]>,
     /// The constant pool in memory order below the frame pointer: `consts[len - 1 - k]`

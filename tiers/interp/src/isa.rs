@@ -665,23 +665,6 @@ macro_rules! define_instr {
                 })
             }
 
-            /// Whether the executor spends fuel on this instruction: every branch, call,
-            /// return, trap and `Fuel`. Straight-line runs of other instructions are at
-            /// most `translate::MAX_RUN` long.
-            pub(crate) fn spends_fuel(&self) -> bool {
-                let mut copy = *self;
-                copy.offset_mut().is_some()
-                    || matches!(
-                        self,
-                        Instr::BrTable { .. }
-                            | Instr::Return { .. }
-                            | Instr::Call { .. }
-                            | Instr::CallIndirect { .. }
-                            | Instr::Trap { .. }
-                            | Instr::Fuel {}
-                    )
-            }
-
             /// The offset field of a branch instruction.
             pub(crate) fn offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -704,9 +687,6 @@ macro_rules! define_instr {
 for_each_op!(define_instr!(
     /// Traps with `code`.
     Trap { code: TrapCode },
-    /// Does nothing but spend fuel: the translator appends one after `MAX_RUN`
-    /// consecutive instructions that do not (see `Instr::spends_fuel`).
-    Fuel {},
     /// `dst = src`.
     Copy { dst: Reg, src: Reg },
     /// Copies `len` consecutive registers from `src..` to `dst..` in ascending order.

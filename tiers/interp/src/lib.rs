@@ -39,26 +39,26 @@
 //! * `translate` — wasm operators to bytecode: provider stack, operand folding,
 //!   `local.set` retargeting, fused compare-and-branch, control flow.
 //! * `exec` — the array entry, frame setup, the instruction handlers, trap backtraces.
+//! * `num` — numeric operations with exact wasm semantics; how operands sit in registers.
+//! * `simd` — the v128 lane operations (integer, float, memory forms).
 //!
 //! # Dispatch
 //!
-//! Execution is threaded code: `Instr` is `repr(u16)`, its tag indexes a table with one
-//! handler function per instruction, and each handler ends by calling the next
-//! instruction's handler in tail position (compiled to an indirect jump), with the
-//! instruction pointer, frame pointer and memory base/length passed in registers. Every
-//! branch, call and return spends one unit of fuel, the translator appends a `Fuel`
-//! instruction after 32 consecutive other instructions, and a chain whose fuel is spent
-//! returns to a trampoline loop: the host stack stays bounded even where the compiler
-//! does not turn the tail calls into jumps (see `exec::run`).
-//! * `num` — numeric operations with exact wasm semantics; how operands sit in registers.
-//! * `simd` — the v128 lane operations (integer, float, memory forms).
+//! Execution is direct-threaded code: the translator's `Instr`s are stored with the
+//! address of their handler (`exec::Inst`), one handler function per instruction, and
+//! each handler ends by loading the next instruction's handler and calling it in tail
+//! position (compiled to one indirect jump), with the instruction pointer, frame pointer
+//! and memory base/length passed in registers. Each handler thus has its own dispatch
+//! jump, which the branch predictor learns per instruction pair. Branches, calls and
+//! returns check the host stack pointer, and a chain that finds it too deep (only
+//! possible where the compiler kept a tail call as a call) returns to a trampoline loop,
+//! so the host stack stays bounded whatever the code generation (see `exec::run`).
 //!
 //! # Hotness (tier-up hook)
 //!
 //! Tier-up is not implemented here yet. Its place is marked `Hotness:` in the sources:
 //! function entry (`exec::enter_frame`) and loop headers (`translate::control`, where a
-//! counting instruction would be emitted at each loop start); the trampoline's fuel
-//! yield (`exec::run`) is the natural place for periodic checks. Both would decrement
+//! counting instruction would be emitted at each loop start). Both would decrement
 //! `FuncEntry::hotness` of the running function and request the next tier when it drops
 //! to zero, through a libcall.
 

@@ -322,10 +322,11 @@ fn compares_with_constants() {
 }
 
 #[test]
-fn long_straight_line_code_spends_fuel() {
-    // 3000 additions with no branch between them: the translator appends a `Fuel`
-    // instruction after every run of `MAX_RUN` (32) non-branch instructions, which bounds
-    // how many handlers the threaded executor can chain without spending fuel.
+fn long_runs_keep_the_host_stack_bounded() {
+    // Threaded dispatch chains handlers by tail calls. Whether or not the compiler turned
+    // every one into a jump, a long loop, deep interpreted recursion and a long
+    // straight-line body must run on a small host stack: 50 million handlers here, on a
+    // thread with 256 KiB of stack.
     let body = "i32.const 1 i32.add ".repeat(3000);
     let wat = format!(
         r#"(module
@@ -334,11 +335,21 @@ fn long_straight_line_code_spends_fuel() {
             (loop $l
               (local.set 1 (i32.add (local.get 1) (i32.const 1)))
               (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
-            (local.get 1)))"#
+            (local.get 1))
+          (func $down (export "down") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0))
+              (then (i32.const 0))
+              (else (i32.add (call $down (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))))))"#
     );
-    let mut i = Instance::new(&wat, 0);
-    assert_eq!(i.i32("long", &[5]), 3005);
-    assert_eq!(i.i32("spin", &[100_000]), 100_000);
-    let f = tierup_interp::translate(&i.env, 0).unwrap();
-    assert!(f.len() >= 3000 + 3000 / 32, "{}", f.len());
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let mut i = Instance::new(&wat, 0);
+            assert_eq!(i.i32("long", &[5]), 3005);
+            assert_eq!(i.i32("spin", &[25_000_000]), 25_000_000);
+            assert_eq!(i.i32("down", &[900]), 900);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }

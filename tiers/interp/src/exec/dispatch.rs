@@ -10,13 +10,39 @@ use super::stack::ThreadStack;
 use crate::func::InterpFunc;
 use crate::isa::Instr;
 
-/// One instruction handler: `(ip, fp, memory base, memory length, context, fuel)`.
+/// One instruction handler: `(ip, fp, memory base, memory length, context)`.
 ///
-/// All six arguments travel in registers. `ip` points at an instruction whose tag selects
-/// this handler, `fp` is the frame pointer of `(*cx).func`, the memory pair is that of
-/// `(*cx).vmctx` (length 0 when it has none), and `fuel` is how many more handlers the
-/// chain may enter before it must return to the trampoline.
-pub(super) type Handler = unsafe fn(*const Instr, *mut u64, *mut u8, u64, *mut Ctx, u32) -> Exit;
+/// All five arguments travel in registers. `ip` points at an instruction whose handler
+/// is this one, `fp` is the frame pointer of `(*cx).func`, and the memory pair is that of
+/// `(*cx).vmctx` (length 0 when it has none).
+pub(crate) type Handler = unsafe fn(*const Inst, *mut u64, *mut u8, u64, *mut Ctx) -> Exit;
+
+/// An instruction as the executor runs it: the address of its handler, then the
+/// instruction. Dispatch is one load of `handler` and an indirect jump (direct threading);
+/// handlers read their operands from `instr`, whose variant the handler knows.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct Inst {
+    pub(super) handler: Handler,
+    pub(crate) instr: Instr,
+}
+
+impl Inst {
+    /// `instr` with its handler.
+    pub(crate) fn new(instr: Instr) -> Inst {
+        Inst {
+            // Every tag is below the table's length (`Op::COUNT`).
+            handler: super::run::HANDLERS[instr.tag() as usize],
+            instr,
+        }
+    }
+}
+
+impl core::fmt::Debug for Inst {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.instr.fmt(f)
+    }
+}
 
 /// Why a handler chain returned to the trampoline, packed in one integer register: a
 /// kind in the low 32 bits and a payload in the high 32. (A Rust enum with payloads is
@@ -28,7 +54,8 @@ pub(super) struct Exit(u64);
 
 /// [`Exit`] unpacked.
 pub(super) enum Outcome {
-    /// The fuel ran out; execution continues at `Ctx::ip` / `Ctx::fp`.
+    /// The chain returned to the trampoline (see `exec::run`); execution continues at
+    /// `Ctx::ip` / `Ctx::fp`.
     Yield,
     /// The outermost frame returned; results are in the argument buffer.
     Done,
@@ -84,9 +111,12 @@ pub(super) struct Ctx {
     pub results: *mut ValRaw,
     /// Where the chain stopped: the next instruction after a yield, the trapping or
     /// calling instruction after a trap.
-    pub ip: *const Instr,
+    pub ip: *const Inst,
     /// The frame pointer belonging to `ip`.
     pub fp: *mut u64,
+    /// The lowest host stack address a chain may reach before it returns to the
+    /// trampoline (see `exec::run`).
+    pub stack_limit: usize,
 }
 
 /// The base and length of the memory of `vmctx` (length 0 when it has none).
@@ -113,7 +143,7 @@ pub(super) unsafe fn memory(vmctx: *mut VmContext) -> (*mut u8, u64) {
 /// Defines a handler `$name` (named after its instruction tag) with the [`Handler`]
 /// signature; the body runs inside `unsafe` under the handler contract.
 macro_rules! handler {
-    ($(#[$m:meta])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $fuel:ident| { $($body:tt)* }) => {
+    ($(#[$m:meta])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident| { $($body:tt)* }) => {
         $(#[$m])*
         ///
         /// # Safety
@@ -123,12 +153,11 @@ macro_rules! handler {
         /// `fp` is that function's frame, the memory pair is current.
         #[allow(non_snake_case, unused_variables, unused_mut)]
         pub(super) unsafe fn $name(
-            mut $ip: *const Instr,
+            mut $ip: *const Inst,
             mut $fp: *mut u64,
             mut $mb: *mut u8,
             mut $ml: u64,
             $cx: *mut Ctx,
-            $fuel: u32,
         ) -> Exit {
             // SAFETY: the handler contract above, and the translator invariants stated on
             // `InterpFunc`: registers, branch targets, call sites and table entries are in
@@ -142,42 +171,69 @@ macro_rules! handler {
 /// `$v`.
 macro_rules! decode {
     ($ip:expr, $v:ident { $($f:tt)* }) => {
-        // Used inside handler bodies (already `unsafe`). Sound: the handler table maps
-        // tag `Op::$v` to this handler only, so the other variants cannot occur.
-        let Instr::$v { $($f)* } = *$ip else {
+        // Used inside handler bodies (already `unsafe`). Sound: `Inst::new` gives only
+        // instructions of tag `Op::$v` this handler, so the other variants cannot occur.
+        let Instr::$v { $($f)* } = (*$ip).instr else {
             core::hint::unreachable_unchecked()
         };
     };
 }
 
 /// Continues with the handler of the instruction at `$ip`: a call in tail position, which
-/// the compiler turns into a jump. For instructions that do not spend fuel.
+/// an optimising build turns into a jump. In an unoptimised build (`cfg(not
+/// tierup_tail_dispatch)`, set by the build script) it returns to the trampoline instead.
+#[cfg(tierup_tail_dispatch)]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $fuel:expr) => {{
-        let ip: *const Instr = $ip;
-        // Used inside `unsafe` code. Sound: every instruction's tag is below `Op::COUNT`,
-        // the table's length.
-        let h = *super::run::HANDLERS.get_unchecked((*ip).tag() as usize);
-        return h(ip, $fp, $mb, $ml, $cx, $fuel);
+    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+        let ip: *const Inst = $ip;
+        let h = (*ip).handler;
+        return h(ip, $fp, $mb, $ml, $cx);
     }};
 }
 
-/// As [`next!`], for the instructions that spend fuel (`Instr::spends_fuel`): when the
-/// fuel is spent it returns to the trampoline instead, which bounds the host stack if the
-/// tail calls are not turned into jumps.
+/// See the other definition.
+#[cfg(not(tierup_tail_dispatch))]
+macro_rules! next {
+    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+        let _ = ($mb, $ml);
+        leave!($ip, $fp, $cx, Exit::YIELD)
+    }};
+}
+
+/// As [`next!`], for the instructions that may repeat without bound or nest frames
+/// (taken and untaken branches, calls, returns): when the host stack has grown below
+/// `Ctx::stack_limit` (which happens only where the compiler did not turn some tail call
+/// into a jump), the chain returns to the trampoline instead, which bounds the host stack
+/// whatever the code generation.
 macro_rules! next_spend {
-    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $fuel:expr) => {{
-        let ip: *const Instr = $ip;
+    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+        let ip: *const Inst = $ip;
         let fp: *mut u64 = $fp;
         let cx: *mut Ctx = $cx;
-        let fuel: u32 = $fuel;
-        if fuel == 0 {
-            (*cx).ip = ip;
-            (*cx).fp = fp;
-            return Exit::YIELD;
+        if super::dispatch::stack_pointer() < (*cx).stack_limit {
+            leave!(ip, fp, cx, Exit::YIELD);
         }
-        next!(ip, fp, $mb, $ml, cx, fuel - 1)
+        next!(ip, fp, $mb, $ml, cx)
     }};
+}
+
+/// The current host stack pointer.
+#[inline(always)]
+pub(super) fn stack_pointer() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: reads the stack pointer register; no memory access, no side effect.
+        unsafe {
+            core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+        }
+        sp
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let probe = 0u8;
+        core::hint::black_box(&probe) as *const u8 as usize
+    }
 }
 
 /// Leaves the chain with `$exit`, saving where execution stopped.

@@ -16,6 +16,7 @@ mod run;
 mod stack;
 mod vector;
 
+pub(crate) use dispatch::Inst;
 pub(crate) use vector::{wide_result1, wide_result2};
 
 use tierup_abi::{FuncCode, FuncEntry, TrapCode, TrapFrame, ValRaw, VmContext, trap};
@@ -126,7 +127,7 @@ pub(crate) unsafe fn push_backtrace(
     frames_base: usize,
     func: *const InterpFunc,
     vmctx: *mut VmContext,
-    ip: *const crate::isa::Instr,
+    ip: *const Inst,
 ) {
     // SAFETY: the caller guarantees `ip` lies in `func`'s code and the frames are valid.
     unsafe {
@@ -143,11 +144,7 @@ pub(crate) unsafe fn push_backtrace(
 /// # Safety
 ///
 /// `ip` points into `func`'s code.
-unsafe fn frame_at(
-    func: *const InterpFunc,
-    vmctx: *mut VmContext,
-    ip: *const crate::isa::Instr,
-) -> TrapFrame {
+unsafe fn frame_at(func: *const InterpFunc, vmctx: *mut VmContext, ip: *const Inst) -> TrapFrame {
     // SAFETY: guaranteed by the caller.
     unsafe {
         let f = &*func;

@@ -6,7 +6,7 @@ use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler};
+use super::dispatch::{Ctx, Exit, Handler, Inst};
 use super::vector;
 use crate::isa::{Instr, Op, for_each_op};
 use crate::num::{Bits, Imm, call1, call2};
@@ -54,7 +54,7 @@ macro_rules! table_handlers {
         load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
         store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
-        $( handler! { $bname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $bname |ip, fp, mb, ml, cx| {
             decode!(ip, $bname { dst, a, b });
             let v = call2::<$ba, $bb, $br, _>(
                 $bf,
@@ -62,9 +62,9 @@ macro_rules! table_handlers {
                 <$bb as Bits>::from_reg(get(fp, b)),
             );
             set(fp, dst, v.into_reg());
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $tname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $tname |ip, fp, mb, ml, cx| {
             decode!(ip, $tname { dst, a, b });
             match call2::<$ta, $tb, Result<$tr, TrapCode>, _>(
                 $tf,
@@ -74,15 +74,15 @@ macro_rules! table_handlers {
                 Ok(v) => set(fp, dst, v.into_reg()),
                 Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
             }
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $uname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $uname |ip, fp, mb, ml, cx| {
             decode!(ip, $uname { dst, src });
             let v = call1::<$ua, $ur, _>($uf, <$ua as Bits>::from_reg(get(fp, src)));
             set(fp, dst, v.into_reg());
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $vname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $vname |ip, fp, mb, ml, cx| {
             decode!(ip, $vname { dst, src });
             match call1::<$va, Result<$vr, TrapCode>, _>(
                 $vf,
@@ -91,9 +91,9 @@ macro_rules! table_handlers {
                 Ok(v) => set(fp, dst, v.into_reg()),
                 Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
             }
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $cname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $cname |ip, fp, mb, ml, cx| {
             decode!(ip, $cname { dst, a, b });
             let v = call2::<$ct, $ct, bool, _>(
                 $cf,
@@ -101,9 +101,9 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(get(fp, b)),
             );
             set(fp, dst, v as u64);
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $cbr |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $cbr |ip, fp, mb, ml, cx| {
             decode!(ip, $cbr { a, b, offset });
             let taken = call2::<$ct, $ct, bool, _>(
                 $cf,
@@ -111,11 +111,11 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(get(fp, b)),
             );
             if taken {
-                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, fuel)
+                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
             }
-            next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+            next_spend!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $cbrn |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $cbrn |ip, fp, mb, ml, cx| {
             decode!(ip, $cbrn { a, b, offset });
             let taken = !call2::<$ct, $ct, bool, _>(
                 $cf,
@@ -123,12 +123,12 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(get(fp, b)),
             );
             if taken {
-                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, fuel)
+                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
             }
-            next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+            next_spend!(ip.add(1), fp, mb, ml, cx)
         }} )*
         $( $(
-            handler! { $cbi |ip, fp, mb, ml, cx, fuel| {
+            handler! { $cbi |ip, fp, mb, ml, cx| {
                 decode!(ip, $cbi { a, imm, offset });
                 let taken = call2::<$ct, $ct, bool, _>(
                     $cf,
@@ -136,11 +136,11 @@ macro_rules! table_handlers {
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, fuel)
+                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+                next_spend!(ip.add(1), fp, mb, ml, cx)
             }}
-            handler! { $cbni |ip, fp, mb, ml, cx, fuel| {
+            handler! { $cbni |ip, fp, mb, ml, cx| {
                 decode!(ip, $cbni { a, imm, offset });
                 let taken = !call2::<$ct, $ct, bool, _>(
                     $cf,
@@ -148,12 +148,12 @@ macro_rules! table_handlers {
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, fuel)
+                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx, fuel)
+                next_spend!(ip.add(1), fp, mb, ml, cx)
             }}
         )? )*
-        $( handler! { $lname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $lname |ip, fp, mb, ml, cx| {
             decode!(ip, $lname { dst, addr, offset });
             let ea = get(fp, addr) as u32 as u64 + offset as u64;
             if ea + $ln > ml {
@@ -161,9 +161,9 @@ macro_rules! table_handlers {
             }
             let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; $ln]);
             set(fp, dst, call1::<[u8; $ln], u64, _>($lf, bytes));
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
-        $( handler! { $sname |ip, fp, mb, ml, cx, fuel| {
+        $( handler! { $sname |ip, fp, mb, ml, cx| {
             decode!(ip, $sname { addr, val, offset });
             let ea = get(fp, addr) as u32 as u64 + offset as u64;
             if ea + $sn > ml {
@@ -171,7 +171,7 @@ macro_rules! table_handlers {
             }
             let bytes = call1::<u64, [u8; $sn], _>($sf, get(fp, val));
             ptr::write_unaligned(mb.add(ea as usize) as *mut [u8; $sn], bytes);
-            next!(ip.add(1), fp, mb, ml, cx, fuel)
+            next!(ip.add(1), fp, mb, ml, cx)
         }} )*
 
         /// Enters the handlers of the table's rows into `t`.
@@ -208,10 +208,10 @@ for_each_op!(table_handlers!());
 handler! {
     /// Every v128 lane instruction: one out-of-line call (see `vector`), so vector code
     /// stays out of the scalar handlers.
-    Vector |ip, fp, mb, ml, cx, fuel| {
-        if let Err(code) = vector::exec(&*ip, fp, mb, ml) {
+    Vector |ip, fp, mb, ml, cx| {
+        if let Err(code) = vector::exec(&(*ip).instr, fp, mb, ml) {
             leave!(ip, fp, cx, Exit::trap(code));
         }
-        next!(ip.add(1), fp, mb, ml, cx, fuel)
+        next!(ip.add(1), fp, mb, ml, cx)
     }
 }

@@ -3,23 +3,22 @@
 //! handler ends by calling the handler of the next instruction in tail position, which the
 //! compiler turns into an indirect jump. So each handler has its own dispatch jump, and
 //! the branch predictor learns instruction pairs instead of sharing one jump for all.
-//! The handler of an instruction is `HANDLERS[tag]`, where the tag is the first two
-//! bytes of the `repr(u16)` [`Instr`].
+//! The handler of an instruction is stored beside it (`Inst::handler`, taken from
+//! `HANDLERS[tag]` when the function is translated), so dispatch is one load and one
+//! jump.
 //!
-//! Bounded host stack: the chain is entered by the trampoline [`run`] with `FUEL`
-//! units of fuel. Every branch, call, return and the `Fuel` instruction spend one unit
-//! (`Instr::spends_fuel`), and a handler that finds the fuel spent returns `Exit::YIELD`
-//! to the trampoline, which re-enters the chain where it stopped. The other handlers do
-//! not touch the fuel, and the translator guarantees that no more than
-//! `translate::MAX_RUN` of them follow each other in the code (it appends a `Fuel`
-//! instruction after such a run), so a chain enters at most `FUEL * (MAX_RUN + 1)`
-//! handlers. Even when the compiler does not turn a tail call into a jump (an unoptimised
-//! build, or a handler it cannot optimise), at most that many handler frames are live
-//! above the trampoline: the host stack stays bounded by that number times the largest
-//! handler frame, whatever the code generation. Calls between interpreted functions do
-//! not recurse on the host stack either: they push a `Frame` on the thread's frame stack
-//! and continue in the same chain. The yield is also where tier-up hotness counters and
-//! interrupt checks (epochs, fuel metering) are meant to hook in.
+//! Bounded host stack. An optimising build compiles every handler's tail call into a
+//! jump, so a chain runs in the trampoline's stack frame however long it is. Where that
+//! does not happen (a compiler that keeps some call, an unusual build), taken branches,
+//! calls and returns compare the host stack pointer with `Ctx::stack_limit`
+//! (`STACK_SLACK` below the trampoline's) and return `Exit::YIELD` to the trampoline
+//! when it is below, which re-enters the chain where it stopped: the host stack stays
+//! bounded by the slack plus one straight-line run of handler frames. An unoptimised
+//! build (no `tierup_tail_dispatch` cfg, see the build script) returns to the trampoline
+//! after every instruction. Calls between interpreted functions do not recurse on the
+//! host stack either: they push a `Frame` on the thread's frame stack and continue in the
+//! same chain. The trampoline is also where tier-up hotness counters and interrupt checks
+//! (epochs, fuel metering) are meant to hook in.
 
 use tierup_abi::{ValRaw, VmContext, trap};
 
@@ -30,9 +29,9 @@ use super::{control, ops};
 use crate::func::InterpFunc;
 use crate::isa::Op;
 
-/// How many fuel-spending handlers one chain may enter before it returns to the
-/// trampoline.
-const FUEL: u32 = 64;
+/// How far below the trampoline's frame a chain may take the host stack before a
+/// branch, call or return sends it back (see the module docs).
+const STACK_SLACK: usize = 256 << 10;
 
 /// The handler of each instruction tag.
 pub(super) static HANDLERS: [Handler; Op::COUNT] = handler_table();
@@ -81,13 +80,13 @@ pub(super) unsafe fn run(
             results,
             ip: (*func).code.as_ptr(),
             fp,
+            stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
         };
         let cx: *mut Ctx = &mut ctx;
         let exit = loop {
             let ip = (*cx).ip;
             let (mb, ml) = memory((*cx).vmctx);
-            let h = HANDLERS[(*ip).tag() as usize];
-            let exit = h(ip, (*cx).fp, mb, ml, cx, FUEL);
+            let exit = ((*ip).handler)(ip, (*cx).fp, mb, ml, cx);
             if exit != Exit::YIELD {
                 break exit;
             }

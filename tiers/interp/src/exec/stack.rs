@@ -7,7 +7,6 @@ use core::cell::UnsafeCell;
 use tierup_abi::VmContext;
 
 use crate::func::InterpFunc;
-use crate::isa::Instr;
 
 /// The number of 8-byte registers a thread may use (8 MiB). The buffer is allocated zeroed
 /// in one piece on first use; the operating system backs its pages only when they are
@@ -24,7 +23,7 @@ pub(crate) struct Frame {
     pub func: *const InterpFunc,
     pub vmctx: *mut VmContext,
     /// The caller's call instruction (execution resumes after it).
-    pub ip: *const Instr,
+    pub ip: *const super::dispatch::Inst,
     pub fp: *mut u64,
     /// Where the callee's results go in the caller's frame.
     pub ret: *mut u64,

@@ -65,11 +65,6 @@ enum CtrlKind {
     Else,
 }
 
-/// The longest run of consecutive instructions that do not spend fuel (see
-/// `Instr::spends_fuel`); the translator appends an `Instr::Fuel` after such a run. The
-/// executor relies on this bound (see its `run` module docs).
-pub(crate) const MAX_RUN: u32 = 32;
-
 /// Translation state for one function.
 pub(crate) struct Translator<'a> {
     env: &'a ModuleEnv,
@@ -100,8 +95,6 @@ pub(crate) struct Translator<'a> {
     /// The last instruction, if it wrote the temporary of the top stack slot and nothing
     /// (no label) came after it.
     last_result: Option<usize>,
-    /// Instructions emitted since the last one that spends fuel (see [`MAX_RUN`]).
-    run: u32,
     ctrl: Vec<Ctrl>,
     saved: Vec<(Provider, bool)>,
     reachable: bool,
@@ -214,7 +207,6 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         local_uses: scratch.local_uses,
         locals_floor: 0,
         last_result: None,
-        run: 0,
         ctrl: scratch.ctrl,
         saved: scratch.saved,
         reachable: true,
@@ -283,7 +275,11 @@ impl<'a> Translator<'a> {
         let mut consts = self.consts;
         consts.reverse();
         let func = InterpFunc {
-            code: self.code.into_boxed_slice(),
+            code: self
+                .code
+                .iter()
+                .map(|&i| crate::exec::Inst::new(i))
+                .collect(),
             offsets: self.offsets.into_boxed_slice(),
             consts: consts.into_boxed_slice(),
             calls: self.calls.into_boxed_slice(),
@@ -306,17 +302,6 @@ impl<'a> Translator<'a> {
         let idx = self.code.len();
         self.code.push(instr);
         self.offsets.push(self.offset);
-        if instr.spends_fuel() {
-            self.run = 0;
-        } else {
-            self.run += 1;
-            if self.run >= MAX_RUN {
-                // Appended after the instruction, so `idx` stays the index of `instr`.
-                self.code.push(Instr::Fuel {});
-                self.offsets.push(self.offset);
-                self.run = 0;
-            }
-        }
         self.last_result = None;
         idx
     }
