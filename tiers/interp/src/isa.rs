@@ -18,52 +18,52 @@ macro_rules! for_each_op {
     ($cb:ident ! ( $($args:tt)* )) => {
         $cb! { ( $($args)* )
         binary {
-            I32Add(u32, u32) -> u32 = |a, b| a.wrapping_add(b);
-            I32Sub(u32, u32) -> u32 = |a, b| a.wrapping_sub(b);
-            I32Mul(u32, u32) -> u32 = |a, b| a.wrapping_mul(b);
-            I32And(u32, u32) -> u32 = |a, b| a & b;
-            I32Or(u32, u32) -> u32 = |a, b| a | b;
-            I32Xor(u32, u32) -> u32 = |a, b| a ^ b;
-            I32Shl(u32, u32) -> u32 = |a, b| a.wrapping_shl(b);
-            I32ShrS(i32, u32) -> i32 = |a, b| a.wrapping_shr(b);
-            I32ShrU(u32, u32) -> u32 = |a, b| a.wrapping_shr(b);
-            I32Rotl(u32, u32) -> u32 = |a, b| a.rotate_left(b & 31);
-            I32Rotr(u32, u32) -> u32 = |a, b| a.rotate_right(b & 31);
-            I64Add(u64, u64) -> u64 = |a, b| a.wrapping_add(b);
-            I64Sub(u64, u64) -> u64 = |a, b| a.wrapping_sub(b);
-            I64Mul(u64, u64) -> u64 = |a, b| a.wrapping_mul(b);
-            I64And(u64, u64) -> u64 = |a, b| a & b;
-            I64Or(u64, u64) -> u64 = |a, b| a | b;
-            I64Xor(u64, u64) -> u64 = |a, b| a ^ b;
-            I64Shl(u64, u64) -> u64 = |a, b| a.wrapping_shl(b as u32);
-            I64ShrS(i64, u64) -> i64 = |a, b| a.wrapping_shr(b as u32);
-            I64ShrU(u64, u64) -> u64 = |a, b| a.wrapping_shr(b as u32);
-            I64Rotl(u64, u64) -> u64 = |a, b| a.rotate_left((b & 63) as u32);
-            I64Rotr(u64, u64) -> u64 = |a, b| a.rotate_right((b & 63) as u32);
-            F32Add(f32, f32) -> f32 = |a, b| a + b;
-            F32Sub(f32, f32) -> f32 = |a, b| a - b;
-            F32Mul(f32, f32) -> f32 = |a, b| a * b;
-            F32Div(f32, f32) -> f32 = |a, b| a / b;
-            F32Min(f32, f32) -> f32 = crate::num::f32_min;
-            F32Max(f32, f32) -> f32 = crate::num::f32_max;
-            F32Copysign(f32, f32) -> f32 = crate::num::f32_copysign;
-            F64Add(f64, f64) -> f64 = |a, b| a + b;
-            F64Sub(f64, f64) -> f64 = |a, b| a - b;
-            F64Mul(f64, f64) -> f64 = |a, b| a * b;
-            F64Div(f64, f64) -> f64 = |a, b| a / b;
-            F64Min(f64, f64) -> f64 = crate::num::f64_min;
-            F64Max(f64, f64) -> f64 = crate::num::f64_max;
-            F64Copysign(f64, f64) -> f64 = crate::num::f64_copysign;
+            I32Add / I32AddImm(u32, u32) -> u32 = |a, b| a.wrapping_add(b);
+            I32Sub / I32SubImm(u32, u32) -> u32 = |a, b| a.wrapping_sub(b);
+            I32Mul / I32MulImm(u32, u32) -> u32 = |a, b| a.wrapping_mul(b);
+            I32And / I32AndImm(u32, u32) -> u32 = |a, b| a & b;
+            I32Or / I32OrImm(u32, u32) -> u32 = |a, b| a | b;
+            I32Xor / I32XorImm(u32, u32) -> u32 = |a, b| a ^ b;
+            I32Shl / I32ShlImm(u32, u32) -> u32 = |a, b| a.wrapping_shl(b);
+            I32ShrS / I32ShrSImm(i32, u32) -> i32 = |a, b| a.wrapping_shr(b);
+            I32ShrU / I32ShrUImm(u32, u32) -> u32 = |a, b| a.wrapping_shr(b);
+            I32Rotl / I32RotlImm(u32, u32) -> u32 = |a, b| a.rotate_left(b & 31);
+            I32Rotr / I32RotrImm(u32, u32) -> u32 = |a, b| a.rotate_right(b & 31);
+            I64Add / I64AddImm(u64, u64) -> u64 = |a, b| a.wrapping_add(b);
+            I64Sub / I64SubImm(u64, u64) -> u64 = |a, b| a.wrapping_sub(b);
+            I64Mul / I64MulImm(u64, u64) -> u64 = |a, b| a.wrapping_mul(b);
+            I64And / I64AndImm(u64, u64) -> u64 = |a, b| a & b;
+            I64Or / I64OrImm(u64, u64) -> u64 = |a, b| a | b;
+            I64Xor / I64XorImm(u64, u64) -> u64 = |a, b| a ^ b;
+            I64Shl / I64ShlImm(u64, u64) -> u64 = |a, b| a.wrapping_shl(b as u32);
+            I64ShrS / I64ShrSImm(i64, u64) -> i64 = |a, b| a.wrapping_shr(b as u32);
+            I64ShrU / I64ShrUImm(u64, u64) -> u64 = |a, b| a.wrapping_shr(b as u32);
+            I64Rotl / I64RotlImm(u64, u64) -> u64 = |a, b| a.rotate_left((b & 63) as u32);
+            I64Rotr / I64RotrImm(u64, u64) -> u64 = |a, b| a.rotate_right((b & 63) as u32);
+            F32Add / F32AddImm(f32, f32) -> f32 = |a, b| a + b;
+            F32Sub / F32SubImm(f32, f32) -> f32 = |a, b| a - b;
+            F32Mul / F32MulImm(f32, f32) -> f32 = |a, b| a * b;
+            F32Div / F32DivImm(f32, f32) -> f32 = |a, b| a / b;
+            F32Min / F32MinImm(f32, f32) -> f32 = crate::num::f32_min;
+            F32Max / F32MaxImm(f32, f32) -> f32 = crate::num::f32_max;
+            F32Copysign / F32CopysignImm(f32, f32) -> f32 = crate::num::f32_copysign;
+            F64Add / F64AddImm(f64, f64) -> f64 = |a, b| a + b;
+            F64Sub / F64SubImm(f64, f64) -> f64 = |a, b| a - b;
+            F64Mul / F64MulImm(f64, f64) -> f64 = |a, b| a * b;
+            F64Div / F64DivImm(f64, f64) -> f64 = |a, b| a / b;
+            F64Min / F64MinImm(f64, f64) -> f64 = crate::num::f64_min;
+            F64Max / F64MaxImm(f64, f64) -> f64 = crate::num::f64_max;
+            F64Copysign / F64CopysignImm(f64, f64) -> f64 = crate::num::f64_copysign;
         }
         binary_trap {
-            I32DivS(i32, i32) -> i32 = crate::num::i32_div_s;
-            I32DivU(u32, u32) -> u32 = crate::num::i32_div_u;
-            I32RemS(i32, i32) -> i32 = crate::num::i32_rem_s;
-            I32RemU(u32, u32) -> u32 = crate::num::i32_rem_u;
-            I64DivS(i64, i64) -> i64 = crate::num::i64_div_s;
-            I64DivU(u64, u64) -> u64 = crate::num::i64_div_u;
-            I64RemS(i64, i64) -> i64 = crate::num::i64_rem_s;
-            I64RemU(u64, u64) -> u64 = crate::num::i64_rem_u;
+            I32DivS / I32DivSImm(i32, i32) -> i32 = crate::num::i32_div_s;
+            I32DivU / I32DivUImm(u32, u32) -> u32 = crate::num::i32_div_u;
+            I32RemS / I32RemSImm(i32, i32) -> i32 = crate::num::i32_rem_s;
+            I32RemU / I32RemUImm(u32, u32) -> u32 = crate::num::i32_rem_u;
+            I64DivS / I64DivSImm(i64, i64) -> i64 = crate::num::i64_div_s;
+            I64DivU / I64DivUImm(u64, u64) -> u64 = crate::num::i64_div_u;
+            I64RemS / I64RemSImm(i64, i64) -> i64 = crate::num::i64_rem_s;
+            I64RemU / I64RemUImm(u64, u64) -> u64 = crate::num::i64_rem_u;
         }
         unary {
             I32Clz(u32) -> u32 = |a| a.leading_zeros();
@@ -451,8 +451,8 @@ pub(crate) use for_each_op;
 macro_rules! define_instr {
     (
         ( $( $(#[$doc:meta])* $oname:ident { $($ofield:ident : $oty:ty),* $(,)? } ),* $(,)? )
-        binary { $( $bname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
-        binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
+        binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
+        binary_trap { $( $tname:ident / $tiname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
@@ -478,6 +478,8 @@ macro_rules! define_instr {
             $( $(#[$doc])* $oname { $($ofield: $oty),* }, )*
             $( #[doc = "`dst = a op b`"] $bname { dst: Reg, a: Reg, b: Reg }, )*
             $( #[doc = "`dst = a op b`, may trap"] $tname { dst: Reg, a: Reg, b: Reg }, )*
+            $( #[doc = "`dst = a op imm` (`imm`: the register bits of a constant `b`)"] $biname { dst: Reg, a: Reg, imm: u64 }, )*
+            $( #[doc = "`dst = a op imm`, may trap"] $tiname { dst: Reg, a: Reg, imm: u64 }, )*
             $( #[doc = "`dst = op src`"] $uname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = op src`, may trap"] $vname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = a cmp b`"] $cname { dst: Reg, a: Reg, b: Reg }, )*
@@ -506,6 +508,8 @@ macro_rules! define_instr {
             $( $oname, )*
             $( $bname, )*
             $( $tname, )*
+            $( $biname, )*
+            $( $tiname, )*
             $( $uname, )*
             $( $vname, )*
             $( $cname, )*
@@ -530,6 +534,8 @@ macro_rules! define_instr {
                 $( Op::$oname, )*
                 $( Op::$bname, )*
                 $( Op::$tname, )*
+                $( Op::$biname, )*
+                $( Op::$tiname, )*
                 $( Op::$uname, )*
                 $( Op::$vname, )*
                 $( Op::$cname, )*
@@ -560,6 +566,8 @@ macro_rules! define_instr {
                     $( Instr::$oname { .. } => Op::$oname, )*
                     $( Instr::$bname { .. } => Op::$bname, )*
                     $( Instr::$tname { .. } => Op::$tname, )*
+                    $( Instr::$biname { .. } => Op::$biname, )*
+                    $( Instr::$tiname { .. } => Op::$tiname, )*
                     $( Instr::$uname { .. } => Op::$uname, )*
                     $( Instr::$vname { .. } => Op::$vname, )*
                     $( Instr::$cname { .. } => Op::$cname, )*
@@ -595,6 +603,8 @@ macro_rules! define_instr {
                 match self {
                     $( Instr::$bname { dst, .. } )|*
                     | $( Instr::$tname { dst, .. } )|*
+                    | $( Instr::$biname { dst, .. } )|*
+                    | $( Instr::$tiname { dst, .. } )|*
                     | $( Instr::$uname { dst, .. } )|*
                     | $( Instr::$vname { dst, .. } )|*
                     | $( Instr::$cname { dst, .. } )|*

@@ -353,3 +353,36 @@ fn long_runs_keep_the_host_stack_bounded() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn constant_operands_become_immediates() {
+    // A constant second operand (or first, for commutative integer operators) is encoded
+    // in the instruction; the results and traps must be those of the register forms.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sub_k") (param i32) (result i32) local.get 0 i32.const 7 i32.sub)
+          (func (export "k_sub") (param i32) (result i32) i32.const 7 local.get 0 i32.sub)
+          (func (export "k_mul") (param i64) (result i64) i64.const -3 local.get 0 i64.mul)
+          (func (export "shl_k") (param i32) (result i32) local.get 0 i32.const 33 i32.shl)
+          (func (export "div_0") (param i32) (result i32) local.get 0 i32.const 0 i32.div_u)
+          (func (export "rem_m1") (param i32) (result i32) local.get 0 i32.const -1 i32.rem_s)
+          (func (export "div_m1") (param i64) (result i64) local.get 0 i64.const -1 i64.div_s)
+          (func (export "k_div") (param i32) (result i32) i32.const 100 local.get 0 i32.div_s)
+          (func (export "fadd_k") (param f64) (result f64) local.get 0 f64.const 0.5 f64.add))"#,
+        0,
+    );
+    assert_eq!(i.i32("sub_k", &[5]), -2);
+    assert_eq!(i.i32("k_sub", &[5]), 2);
+    assert_eq!(i.i64("k_mul", &[5]), -15);
+    assert_eq!(i.i32("shl_k", &[3]), 6);
+    assert_eq!(i.i32("rem_m1", &[i32::MIN as u32 as u64]), 0);
+    assert_eq!(i.i32("k_div", &[(-7i32) as u32 as u64]), -14);
+    let t = i.call("div_0", &[1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::IntegerDivideByZero));
+    let t = i.call("div_m1", &[i64::MIN as u64]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::IntegerOverflow));
+    let r = i.call("fadd_k", &[1.25f64.to_bits()]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 1.75);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert!(format!("{f:?}").contains("I32SubImm"), "{f:?}");
+}

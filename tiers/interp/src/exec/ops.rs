@@ -1,13 +1,12 @@
 //! The handlers generated from the instruction table (`isa::for_each_op!`): one function
-//! per numeric, compare, fused compare-branch, load and store instruction, plus the one
-//! shared handler of every v128 instruction (which calls `vector::exec` out of line).
+//! per numeric (register and immediate forms), compare, fused compare-branch, load and
+//! store instruction. The v128 rows have theirs in `vector`.
 
 use core::ptr;
 
 use tierup_abi::TrapCode;
 
 use super::dispatch::{Ctx, Exit, Handler, Inst};
-use super::vector;
 use crate::isa::{Instr, Op, for_each_op};
 use crate::num::{Bits, Imm, call1, call2};
 
@@ -38,8 +37,8 @@ pub(super) unsafe fn set(fp: *mut u64, r: crate::isa::Reg, v: u64) {
 macro_rules! table_handlers {
     (
         ()
-        binary { $( $bname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
-        binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
+        binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
+        binary_trap { $( $tname:ident / $tiname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
@@ -70,6 +69,28 @@ macro_rules! table_handlers {
                 $tf,
                 <$ta as Bits>::from_reg(get(fp, a)),
                 <$tb as Bits>::from_reg(get(fp, b)),
+            ) {
+                Ok(v) => set(fp, dst, v.into_reg()),
+                Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
+            }
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $biname |ip, fp, mb, ml, cx| {
+            decode!(ip, $biname { dst, a, imm });
+            let v = call2::<$ba, $bb, $br, _>(
+                $bf,
+                <$ba as Bits>::from_reg(get(fp, a)),
+                <$bb as Bits>::from_reg(imm),
+            );
+            set(fp, dst, v.into_reg());
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $tiname |ip, fp, mb, ml, cx| {
+            decode!(ip, $tiname { dst, a, imm });
+            match call2::<$ta, $tb, Result<$tr, TrapCode>, _>(
+                $tf,
+                <$ta as Bits>::from_reg(get(fp, a)),
+                <$tb as Bits>::from_reg(imm),
             ) {
                 Ok(v) => set(fp, dst, v.into_reg()),
                 Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
@@ -178,6 +199,8 @@ macro_rules! table_handlers {
         pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
             $( t[Op::$bname as usize] = Some($bname as Handler); )*
             $( t[Op::$tname as usize] = Some($tname as Handler); )*
+            $( t[Op::$biname as usize] = Some($biname as Handler); )*
+            $( t[Op::$tiname as usize] = Some($tiname as Handler); )*
             $( t[Op::$uname as usize] = Some($uname as Handler); )*
             $( t[Op::$vname as usize] = Some($vname as Handler); )*
             $( t[Op::$cname as usize] = Some($cname as Handler); )*
@@ -189,29 +212,8 @@ macro_rules! table_handlers {
             )? )*
             $( t[Op::$lname as usize] = Some($lname as Handler); )*
             $( t[Op::$sname as usize] = Some($sname as Handler); )*
-            $( t[Op::$wname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$zname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$xname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$rname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$vlname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$vsname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$llname as usize] = Some(Vector as Handler); )*
-            $( t[Op::$slname as usize] = Some(Vector as Handler); )*
-            t[Op::V128Bitselect as usize] = Some(Vector as Handler);
-            t[Op::I8x16Shuffle as usize] = Some(Vector as Handler);
         }
     };
 }
 
 for_each_op!(table_handlers!());
-
-handler! {
-    /// Every v128 lane instruction: one out-of-line call (see `vector`), so vector code
-    /// stays out of the scalar handlers.
-    Vector |ip, fp, mb, ml, cx| {
-        if let Err(code) = vector::exec(&(*ip).instr, fp, mb, ml) {
-            leave!(ip, fp, cx, Exit::trap(code));
-        }
-        next!(ip.add(1), fp, mb, ml, cx)
-    }
-}

@@ -25,7 +25,7 @@ use tierup_abi::{ValRaw, VmContext, trap};
 use super::dispatch::{Ctx, Exit, Handler, Outcome, memory};
 use super::push_backtrace;
 use super::stack::ThreadStack;
-use super::{control, ops};
+use super::{control, ops, vector};
 use crate::func::InterpFunc;
 use crate::isa::Op;
 
@@ -41,6 +41,7 @@ const fn handler_table() -> [Handler; Op::COUNT] {
     let mut t: [Option<Handler>; Op::COUNT] = [None; Op::COUNT];
     ops::register(&mut t);
     control::register(&mut t);
+    vector::register(&mut t);
     let mut out: [Handler; Op::COUNT] = [control::Trap as Handler; Op::COUNT];
     let mut i = 0;
     while i < Op::COUNT {

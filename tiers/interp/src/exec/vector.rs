@@ -1,14 +1,14 @@
-//! The executor of the v128 instructions: [`exec`], one out-of-line function with its own
-//! `match` over the vector rows of the instruction table. The instruction loop has a
-//! single arm (and call site) for all of them, so vector code does not disturb the loop's
-//! register allocation (and with it scalar speed). Operand and result types come from each
-//! operation's signature (see `num::RegVal`).
+//! The handlers of the v128 instructions, one per vector row of the instruction table
+//! (lane operations, lane access, v128 loads and stores), plus `v128.bitselect` and
+//! `i8x16.shuffle`. Operand and result types come from each operation's signature (see
+//! `num::RegVal`); the lane arrays of `simd` compile to SSE instructions.
 
 use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use crate::isa::{Instr, Reg, for_each_op};
+use super::dispatch::{Ctx, Exit, Handler, Inst};
+use crate::isa::{Instr, Op, Reg, for_each_op};
 use crate::num::RegVal;
 
 /// `dst = f(a, b)`.
@@ -212,12 +212,12 @@ pub(crate) fn wide_result2<A, B, R: RegVal>(_: impl Fn(A, B) -> R) -> bool {
     R::WIDE
 }
 
-/// Generates [`exec`] from the vector groups of the table.
+/// Generates one handler per vector row of the table, and `register`.
 macro_rules! vector_exec {
     (
         ( $($extra:tt)* )
-        binary { $( $bname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
-        binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
+        binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
+        binary_trap { $( $tname:ident / $tiname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
@@ -232,54 +232,80 @@ macro_rules! vector_exec {
         load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
         store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
-        /// Executes the v128 instruction `instr` (any other instruction: nothing).
-        ///
-        /// # Safety
-        ///
-        /// The translator invariants hold for `instr` in the frame `fp`; `mem_base` points
-        /// at `mem_len` bytes of memory.
-        #[inline(never)]
-        pub(super) unsafe fn exec(
-            instr: &Instr,
-            fp: *mut u64,
-            mem_base: *mut u8,
-            mem_len: u64,
-        ) -> Result<(), TrapCode> {
-            // SAFETY: guaranteed by the caller.
-            unsafe {
-                match *instr {
-                    $( Instr::$wname { dst, a, b } => binary($wf, fp, dst, a, b), )*
-                    $( Instr::$zname { dst, src } => unary($zf, fp, dst, src), )*
-                    $( Instr::$xname { dst, src, lane } => extract($xf, fp, dst, src, lane), )*
-                    $( Instr::$rname { dst, a, b, lane } => replace($rf, fp, dst, a, b, lane), )*
-                    $( Instr::$vlname { dst, addr, offset } => {
-                        return load::<$vln, _>($vlf, fp, dst, addr, offset, mem_base, mem_len);
-                    } )*
-                    $( Instr::$vsname { addr, val, offset } => {
-                        return store::<$vsn, _>($vsf, fp, addr, val, offset, mem_base, mem_len);
-                    } )*
-                    $( Instr::$llname { dst, addr, src, lane, offset } => {
-                        return load_lane::<$lln, _, _>(
-                            $llf, fp, dst, addr, src, lane, offset, (mem_base, mem_len),
-                        );
-                    } )*
-                    $( Instr::$slname { addr, val, lane, offset } => {
-                        return store_lane::<$sln, _>(
-                            $slf, fp, addr, val, lane, offset, mem_base, mem_len,
-                        );
-                    } )*
-                    Instr::V128Bitselect { dst, a, b, c } => {
-                        ternary(crate::simd::v128_bitselect, fp, dst, (a, b, c))
-                    }
-                    Instr::I8x16Shuffle { dst, a, b, mask } => {
-                        ternary(crate::simd::i8x16_shuffle, fp, dst, (a, b, mask))
-                    }
-                    _ => {}
-                }
+        $( handler! { $wname |ip, fp, mb, ml, cx| {
+            decode!(ip, $wname { dst, a, b });
+            binary($wf, fp, dst, a, b);
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $zname |ip, fp, mb, ml, cx| {
+            decode!(ip, $zname { dst, src });
+            unary($zf, fp, dst, src);
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $xname |ip, fp, mb, ml, cx| {
+            decode!(ip, $xname { dst, src, lane });
+            extract($xf, fp, dst, src, lane);
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $rname |ip, fp, mb, ml, cx| {
+            decode!(ip, $rname { dst, a, b, lane });
+            replace($rf, fp, dst, a, b, lane);
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $vlname |ip, fp, mb, ml, cx| {
+            decode!(ip, $vlname { dst, addr, offset });
+            if let Err(code) = load::<$vln, _>($vlf, fp, dst, addr, offset, mb, ml) {
+                leave!(ip, fp, cx, Exit::trap(code));
             }
-            Ok(())
-        }
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $vsname |ip, fp, mb, ml, cx| {
+            decode!(ip, $vsname { addr, val, offset });
+            if let Err(code) = store::<$vsn, _>($vsf, fp, addr, val, offset, mb, ml) {
+                leave!(ip, fp, cx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $llname |ip, fp, mb, ml, cx| {
+            decode!(ip, $llname { dst, addr, src, lane, offset });
+            if let Err(code) = load_lane::<$lln, _, _>(
+                $llf, fp, dst, addr, src, lane, offset, (mb, ml),
+            ) {
+                leave!(ip, fp, cx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        $( handler! { $slname |ip, fp, mb, ml, cx| {
+            decode!(ip, $slname { addr, val, lane, offset });
+            if let Err(code) = store_lane::<$sln, _>($slf, fp, addr, val, lane, offset, mb, ml) {
+                leave!(ip, fp, cx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mb, ml, cx)
+        }} )*
+        handler! { V128Bitselect |ip, fp, mb, ml, cx| {
+            decode!(ip, V128Bitselect { dst, a, b, c });
+            ternary(crate::simd::v128_bitselect, fp, dst, (a, b, c));
+            next!(ip.add(1), fp, mb, ml, cx)
+        }}
+        handler! { I8x16Shuffle |ip, fp, mb, ml, cx| {
+            decode!(ip, I8x16Shuffle { dst, a, b, mask });
+            ternary(crate::simd::i8x16_shuffle, fp, dst, (a, b, mask));
+            next!(ip.add(1), fp, mb, ml, cx)
+        }}
 
+        /// Enters the v128 handlers into `t`.
+        pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
+            $( t[Op::$wname as usize] = Some($wname as Handler); )*
+            $( t[Op::$zname as usize] = Some($zname as Handler); )*
+            $( t[Op::$xname as usize] = Some($xname as Handler); )*
+            $( t[Op::$rname as usize] = Some($rname as Handler); )*
+            $( t[Op::$vlname as usize] = Some($vlname as Handler); )*
+            $( t[Op::$vsname as usize] = Some($vsname as Handler); )*
+            $( t[Op::$llname as usize] = Some($llname as Handler); )*
+            $( t[Op::$slname as usize] = Some($slname as Handler); )*
+            t[Op::V128Bitselect as usize] = Some(V128Bitselect as Handler);
+            t[Op::I8x16Shuffle as usize] = Some(I8x16Shuffle as Handler);
+        }
     };
 }
 for_each_op!(vector_exec!());

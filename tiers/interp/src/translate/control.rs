@@ -217,12 +217,7 @@ impl Translator<'_> {
             Cond::Fused(idx) => {
                 let cmp = self.code.remove(idx);
                 self.offsets.remove(idx);
-                let consts = &self.consts;
-                let const_bits = |r: Reg| {
-                    let k = usize::try_from(-1 - r as i32).ok()?;
-                    consts.get(k).copied()
-                };
-                match cmp.fuse_branch(negate, const_bits) {
+                match cmp.fuse_branch(negate, |r| self.const_bits(r)) {
                     Some(br) => self.emit(br),
                     // Unreachable: `take_cond` checked that the compare fuses.
                     None => {

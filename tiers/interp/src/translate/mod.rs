@@ -607,6 +607,33 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// A scalar binary operator with an immediate form: a constant second operand (or a
+    /// constant first one, when the operator is commutative) is encoded in the instruction
+    /// instead of read from its constant register.
+    fn binary_imm(
+        &mut self,
+        commutative: bool,
+        make: impl FnOnce(Reg, Reg, Reg) -> Instr,
+        make_imm: impl FnOnce(Reg, Reg, u64) -> Instr,
+    ) -> Result<(), TranslateError> {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let dst = self.push_temp(false)?;
+        let instr = match (self.const_bits(a), self.const_bits(b)) {
+            (_, Some(imm)) => make_imm(dst, a, imm),
+            (Some(imm), None) if commutative => make_imm(dst, b, imm),
+            _ => make(dst, a, b),
+        };
+        self.emit_result(instr);
+        Ok(())
+    }
+
+    /// The bits of constant register `r` (`None` for other registers).
+    fn const_bits(&self, r: Reg) -> Option<u64> {
+        let k = usize::try_from(-1 - r as i32).ok()?;
+        self.consts.get(k).copied()
+    }
+
     fn mem_offset(&self, memarg: &wasmparser::MemArg) -> Result<u32, TranslateError> {
         if memarg.target != wasmparser::MemArgTarget::Memory(0) {
             return Err(self.error("multiple memories are not supported"));

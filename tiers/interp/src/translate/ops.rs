@@ -13,8 +13,8 @@ use crate::isa::{Instr, for_each_op};
 macro_rules! translate_match {
     (
         ( $this:ident, $op:ident, $rest:ident )
-        binary { $( $bname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
-        binary_trap { $( $tname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
+        binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
+        binary_trap { $( $tname:ident / $tiname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
@@ -30,8 +30,16 @@ macro_rules! translate_match {
         store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
         match $op {
-            $( Operator::$bname => $this.binary(false, |dst, a, b| Instr::$bname { dst, a, b }), )*
-            $( Operator::$tname => $this.binary(false, |dst, a, b| Instr::$tname { dst, a, b }), )*
+            $( Operator::$bname => $this.binary_imm(
+                commutative(&$op),
+                |dst, a, b| Instr::$bname { dst, a, b },
+                |dst, a, imm| Instr::$biname { dst, a, imm },
+            ), )*
+            $( Operator::$tname => $this.binary_imm(
+                false,
+                |dst, a, b| Instr::$tname { dst, a, b },
+                |dst, a, imm| Instr::$tiname { dst, a, imm },
+            ), )*
             $( Operator::$cname => $this.binary(false, |dst, a, b| Instr::$cname { dst, a, b }), )*
             $( Operator::$uname => $this.unary(false, |dst, src| Instr::$uname { dst, src }), )*
             $( Operator::$wname => $this.binary(wide_result2($wf), |dst, a, b| {
@@ -69,6 +77,25 @@ macro_rules! translate_match {
             other => $this.$rest(other),
         }
     };
+}
+
+/// Whether the integer operator `op` may swap its operands (so that a constant first
+/// operand becomes an immediate). Float operators are left alone: swapping them could
+/// change which NaN payload propagates.
+fn commutative(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::I32Add
+            | Operator::I32Mul
+            | Operator::I32And
+            | Operator::I32Or
+            | Operator::I32Xor
+            | Operator::I64Add
+            | Operator::I64Mul
+            | Operator::I64And
+            | Operator::I64Or
+            | Operator::I64Xor
+    )
 }
 
 impl Translator<'_> {
