@@ -386,3 +386,52 @@ fn constant_operands_become_immediates() {
     let f = tierup_interp::translate(&i.env, 0).unwrap();
     assert!(format!("{f:?}").contains("I32SubImm"), "{f:?}");
 }
+
+#[test]
+fn accumulator_links_keep_values_right() {
+    // A temporary read only by the next instruction travels in the accumulator. These
+    // cases put a label, a `local.tee`, a fused compare after block-result copies, stores
+    // of computed addresses and values, and both operand positions between producer and
+    // consumer.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "chain") (param i32 i32) (result i32)
+            local.get 0 i32.const 3 i32.shl local.get 1 i32.add
+            local.get 1 local.get 0 i32.mul i32.sub i32.const 1 i32.xor)
+          (func (export "tee") (param i32) (result i32) (local i32)
+            local.get 0 i32.const 5 i32.add local.tee 1 local.get 1 i32.mul)
+          (func (export "label") (param i32) (result i32)
+            local.get 0 i32.const 1 i32.add
+            loop (param i32) (result i32) i32.const 2 i32.mul end)
+          (func (export "store") (param i32 i32) (result i32)
+            local.get 0 i32.const 4 i32.mul local.get 1 i32.const 7 i32.add i32.store
+            local.get 0 i32.const 4 i32.mul i32.load)
+          (func (export "fused") (param i32 i32) (result i32)
+            block (result i32)
+              local.get 1
+              local.get 0 i32.const 1 i32.add local.get 1 i32.lt_s
+              br_if 0
+              drop i32.const -1
+            end)
+          (func (export "cond") (param i64) (result i32)
+            block
+              local.get 0 i64.const 1 i64.and i64.eqz
+              br_if 0
+              i32.const 1 return
+            end
+            i32.const 0)
+          (func (export "left") (param i32) (result i32)
+            i32.const 100 local.get 0 i32.const 3 i32.mul i32.sub))"#,
+        1,
+    );
+    assert_eq!(i.i32("chain", &[5, 7]), ((5 << 3) + 7 - 35) ^ 1);
+    assert_eq!(i.i32("tee", &[2]), 49);
+    assert_eq!(i.i32("label", &[4]), 10);
+    assert_eq!(i.i32("store", &[3, 5]), 12);
+    assert_eq!(i.i32("fused", &[2, 9]), 9);
+    assert_eq!(i.i32("fused", &[9, 2]), -1);
+    assert_eq!(i.i32("cond", &[3]), 1);
+    assert_eq!(i.i32("cond", &[4]), 0);
+    assert_eq!(i.i32("left", &[7]), 79);
+}

@@ -6,7 +6,7 @@ use core::ptr;
 
 use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw, WASM_PAGE_SIZE};
 
-use super::dispatch::{Ctx, Exit, Handler, Inst, memory};
+use super::dispatch::{Ctx, Exit, Handler, Inst, form, memory};
 use super::ops::{get, set};
 use super::stack::{Frame, ThreadStack};
 use super::{cells_to_regs, enter_frame, regs_to_cells};
@@ -19,7 +19,7 @@ const INLINE_CELLS: usize = 16;
 
 handler! {
     /// Traps with the instruction's code.
-    Trap |ip, fp, mb, ml, cx| {
+    Trap |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Trap { code });
         leave!(ip, fp, cx, Exit::trap(code))
     }
@@ -27,31 +27,31 @@ handler! {
 
 handler! {
     /// `dst = src`.
-    Copy |ip, fp, mb, ml, cx| {
+    Copy |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Copy { dst, src });
         set(fp, dst, get(fp, src));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// Copies a span of registers in ascending order.
-    CopySpan |ip, fp, mb, ml, cx| {
+    CopySpan |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CopySpan { dst, src, len });
         let d = fp.offset(dst as isize);
         let s = fp.offset(src as isize);
         for i in 0..len as usize {
             *d.add(i) = *s.add(i);
         }
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// Unconditional branch.
-    Br |ip, fp, mb, ml, cx| {
+    Br |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Br { offset });
-        next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
+        next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
     }
 }
 
@@ -59,14 +59,14 @@ handler! {
 macro_rules! cond_branch {
     ($($name:ident($cond:ident) = $test:expr;)*) => {$(
         handler! {
-            /// Branch on one register.
-            $name |ip, fp, mb, ml, cx| {
+            /// Branch on one register (or the accumulator, in form `A`).
+            $name<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { cond, offset });
-                let $cond = get(fp, cond);
+                let $cond = operand!(F, form::A, fp, cond, acc);
                 if $test {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
+                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx)
+                next_spend!(ip.add(1), fp, mb, ml, cx, acc)
             }
         }
     )*};
@@ -81,23 +81,23 @@ cond_branch! {
 
 handler! {
     /// Jumps to one of the `Br` instructions that follow.
-    BrTable |ip, fp, mb, ml, cx| {
+    BrTable |ip, fp, mb, ml, cx, acc| {
         decode!(ip, BrTable { index, len });
         let i = (get(fp, index) as u32).min(len);
-        next_spend!(ip.add(1 + i as usize), fp, mb, ml, cx)
+        next_spend!(ip.add(1 + i as usize), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// Returns to the suspended caller frame, or ends the activation.
-    Return |ip, fp, mb, ml, cx| {
+    Return |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Return { src, len });
         let s = fp.offset(src as isize);
         let ts = (*cx).ts;
         if (*ts).frames.len() <= (*cx).frames_base {
             // A tail call: this handler itself then calls nothing, so it needs no
             // register saves.
-            return tail_only(0)(ip, fp, ptr::null_mut(), 0, cx);
+            return tail_only(0)(ip, fp, ptr::null_mut(), 0, cx, acc);
         }
         let Some(frame) = (*ts).frames.pop() else {
             leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
@@ -110,7 +110,7 @@ handler! {
         (*cx).func = frame.func;
         (*cx).vmctx = frame.vmctx;
         let (mb, ml) = memory(frame.vmctx);
-        next_spend!(frame.ip.add(1), frame.fp, mb, ml, cx)
+        next_spend!(frame.ip.add(1), frame.fp, mb, ml, cx, acc)
     }
 }
 
@@ -118,7 +118,7 @@ handler! {
     /// The `Return` of the activation's outermost frame: writes the results to the
     /// activation's cells and ends the chain.
     #[inline(never)]
-    ReturnOuter |ip, fp, mb, ml, cx| {
+    ReturnOuter |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Return { src, len });
         write_results((*cx).func, fp.offset(src as isize), (*cx).results);
         leave!(ip, fp, cx, Exit::DONE)
@@ -151,7 +151,7 @@ unsafe fn write_results(func: *const InterpFunc, s: *const u64, results: *mut Va
 /// other case continues in `TAIL_ONLY[$slow]`, a handler for the same instruction, by a
 /// tail call.
 macro_rules! call_fast {
-    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $callee:expr, $site:expr, $base:expr, $slow:literal) => {{
+    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident, $callee:expr, $site:expr, $base:expr, $slow:literal) => {{
         let callee: *const FuncEntry = $callee;
         let site: CallSite = $site;
         let code = (*callee).load_code();
@@ -160,7 +160,7 @@ macro_rules! call_fast {
         if (*code).tier != Tier::Interp || frames.len() == frames.capacity() {
             // The slow paths reload the memory themselves (the pair is not needed
             // here, which leaves registers free).
-            return tail_only($slow)($ip, $fp, ptr::null_mut(), 0, $cx);
+            return tail_only($slow)($ip, $fp, ptr::null_mut(), 0, $cx, $acc);
         }
         let func = (*$cx).func;
         let cf = (*code).data as *const InterpFunc;
@@ -187,17 +187,17 @@ macro_rules! call_fast {
         (*$cx).func = cf;
         (*$cx).vmctx = cvm;
         let (mb, ml) = memory(cvm);
-        next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, $cx)
+        next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, $cx, $acc)
     }};
 }
 
 handler! {
     /// Direct call.
-    Call |ip, fp, mb, ml, cx| {
+    Call |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Call { site, base });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
-        call_fast!(ip, fp, mb, ml, cx, callee, site, base, 1)
+        call_fast!(ip, fp, mb, ml, cx, acc, callee, site, base, 1)
     }
 }
 
@@ -205,17 +205,17 @@ handler! {
     /// Direct call: the cases `Call` leaves to this handler (lazy or non-interpreted
     /// callee, frame stack full).
     #[inline(never)]
-    CallSlow |ip, fp, mb, ml, cx| {
+    CallSlow |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Call { site, base });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
-        call(ip, fp, cx, callee, site, base)
+        call(ip, fp, cx, acc, callee, site, base)
     }
 }
 
 handler! {
     /// Call through a table, with the element and signature checks.
-    CallIndirect |ip, fp, mb, ml, cx| {
+    CallIndirect |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CallIndirect { site, base, index });
         let vmctx = (*cx).vmctx;
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
@@ -232,7 +232,7 @@ handler! {
         if (*callee).type_id != expected {
             leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
         }
-        call_fast!(ip, fp, mb, ml, cx, callee, site, base, 2)
+        call_fast!(ip, fp, mb, ml, cx, acc, callee, site, base, 2)
     }
 }
 
@@ -240,7 +240,7 @@ handler! {
     /// Call through a table: the cases `CallIndirect` leaves to this handler (it repeats
     /// the checks, which passed).
     #[inline(never)]
-    CallIndirectSlow |ip, fp, mb, ml, cx| {
+    CallIndirectSlow |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CallIndirect { site, base, index });
         let vmctx = (*cx).vmctx;
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
@@ -257,7 +257,7 @@ handler! {
         if (*callee).type_id != expected {
             leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
         }
-        call(ip, fp, cx, callee, site, base)
+        call(ip, fp, cx, acc, callee, site, base)
     }
 }
 
@@ -274,6 +274,7 @@ unsafe fn call(
     ip: *const Inst,
     fp: *mut u64,
     cx: *mut Ctx,
+    acc: u64,
     callee: *const FuncEntry,
     site: CallSite,
     base: Reg,
@@ -311,13 +312,13 @@ unsafe fn call(
             (*cx).func = cf;
             (*cx).vmctx = cvm;
             let (mb, ml) = memory(cvm);
-            next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, cx)
+            next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, cx, acc)
         }
         if let Err(status) = call_out(ts, func, vmctx, fp, callee, code, site, args) {
             leave!(ip, fp, cx, Exit::propagate(status));
         }
         let (mb, ml) = memory(vmctx);
-        next_spend!(ip.add(1), fp, mb, ml, cx)
+        next_spend!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
@@ -381,76 +382,76 @@ unsafe fn call_out(
 
 handler! {
     /// `i32.eqz`.
-    I32Eqz |ip, fp, mb, ml, cx| {
+    I32Eqz |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32Eqz { dst, src });
         set(fp, dst, (get(fp, src) as u32 == 0) as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `i64.eqz`.
-    I64Eqz |ip, fp, mb, ml, cx| {
+    I64Eqz |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I64Eqz { dst, src });
         set(fp, dst, (get(fp, src) == 0) as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `select`.
-    Select |ip, fp, mb, ml, cx| {
+    Select |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Select { dst, cond, a, b });
         let v = if get(fp, cond) as u32 != 0 { get(fp, a) } else { get(fp, b) };
         set(fp, dst, v);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `global.get`.
-    GlobalGet |ip, fp, mb, ml, cx| {
+    GlobalGet |ip, fp, mb, ml, cx, acc| {
         decode!(ip, GlobalGet { dst, index });
         let cell = *(*(*cx).vmctx).globals.add(index as usize);
         set(fp, dst, (*cell).get_u64());
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `global.set`.
-    GlobalSet |ip, fp, mb, ml, cx| {
+    GlobalSet |ip, fp, mb, ml, cx, acc| {
         decode!(ip, GlobalSet { src, index });
         let cell = *(*(*cx).vmctx).globals.add(index as usize);
         *cell = ValRaw::from_u64(get(fp, src));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `memory.size`.
-    MemorySize |ip, fp, mb, ml, cx| {
+    MemorySize |ip, fp, mb, ml, cx, acc| {
         decode!(ip, MemorySize { dst });
         set(fp, dst, ml / WASM_PAGE_SIZE as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `memory.grow` (a libcall; the memory is reloaded after it).
-    MemoryGrow |ip, fp, mb, ml, cx| {
+    MemoryGrow |ip, fp, mb, ml, cx, acc| {
         decode!(ip, MemoryGrow { dst, delta });
         let vmctx = (*cx).vmctx;
         let old = ((*(*vmctx).libcalls).memory_grow)(vmctx, 0, get(fp, delta) as u32);
         set(fp, dst, old as u64);
         let (mb, ml) = memory(vmctx);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `memory.fill`.
-    MemoryFill |ip, fp, mb, ml, cx| {
+    MemoryFill |ip, fp, mb, ml, cx, acc| {
         decode!(ip, MemoryFill { dst, val, len });
         let d = get(fp, dst) as u32 as u64;
         let n = get(fp, len) as u32 as u64;
@@ -458,13 +459,13 @@ handler! {
             leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
         }
         ptr::write_bytes(mb.add(d as usize), get(fp, val) as u8, n as usize);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `memory.copy`.
-    MemoryCopy |ip, fp, mb, ml, cx| {
+    MemoryCopy |ip, fp, mb, ml, cx, acc| {
         decode!(ip, MemoryCopy { dst, src, len });
         let d = get(fp, dst) as u32 as u64;
         let s = get(fp, src) as u32 as u64;
@@ -473,7 +474,7 @@ handler! {
             leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
         }
         ptr::copy(mb.add(s as usize), mb.add(d as usize), n as usize);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
@@ -489,7 +490,7 @@ macro_rules! check_status {
 
 handler! {
     /// `memory.init` (a libcall).
-    MemoryInit |ip, fp, mb, ml, cx| {
+    MemoryInit |ip, fp, mb, ml, cx, acc| {
         decode!(ip, MemoryInit { data, dst, src, len });
         let vmctx = (*cx).vmctx;
         check_status!(ip, fp, cx, ((*(*vmctx).libcalls).memory_init)(
@@ -500,23 +501,23 @@ handler! {
             get(fp, src) as u32,
             get(fp, len) as u32,
         ));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `data.drop` (a libcall).
-    DataDrop |ip, fp, mb, ml, cx| {
+    DataDrop |ip, fp, mb, ml, cx, acc| {
         decode!(ip, DataDrop { data });
         let vmctx = (*cx).vmctx;
         ((*(*vmctx).libcalls).data_drop)(vmctx, data);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.get`.
-    TableGet |ip, fp, mb, ml, cx| {
+    TableGet |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableGet { dst, index, table });
         let t = *(*(*cx).vmctx).tables.add(table as usize);
         let i = get(fp, index) as u32 as usize;
@@ -524,13 +525,13 @@ handler! {
             leave!(ip, fp, cx, Exit::trap(TrapCode::TableOutOfBounds));
         }
         set(fp, dst, *(*t).elements.add(i) as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.set`.
-    TableSet |ip, fp, mb, ml, cx| {
+    TableSet |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableSet { index, val, table });
         let t = *(*(*cx).vmctx).tables.add(table as usize);
         let i = get(fp, index) as u32 as usize;
@@ -538,23 +539,23 @@ handler! {
             leave!(ip, fp, cx, Exit::trap(TrapCode::TableOutOfBounds));
         }
         *(*t).elements.add(i) = get(fp, val) as usize;
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.size`.
-    TableSize |ip, fp, mb, ml, cx| {
+    TableSize |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableSize { dst, table });
         let t = *(*(*cx).vmctx).tables.add(table as usize);
         set(fp, dst, (*t).length as u32 as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.grow` (a libcall).
-    TableGrow |ip, fp, mb, ml, cx| {
+    TableGrow |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableGrow { dst, init, delta, table });
         let vmctx = (*cx).vmctx;
         let old = ((*(*vmctx).libcalls).table_grow)(
@@ -564,13 +565,13 @@ handler! {
             get(fp, delta) as u32,
         );
         set(fp, dst, old as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.fill` (a libcall).
-    TableFill |ip, fp, mb, ml, cx| {
+    TableFill |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableFill { dst, val, len, table });
         let vmctx = (*cx).vmctx;
         check_status!(ip, fp, cx, ((*(*vmctx).libcalls).table_fill)(
@@ -580,13 +581,13 @@ handler! {
             get(fp, val) as usize,
             get(fp, len) as u32,
         ));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.copy` (a libcall).
-    TableCopy |ip, fp, mb, ml, cx| {
+    TableCopy |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableCopy { dst, src, len, dst_table, src_table });
         let vmctx = (*cx).vmctx;
         check_status!(ip, fp, cx, ((*(*vmctx).libcalls).table_copy)(
@@ -597,13 +598,13 @@ handler! {
             get(fp, src) as u32,
             get(fp, len) as u32,
         ));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `table.init` (a libcall).
-    TableInit |ip, fp, mb, ml, cx| {
+    TableInit |ip, fp, mb, ml, cx, acc| {
         decode!(ip, TableInit { dst, src, len, table, elem });
         let vmctx = (*cx).vmctx;
         check_status!(ip, fp, cx, ((*(*vmctx).libcalls).table_init)(
@@ -614,73 +615,82 @@ handler! {
             get(fp, src) as u32,
             get(fp, len) as u32,
         ));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `elem.drop` (a libcall).
-    ElemDrop |ip, fp, mb, ml, cx| {
+    ElemDrop |ip, fp, mb, ml, cx, acc| {
         decode!(ip, ElemDrop { elem });
         let vmctx = (*cx).vmctx;
         ((*(*vmctx).libcalls).elem_drop)(vmctx, elem);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `ref.func`.
-    RefFunc |ip, fp, mb, ml, cx| {
+    RefFunc |ip, fp, mb, ml, cx, acc| {
         decode!(ip, RefFunc { dst, func });
         set(fp, dst, *(*(*cx).vmctx).func_refs.add(func as usize) as usize as u64);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// v128 copy.
-    CopyV128 |ip, fp, mb, ml, cx| {
+    CopyV128 |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CopyV128 { dst, src });
         <u128 as RegVal>::load(fp, src).store(fp, dst);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// v128 `select`.
-    SelectV128 |ip, fp, mb, ml, cx| {
+    SelectV128 |ip, fp, mb, ml, cx, acc| {
         decode!(ip, SelectV128 { dst, cond, a, b });
         let v = if get(fp, cond) as u32 != 0 { a } else { b };
         <u128 as RegVal>::load(fp, v).store(fp, dst);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// v128 `global.get`.
-    GlobalGetV128 |ip, fp, mb, ml, cx| {
+    GlobalGetV128 |ip, fp, mb, ml, cx, acc| {
         decode!(ip, GlobalGetV128 { dst, index });
         let cell = *(*(*cx).vmctx).globals.add(index as usize);
         (*cell).get_v128().store(fp, dst);
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// v128 `global.set`.
-    GlobalSetV128 |ip, fp, mb, ml, cx| {
+    GlobalSetV128 |ip, fp, mb, ml, cx, acc| {
         decode!(ip, GlobalSetV128 { src, index });
         let cell = *(*(*cx).vmctx).globals.add(index as usize);
         *cell = ValRaw::v128(<u128 as RegVal>::load(fp, src));
-        next!(ip.add(1), fp, mb, ml, cx)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
-/// Enters the hand-written handlers into `t`.
-pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
+/// Enters the hand-written handlers into `t` (the conditional branches also in form `A`).
+pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
+    macro_rules! cond {
+        ($($name:ident),*) => {
+            $(
+                t[Op::$name as usize][0] = Some($name::<0> as Handler);
+                t[Op::$name as usize][form::A as usize] = Some($name::<{ form::A }> as Handler);
+            )*
+        };
+    }
+    cond!(BrEqz, BrNez, BrI64Eqz, BrI64Nez);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
-            $( t[Op::$name as usize] = Some($name as Handler); )*
+            $( t[Op::$name as usize][0] = Some($name as Handler); )*
         };
     }
     reg!(
@@ -688,10 +698,6 @@ pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
         Copy,
         CopySpan,
         Br,
-        BrEqz,
-        BrNez,
-        BrI64Eqz,
-        BrI64Nez,
         BrTable,
         Return,
         Call,

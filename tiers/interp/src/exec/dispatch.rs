@@ -10,12 +10,29 @@ use super::stack::ThreadStack;
 use crate::func::InterpFunc;
 use crate::isa::Instr;
 
-/// One instruction handler: `(ip, fp, memory base, memory length, context)`.
+/// One instruction handler: `(ip, fp, memory base, memory length, context, accumulator)`.
 ///
-/// All five arguments travel in registers. `ip` points at an instruction whose handler
+/// All six arguments travel in registers. `ip` points at an instruction whose handler
 /// is this one, `fp` is the frame pointer of `(*cx).func`, and the memory pair is that of
-/// `(*cx).vmctx` (length 0 when it has none).
-pub(crate) type Handler = unsafe fn(*const Inst, *mut u64, *mut u8, u64, *mut Ctx) -> Exit;
+/// `(*cx).vmctx` (length 0 when it has none). The accumulator carries a value from an
+/// instruction that produced it to the next one, which consumes it (see `Form`).
+pub(crate) type Handler = unsafe fn(*const Inst, *mut u64, *mut u8, u64, *mut Ctx, u64) -> Exit;
+
+/// Forms: which operands of an instruction travel in the accumulator (the sixth handler
+/// argument, a machine register) instead of a frame register. The translator links an
+/// instruction whose result is a temporary read only by the very next instruction: the
+/// first gets `OUT`, the second `A` or `B` for the operand it reads. Each instruction tag
+/// has a handler for some forms (see `run::HANDLERS`); form 0 (all registers) always.
+pub(crate) mod form {
+    /// The result goes to the accumulator (the register operand `dst` is not written).
+    pub const OUT: u8 = 1;
+    /// The first operand (`a`, `src`, `addr` or `cond`) comes from the accumulator.
+    pub const A: u8 = 2;
+    /// The second operand (`b`, or a store's `val`) comes from the accumulator.
+    pub const B: u8 = 4;
+    /// The number of forms (`OUT | A | B` plus one).
+    pub const COUNT: usize = 8;
+}
 
 /// An instruction as the executor runs it: the address of its handler, then the
 /// instruction. Dispatch is one load of `handler` and an indirect jump (direct threading);
@@ -28,14 +45,32 @@ pub struct Inst {
 }
 
 impl Inst {
-    /// `instr` with its handler.
-    pub(crate) fn new(instr: Instr) -> Inst {
-        Inst {
-            // Every tag is below the table's length (`Op::COUNT`).
-            handler: super::run::HANDLERS[instr.tag() as usize],
-            instr,
+    /// `instr` with its handler for form `form` (see [`form`]). The translator asks
+    /// [`supports`] before it gives an instruction a form; should it not have, the
+    /// instruction becomes a trap (`CompileError`) rather than run with the wrong operands.
+    pub(crate) fn new(instr: Instr, form: u8) -> Inst {
+        match handler_of(&instr, form) {
+            Some(handler) => Inst { handler, instr },
+            None => Inst {
+                handler: super::control::Trap as Handler,
+                instr: Instr::Trap {
+                    code: tierup_abi::TrapCode::CompileError,
+                },
+            },
         }
     }
+}
+
+/// The handler of `instr` in form `form`, if it has one.
+fn handler_of(instr: &Instr, form: u8) -> Option<Handler> {
+    // Every tag is below the table's length (`Op::COUNT`).
+    let forms = super::run::HANDLERS.get(instr.tag() as usize)?;
+    *forms.get(form as usize)?
+}
+
+/// Whether `instr` has a handler for form `form` (for the translator).
+pub(crate) fn supports(instr: &Instr, form: u8) -> bool {
+    handler_of(instr, form).is_some()
 }
 
 impl core::fmt::Debug for Inst {
@@ -114,6 +149,8 @@ pub(super) struct Ctx {
     pub ip: *const Inst,
     /// The frame pointer belonging to `ip`.
     pub fp: *mut u64,
+    /// The accumulator when the chain returned to the trampoline with `Exit::YIELD`.
+    pub acc: u64,
     /// The lowest host stack address a chain may reach before it returns to the
     /// trampoline (see `exec::run`).
     pub stack_limit: usize,
@@ -143,7 +180,28 @@ pub(super) unsafe fn memory(vmctx: *mut VmContext) -> (*mut u8, u64) {
 /// Defines a handler `$name` (named after its instruction tag) with the [`Handler`]
 /// signature; the body runs inside `unsafe` under the handler contract.
 macro_rules! handler {
-    ($(#[$m:meta])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident| { $($body:tt)* }) => {
+    ($(#[$m:meta])* $name:ident <$f:ident> |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident| { $($body:tt)* }) => {
+        $(#[$m])*
+        ///
+        /// # Safety
+        ///
+        /// The handler contract (see [`super::dispatch::Handler`] and the `run` module
+        /// docs), and the operands that form `F` names (see `form`) travel in the
+        /// accumulator.
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        pub(super) unsafe fn $name<const $f: u8>(
+            mut $ip: *const Inst,
+            mut $fp: *mut u64,
+            mut $mb: *mut u8,
+            mut $ml: u64,
+            $cx: *mut Ctx,
+            mut $acc: u64,
+        ) -> Exit {
+            // SAFETY: as for the other handlers.
+            unsafe { $($body)* }
+        }
+    };
+    ($(#[$m:meta])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident| { $($body:tt)* }) => {
         $(#[$m])*
         ///
         /// # Safety
@@ -158,6 +216,7 @@ macro_rules! handler {
             mut $mb: *mut u8,
             mut $ml: u64,
             $cx: *mut Ctx,
+            mut $acc: u64,
         ) -> Exit {
             // SAFETY: the handler contract above, and the translator invariants stated on
             // `InterpFunc`: registers, branch targets, call sites and table entries are in
@@ -165,6 +224,27 @@ macro_rules! handler {
             unsafe { $($body)* }
         }
     };
+}
+
+/// Operand `$r` of a handler of form `$f`: the accumulator when the form has `$bit`,
+/// else the register.
+macro_rules! operand {
+    ($f:ident, $bit:expr, $fp:expr, $r:expr, $acc:expr) => {
+        if $f & $bit != 0 { $acc } else { get($fp, $r) }
+    };
+}
+
+/// Writes the result `$v` of a handler of form `$f`: to the accumulator when the form has
+/// `form::OUT`, else to register `$dst`.
+macro_rules! result {
+    ($f:ident, $fp:expr, $dst:expr, $acc:ident, $v:expr) => {{
+        let v: u64 = $v;
+        if $f & super::dispatch::form::OUT != 0 {
+            $acc = v;
+        } else {
+            set($fp, $dst, v);
+        }
+    }};
 }
 
 /// Binds the fields of the instruction at `$ip`, which the dispatch guarantees has tag
@@ -184,18 +264,19 @@ macro_rules! decode {
 /// tierup_tail_dispatch)`, set by the build script) it returns to the trampoline instead.
 #[cfg(tierup_tail_dispatch)]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $acc:expr) => {{
         let ip: *const Inst = $ip;
         let h = (*ip).handler;
-        return h(ip, $fp, $mb, $ml, $cx);
+        return h(ip, $fp, $mb, $ml, $cx, $acc);
     }};
 }
 
 /// See the other definition.
 #[cfg(not(tierup_tail_dispatch))]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $acc:expr) => {{
         let _ = ($mb, $ml);
+        (*$cx).acc = $acc;
         leave!($ip, $fp, $cx, Exit::YIELD)
     }};
 }
@@ -206,14 +287,16 @@ macro_rules! next {
 /// into a jump), the chain returns to the trampoline instead, which bounds the host stack
 /// whatever the code generation.
 macro_rules! next_spend {
-    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+    ($ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $acc:expr) => {{
         let ip: *const Inst = $ip;
         let fp: *mut u64 = $fp;
         let cx: *mut Ctx = $cx;
+        let acc: u64 = $acc;
         if super::dispatch::stack_pointer() < (*cx).stack_limit {
+            (*cx).acc = acc;
             leave!(ip, fp, cx, Exit::YIELD);
         }
-        next!(ip, fp, $mb, $ml, cx)
+        next!(ip, fp, $mb, $ml, cx, acc)
     }};
 }
 

@@ -6,7 +6,7 @@ use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler, Inst};
+use super::dispatch::{Ctx, Exit, Handler, Inst, form};
 use crate::isa::{Instr, Op, for_each_op};
 use crate::num::{Bits, Imm, call1, call2};
 
@@ -32,6 +32,13 @@ pub(super) unsafe fn set(fp: *mut u64, r: crate::isa::Reg, v: u64) {
     unsafe { *fp.offset(r as isize) = v }
 }
 
+/// Enters handler `$name` in each of the forms `$f` into table `$t`.
+macro_rules! forms {
+    ($t:ident, $name:ident, [$($f:expr),*]) => {
+        $( $t[Op::$name as usize][$f as usize] = Some($name::<{ $f }> as Handler); )*
+    };
+}
+
 /// Generates the handlers of the table's rows and `register`, which enters them (and the
 /// shared v128 handler) into the dispatch table.
 macro_rules! table_handlers {
@@ -53,17 +60,17 @@ macro_rules! table_handlers {
         load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
         store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
-        $( handler! { $bname |ip, fp, mb, ml, cx| {
+        $( handler! { $bname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $bname { dst, a, b });
             let v = call2::<$ba, $bb, $br, _>(
                 $bf,
-                <$ba as Bits>::from_reg(get(fp, a)),
-                <$bb as Bits>::from_reg(get(fp, b)),
+                <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                <$bb as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
             );
-            set(fp, dst, v.into_reg());
-            next!(ip.add(1), fp, mb, ml, cx)
+            result!(F, fp, dst, acc, v.into_reg());
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $tname |ip, fp, mb, ml, cx| {
+        $( handler! { $tname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $tname { dst, a, b });
             match call2::<$ta, $tb, Result<$tr, TrapCode>, _>(
                 $tf,
@@ -73,19 +80,19 @@ macro_rules! table_handlers {
                 Ok(v) => set(fp, dst, v.into_reg()),
                 Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $biname |ip, fp, mb, ml, cx| {
+        $( handler! { $biname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $biname { dst, a, imm });
             let v = call2::<$ba, $bb, $br, _>(
                 $bf,
-                <$ba as Bits>::from_reg(get(fp, a)),
+                <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
                 <$bb as Bits>::from_reg(imm),
             );
-            set(fp, dst, v.into_reg());
-            next!(ip.add(1), fp, mb, ml, cx)
+            result!(F, fp, dst, acc, v.into_reg());
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $tiname |ip, fp, mb, ml, cx| {
+        $( handler! { $tiname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $tiname { dst, a, imm });
             match call2::<$ta, $tb, Result<$tr, TrapCode>, _>(
                 $tf,
@@ -95,15 +102,18 @@ macro_rules! table_handlers {
                 Ok(v) => set(fp, dst, v.into_reg()),
                 Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $uname |ip, fp, mb, ml, cx| {
+        $( handler! { $uname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $uname { dst, src });
-            let v = call1::<$ua, $ur, _>($uf, <$ua as Bits>::from_reg(get(fp, src)));
-            set(fp, dst, v.into_reg());
-            next!(ip.add(1), fp, mb, ml, cx)
+            let v = call1::<$ua, $ur, _>(
+                $uf,
+                <$ua as Bits>::from_reg(operand!(F, form::A, fp, src, acc)),
+            );
+            result!(F, fp, dst, acc, v.into_reg());
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $vname |ip, fp, mb, ml, cx| {
+        $( handler! { $vname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $vname { dst, src });
             match call1::<$va, Result<$vr, TrapCode>, _>(
                 $vf,
@@ -112,106 +122,109 @@ macro_rules! table_handlers {
                 Ok(v) => set(fp, dst, v.into_reg()),
                 Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $cname |ip, fp, mb, ml, cx| {
+        $( handler! { $cname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $cname { dst, a, b });
             let v = call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(get(fp, a)),
-                <$ct as Bits>::from_reg(get(fp, b)),
+                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
             );
-            set(fp, dst, v as u64);
-            next!(ip.add(1), fp, mb, ml, cx)
+            result!(F, fp, dst, acc, v as u64);
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $cbr |ip, fp, mb, ml, cx| {
+        $( handler! { $cbr<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $cbr { a, b, offset });
             let taken = call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(get(fp, a)),
-                <$ct as Bits>::from_reg(get(fp, b)),
+                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
             );
             if taken {
-                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
+                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
             }
-            next_spend!(ip.add(1), fp, mb, ml, cx)
+            next_spend!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $cbrn |ip, fp, mb, ml, cx| {
+        $( handler! { $cbrn<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $cbrn { a, b, offset });
             let taken = !call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(get(fp, a)),
-                <$ct as Bits>::from_reg(get(fp, b)),
+                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
             );
             if taken {
-                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
+                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
             }
-            next_spend!(ip.add(1), fp, mb, ml, cx)
+            next_spend!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( $(
-            handler! { $cbi |ip, fp, mb, ml, cx| {
+            handler! { $cbi<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $cbi { a, imm, offset });
                 let taken = call2::<$ct, $ct, bool, _>(
                     $cf,
-                    <$ct as Bits>::from_reg(get(fp, a)),
+                    <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
+                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx)
+                next_spend!(ip.add(1), fp, mb, ml, cx, acc)
             }}
-            handler! { $cbni |ip, fp, mb, ml, cx| {
+            handler! { $cbni<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $cbni { a, imm, offset });
                 let taken = !call2::<$ct, $ct, bool, _>(
                     $cf,
-                    <$ct as Bits>::from_reg(get(fp, a)),
+                    <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx)
+                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx)
+                next_spend!(ip.add(1), fp, mb, ml, cx, acc)
             }}
         )? )*
-        $( handler! { $lname |ip, fp, mb, ml, cx| {
+        $( handler! { $lname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $lname { dst, addr, offset });
-            let ea = get(fp, addr) as u32 as u64 + offset as u64;
+            let ea = operand!(F, form::A, fp, addr, acc) as u32 as u64 + offset as u64;
             if ea + $ln > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
             let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; $ln]);
-            set(fp, dst, call1::<[u8; $ln], u64, _>($lf, bytes));
-            next!(ip.add(1), fp, mb, ml, cx)
+            result!(F, fp, dst, acc, call1::<[u8; $ln], u64, _>($lf, bytes));
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $sname |ip, fp, mb, ml, cx| {
+        $( handler! { $sname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $sname { addr, val, offset });
-            let ea = get(fp, addr) as u32 as u64 + offset as u64;
+            let ea = operand!(F, form::A, fp, addr, acc) as u32 as u64 + offset as u64;
             if ea + $sn > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
-            let bytes = call1::<u64, [u8; $sn], _>($sf, get(fp, val));
+            let bytes = call1::<u64, [u8; $sn], _>($sf, operand!(F, form::B, fp, val, acc));
             ptr::write_unaligned(mb.add(ea as usize) as *mut [u8; $sn], bytes);
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
 
-        /// Enters the handlers of the table's rows into `t`.
-        pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
-            $( t[Op::$bname as usize] = Some($bname as Handler); )*
-            $( t[Op::$tname as usize] = Some($tname as Handler); )*
-            $( t[Op::$biname as usize] = Some($biname as Handler); )*
-            $( t[Op::$tiname as usize] = Some($tiname as Handler); )*
-            $( t[Op::$uname as usize] = Some($uname as Handler); )*
-            $( t[Op::$vname as usize] = Some($vname as Handler); )*
-            $( t[Op::$cname as usize] = Some($cname as Handler); )*
-            $( t[Op::$cbr as usize] = Some($cbr as Handler); )*
-            $( t[Op::$cbrn as usize] = Some($cbrn as Handler); )*
+        /// Enters the handlers of the table's rows into `t`, each in the forms it has.
+        pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
+            const O: u8 = form::OUT;
+            const A: u8 = form::A;
+            const B: u8 = form::B;
+            $( forms!(t, $bname, [0, O, A, O | A, B, O | B]); )*
+            $( t[Op::$tname as usize][0] = Some($tname as Handler); )*
+            $( forms!(t, $biname, [0, O, A, O | A]); )*
+            $( t[Op::$tiname as usize][0] = Some($tiname as Handler); )*
+            $( forms!(t, $uname, [0, O, A, O | A]); )*
+            $( t[Op::$vname as usize][0] = Some($vname as Handler); )*
+            $( forms!(t, $cname, [0, O, A, O | A, B, O | B]); )*
+            $( forms!(t, $cbr, [0, A, B]); )*
+            $( forms!(t, $cbrn, [0, A, B]); )*
             $( $(
-                t[Op::$cbi as usize] = Some($cbi as Handler);
-                t[Op::$cbni as usize] = Some($cbni as Handler);
+                forms!(t, $cbi, [0, A]);
+                forms!(t, $cbni, [0, A]);
             )? )*
-            $( t[Op::$lname as usize] = Some($lname as Handler); )*
-            $( t[Op::$sname as usize] = Some($sname as Handler); )*
+            $( forms!(t, $lname, [0, O, A, O | A]); )*
+            $( forms!(t, $sname, [0, A, B]); )*
         }
     };
 }

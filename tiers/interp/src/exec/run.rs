@@ -22,7 +22,7 @@
 
 use tierup_abi::{ValRaw, VmContext, trap};
 
-use super::dispatch::{Ctx, Exit, Handler, Outcome, memory};
+use super::dispatch::{Ctx, Exit, Handler, Outcome, form, memory};
 use super::push_backtrace;
 use super::stack::ThreadStack;
 use super::{control, ops, vector};
@@ -33,25 +33,24 @@ use crate::isa::Op;
 /// branch, call or return sends it back (see the module docs).
 const STACK_SLACK: usize = 256 << 10;
 
-/// The handler of each instruction tag.
-pub(super) static HANDLERS: [Handler; Op::COUNT] = handler_table();
+/// The handlers of each instruction tag, by form (see `dispatch::form`): form 0 for
+/// every tag, others where the tag supports them.
+pub(super) static HANDLERS: [[Option<Handler>; form::COUNT]; Op::COUNT] = handler_table();
 
-/// Builds [`HANDLERS`]; a tag without a handler is a compile-time error.
-const fn handler_table() -> [Handler; Op::COUNT] {
-    let mut t: [Option<Handler>; Op::COUNT] = [None; Op::COUNT];
+/// Builds [`HANDLERS`]; a tag without a form-0 handler is a compile-time error.
+const fn handler_table() -> [[Option<Handler>; form::COUNT]; Op::COUNT] {
+    let mut t: [[Option<Handler>; form::COUNT]; Op::COUNT] = [[None; form::COUNT]; Op::COUNT];
     ops::register(&mut t);
     control::register(&mut t);
     vector::register(&mut t);
-    let mut out: [Handler; Op::COUNT] = [control::Trap as Handler; Op::COUNT];
     let mut i = 0;
     while i < Op::COUNT {
-        match t[i] {
-            Some(h) => out[i] = h,
-            None => panic!("an instruction without a handler"),
+        if t[i][0].is_none() {
+            panic!("an instruction without a handler");
         }
         i += 1;
     }
-    out
+    t
 }
 
 /// Runs `func` (whose frame is set up at `fp`) until its outermost frame returns or a trap.
@@ -81,13 +80,14 @@ pub(super) unsafe fn run(
             results,
             ip: (*func).code.as_ptr(),
             fp,
+            acc: 0,
             stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
         };
         let cx: *mut Ctx = &mut ctx;
         let exit = loop {
             let ip = (*cx).ip;
             let (mb, ml) = memory((*cx).vmctx);
-            let exit = ((*ip).handler)(ip, (*cx).fp, mb, ml, cx);
+            let exit = ((*ip).handler)(ip, (*cx).fp, mb, ml, cx, (*cx).acc);
             if exit != Exit::YIELD {
                 break exit;
             }

@@ -7,7 +7,7 @@ use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler, Inst};
+use super::dispatch::{Ctx, Exit, Handler, Inst, form};
 use crate::isa::{Instr, Op, Reg, for_each_op};
 use crate::num::RegVal;
 
@@ -232,79 +232,79 @@ macro_rules! vector_exec {
         load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
         store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
-        $( handler! { $wname |ip, fp, mb, ml, cx| {
+        $( handler! { $wname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $wname { dst, a, b });
             binary($wf, fp, dst, a, b);
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $zname |ip, fp, mb, ml, cx| {
+        $( handler! { $zname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $zname { dst, src });
             unary($zf, fp, dst, src);
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $xname |ip, fp, mb, ml, cx| {
+        $( handler! { $xname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $xname { dst, src, lane });
             extract($xf, fp, dst, src, lane);
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $rname |ip, fp, mb, ml, cx| {
+        $( handler! { $rname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $rname { dst, a, b, lane });
             replace($rf, fp, dst, a, b, lane);
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $vlname |ip, fp, mb, ml, cx| {
+        $( handler! { $vlname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $vlname { dst, addr, offset });
             if let Err(code) = load::<$vln, _>($vlf, fp, dst, addr, offset, mb, ml) {
                 leave!(ip, fp, cx, Exit::trap(code));
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $vsname |ip, fp, mb, ml, cx| {
+        $( handler! { $vsname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $vsname { addr, val, offset });
             if let Err(code) = store::<$vsn, _>($vsf, fp, addr, val, offset, mb, ml) {
                 leave!(ip, fp, cx, Exit::trap(code));
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $llname |ip, fp, mb, ml, cx| {
+        $( handler! { $llname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $llname { dst, addr, src, lane, offset });
             if let Err(code) = load_lane::<$lln, _, _>(
                 $llf, fp, dst, addr, src, lane, offset, (mb, ml),
             ) {
                 leave!(ip, fp, cx, Exit::trap(code));
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        $( handler! { $slname |ip, fp, mb, ml, cx| {
+        $( handler! { $slname |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $slname { addr, val, lane, offset });
             if let Err(code) = store_lane::<$sln, _>($slf, fp, addr, val, lane, offset, mb, ml) {
                 leave!(ip, fp, cx, Exit::trap(code));
             }
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
-        handler! { V128Bitselect |ip, fp, mb, ml, cx| {
+        handler! { V128Bitselect |ip, fp, mb, ml, cx, acc| {
             decode!(ip, V128Bitselect { dst, a, b, c });
             ternary(crate::simd::v128_bitselect, fp, dst, (a, b, c));
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }}
-        handler! { I8x16Shuffle |ip, fp, mb, ml, cx| {
+        handler! { I8x16Shuffle |ip, fp, mb, ml, cx, acc| {
             decode!(ip, I8x16Shuffle { dst, a, b, mask });
             ternary(crate::simd::i8x16_shuffle, fp, dst, (a, b, mask));
-            next!(ip.add(1), fp, mb, ml, cx)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }}
 
         /// Enters the v128 handlers into `t`.
-        pub(super) const fn register(t: &mut [Option<Handler>; Op::COUNT]) {
-            $( t[Op::$wname as usize] = Some($wname as Handler); )*
-            $( t[Op::$zname as usize] = Some($zname as Handler); )*
-            $( t[Op::$xname as usize] = Some($xname as Handler); )*
-            $( t[Op::$rname as usize] = Some($rname as Handler); )*
-            $( t[Op::$vlname as usize] = Some($vlname as Handler); )*
-            $( t[Op::$vsname as usize] = Some($vsname as Handler); )*
-            $( t[Op::$llname as usize] = Some($llname as Handler); )*
-            $( t[Op::$slname as usize] = Some($slname as Handler); )*
-            t[Op::V128Bitselect as usize] = Some(V128Bitselect as Handler);
-            t[Op::I8x16Shuffle as usize] = Some(I8x16Shuffle as Handler);
+        pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
+            $( t[Op::$wname as usize][0] = Some($wname as Handler); )*
+            $( t[Op::$zname as usize][0] = Some($zname as Handler); )*
+            $( t[Op::$xname as usize][0] = Some($xname as Handler); )*
+            $( t[Op::$rname as usize][0] = Some($rname as Handler); )*
+            $( t[Op::$vlname as usize][0] = Some($vlname as Handler); )*
+            $( t[Op::$vsname as usize][0] = Some($vsname as Handler); )*
+            $( t[Op::$llname as usize][0] = Some($llname as Handler); )*
+            $( t[Op::$slname as usize][0] = Some($slname as Handler); )*
+            t[Op::V128Bitselect as usize][0] = Some(V128Bitselect as Handler);
+            t[Op::I8x16Shuffle as usize][0] = Some(I8x16Shuffle as Handler);
         }
     };
 }

@@ -9,6 +9,7 @@ use wasmparser::{BlockType, FuncType};
 
 use super::{Ctrl, CtrlKind, Provider, Translator};
 use crate::TranslateError;
+use crate::exec::{form, supports};
 use crate::func::CallSite;
 use crate::isa::{Instr, Reg};
 
@@ -209,19 +210,36 @@ impl Translator<'_> {
     /// lower slots were emitted after it, which neither read nor write its operands.
     fn emit_cond_branch(&mut self, cond: Cond, negate: bool) -> usize {
         match cond {
-            Cond::Reg(cond) => self.emit(if negate {
-                Instr::BrEqz { cond, offset: 0 }
-            } else {
-                Instr::BrNez { cond, offset: 0 }
-            }),
+            Cond::Reg(cond) => {
+                let br = if negate {
+                    Instr::BrEqz { cond, offset: 0 }
+                } else {
+                    Instr::BrNez { cond, offset: 0 }
+                };
+                self.emit_linked(br, &[(cond, form::A)], false)
+            }
             Cond::Fused(idx) => {
                 let cmp = self.code.remove(idx);
+                let cmp_form = self.forms.remove(idx);
                 self.offsets.remove(idx);
                 match cmp.fuse_branch(negate, |r| self.const_bits(r)) {
-                    Some(br) => self.emit(br),
+                    Some(br) => {
+                        // The compare may read the accumulator, written by the instruction
+                        // before it; the copies in between leave it alone, so the branch
+                        // reads it instead. (Its handler has the same operand forms.)
+                        let inputs = cmp_form & (form::A | form::B);
+                        let at = self.emit(br);
+                        if supports(&br, inputs) {
+                            self.forms[at] = inputs;
+                        } else if idx > 0 {
+                            self.forms[idx - 1] &= !form::OUT;
+                        }
+                        at
+                    }
                     // Unreachable: `take_cond` checked that the compare fuses.
                     None => {
                         self.code.insert(idx, cmp);
+                        self.forms.insert(idx, cmp_form);
                         self.offsets.insert(idx, self.offset);
                         self.emit(Instr::Trap {
                             code: tierup_abi::TrapCode::CompileError,

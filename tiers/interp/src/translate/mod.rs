@@ -20,6 +20,7 @@ use tierup_abi::ModuleEnv;
 use wasmparser::{BlockType, FuncType, Operator, ValType};
 
 use crate::TranslateError;
+use crate::exec::{form, supports};
 use crate::func::{CallSite, InterpFunc, NARROW};
 use crate::isa::{Instr, Reg};
 
@@ -75,6 +76,9 @@ pub(crate) struct Translator<'a> {
     /// Start register and width (`true`: v128) of every local.
     locals: Vec<(Reg, bool)>,
     code: Vec<Instr>,
+    /// The form of each instruction (`exec::form`): which operands travel in the
+    /// accumulator. Set by [`Translator::emit_linked`].
+    forms: Vec<u8>,
     offsets: Vec<u32>,
     consts: Vec<u64>,
     const_regs: HashMap<u64, Reg>,
@@ -194,6 +198,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         num_results,
         locals: scratch.locals,
         code: Vec::new(),
+        forms: Vec::new(),
         offsets: Vec::new(),
         consts: Vec::new(),
         const_regs: scratch.const_regs,
@@ -278,7 +283,8 @@ impl<'a> Translator<'a> {
             code: self
                 .code
                 .iter()
-                .map(|&i| crate::exec::Inst::new(i))
+                .zip(&self.forms)
+                .map(|(&i, &f)| crate::exec::Inst::new(i, f))
                 .collect(),
             offsets: self.offsets.into_boxed_slice(),
             consts: consts.into_boxed_slice(),
@@ -301,6 +307,7 @@ impl<'a> Translator<'a> {
     fn emit(&mut self, instr: Instr) -> usize {
         let idx = self.code.len();
         self.code.push(instr);
+        self.forms.push(0);
         self.offsets.push(self.offset);
         self.last_result = None;
         idx
@@ -310,6 +317,47 @@ impl<'a> Translator<'a> {
     fn emit_result(&mut self, instr: Instr) {
         let idx = self.emit(instr);
         self.last_result = Some(idx);
+    }
+
+    /// Appends `instr`, which reads `operands` (each with the `exec::form` bit that reads it
+    /// from the accumulator), as [`Translator::emit_result`] when `result`, else as
+    /// [`Translator::emit`]; returns its index. When one operand is the temporary the
+    /// previous instruction has just written (nothing, no label, in between), and both
+    /// instructions have handlers for it, links them: the previous instruction writes the
+    /// accumulator instead of the temporary, and `instr` reads it from there. A temporary
+    /// is read exactly once (the stack slot is popped), so nothing else needs the register.
+    fn emit_linked(&mut self, instr: Instr, operands: &[(Reg, u8)], result: bool) -> usize {
+        let link = self.link_to_previous(&instr, operands);
+        let idx = self.emit(instr);
+        if result {
+            self.last_result = Some(idx);
+        }
+        if let Some((prev, bit)) = link {
+            self.forms[prev] |= form::OUT;
+            self.forms[idx] = bit;
+        }
+        idx
+    }
+
+    /// For [`Translator::emit_linked`]: the previous instruction and the form bit of the
+    /// operand of `instr` that can come from the accumulator, if any.
+    fn link_to_previous(&self, instr: &Instr, operands: &[(Reg, u8)]) -> Option<(usize, u8)> {
+        let prev = self.last_result?;
+        if prev + 1 != self.code.len() {
+            return None;
+        }
+        let mut producer = self.code[prev];
+        let dst = *producer.dst_mut()?;
+        if dst < self.num_locals as Reg {
+            return None;
+        }
+        let mut reading = operands.iter().filter(|(r, _)| *r == dst);
+        let &(_, bit) = reading.next()?;
+        if reading.next().is_some() {
+            return None;
+        }
+        let linked = supports(&producer, self.forms[prev] | form::OUT) && supports(instr, bit);
+        linked.then_some((prev, bit))
     }
 
     /// Marks a label position: no instruction before it may be retargeted or fused.
@@ -591,7 +639,7 @@ impl<'a> Translator<'a> {
     ) -> Result<(), TranslateError> {
         let src = self.pop()?;
         let dst = self.push_temp(wide)?;
-        self.emit_result(make(dst, src));
+        self.emit_linked(make(dst, src), &[(src, form::A)], true);
         Ok(())
     }
 
@@ -603,7 +651,7 @@ impl<'a> Translator<'a> {
         let b = self.pop()?;
         let a = self.pop()?;
         let dst = self.push_temp(wide)?;
-        self.emit_result(make(dst, a, b));
+        self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
         Ok(())
     }
 
@@ -619,12 +667,13 @@ impl<'a> Translator<'a> {
         let b = self.pop()?;
         let a = self.pop()?;
         let dst = self.push_temp(false)?;
-        let instr = match (self.const_bits(a), self.const_bits(b)) {
-            (_, Some(imm)) => make_imm(dst, a, imm),
-            (Some(imm), None) if commutative => make_imm(dst, b, imm),
-            _ => make(dst, a, b),
+        match (self.const_bits(a), self.const_bits(b)) {
+            (_, Some(imm)) => self.emit_linked(make_imm(dst, a, imm), &[(a, form::A)], true),
+            (Some(imm), None) if commutative => {
+                self.emit_linked(make_imm(dst, b, imm), &[(b, form::A)], true)
+            }
+            _ => self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true),
         };
-        self.emit_result(instr);
         Ok(())
     }
 
@@ -650,7 +699,7 @@ impl<'a> Translator<'a> {
         let offset = self.mem_offset(&memarg)?;
         let addr = self.pop()?;
         let dst = self.push_temp(wide)?;
-        self.emit_result(make(dst, addr, offset));
+        self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
         Ok(())
     }
 
@@ -662,7 +711,11 @@ impl<'a> Translator<'a> {
         let offset = self.mem_offset(&memarg)?;
         let val = self.pop()?;
         let addr = self.pop()?;
-        self.emit(make(addr, val, offset));
+        self.emit_linked(
+            make(addr, val, offset),
+            &[(addr, form::A), (val, form::B)],
+            false,
+        );
         Ok(())
     }
 
