@@ -45,6 +45,10 @@ pub struct InterpFunc {
     /// The constant pool in memory order below the frame pointer: `consts[len - 1 - k]`
     /// is register `-(k + 1)`.
     pub(crate) consts: Box<[u64]>,
+    /// What a new frame starts with, from its constant area up: `consts`, then zero for
+    /// every parameter and local (the caller then copies the arguments over the
+    /// parameters). One copy sets up the frame.
+    pub(crate) image: Box<[u64]>,
     pub(crate) calls: Box<[CallSite]>,
     /// Width flags (`true`: a v128 in two registers) of signatures with v128 values,
     /// parameters then results, indexed by `CallSite::wide` and `sig_wide`.
@@ -52,13 +56,9 @@ pub struct InterpFunc {
     /// Where this function's own parameter and result widths start in `wide` (or
     /// [`NARROW`]).
     pub(crate) sig_wide: u32,
-    /// Registers the parameters occupy.
-    pub(crate) param_regs: u32,
     pub(crate) func_index: u32,
     pub(crate) num_params: u32,
     pub(crate) num_results: u32,
-    /// Registers of the parameters plus declared locals.
-    pub(crate) num_locals: u32,
     /// Registers from the frame pointer up: locals plus the deepest operand stack.
     pub(crate) frame_size: u32,
 }

@@ -71,8 +71,9 @@ pub unsafe extern "sysv64" fn array_entry(
     }
 }
 
-/// Checks that a frame for `func` fits above `above`, copies the constants below the new
-/// frame pointer and zeroes the declared locals; returns the frame pointer. Parameters are
+/// Checks that a frame for `func` fits above `above`, copies the frame image there (the
+/// constants below the new frame pointer, zeroed parameters and locals above it); returns
+/// the frame pointer. Parameters are
 /// the caller's to copy. `None` if the register stack is exhausted or the call depth
 /// limit is reached.
 ///
@@ -100,16 +101,14 @@ pub(crate) unsafe fn enter_frame(
             return None;
         }
         let fp = above.add(nconsts);
-        // Element loops: these areas are a few registers, and a `memcpy`/`memset` call
-        // per frame costs more than the copy itself. The writes are volatile so that the
-        // compiler does not turn the loops into such calls (a call would also make the
-        // call handlers save and restore registers on every call).
-        let consts = func.consts.as_ptr();
-        for i in 0..nconsts {
-            above.add(i).write_volatile(*consts.add(i));
-        }
-        for i in func.param_regs as usize..func.num_locals as usize {
-            fp.add(i).write_volatile(0);
+        // One element loop over the frame image (constants, then zeroed parameters and
+        // locals): these areas are a few registers, and a `memcpy` call per frame costs
+        // more than the copy itself. The writes are volatile so that the compiler does
+        // not turn the loop into such a call (a call would also make the call handlers
+        // save and restore registers on every call).
+        let image = func.image.as_ptr();
+        for i in 0..func.image.len() {
+            above.add(i).write_volatile(*image.add(i));
         }
         // Hotness: a tier-up counter would be decremented here, at function entry.
         Some(fp)

@@ -174,7 +174,6 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     for p in ty.params() {
         add_local(&mut scratch.locals, &mut num_regs, *p);
     }
-    let param_regs = num_regs as u32;
     let mut locals = body.get_locals_reader().map_err(TranslateError::from)?;
     for _ in 0..locals.get_count() {
         let (n, ty) = locals.read().map_err(TranslateError::from)?;
@@ -229,7 +228,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     });
     let sig_wide = t.sig_widths(ty);
     let result = t.translate_body(body);
-    let (func, scratch) = t.finish(num_params, param_regs, sig_wide);
+    let (func, scratch) = t.finish(num_params, sig_wide);
     SCRATCH.with(|s| s.set(Some(scratch)));
     result.map(|()| func)
 }
@@ -266,7 +265,7 @@ impl<'a> Translator<'a> {
     }
 
     /// The translated function, and the scratch buffers for the next translation.
-    fn finish(self, num_params: u32, param_regs: u32, sig_wide: u32) -> (InterpFunc, Scratch) {
+    fn finish(self, num_params: u32, sig_wide: u32) -> (InterpFunc, Scratch) {
         let scratch = Scratch {
             const_regs: self.const_regs,
             const_v128: self.const_v128,
@@ -279,6 +278,8 @@ impl<'a> Translator<'a> {
         };
         let mut consts = self.consts;
         consts.reverse();
+        let mut image = consts.clone();
+        image.resize(consts.len() + self.num_locals as usize, 0);
         let func = InterpFunc {
             code: self
                 .code
@@ -288,14 +289,13 @@ impl<'a> Translator<'a> {
                 .collect(),
             offsets: self.offsets.into_boxed_slice(),
             consts: consts.into_boxed_slice(),
+            image: image.into_boxed_slice(),
             calls: self.calls.into_boxed_slice(),
             wide: self.wide.into_boxed_slice(),
             sig_wide,
-            param_regs,
             func_index: self.func_index,
             num_params,
             num_results: self.num_results,
-            num_locals: self.num_locals,
             frame_size: self.max_reg,
         };
         (func, scratch)
