@@ -104,11 +104,20 @@ impl Module {
     }
 
     /// Validates a binary module (WebAssembly 2.0 features) without decoding it further.
+    /// The sections are validated in order; the function bodies after them, on several
+    /// threads when there is enough code (see [`validate_bodies`]).
     pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
         let mut validator =
             wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2);
-        validator.validate_all(bytes)?;
-        Ok(())
+        let mut parser = wasmparser::Parser::new(0);
+        parser.set_features(wasmparser::WasmFeatures::WASM2);
+        let mut bodies = Vec::new();
+        for payload in parser.parse_all(bytes) {
+            if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload?)? {
+                bodies.push((func, body));
+            }
+        }
+        validate_bodies(bodies)
     }
 
     /// The engine the module was compiled for.
@@ -173,6 +182,83 @@ impl Module {
         let code = t.code();
         self.inner.fresh.lock().push(t);
         Ok(crate::tiering::CodeHandle::from_raw(code))
+    }
+}
+
+/// Code sections smaller than this are validated on the calling thread: starting threads
+/// would cost more than they save.
+const PARALLEL_VALIDATION_BYTES: usize = 256 << 10;
+
+/// At most this many threads validate function bodies.
+const MAX_VALIDATION_THREADS: usize = 8;
+
+/// Validates function bodies. With a large code section the bodies are shared out to
+/// worker threads (scoped: all have finished when this returns), each reusing its
+/// validator allocations; the error reported is that of the first invalid body in module
+/// order, as a sequential validation would report it.
+fn validate_bodies(
+    bodies: Vec<(
+        wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+        wasmparser::FunctionBody<'_>,
+    )>,
+) -> Result<()> {
+    let code_bytes: usize = bodies
+        .iter()
+        .map(|(_, b)| {
+            let r = b.range();
+            (r.end - r.start) as usize
+        })
+        .sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_VALIDATION_THREADS);
+    if threads < 2 || code_bytes < PARALLEL_VALIDATION_BYTES {
+        let mut allocs = wasmparser::FuncValidatorAllocations::default();
+        for (func, body) in bodies {
+            let mut v = func.into_validator(allocs);
+            v.validate(&body)?;
+            allocs = v.into_allocations();
+        }
+        return Ok(());
+    }
+    // Bodies are taken in order, a batch at a time, through one shared cursor.
+    const BATCH: usize = 16;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<_>>> = bodies.into_iter().map(|b| Mutex::new(Some(b))).collect();
+    let first_error = Mutex::new(None::<(usize, wasmparser::BinaryReaderError)>);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut allocs = wasmparser::FuncValidatorAllocations::default();
+                loop {
+                    let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+                    if start >= slots.len() {
+                        break;
+                    }
+                    for (i, slot) in slots.iter().enumerate().skip(start).take(BATCH) {
+                        if first_error.lock().as_ref().is_some_and(|(e, _)| *e < i) {
+                            return;
+                        }
+                        let Some((func, body)) = slot.lock().take() else {
+                            continue;
+                        };
+                        let mut v = func.into_validator(allocs);
+                        let result = v.validate(&body);
+                        allocs = v.into_allocations();
+                        if let Err(e) = result {
+                            let mut first = first_error.lock();
+                            if first.as_ref().is_none_or(|(f, _)| i < *f) {
+                                *first = Some((i, e));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    match first_error.into_inner() {
+        Some((_, e)) => Err(e.into()),
+        None => Ok(()),
     }
 }
 
