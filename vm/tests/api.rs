@@ -376,3 +376,32 @@ fn externrefs_round_trip() {
     assert_eq!(typed.call(&mut store, Some(r)).unwrap(), Some(r));
     assert_eq!(typed.call(&mut store, None).unwrap(), None);
 }
+
+#[test]
+fn large_modules_validate_in_parallel_and_report_the_first_invalid_body() {
+    // Enough code (over 256 KiB) that the bodies are validated on several threads. Two
+    // bodies are invalid; the error must be the first one's, as sequential validation
+    // reports it, however the threads interleave.
+    let body = "i32.const 1 i32.const 2 i32.add drop ".repeat(16);
+    let funcs = |bad: &[(usize, &str)]| {
+        (0..6000)
+            .map(|i| match bad.iter().find(|(at, _)| *at == i) {
+                Some((_, code)) => format!("(func {code})\n"),
+                None => format!("(func {body})\n"),
+            })
+            .collect::<String>()
+    };
+    let engine = engine();
+    let good = wat::parse_str(format!("(module {})", funcs(&[]))).unwrap();
+    assert!(good.len() > 256 << 10);
+    Module::new(&engine, &good).unwrap();
+    let bad = [
+        (2500, "i32.const 1 i64.const 2 i64.add drop"),
+        (4000, "local.get 7 drop"),
+    ];
+    let wasm = wat::parse_str(format!("(module {})", funcs(&bad))).unwrap();
+    for _ in 0..5 {
+        let err = Module::new(&engine, &wasm).unwrap_err().to_string();
+        assert!(err.contains("type mismatch"), "{err}");
+    }
+}
