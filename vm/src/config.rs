@@ -63,6 +63,7 @@ pub struct Config {
     pub(crate) max_memory_pages: u32,
     pub(crate) max_table_elements: u32,
     pub(crate) max_call_depth: usize,
+    pub(crate) lazy_validation: bool,
 }
 
 impl Default for Config {
@@ -72,6 +73,7 @@ impl Default for Config {
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             max_call_depth: 20_000,
+            lazy_validation: false,
         }
     }
 }
@@ -104,6 +106,20 @@ impl Config {
     /// The number of wasm frames a thread may have live at once (default 20,000).
     pub fn max_call_depth(&mut self, depth: usize) -> &mut Self {
         self.max_call_depth = depth;
+        self
+    }
+
+    /// Defers the validation of each function body to its first call (default: off).
+    ///
+    /// Off, [`crate::Module::new`] validates the whole module, as the WebAssembly
+    /// specification requires, and rejects a module with any invalid function. On, it
+    /// validates everything but the function bodies; a body is validated just before its
+    /// first translation, and an invalid one makes that call (and every later one) trap
+    /// with a compile error that carries the validation message, while the module's
+    /// other functions run. This starts large modules sooner when most functions are
+    /// never called (the same trade as wasmi's lazy compilation mode).
+    pub fn lazy_validation(&mut self, lazy: bool) -> &mut Self {
+        self.lazy_validation = lazy;
         self
     }
 

@@ -47,8 +47,22 @@ pub(crate) struct ModuleInner {
     pub(crate) lazy_code: Box<FuncCode>,
     /// Cached translations, by defined function index.
     translations: Box<[OnceLock<Translation>]>,
+    /// With `Config::lazy_validation`: the validation state of each defined function's
+    /// body, checked before its first translation. Empty when everything was validated
+    /// up front.
+    deferred: Box<[Mutex<Deferred>]>,
     /// Translations made by [`Module::translate_fresh`], alive as long as the module.
     fresh: Mutex<Vec<Translation>>,
+}
+
+/// The state of a function body whose validation was deferred.
+enum Deferred {
+    /// Not validated yet.
+    Pending(wasmparser::FuncToValidate<wasmparser::ValidatorResources>),
+    /// Valid.
+    Valid,
+    /// Invalid, with the validator's message.
+    Invalid(String),
 }
 
 /// A validated, decoded WebAssembly module. Cheap to clone (shared).
@@ -80,7 +94,16 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        Module::validate(engine, bytes)?;
+        let bodies = validate_sections(bytes)?;
+        let deferred = if engine.config().lazy_validation {
+            bodies
+                .into_iter()
+                .map(|(func, _)| Mutex::new(Deferred::Pending(func)))
+                .collect()
+        } else {
+            validate_bodies(bodies)?;
+            Box::default()
+        };
         let wasm: Arc<[u8]> = Arc::from(bytes);
         let (info, env) = parse::parse(&wasm)?;
         let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
@@ -98,6 +121,7 @@ impl Module {
                 type_ids,
                 lazy_code,
                 translations: (0..defined).map(|_| OnceLock::new()).collect(),
+                deferred,
                 fresh: Mutex::new(Vec::new()),
             }),
         })
@@ -107,17 +131,7 @@ impl Module {
     /// The sections are validated in order; the function bodies after them, on several
     /// threads when there is enough code (see [`validate_bodies`]).
     pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
-        let mut validator =
-            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2);
-        let mut parser = wasmparser::Parser::new(0);
-        parser.set_features(wasmparser::WasmFeatures::WASM2);
-        let mut bodies = Vec::new();
-        for payload in parser.parse_all(bytes) {
-            if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload?)? {
-                bodies.push((func, body));
-            }
-        }
-        validate_bodies(bodies)
+        validate_bodies(validate_sections(bytes)?)
     }
 
     /// The engine the module was compiled for.
@@ -185,6 +199,27 @@ impl Module {
     }
 }
 
+/// A function body with what its validation needs.
+type Body<'a> = (
+    wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    wasmparser::FunctionBody<'a>,
+);
+
+/// Validates every section of a binary module (WebAssembly 2.0 features) except the
+/// function bodies, which it returns in order.
+fn validate_sections(bytes: &[u8]) -> Result<Vec<Body<'_>>> {
+    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2);
+    let mut parser = wasmparser::Parser::new(0);
+    parser.set_features(wasmparser::WasmFeatures::WASM2);
+    let mut bodies = Vec::new();
+    for payload in parser.parse_all(bytes) {
+        if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload?)? {
+            bodies.push((func, body));
+        }
+    }
+    Ok(bodies)
+}
+
 /// Code sections smaller than this are validated on the calling thread: starting threads
 /// would cost more than they save.
 const PARALLEL_VALIDATION_BYTES: usize = 256 << 10;
@@ -196,12 +231,7 @@ const MAX_VALIDATION_THREADS: usize = 8;
 /// worker threads (scoped: all have finished when this returns), each reusing its
 /// validator allocations; the error reported is that of the first invalid body in module
 /// order, as a sequential validation would report it.
-fn validate_bodies(
-    bodies: Vec<(
-        wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
-        wasmparser::FunctionBody<'_>,
-    )>,
-) -> Result<()> {
+fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<()> {
     let code_bytes: usize = bodies
         .iter()
         .map(|(_, b)| {
@@ -267,12 +297,46 @@ impl ModuleInner {
         if func_index < self.env.num_imported_funcs || func_index as usize >= self.env.funcs.len() {
             anyhow::bail!("function {func_index} is not a defined function of the module");
         }
+        self.validate_deferred(func_index)?;
         tierup_interp::translate(&self.env, func_index).map_err(|e| {
             anyhow::anyhow!(
                 "failed to translate function {}: {e}",
                 self.func_display_name(func_index)
             )
         })
+    }
+
+    /// With lazy validation: validates the body of defined function `func_index` unless
+    /// that was done before (its verdict is kept). Holding the state's lock while
+    /// validating keeps every other thread from translating the body until it is known
+    /// to be valid.
+    fn validate_deferred(&self, func_index: u32) -> Result<()> {
+        let defined = (func_index - self.env.num_imported_funcs) as usize;
+        let Some(state) = self.deferred.get(defined) else {
+            return Ok(());
+        };
+        let mut state = state.lock();
+        let verdict = match core::mem::replace(&mut *state, Deferred::Valid) {
+            Deferred::Valid => return Ok(()),
+            Deferred::Invalid(message) => Err(message),
+            Deferred::Pending(func) => match self.env.body_reader(func_index) {
+                Some(body) => {
+                    let mut v = func.into_validator(Default::default());
+                    v.validate(&body).map_err(|e| e.to_string())
+                }
+                None => Err(format!("function {func_index} has no body")),
+            },
+        };
+        match verdict {
+            Ok(()) => Ok(()),
+            Err(message) => {
+                *state = Deferred::Invalid(message.clone());
+                anyhow::bail!(
+                    "function {} is invalid: {message}",
+                    self.func_display_name(func_index)
+                )
+            }
+        }
     }
 
     /// The cached translation of defined function `func_index`, made on first use.

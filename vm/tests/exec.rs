@@ -369,3 +369,37 @@ fn shared_table_and_indirect_calls_across_instances() {
         Some(TrapCode::UndefinedElement)
     );
 }
+
+#[test]
+fn lazy_validation_reports_an_invalid_body_when_it_is_called() {
+    let wat = r#"(module
+         (func (export "good") (result i32) i32.const 7)
+         (func (export "bad") (result i32) i32.const 1 i64.const 2 i64.add)
+         (func (export "calls_bad") (result i32) call 1))"#;
+    // By default the whole module is validated: it is rejected.
+    let err = Module::new(&Engine::default(), wat).unwrap_err();
+    assert!(err.to_string().contains("type mismatch"), "{err}");
+
+    let mut config = Config::new();
+    config.lazy_validation(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let good = instance
+        .get_typed_func::<(), i32>(&mut store, "good")
+        .unwrap();
+    assert_eq!(good.call(&mut store, ()).unwrap(), 7);
+    for name in ["bad", "calls_bad", "bad"] {
+        let f = instance
+            .get_typed_func::<(), i32>(&mut store, name)
+            .unwrap();
+        let err = f.call(&mut store, ()).unwrap_err();
+        let trap = err.downcast_ref::<Trap>().expect("a trap");
+        assert_eq!(trap.code(), Some(TrapCode::CompileError), "{name}");
+        assert!(trap.message().contains("type mismatch"), "{name}: {trap}");
+    }
+    assert_eq!(good.call(&mut store, ()).unwrap(), 7);
+}

@@ -19,6 +19,12 @@ pub struct RunCommand {
     #[arg(long, value_name = "MODE", default_value = "interp")]
     tier: TierMode,
 
+    /// Validate each function body at its first call instead of before the program
+    /// starts: a large module starts sooner, and an invalid function is reported (as a
+    /// trap) only when it is called
+    #[arg(long)]
+    lazy_validation: bool,
+
     /// The name of the exported function to run (default: `_start`)
     #[arg(long, value_name = "FUNCTION")]
     invoke: Option<String>,
@@ -86,6 +92,7 @@ impl RunCommand {
 
         let mut config = Config::new();
         config.tier(self.tier);
+        config.lazy_validation(self.lazy_validation);
         let engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;
         let module = Module::new(&engine, &bytes)
             .map_err(|e| usage(format!("cannot compile `{file}`: {e:#}")))?;

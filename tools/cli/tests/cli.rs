@@ -152,3 +152,31 @@ fn run_binary_module_with_start_export() {
     assert_eq!(stdout(&o), "-42\n", "stderr: {}", stderr(&o));
     assert_eq!(o.status.code(), Some(0));
 }
+
+#[test]
+fn run_lazy_validation_defers_invalid_bodies() {
+    let wat = temp_file(
+        "lazy.wat",
+        r#"(module
+  (func (export "ok") (result i32) i32.const 5)
+  (func (export "broken") (result i32) i64.const 1))"#,
+    );
+    let wat = wat.to_str().unwrap();
+    let o = tierup(&["run", "--invoke", "ok", wat]);
+    assert_eq!(o.status.code(), Some(2), "stdout: {}", stdout(&o));
+    assert!(
+        stderr(&o).contains("type mismatch"),
+        "stderr: {}",
+        stderr(&o)
+    );
+
+    let o = tierup(&["run", "--lazy-validation", "--invoke", "ok", wat]);
+    assert_eq!(stdout(&o), "5\n", "stderr: {}", stderr(&o));
+    let o = tierup(&["run", "--lazy-validation", "--invoke", "broken", wat]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("type mismatch"),
+        "stderr: {}",
+        stderr(&o)
+    );
+}
