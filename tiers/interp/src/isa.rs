@@ -715,10 +715,13 @@ for_each_op!(define_instr!(
     BrTable { index: Reg, len: u32 },
     /// Returns the `len` consecutive registers `src..`.
     Return { src: Reg, len: u16 },
-    /// Calls `calls[site]`; arguments in `base..`, results written to `base..`.
-    Call { site: u32, base: Reg },
+    /// Calls function `func` (`calls[site]` has the rest of the signature); arguments in
+    /// the `args` registers `base..`, results written to `base..`. (Field order: the
+    /// `repr(u16)` layout keeps it in 16 bytes.)
+    Call { base: Reg, args: u16, site: u32, func: u32 },
     /// Calls through table element `index` (`calls[site]` names type and table).
-    CallIndirect { site: u32, base: Reg, index: Reg },
+    /// `ty` is the expected type index and `args` the argument registers, as in `Call`.
+    CallIndirect { base: Reg, index: Reg, args: u16, site: u32, ty: u32 },
     /// `i32.eqz`.
     I32Eqz { dst: Reg, src: Reg },
     /// `i64.eqz` (also `ref.is_null`).

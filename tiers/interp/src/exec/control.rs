@@ -114,9 +114,10 @@ handler! {
             // handler save and restore registers on every return.
             frame.ret.add(i).write_volatile(*s.add(i));
         }
+        let same = frame.vmctx == (*cx).vmctx;
         (*cx).func = frame.func;
         (*cx).vmctx = frame.vmctx;
-        let (mb, ml) = memory(frame.vmctx);
+        let (mb, ml) = if same { (mb, ml) } else { memory(frame.vmctx) };
         next_spend!(frame.ip.add(1), frame.fp, mb, ml, cx, acc)
     }
 }
@@ -158,9 +159,9 @@ unsafe fn write_results(func: *const InterpFunc, s: *const u64, results: *mut Va
 /// other case continues in `TAIL_ONLY[$slow]`, a handler for the same instruction, by a
 /// tail call.
 macro_rules! call_fast {
-    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident, $callee:expr, $site:expr, $base:expr, $slow:literal) => {{
+    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident, $callee:expr, $args:expr, $base:expr, $slow:literal) => {{
         let callee: *const FuncEntry = $callee;
-        let site: CallSite = $site;
+        let nargs = $args as usize;
         let code = (*callee).load_code();
         let ts = (*$cx).ts;
         let frames = &mut (*ts).frames;
@@ -174,12 +175,12 @@ macro_rules! call_fast {
         let args = $fp.offset($base as isize);
         // The arguments are the top of the caller's operand stack: its registers above
         // them are dead, so the callee's frame may start right after them.
-        let above = args.add(site.param_regs as usize);
+        let above = args.add(nargs);
         let cvm = (*callee).vmctx;
         let Some(new_fp) = enter_frame(ts, above, &*cf, cvm) else {
             leave!($ip, $fp, $cx, Exit::trap(TrapCode::StackOverflow));
         };
-        for i in 0..site.param_regs as usize {
+        for i in 0..nargs {
             new_fp.add(i).write_volatile(*args.add(i));
         }
         // Room was checked above, so this push does not reallocate.
@@ -193,9 +194,11 @@ macro_rules! call_fast {
             ret: args,
         });
         frames.set_len(len + 1);
+        let same = cvm == (*$cx).vmctx;
         (*$cx).func = cf;
         (*$cx).vmctx = cvm;
-        let (mb, ml) = memory(cvm);
+        // A call within the instance keeps the memory; another instance has its own.
+        let (mb, ml) = if same { ($mb, $ml) } else { memory(cvm) };
         next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, $cx, $acc)
     }};
 }
@@ -203,10 +206,9 @@ macro_rules! call_fast {
 handler! {
     /// Direct call.
     Call |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, Call { site, base });
-        let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
-        let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
-        call_fast!(ip, fp, mb, ml, cx, acc, callee, site, base, 1)
+        decode!(ip, Call { base, args, func, .. });
+        let callee = *(*(*cx).vmctx).func_refs.add(func as usize);
+        call_fast!(ip, fp, mb, ml, cx, acc, callee, args, base, 1)
     }
 }
 
@@ -215,7 +217,7 @@ handler! {
     /// callee, frame stack full).
     #[inline(never)]
     CallSlow |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, Call { site, base });
+        decode!(ip, Call { site, base, .. });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
         call(ip, fp, cx, acc, callee, site, base)
@@ -225,7 +227,7 @@ handler! {
 handler! {
     /// Call through a table, with the element and signature checks.
     CallIndirect |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, CallIndirect { site, base, index });
+        decode!(ip, CallIndirect { site, base, index, args, ty });
         let vmctx = (*cx).vmctx;
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let table = *(*vmctx).tables.add(site.table as usize);
@@ -237,11 +239,11 @@ handler! {
         if callee.is_null() {
             leave!(ip, fp, cx, Exit::trap(TrapCode::UninitializedElement));
         }
-        let expected = *(*vmctx).type_ids.add(site.index as usize);
+        let expected = *(*vmctx).type_ids.add(ty as usize);
         if (*callee).type_id != expected {
             leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
         }
-        call_fast!(ip, fp, mb, ml, cx, acc, callee, site, base, 2)
+        call_fast!(ip, fp, mb, ml, cx, acc, callee, args, base, 2)
     }
 }
 
@@ -250,7 +252,7 @@ handler! {
     /// the checks, which passed).
     #[inline(never)]
     CallIndirectSlow |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, CallIndirect { site, base, index });
+        decode!(ip, CallIndirect { site, base, index, .. });
         let vmctx = (*cx).vmctx;
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let table = *(*vmctx).tables.add(site.table as usize);

@@ -482,6 +482,11 @@ impl Translator<'_> {
         Ok((base, site))
     }
 
+    /// The number of argument registers of a call, as the instruction stores it.
+    fn arg_regs(&self, call: &CallSite) -> Result<u16, TranslateError> {
+        u16::try_from(call.param_regs).map_err(|_| self.error("too many call arguments"))
+    }
+
     pub(super) fn op_call(&mut self, func: u32) -> Result<(), TranslateError> {
         let env = self.env;
         let ty = env
@@ -491,9 +496,15 @@ impl Translator<'_> {
             .ok_or_else(|| self.error(format!("call of unknown function {func}")))?;
         let (base, mut call) = self.call_args(ty)?;
         call.index = func;
+        let args = self.arg_regs(&call)?;
         let site = self.calls.len() as u32;
         self.calls.push(call);
-        self.emit(Instr::Call { site, base });
+        self.emit(Instr::Call {
+            base,
+            args,
+            site,
+            func,
+        });
         Ok(())
     }
 
@@ -512,9 +523,16 @@ impl Translator<'_> {
         let (base, mut call) = self.call_args(ty)?;
         call.index = type_index;
         call.table = table;
+        let args = self.arg_regs(&call)?;
         let site = self.calls.len() as u32;
         self.calls.push(call);
-        self.emit(Instr::CallIndirect { site, base, index });
+        self.emit(Instr::CallIndirect {
+            base,
+            index,
+            args,
+            site,
+            ty: type_index,
+        });
         Ok(())
     }
 }
