@@ -54,8 +54,8 @@
 //! instruction reads, the translator gives the pair forms (`exec::form`) in which the
 //! value passes in that machine register instead of through the frame, so a chain of
 //! operations does not store and reload each intermediate value. Constant operands of
-//! binary operators are immediates in the instruction. Branches, calls and
-//! returns check the host stack pointer, and a chain that finds it too deep (only
+//! binary operators are immediates in the instruction. Backward branches and calls
+//! check the host stack pointer, and a chain that finds it too deep (only
 //! possible where the compiler kept a tail call as a call) returns to a trampoline loop,
 //! so the host stack stays bounded whatever the code generation (see `exec::run`).
 //!

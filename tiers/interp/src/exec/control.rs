@@ -51,7 +51,7 @@ handler! {
     /// Unconditional branch.
     Br |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Br { offset });
-        next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
+        branch!(ip, offset, fp, mb, ml, cx, acc)
     }
 }
 
@@ -64,9 +64,9 @@ macro_rules! cond_branch {
                 decode!(ip, $name { cond, offset });
                 let $cond = operand!(F, form::A, fp, cond, acc);
                 if $test {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
+                    branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx, acc)
+                next!(ip.add(1), fp, mb, ml, cx, acc)
             }
         }
     )*};
@@ -91,7 +91,10 @@ handler! {
             Instr::Br { offset } => entry.offset(offset as isize),
             _ => entry,
         };
-        next_spend!(target, fp, mb, ml, cx, acc)
+        if target <= ip {
+            next_spend!(target, fp, mb, ml, cx, acc)
+        }
+        next!(target, fp, mb, ml, cx, acc)
     }
 }
 
@@ -106,9 +109,20 @@ handler! {
             // register saves.
             return tail_only(0)(ip, fp, ptr::null_mut(), 0, cx, acc);
         }
-        let Some(frame) = (*ts).frames.pop() else {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
+        // The frame was pushed with one store per field, often just before (a leaf
+        // call), so it is read one field at a time: a wider load that spans two of those
+        // stores cannot be forwarded from them and would wait for them to retire.
+        let frames = &mut (*ts).frames;
+        let top = frames.len() - 1;
+        let rec = frames.as_ptr().add(top);
+        let frame = Frame {
+            func: ptr::read_volatile(&raw const (*rec).func),
+            vmctx: ptr::read_volatile(&raw const (*rec).vmctx),
+            ip: ptr::read_volatile(&raw const (*rec).ip),
+            fp: ptr::read_volatile(&raw const (*rec).fp),
+            ret: ptr::read_volatile(&raw const (*rec).ret),
         };
+        frames.set_len(top);
         for i in 0..len as usize {
             // Volatile: a plain loop is vectorised, and its registers would make this
             // handler save and restore registers on every return.
@@ -118,7 +132,7 @@ handler! {
         (*cx).func = frame.func;
         (*cx).vmctx = frame.vmctx;
         let (mb, ml) = if same { (mb, ml) } else { memory(frame.vmctx) };
-        next_spend!(frame.ip.add(1), frame.fp, mb, ml, cx, acc)
+        next!(frame.ip.add(1), frame.fp, mb, ml, cx, acc)
     }
 }
 
@@ -329,7 +343,7 @@ unsafe fn call(
             leave!(ip, fp, cx, Exit::propagate(status));
         }
         let (mb, ml) = memory(vmctx);
-        next_spend!(ip.add(1), fp, mb, ml, cx, acc)
+        next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 

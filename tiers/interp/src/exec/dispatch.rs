@@ -281,8 +281,10 @@ macro_rules! next {
     }};
 }
 
-/// As [`next!`], for the instructions that may repeat without bound or nest frames
-/// (taken and untaken branches, calls, returns): when the host stack has grown below
+/// As [`next!`], for the transfers that may repeat without bound or nest frames
+/// (backward branches and calls; every endless run of instructions passes one, and the
+/// rest, straight-line code, forward branches and returns, cannot go on without one):
+/// when the host stack has grown below
 /// `Ctx::stack_limit` (which happens only where the compiler did not turn some tail call
 /// into a jump), the chain returns to the trampoline instead, which bounds the host stack
 /// whatever the code generation.
@@ -297,6 +299,19 @@ macro_rules! next_spend {
             leave!(ip, fp, cx, Exit::YIELD);
         }
         next!(ip, fp, $mb, $ml, cx, acc)
+    }};
+}
+
+/// Takes the branch of the instruction at `$ip` with `$offset`: backward, as
+/// [`next_spend!`], forward, as [`next!`].
+macro_rules! branch {
+    ($ip:expr, $offset:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $acc:expr) => {{
+        let offset: i32 = $offset;
+        let target = $ip.offset(offset as isize);
+        if offset <= 0 {
+            next_spend!(target, $fp, $mb, $ml, $cx, $acc)
+        }
+        next!(target, $fp, $mb, $ml, $cx, $acc)
     }};
 }
 

@@ -142,9 +142,9 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
             );
             if taken {
-                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
+                branch!(ip, offset, fp, mb, ml, cx, acc)
             }
-            next_spend!(ip.add(1), fp, mb, ml, cx, acc)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $cbrn<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $cbrn { a, b, offset });
@@ -154,9 +154,9 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
             );
             if taken {
-                next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
+                branch!(ip, offset, fp, mb, ml, cx, acc)
             }
-            next_spend!(ip.add(1), fp, mb, ml, cx, acc)
+            next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( $(
             handler! { $cbi<F> |ip, fp, mb, ml, cx, acc| {
@@ -167,9 +167,9 @@ macro_rules! table_handlers {
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
+                    branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx, acc)
+                next!(ip.add(1), fp, mb, ml, cx, acc)
             }}
             handler! { $cbni<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $cbni { a, imm, offset });
@@ -179,9 +179,9 @@ macro_rules! table_handlers {
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
-                    next_spend!(ip.offset(offset as isize), fp, mb, ml, cx, acc)
+                    branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
-                next_spend!(ip.add(1), fp, mb, ml, cx, acc)
+                next!(ip.add(1), fp, mb, ml, cx, acc)
             }}
         )? )*
         $( handler! { $lname<F> |ip, fp, mb, ml, cx, acc| {

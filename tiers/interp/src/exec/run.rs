@@ -9,11 +9,13 @@
 //!
 //! Bounded host stack. An optimising build compiles every handler's tail call into a
 //! jump, so a chain runs in the trampoline's stack frame however long it is. Where that
-//! does not happen (a compiler that keeps some call, an unusual build), taken branches,
-//! calls and returns compare the host stack pointer with `Ctx::stack_limit`
-//! (`STACK_SLACK` below the trampoline's) and return `Exit::YIELD` to the trampoline
-//! when it is below, which re-enters the chain where it stopped: the host stack stays
-//! bounded by the slack plus one straight-line run of handler frames. An unoptimised
+//! does not happen (a compiler that keeps some call, an unusual build), backward branches
+//! and calls compare the host stack pointer with `Ctx::stack_limit` (`STACK_SLACK` below
+//! the trampoline's) and return `Exit::YIELD` to the trampoline when it is below, which
+//! re-enters the chain where it stopped. Every endless run of instructions passes a
+//! backward branch or a call, and between two of them a chain runs forward through one
+//! function's code or returns: the host stack stays bounded by the slack plus the handler
+//! frames of one function's length. An unoptimised
 //! build (no `tierup_tail_dispatch` cfg, see the build script) returns to the trampoline
 //! after every instruction. Calls between interpreted functions do not recurse on the
 //! host stack either: they push a `Frame` on the thread's frame stack and continue in the
