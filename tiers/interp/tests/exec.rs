@@ -422,7 +422,10 @@ fn accumulator_links_keep_values_right() {
             end
             i32.const 0)
           (func (export "left") (param i32) (result i32)
-            i32.const 100 local.get 0 i32.const 3 i32.mul i32.sub))"#,
+            i32.const 100 local.get 0 i32.const 3 i32.mul i32.sub)
+          (func (export "min_plus") (param i32 i32) (result i32)
+            local.get 0 local.get 1 local.get 0 local.get 1 i32.lt_s select
+            i32.const 1 i32.add))"#,
         1,
     );
     assert_eq!(i.i32("chain", &[5, 7]), ((5 << 3) + 7 - 35) ^ 1);
@@ -434,4 +437,6 @@ fn accumulator_links_keep_values_right() {
     assert_eq!(i.i32("cond", &[3]), 1);
     assert_eq!(i.i32("cond", &[4]), 0);
     assert_eq!(i.i32("left", &[7]), 79);
+    assert_eq!(i.i32("min_plus", &[3, 9]), 4);
+    assert_eq!(i.i32("min_plus", &[9, 3]), 4);
 }

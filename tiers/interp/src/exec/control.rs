@@ -424,11 +424,12 @@ handler! {
 }
 
 handler! {
-    /// `select`.
-    Select |ip, fp, mb, ml, cx, acc| {
+    /// `select` (in form `A` the condition is in the accumulator).
+    Select<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Select { dst, cond, a, b });
-        let v = if get(fp, cond) as u32 != 0 { get(fp, a) } else { get(fp, b) };
-        set(fp, dst, v);
+        let c = operand!(F, form::A, fp, cond, acc);
+        let v = if c as u32 != 0 { get(fp, a) } else { get(fp, b) };
+        result!(F, fp, dst, acc, v);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
@@ -713,6 +714,11 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     cond!(BrEqz, BrNez, BrI64Eqz, BrI64Nez);
+    t[Op::Select as usize][0] = Some(Select::<0> as Handler);
+    t[Op::Select as usize][form::OUT as usize] = Some(Select::<{ form::OUT }> as Handler);
+    t[Op::Select as usize][form::A as usize] = Some(Select::<{ form::A }> as Handler);
+    t[Op::Select as usize][(form::OUT | form::A) as usize] =
+        Some(Select::<{ form::OUT | form::A }> as Handler);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
             $( t[Op::$name as usize][0] = Some($name as Handler); )*
@@ -729,7 +735,6 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         CallIndirect,
         I32Eqz,
         I64Eqz,
-        Select,
         GlobalGet,
         GlobalSet,
         MemorySize,

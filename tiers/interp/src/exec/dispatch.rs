@@ -178,39 +178,20 @@ pub(super) unsafe fn memory(vmctx: *mut VmContext) -> (*mut u8, u64) {
 }
 
 /// Defines a handler `$name` (named after its instruction tag) with the [`Handler`]
-/// signature; the body runs inside `unsafe` under the handler contract.
+/// signature (generic over its form with `$name<F>`); the body runs inside `unsafe` under
+/// the handler contract.
 macro_rules! handler {
-    ($(#[$m:meta])* $name:ident <$f:ident> |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident| { $($body:tt)* }) => {
-        $(#[$m])*
-        ///
-        /// # Safety
-        ///
-        /// The handler contract (see [`super::dispatch::Handler`] and the `run` module
-        /// docs), and the operands that form `F` names (see `form`) travel in the
-        /// accumulator.
-        #[allow(non_snake_case, unused_variables, unused_mut)]
-        pub(super) unsafe fn $name<const $f: u8>(
-            mut $ip: *const Inst,
-            mut $fp: *mut u64,
-            mut $mb: *mut u8,
-            mut $ml: u64,
-            $cx: *mut Ctx,
-            mut $acc: u64,
-        ) -> Exit {
-            // SAFETY: as for the other handlers.
-            unsafe { $($body)* }
-        }
-    };
-    ($(#[$m:meta])* $name:ident |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident| { $($body:tt)* }) => {
+    ($(#[$m:meta])* $name:ident $(<$f:ident>)? |$ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident| { $($body:tt)* }) => {
         $(#[$m])*
         ///
         /// # Safety
         ///
         /// The handler contract (see [`super::dispatch::Handler`] and the `run` module
         /// docs): `ip` points at an instruction of this tag in the code of `(*cx).func`,
-        /// `fp` is that function's frame, the memory pair is current.
+        /// `fp` is that function's frame, the memory pair is current; in a handler generic
+        /// over its form `F`, the operands that `F` names (see `form`) are in `acc`.
         #[allow(non_snake_case, unused_variables, unused_mut)]
-        pub(super) unsafe fn $name(
+        pub(super) unsafe fn $name $(<const $f: u8>)? (
             mut $ip: *const Inst,
             mut $fp: *mut u64,
             mut $mb: *mut u8,

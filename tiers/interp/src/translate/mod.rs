@@ -326,7 +326,12 @@ impl<'a> Translator<'a> {
     /// instructions have handlers for it, links them: the previous instruction writes the
     /// accumulator instead of the temporary, and `instr` reads it from there. A temporary
     /// is read exactly once (the stack slot is popped), so nothing else needs the register.
-    fn emit_linked(&mut self, instr: Instr, operands: &[(Reg, u8)], result: bool) -> usize {
+    pub(super) fn emit_linked(
+        &mut self,
+        instr: Instr,
+        operands: &[(Reg, u8)],
+        result: bool,
+    ) -> usize {
         let link = self.link_to_previous(&instr, operands);
         let idx = self.emit(instr);
         if result {

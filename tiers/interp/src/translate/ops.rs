@@ -135,11 +135,12 @@ impl Translator<'_> {
                 let b = self.pop()?;
                 let a = self.pop()?;
                 let dst = self.push_temp(wide)?;
-                self.emit_result(if wide {
+                let select = if wide {
                     Instr::SelectV128 { dst, cond, a, b }
                 } else {
                     Instr::Select { dst, cond, a, b }
-                });
+                };
+                self.emit_linked(select, &[(cond, crate::exec::form::A)], true);
                 Ok(())
             }
             Operator::LocalGet { local_index } => {
