@@ -621,6 +621,8 @@ macro_rules! define_instr {
                     | Instr::V128Bitselect { dst, .. }
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
+                    | Instr::I32Eqz { dst, .. }
+                    | Instr::I64Eqz { dst, .. }
                     | Instr::Select { dst, .. }
                     | Instr::GlobalGet { dst, .. }
                     | Instr::TableGet { dst, .. }

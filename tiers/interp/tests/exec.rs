@@ -440,3 +440,19 @@ fn accumulator_links_keep_values_right() {
     assert_eq!(i.i32("min_plus", &[3, 9]), 4);
     assert_eq!(i.i32("min_plus", &[9, 3]), 4);
 }
+
+#[test]
+fn eqz_fuses_with_its_branch() {
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "f") (param i32) (result i32)
+            block local.get 0 i32.eqz br_if 0 i32.const 5 return end
+            i32.const 7))"#,
+        0,
+    );
+    assert_eq!(i.i32("f", &[0]), 7);
+    assert_eq!(i.i32("f", &[3]), 5);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    let code = format!("{f:?}");
+    assert!(!code.contains("I32Eqz") && code.contains("BrEqz"), "{code}");
+}

@@ -407,18 +407,18 @@ unsafe fn call_out(
 
 handler! {
     /// `i32.eqz`.
-    I32Eqz |ip, fp, mb, ml, cx, acc| {
+    I32Eqz<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32Eqz { dst, src });
-        set(fp, dst, (get(fp, src) as u32 == 0) as u64);
+        result!(F, fp, dst, acc, (operand!(F, form::A, fp, src, acc) as u32 == 0) as u64);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
     /// `i64.eqz`.
-    I64Eqz |ip, fp, mb, ml, cx, acc| {
+    I64Eqz<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I64Eqz { dst, src });
-        set(fp, dst, (get(fp, src) == 0) as u64);
+        result!(F, fp, dst, acc, (operand!(F, form::A, fp, src, acc) == 0) as u64);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
@@ -703,7 +703,8 @@ handler! {
     }
 }
 
-/// Enters the hand-written handlers into `t` (the conditional branches also in form `A`).
+/// Enters the hand-written handlers into `t` (the conditional branches also in form `A`;
+/// `select` and the `eqz`s also in `OUT`, `A` and both).
 pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
     macro_rules! cond {
         ($($name:ident),*) => {
@@ -714,11 +715,19 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     cond!(BrEqz, BrNez, BrI64Eqz, BrI64Nez);
-    t[Op::Select as usize][0] = Some(Select::<0> as Handler);
-    t[Op::Select as usize][form::OUT as usize] = Some(Select::<{ form::OUT }> as Handler);
-    t[Op::Select as usize][form::A as usize] = Some(Select::<{ form::A }> as Handler);
-    t[Op::Select as usize][(form::OUT | form::A) as usize] =
-        Some(Select::<{ form::OUT | form::A }> as Handler);
+    macro_rules! out_a {
+        ($($name:ident),*) => {
+            $(
+                t[Op::$name as usize][0] = Some($name::<0> as Handler);
+                t[Op::$name as usize][form::OUT as usize] =
+                    Some($name::<{ form::OUT }> as Handler);
+                t[Op::$name as usize][form::A as usize] = Some($name::<{ form::A }> as Handler);
+                t[Op::$name as usize][(form::OUT | form::A) as usize] =
+                    Some($name::<{ form::OUT | form::A }> as Handler);
+            )*
+        };
+    }
+    out_a!(Select, I32Eqz, I64Eqz);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
             $( t[Op::$name as usize][0] = Some($name as Handler); )*
@@ -733,8 +742,6 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         Return,
         Call,
         CallIndirect,
-        I32Eqz,
-        I64Eqz,
         GlobalGet,
         GlobalSet,
         MemorySize,
