@@ -468,7 +468,7 @@ macro_rules! define_instr {
         store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
     ) => {
         /// One register-machine instruction. Branch `offset`s are relative to the index of
-        /// the branch itself.
+        /// the branch itself (in the translator; `exec::Inst` holds them in bytes).
         ///
         /// `repr(u16)` fixes the layout: every variant starts with its `u16` tag, which
         /// equals the [`Op`] of the same name; the executor dispatches on that tag.

@@ -88,7 +88,7 @@ handler! {
         // Every entry is a `Br` (translator invariant 3): take it here, which saves
         // dispatching it.
         let target = match (*entry).instr {
-            Instr::Br { offset } => entry.offset(offset as isize),
+            Instr::Br { offset } => entry.byte_offset(offset as isize),
             _ => entry,
         };
         if target <= ip {

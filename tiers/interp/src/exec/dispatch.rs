@@ -45,10 +45,15 @@ pub struct Inst {
 }
 
 impl Inst {
-    /// `instr` with its handler for form `form` (see [`form`]). The translator asks
-    /// [`supports`] before it gives an instruction a form; should it not have, the
-    /// instruction becomes a trap (`CompileError`) rather than run with the wrong operands.
-    pub(crate) fn new(instr: Instr, form: u8) -> Inst {
+    /// `instr` with its handler for form `form` (see [`form`]), and its branch offset (in
+    /// instructions) turned into bytes, which saves the handlers a multiplication. The
+    /// translator asks [`supports`] before it gives an instruction a form; should it not
+    /// have, the instruction becomes a trap (`CompileError`) rather than run with the wrong
+    /// operands. Offsets cannot overflow: see `translate::MAX_INSTRS`.
+    pub(crate) fn new(mut instr: Instr, form: u8) -> Inst {
+        if let Some(offset) = instr.offset_mut() {
+            *offset = offset.saturating_mul(core::mem::size_of::<Inst>() as i32);
+        }
         match handler_of(&instr, form) {
             Some(handler) => Inst { handler, instr },
             None => Inst {
@@ -288,7 +293,7 @@ macro_rules! next_spend {
 macro_rules! branch {
     ($ip:expr, $offset:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr, $acc:expr) => {{
         let offset: i32 = $offset;
-        let target = $ip.offset(offset as isize);
+        let target = $ip.byte_offset(offset as isize);
         if offset <= 0 {
             next_spend!(target, $fp, $mb, $ml, $cx, $acc)
         }

@@ -140,6 +140,11 @@ thread_local! {
 
 /// The largest register index.
 const MAX_REG: u32 = i16::MAX as u32;
+
+/// The most instructions a function may have: its branch offsets, in bytes, must fit an
+/// `i32` (see `exec::Inst`). Far above what the largest wasm body (7,654,321 bytes, the
+/// common implementation limit) translates to.
+const MAX_INSTRS: usize = (i32::MAX as usize) / (2 * core::mem::size_of::<crate::exec::Inst>());
 /// The largest number of distinct constants (registers `-1 ..= -32768`).
 const MAX_CONSTS: usize = 1 << 15;
 
@@ -227,7 +232,12 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         branched: false,
     });
     let sig_wide = t.sig_widths(ty);
-    let result = t.translate_body(body);
+    let mut result = t.translate_body(body);
+    if result.is_ok() && t.code.len() > MAX_INSTRS {
+        result = Err(t.error(format!(
+            "function {func_index} needs more than {MAX_INSTRS} interpreter instructions"
+        )));
+    }
     let (func, scratch) = t.finish(num_params, sig_wide);
     SCRATCH.with(|s| s.set(Some(scratch)));
     result.map(|()| func)
