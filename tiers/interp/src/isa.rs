@@ -160,32 +160,32 @@ macro_rules! for_each_op {
         }
         // Loads: the access width and the conversion of the little-endian bytes to register bits.
         load {
-            I32Load[4] = |b: [u8; 4]| u32::from_le_bytes(b) as u64;
-            I64Load[8] = u64::from_le_bytes;
-            F32Load[4] = |b: [u8; 4]| u32::from_le_bytes(b) as u64;
-            F64Load[8] = u64::from_le_bytes;
-            I32Load8S[1] = |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64;
-            I32Load8U[1] = |b: [u8; 1]| b[0] as u64;
-            I32Load16S[2] = |b: [u8; 2]| i16::from_le_bytes(b) as i32 as u32 as u64;
-            I32Load16U[2] = |b: [u8; 2]| u16::from_le_bytes(b) as u64;
-            I64Load8S[1] = |b: [u8; 1]| b[0] as i8 as i64 as u64;
-            I64Load8U[1] = |b: [u8; 1]| b[0] as u64;
-            I64Load16S[2] = |b: [u8; 2]| i16::from_le_bytes(b) as i64 as u64;
-            I64Load16U[2] = |b: [u8; 2]| u16::from_le_bytes(b) as u64;
-            I64Load32S[4] = |b: [u8; 4]| i32::from_le_bytes(b) as i64 as u64;
-            I64Load32U[4] = |b: [u8; 4]| u32::from_le_bytes(b) as u64;
+            I32Load[4] -> u32 = |b: [u8; 4]| u32::from_le_bytes(b) as u64;
+            I64Load[8] -> u64 = u64::from_le_bytes;
+            F32Load[4] -> f32 = |b: [u8; 4]| u32::from_le_bytes(b) as u64;
+            F64Load[8] -> f64 = u64::from_le_bytes;
+            I32Load8S[1] -> u32 = |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64;
+            I32Load8U[1] -> u32 = |b: [u8; 1]| b[0] as u64;
+            I32Load16S[2] -> u32 = |b: [u8; 2]| i16::from_le_bytes(b) as i32 as u32 as u64;
+            I32Load16U[2] -> u32 = |b: [u8; 2]| u16::from_le_bytes(b) as u64;
+            I64Load8S[1] -> u64 = |b: [u8; 1]| b[0] as i8 as i64 as u64;
+            I64Load8U[1] -> u64 = |b: [u8; 1]| b[0] as u64;
+            I64Load16S[2] -> u64 = |b: [u8; 2]| i16::from_le_bytes(b) as i64 as u64;
+            I64Load16U[2] -> u64 = |b: [u8; 2]| u16::from_le_bytes(b) as u64;
+            I64Load32S[4] -> u64 = |b: [u8; 4]| i32::from_le_bytes(b) as i64 as u64;
+            I64Load32U[4] -> u64 = |b: [u8; 4]| u32::from_le_bytes(b) as u64;
         }
         // Stores: the access width and the conversion of register bits to little-endian bytes.
         store {
-            I32Store[4] = |v: u64| (v as u32).to_le_bytes();
-            I64Store[8] = |v: u64| v.to_le_bytes();
-            F32Store[4] = |v: u64| (v as u32).to_le_bytes();
-            F64Store[8] = |v: u64| v.to_le_bytes();
-            I32Store8[1] = |v: u64| [v as u8];
-            I32Store16[2] = |v: u64| (v as u16).to_le_bytes();
-            I64Store8[1] = |v: u64| [v as u8];
-            I64Store16[2] = |v: u64| (v as u16).to_le_bytes();
-            I64Store32[4] = |v: u64| (v as u32).to_le_bytes();
+            I32Store[4] (u32) = |v: u64| (v as u32).to_le_bytes();
+            I64Store[8] (u64) = |v: u64| v.to_le_bytes();
+            F32Store[4] (f32) = |v: u64| (v as u32).to_le_bytes();
+            F64Store[8] (f64) = |v: u64| v.to_le_bytes();
+            I32Store8[1] (u32) = |v: u64| [v as u8];
+            I32Store16[2] (u32) = |v: u64| (v as u16).to_le_bytes();
+            I64Store8[1] (u64) = |v: u64| [v as u8];
+            I64Store16[2] (u64) = |v: u64| (v as u16).to_le_bytes();
+            I64Store32[4] (u64) = |v: u64| (v as u32).to_le_bytes();
         }
         // v128 operations (see `simd`): the operand and result types are those of the
         // functions (lane arrays for a v128, `u32`/`u64` register bits for a scalar).
@@ -456,8 +456,8 @@ macro_rules! define_instr {
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
-        load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
-        store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
+        load { $( $lname:ident [$ln:literal] -> $lt:ty = $lf:expr; )* }
+        store { $( $sname:ident [$sn:literal] ($st:ty) = $sf:expr; )* }
         vbinary { $( $wname:ident = $wf:expr; )* }
         vunary { $( $zname:ident = $zf:expr; )* }
         extract { $( $xname:ident = $xf:expr; )* }
@@ -675,6 +675,38 @@ macro_rules! define_instr {
                     },
                     _ => return None,
                 })
+            }
+
+            /// Whether the value at `bit` (an `exec::form` bit; `OUT` for the result)
+            /// travels in the float half of the accumulator (see `exec::Acc`): a link
+            /// joins two instructions only where they agree.
+            pub(crate) fn acc_float(&self, bit: u8) -> bool {
+                use crate::exec::AccClass;
+                const OUT: u8 = crate::exec::form::OUT;
+                const A: u8 = crate::exec::form::A;
+                const B: u8 = crate::exec::form::B;
+                match (self, bit) {
+                    $(
+                        (Instr::$bname { .. } | Instr::$biname { .. }, OUT) => <$br as AccClass>::FLOAT,
+                        (Instr::$bname { .. } | Instr::$biname { .. }, A) => <$ba as AccClass>::FLOAT,
+                        (Instr::$bname { .. }, B) => <$bb as AccClass>::FLOAT,
+                    )*
+                    $(
+                        (Instr::$uname { .. }, OUT) => <$ur as AccClass>::FLOAT,
+                        (Instr::$uname { .. }, A) => <$ua as AccClass>::FLOAT,
+                    )*
+                    $(
+                        (Instr::$cname { .. } | Instr::$cbr { .. } | Instr::$cbrn { .. }, A | B) => {
+                            <$ct as AccClass>::FLOAT
+                        }
+                        $(
+                            (Instr::$cbi { .. } | Instr::$cbni { .. }, A) => <$ct as AccClass>::FLOAT,
+                        )?
+                    )*
+                    $( (Instr::$lname { .. }, OUT) => <$lt as AccClass>::FLOAT, )*
+                    $( (Instr::$sname { .. }, B) => <$st as AccClass>::FLOAT, )*
+                    _ => false,
+                }
             }
 
             /// The offset field of a branch instruction.

@@ -49,15 +49,16 @@
 //! each handler ends by loading the next instruction's handler and calling it in tail
 //! position (compiled to one indirect jump), with the instruction pointer, frame pointer
 //! and memory base/length passed in registers. Each handler thus has its own dispatch
-//! jump, which the branch predictor learns per instruction pair. A sixth handler argument
-//! is an accumulator: when an instruction's result is a temporary that only the next
-//! instruction reads, the translator gives the pair forms (`exec::form`) in which the
-//! value passes in that machine register instead of through the frame, so a chain of
-//! operations does not store and reload each intermediate value. Constant operands of
-//! binary operators are immediates in the instruction. Backward branches and calls
-//! check the host stack pointer, and a chain that finds it too deep (only
-//! possible where the compiler kept a tail call as a call) returns to a trampoline loop,
-//! so the host stack stays bounded whatever the code generation (see `exec::run`).
+//! jump, which the branch predictor learns per instruction pair. The last handler
+//! argument is an accumulator (an integer and a float register; f64 values use the
+//! latter, so float chains stay in vector registers): when an instruction's result is a
+//! temporary that only the next instruction reads, the translator gives the pair forms
+//! (`exec::form`) in which the value passes in that machine register instead of through
+//! the frame, so a chain of operations does not store and reload each intermediate value.
+//! Constant operands of binary operators are immediates in the instruction. Backward
+//! branches and calls check the host stack pointer, and a chain that finds it too deep
+//! (only possible where the compiler kept a tail call as a call) returns to a trampoline
+//! loop, so the host stack stays bounded whatever the code generation (see `exec::run`).
 //!
 //! # Hotness (tier-up hook)
 //!

@@ -456,3 +456,42 @@ fn eqz_fuses_with_its_branch() {
     let code = format!("{f:?}");
     assert!(!code.contains("I32Eqz") && code.contains("BrEqz"), "{code}");
 }
+
+#[test]
+fn float_accumulator_and_reinterpretations() {
+    // f64 values pass in the float half of the accumulator, everything else in the
+    // integer half; a reinterpretation (no instruction of its own) between two linked
+    // instructions must not join halves.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "dot") (param f64 f64 f64) (result f64)
+            local.get 0 local.get 1 f64.mul local.get 2 f64.add f64.sqrt)
+          (func (export "bits_of_sum") (param f64 f64) (result i64)
+            local.get 0 local.get 1 f64.add i64.reinterpret_f64 i64.const 1 i64.add)
+          (func (export "sum_of_bits") (param i64) (result f64)
+            local.get 0 i64.const 1 i64.add f64.reinterpret_i64 f64.const 2 f64.mul)
+          (func (export "f32_chain") (param f32 f32) (result f32)
+            local.get 0 local.get 1 f32.mul f32.const 0.5 f32.add f32.neg)
+          (func (export "cmp") (param f64 f64) (result i32)
+            local.get 0 f64.const 1 f64.add local.get 1 f64.lt))"#,
+        0,
+    );
+    let f = |x: f64| x.to_bits();
+    let r = i.call("dot", &[f(3.0), f(4.0), f(4.0)]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 4.0);
+    assert_eq!(
+        i.i64("bits_of_sum", &[f(1.5), f(2.5)]),
+        4.0f64.to_bits() as i64 + 1
+    );
+    let r = i.call("sum_of_bits", &[1.0f64.to_bits() - 1]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 2.0);
+    let r = i
+        .call(
+            "f32_chain",
+            &[2.0f32.to_bits() as u64, 3.0f32.to_bits() as u64],
+        )
+        .unwrap();
+    assert_eq!(f32::from_bits(r[0] as u32), -6.5);
+    assert_eq!(i.i32("cmp", &[f(1.0), f(2.5)]), 1);
+    assert_eq!(i.i32("cmp", &[f(2.0), f(2.5)]), 0);
+}

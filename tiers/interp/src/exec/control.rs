@@ -6,7 +6,7 @@ use core::ptr;
 
 use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw, WASM_PAGE_SIZE};
 
-use super::dispatch::{Ctx, Exit, Handler, Inst, form, memory};
+use super::dispatch::{Acc, Ctx, Exit, Handler, Inst, form, memory};
 use super::ops::{get, set};
 use super::stack::{Frame, ThreadStack};
 use super::{cells_to_regs, enter_frame, regs_to_cells};
@@ -62,7 +62,7 @@ macro_rules! cond_branch {
             /// Branch on one register (or the accumulator, in form `A`).
             $name<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { cond, offset });
-                let $cond = operand!(F, form::A, fp, cond, acc);
+                let $cond = operand!(F, form::A, fp, cond, acc, u64);
                 if $test {
                     branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
@@ -299,7 +299,7 @@ unsafe fn call(
     ip: *const Inst,
     fp: *mut u64,
     cx: *mut Ctx,
-    acc: u64,
+    acc: Acc,
     callee: *const FuncEntry,
     site: CallSite,
     base: Reg,
@@ -409,7 +409,7 @@ handler! {
     /// `i32.eqz`.
     I32Eqz<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32Eqz { dst, src });
-        result!(F, fp, dst, acc, (operand!(F, form::A, fp, src, acc) as u32 == 0) as u64);
+        result!(F, fp, dst, acc, u32, (operand!(F, form::A, fp, src, acc, u32) as u32 == 0) as u64);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
@@ -418,7 +418,7 @@ handler! {
     /// `i64.eqz`.
     I64Eqz<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I64Eqz { dst, src });
-        result!(F, fp, dst, acc, (operand!(F, form::A, fp, src, acc) == 0) as u64);
+        result!(F, fp, dst, acc, u32, (operand!(F, form::A, fp, src, acc, u64) == 0) as u64);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }
@@ -427,9 +427,9 @@ handler! {
     /// `select` (in form `A` the condition is in the accumulator).
     Select<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Select { dst, cond, a, b });
-        let c = operand!(F, form::A, fp, cond, acc);
+        let c = operand!(F, form::A, fp, cond, acc, u32);
         let v = if c as u32 != 0 { get(fp, a) } else { get(fp, b) };
-        result!(F, fp, dst, acc, v);
+        result!(F, fp, dst, acc, u64, v);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
 }

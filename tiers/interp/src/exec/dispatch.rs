@@ -14,9 +14,35 @@ use crate::isa::Instr;
 ///
 /// All six arguments travel in registers. `ip` points at an instruction whose handler
 /// is this one, `fp` is the frame pointer of `(*cx).func`, and the memory pair is that of
-/// `(*cx).vmctx` (length 0 when it has none). The accumulator carries a value from an
+/// `(*cx).vmctx` (length 0 when it has none). The accumulator ([`Acc`]: one integer and
+/// one float machine register) carries a value from an
 /// instruction that produced it to the next one, which consumes it (see `Form`).
-pub(crate) type Handler = unsafe fn(*const Inst, *mut u64, *mut u8, u64, *mut Ctx, u64) -> Exit;
+pub(crate) type Handler = unsafe fn(*const Inst, *mut u64, *mut u8, u64, *mut Ctx, Acc) -> Exit;
+
+/// The accumulator: integers and f32 (by their bits) travel in `i`, a general register,
+/// f64 in `f`, a vector register, so that float chains need no moves between the two
+/// register files. A handler takes and passes it by value: the pair travels in two
+/// argument registers.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Acc {
+    pub i: u64,
+    pub f: f64,
+}
+
+/// Which half of [`Acc`] a value of this type travels in: `FLOAT` for f64.
+pub(crate) trait AccClass {
+    /// Whether the value travels in `Acc::f`.
+    const FLOAT: bool;
+}
+
+macro_rules! acc_class {
+    ($($t:ty => $float:expr),*) => {$(
+        impl AccClass for $t {
+            const FLOAT: bool = $float;
+        }
+    )*};
+}
+acc_class!(u32 => false, i32 => false, u64 => false, i64 => false, f32 => false, f64 => true);
 
 /// Forms: which operands of an instruction travel in the accumulator (the sixth handler
 /// argument, a machine register) instead of a frame register. The translator links an
@@ -155,7 +181,7 @@ pub(super) struct Ctx {
     /// The frame pointer belonging to `ip`.
     pub fp: *mut u64,
     /// The accumulator when the chain returned to the trampoline with `Exit::YIELD`.
-    pub acc: u64,
+    pub acc: Acc,
     /// The lowest host stack address a chain may reach before it returns to the
     /// trampoline (see `exec::run`).
     pub stack_limit: usize,
@@ -202,7 +228,7 @@ macro_rules! handler {
             mut $mb: *mut u8,
             mut $ml: u64,
             $cx: *mut Ctx,
-            mut $acc: u64,
+            mut $acc: super::dispatch::Acc,
         ) -> Exit {
             // SAFETY: the handler contract above, and the translator invariants stated on
             // `InterpFunc`: registers, branch targets, call sites and table entries are in
@@ -212,21 +238,33 @@ macro_rules! handler {
     };
 }
 
-/// Operand `$r` of a handler of form `$f`: the accumulator when the form has `$bit`,
-/// else the register.
+/// The bits of operand `$r`, of type `$t`, of a handler of form `$f`: the accumulator
+/// (the half for `$t`) when the form has `$bit`, else the register.
 macro_rules! operand {
-    ($f:ident, $bit:expr, $fp:expr, $r:expr, $acc:expr) => {
-        if $f & $bit != 0 { $acc } else { get($fp, $r) }
+    ($f:ident, $bit:expr, $fp:expr, $r:expr, $acc:expr, $t:ty) => {
+        if $f & $bit != 0 {
+            if <$t as super::dispatch::AccClass>::FLOAT {
+                $acc.f.to_bits()
+            } else {
+                $acc.i
+            }
+        } else {
+            get($fp, $r)
+        }
     };
 }
 
-/// Writes the result `$v` of a handler of form `$f`: to the accumulator when the form has
-/// `form::OUT`, else to register `$dst`.
+/// Writes the result bits `$v`, of type `$t`, of a handler of form `$f`: to the
+/// accumulator (the half for `$t`) when the form has `form::OUT`, else to register `$dst`.
 macro_rules! result {
-    ($f:ident, $fp:expr, $dst:expr, $acc:ident, $v:expr) => {{
+    ($f:ident, $fp:expr, $dst:expr, $acc:ident, $t:ty, $v:expr) => {{
         let v: u64 = $v;
         if $f & super::dispatch::form::OUT != 0 {
-            $acc = v;
+            if <$t as super::dispatch::AccClass>::FLOAT {
+                $acc.f = f64::from_bits(v);
+            } else {
+                $acc.i = v;
+            }
         } else {
             set($fp, $dst, v);
         }
@@ -279,7 +317,7 @@ macro_rules! next_spend {
         let ip: *const Inst = $ip;
         let fp: *mut u64 = $fp;
         let cx: *mut Ctx = $cx;
-        let acc: u64 = $acc;
+        let acc: super::dispatch::Acc = $acc;
         if super::dispatch::stack_pointer() < (*cx).stack_limit {
             (*cx).acc = acc;
             leave!(ip, fp, cx, Exit::YIELD);

@@ -16,7 +16,7 @@ mod run;
 mod stack;
 mod vector;
 
-pub(crate) use dispatch::{Inst, form, supports};
+pub(crate) use dispatch::{AccClass, Inst, form, supports};
 pub(crate) use vector::{wide_result1, wide_result2};
 
 use tierup_abi::{FuncCode, FuncEntry, TrapCode, TrapFrame, ValRaw, VmContext, trap};

@@ -49,8 +49,8 @@ macro_rules! table_handlers {
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
-        load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
-        store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
+        load { $( $lname:ident [$ln:literal] -> $lt:ty = $lf:expr; )* }
+        store { $( $sname:ident [$sn:literal] ($st:ty) = $sf:expr; )* }
         vbinary { $( $wname:ident = $wf:expr; )* }
         vunary { $( $zname:ident = $zf:expr; )* }
         extract { $( $xname:ident = $xf:expr; )* }
@@ -64,10 +64,10 @@ macro_rules! table_handlers {
             decode!(ip, $bname { dst, a, b });
             let v = call2::<$ba, $bb, $br, _>(
                 $bf,
-                <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
-                <$bb as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
+                <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ba)),
+                <$bb as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $bb)),
             );
-            result!(F, fp, dst, acc, v.into_reg());
+            result!(F, fp, dst, acc, $br, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $tname |ip, fp, mb, ml, cx, acc| {
@@ -86,10 +86,10 @@ macro_rules! table_handlers {
             decode!(ip, $biname { dst, a, imm });
             let v = call2::<$ba, $bb, $br, _>(
                 $bf,
-                <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ba)),
                 <$bb as Bits>::from_reg(imm),
             );
-            result!(F, fp, dst, acc, v.into_reg());
+            result!(F, fp, dst, acc, $br, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $tiname |ip, fp, mb, ml, cx, acc| {
@@ -108,9 +108,9 @@ macro_rules! table_handlers {
             decode!(ip, $uname { dst, src });
             let v = call1::<$ua, $ur, _>(
                 $uf,
-                <$ua as Bits>::from_reg(operand!(F, form::A, fp, src, acc)),
+                <$ua as Bits>::from_reg(operand!(F, form::A, fp, src, acc, $ua)),
             );
-            result!(F, fp, dst, acc, v.into_reg());
+            result!(F, fp, dst, acc, $ur, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $vname |ip, fp, mb, ml, cx, acc| {
@@ -128,18 +128,18 @@ macro_rules! table_handlers {
             decode!(ip, $cname { dst, a, b });
             let v = call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
-                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
+                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
+                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
-            result!(F, fp, dst, acc, v as u64);
+            result!(F, fp, dst, acc, u32, v as u64);
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $cbr<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $cbr { a, b, offset });
             let taken = call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
-                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
+                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
+                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
             if taken {
                 branch!(ip, offset, fp, mb, ml, cx, acc)
@@ -150,8 +150,8 @@ macro_rules! table_handlers {
             decode!(ip, $cbrn { a, b, offset });
             let taken = !call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
-                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc)),
+                <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
+                <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
             if taken {
                 branch!(ip, offset, fp, mb, ml, cx, acc)
@@ -163,7 +163,7 @@ macro_rules! table_handlers {
                 decode!(ip, $cbi { a, imm, offset });
                 let taken = call2::<$ct, $ct, bool, _>(
                     $cf,
-                    <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                    <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
@@ -175,7 +175,7 @@ macro_rules! table_handlers {
                 decode!(ip, $cbni { a, imm, offset });
                 let taken = !call2::<$ct, $ct, bool, _>(
                     $cf,
-                    <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc)),
+                    <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
@@ -186,21 +186,21 @@ macro_rules! table_handlers {
         )? )*
         $( handler! { $lname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $lname { dst, addr, offset });
-            let ea = operand!(F, form::A, fp, addr, acc) as u32 as u64 + offset as u64;
+            let ea = operand!(F, form::A, fp, addr, acc, u32) as u32 as u64 + offset as u64;
             if ea + $ln > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
             let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; $ln]);
-            result!(F, fp, dst, acc, call1::<[u8; $ln], u64, _>($lf, bytes));
+            result!(F, fp, dst, acc, $lt, call1::<[u8; $ln], u64, _>($lf, bytes));
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $sname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $sname { addr, val, offset });
-            let ea = operand!(F, form::A, fp, addr, acc) as u32 as u64 + offset as u64;
+            let ea = operand!(F, form::A, fp, addr, acc, u32) as u32 as u64 + offset as u64;
             if ea + $sn > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
-            let bytes = call1::<u64, [u8; $sn], _>($sf, operand!(F, form::B, fp, val, acc));
+            let bytes = call1::<u64, [u8; $sn], _>($sf, operand!(F, form::B, fp, val, acc, $st));
             ptr::write_unaligned(mb.add(ea as usize) as *mut [u8; $sn], bytes);
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*

@@ -24,7 +24,7 @@
 
 use tierup_abi::{ValRaw, VmContext, trap};
 
-use super::dispatch::{Ctx, Exit, Handler, Outcome, form, memory};
+use super::dispatch::{Acc, Ctx, Exit, Handler, Outcome, form, memory};
 use super::push_backtrace;
 use super::stack::ThreadStack;
 use super::{control, ops, vector};
@@ -82,7 +82,7 @@ pub(super) unsafe fn run(
             results,
             ip: (*func).code.as_ptr(),
             fp,
-            acc: 0,
+            acc: Acc::default(),
             stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
         };
         let cx: *mut Ctx = &mut ctx;

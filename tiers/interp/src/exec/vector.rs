@@ -221,8 +221,8 @@ macro_rules! vector_exec {
         unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
         unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
         compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
-        load { $( $lname:ident [$ln:literal] = $lf:expr; )* }
-        store { $( $sname:ident [$sn:literal] = $sf:expr; )* }
+        load { $( $lname:ident [$ln:literal] -> $lt:ty = $lf:expr; )* }
+        store { $( $sname:ident [$sn:literal] ($st:ty) = $sf:expr; )* }
         vbinary { $( $wname:ident = $wf:expr; )* }
         vunary { $( $zname:ident = $zf:expr; )* }
         extract { $( $xname:ident = $xf:expr; )* }

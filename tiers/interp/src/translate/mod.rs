@@ -371,7 +371,9 @@ impl<'a> Translator<'a> {
         if reading.next().is_some() {
             return None;
         }
-        let linked = supports(&producer, self.forms[prev] | form::OUT) && supports(instr, bit);
+        let linked = supports(&producer, self.forms[prev] | form::OUT)
+            && supports(instr, bit)
+            && producer.acc_float(form::OUT) == instr.acc_float(bit);
         linked.then_some((prev, bit))
     }
 
