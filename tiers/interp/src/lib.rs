@@ -29,8 +29,9 @@
 //! lane arrays (`simd`), which LLVM compiles to SSE instructions. All frames of a thread live on one
 //! register stack (`exec::stack`), so calls between interpreted functions, also across
 //! instances, push a frame and continue in the same loop instead of recursing on the host
-//! stack. Arguments are copied into the callee's frame: its constants sit just below its
-//! parameters, where the caller's live registers are, so the frame cannot start at them.
+//! stack. The callee's constant area starts right after the arguments (the caller's
+//! registers above them are dead at the call), and the arguments are copied into its
+//! parameters, which sit above its constants.
 //!
 //! # Modules
 //!
