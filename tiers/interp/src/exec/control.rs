@@ -9,7 +9,7 @@ use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw, WASM_PAGE_SIZE};
 use super::dispatch::{Acc, Ctx, Exit, Handler, Inst, form, memory};
 use super::ops::{get, set};
 use super::stack::{Frame, ThreadStack};
-use super::{cells_to_regs, enter_frame, regs_to_cells};
+use super::{cells_to_regs, copy_regs, enter_frame, regs_to_cells};
 use crate::func::{CallSite, InterpFunc, NARROW};
 use crate::isa::{Instr, Op, Reg};
 use crate::num::RegVal;
@@ -123,11 +123,7 @@ handler! {
             ret: ptr::read_volatile(&raw const (*rec).ret),
         };
         frames.set_len(top);
-        for i in 0..len as usize {
-            // Volatile: a plain loop is vectorised, and its registers would make this
-            // handler save and restore registers on every return.
-            frame.ret.add(i).write_volatile(*s.add(i));
-        }
+        copy_regs(frame.ret, s, len as usize);
         let same = frame.vmctx == (*cx).vmctx;
         (*cx).func = frame.func;
         (*cx).vmctx = frame.vmctx;
@@ -194,9 +190,7 @@ macro_rules! call_fast {
         let Some(new_fp) = enter_frame(ts, above, &*cf, cvm) else {
             leave!($ip, $fp, $cx, Exit::trap(TrapCode::StackOverflow));
         };
-        for i in 0..nargs {
-            new_fp.add(i).write_volatile(*args.add(i));
-        }
+        copy_regs(new_fp, args, nargs);
         // Room was checked above, so this push does not reallocate.
         let frames = &mut (*ts).frames;
         let len = frames.len();
@@ -242,21 +236,11 @@ handler! {
     /// Call through a table, with the element and signature checks.
     CallIndirect |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CallIndirect { site, base, index, args, ty });
-        let vmctx = (*cx).vmctx;
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
-        let table = *(*vmctx).tables.add(site.table as usize);
-        let i = get(fp, index) as u32 as usize;
-        if i >= (*table).length {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::UndefinedElement));
-        }
-        let callee = *(*table).elements.add(i) as *const FuncEntry;
-        if callee.is_null() {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::UninitializedElement));
-        }
-        let expected = *(*vmctx).type_ids.add(ty as usize);
-        if (*callee).type_id != expected {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
-        }
+        let callee = match indirect_callee((*cx).vmctx, site.table, get(fp, index), ty) {
+            Ok(callee) => callee,
+            Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
+        };
         call_fast!(ip, fp, mb, ml, cx, acc, callee, args, base, 2)
     }
 }
@@ -266,29 +250,52 @@ handler! {
     /// the checks, which passed).
     #[inline(never)]
     CallIndirectSlow |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, CallIndirect { site, base, index, .. });
-        let vmctx = (*cx).vmctx;
+        decode!(ip, CallIndirect { site, base, index, ty, .. });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
-        let table = *(*vmctx).tables.add(site.table as usize);
-        let i = get(fp, index) as u32 as usize;
-        if i >= (*table).length {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::UndefinedElement));
-        }
-        let callee = *(*table).elements.add(i) as *const FuncEntry;
-        if callee.is_null() {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::UninitializedElement));
-        }
-        let expected = *(*vmctx).type_ids.add(site.index as usize);
-        if (*callee).type_id != expected {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::IndirectCallTypeMismatch));
-        }
+        let callee = match indirect_callee((*cx).vmctx, site.table, get(fp, index), ty) {
+            Ok(callee) => callee,
+            Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
+        };
         call(ip, fp, cx, acc, callee, site, base)
     }
 }
 
-/// Calls `callee` with the site's arguments at `base`: an interpreted callee gets a new
-/// frame and execution continues in its code (no host recursion); any other tier is
-/// called through its array entry.
+/// The callee of a `call_indirect` through element `index` of table `table`, checked:
+/// in bounds, not null, of type `ty`.
+///
+/// # Safety
+///
+/// `vmctx` is a valid context with tables up to `table` and type ids up to `ty`
+/// (translator invariants).
+#[inline(always)]
+unsafe fn indirect_callee(
+    vmctx: *mut tierup_abi::VmContext,
+    table: u32,
+    index: u64,
+    ty: u32,
+) -> Result<*const FuncEntry, TrapCode> {
+    // SAFETY: guaranteed by the caller; the element index is checked against the length.
+    unsafe {
+        let table = *(*vmctx).tables.add(table as usize);
+        let i = index as u32 as usize;
+        if i >= (*table).length {
+            return Err(TrapCode::UndefinedElement);
+        }
+        let callee = *(*table).elements.add(i) as *const FuncEntry;
+        if callee.is_null() {
+            return Err(TrapCode::UninitializedElement);
+        }
+        if (*callee).type_id != *(*vmctx).type_ids.add(ty as usize) {
+            return Err(TrapCode::IndirectCallTypeMismatch);
+        }
+        Ok(callee)
+    }
+}
+
+/// The cases of a call its fast path (`call_fast!`) leaves: a callee not translated yet
+/// is translated; a full frame stack grows. An interpreted callee then runs the call
+/// instruction again, which takes the fast path (so frames are entered in one place);
+/// any other tier is called through its array entry.
 ///
 /// # Safety
 ///
@@ -318,26 +325,9 @@ unsafe fn call(
         }
         let args = fp.offset(base as isize);
         if (*code).tier == Tier::Interp {
-            let cf = (*code).data as *const InterpFunc;
-            let above = fp.add((*func).frame_size as usize);
-            let cvm = (*callee).vmctx;
-            let Some(new_fp) = enter_frame(ts, above, &*cf, cvm) else {
-                leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
-            };
-            for i in 0..site.param_regs as usize {
-                *new_fp.add(i) = *args.add(i);
-            }
-            (*ts).frames.push(Frame {
-                func,
-                vmctx,
-                ip,
-                fp,
-                ret: args,
-            });
-            (*cx).func = cf;
-            (*cx).vmctx = cvm;
-            let (mb, ml) = memory(cvm);
-            next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, cx, acc)
+            (*ts).frames.reserve(1);
+            let (mb, ml) = memory(vmctx);
+            next_spend!(ip, fp, mb, ml, cx, acc)
         }
         if let Err(status) = call_out(ts, func, vmctx, fp, callee, code, site, args) {
             leave!(ip, fp, cx, Exit::propagate(status));

@@ -101,17 +101,27 @@ pub(crate) unsafe fn enter_frame(
             return None;
         }
         let fp = above.add(nconsts);
-        // One element loop over the frame image (constants, then zeroed parameters and
-        // locals): these areas are a few registers, and a `memcpy` call per frame costs
-        // more than the copy itself. The writes are volatile so that the compiler does
-        // not turn the loop into such a call (a call would also make the call handlers
-        // save and restore registers on every call).
-        let image = func.image.as_ptr();
-        for i in 0..func.image.len() {
-            above.add(i).write_volatile(*image.add(i));
-        }
+        copy_regs(above, func.image.as_ptr(), func.image.len());
         // Hotness: a tier-up counter would be decremented here, at function entry.
         Some(fp)
+    }
+}
+
+/// Copies `n` registers from `src` to `dst` in ascending order (so `dst` may overlap
+/// `src` from below). An element loop with volatile writes: the areas are a few
+/// registers, and a `memcpy` call, or a vectorised loop, would cost more than the copy
+/// and make the call and return handlers save and restore registers every time.
+///
+/// # Safety
+///
+/// Both ranges are valid for `n` registers.
+#[inline(always)]
+pub(crate) unsafe fn copy_regs(dst: *mut u64, src: *const u64, n: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        for i in 0..n {
+            dst.add(i).write_volatile(*src.add(i));
+        }
     }
 }
 
