@@ -220,6 +220,18 @@ fn validate_sections(bytes: &[u8]) -> Result<Vec<Body<'_>>> {
     Ok(bodies)
 }
 
+/// Validates one function body, reusing (and giving back) the validator's allocations.
+fn validate_body(
+    func: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    body: &wasmparser::FunctionBody<'_>,
+    allocs: &mut wasmparser::FuncValidatorAllocations,
+) -> Result<(), wasmparser::BinaryReaderError> {
+    let mut v = func.into_validator(core::mem::take(allocs));
+    let result = v.validate(body);
+    *allocs = v.into_allocations();
+    result
+}
+
 /// Code sections smaller than this are validated on the calling thread: starting threads
 /// would cost more than they save.
 const PARALLEL_VALIDATION_BYTES: usize = 256 << 10;
@@ -245,9 +257,7 @@ fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<()> {
     if threads < 2 || code_bytes < PARALLEL_VALIDATION_BYTES {
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         for (func, body) in bodies {
-            let mut v = func.into_validator(allocs);
-            v.validate(&body)?;
-            allocs = v.into_allocations();
+            validate_body(func, &body, &mut allocs)?;
         }
         return Ok(());
     }
@@ -272,10 +282,7 @@ fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<()> {
                         let Some((func, body)) = slot.lock().take() else {
                             continue;
                         };
-                        let mut v = func.into_validator(allocs);
-                        let result = v.validate(&body);
-                        allocs = v.into_allocations();
-                        if let Err(e) = result {
+                        if let Err(e) = validate_body(func, &body, &mut allocs) {
                             let mut first = first_error.lock();
                             if first.as_ref().is_none_or(|(f, _)| i < *f) {
                                 *first = Some((i, e));
@@ -321,8 +328,7 @@ impl ModuleInner {
             Deferred::Invalid(message) => Err(message),
             Deferred::Pending(func) => match self.env.body_reader(func_index) {
                 Some(body) => {
-                    let mut v = func.into_validator(Default::default());
-                    v.validate(&body).map_err(|e| e.to_string())
+                    validate_body(func, &body, &mut Default::default()).map_err(|e| e.to_string())
                 }
                 None => Err(format!("function {func_index} has no body")),
             },
