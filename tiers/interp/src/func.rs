@@ -16,8 +16,6 @@ pub(crate) struct CallSite {
     pub params: u32,
     /// Number of results.
     pub results: u32,
-    /// Registers the parameters occupy (a v128 takes two).
-    pub param_regs: u32,
     /// Where the callee's parameter and result widths start in `InterpFunc::wide`, or
     /// [`NARROW`] when none is a v128 (every value is one register and one cell).
     pub wide: u32,
@@ -31,7 +29,8 @@ pub(crate) const NARROW: u32 = u32::MAX;
 /// Invariants the executor relies on (established by the translator):
 /// 1. `code` ends in a terminator (every path reaches a `Return`, `Trap` or a backward
 ///    branch), and every branch offset lands inside `code`.
-/// 2. Every register an instruction names lies in `-consts.len() .. frame_size`.
+/// 2. Every register an instruction names lies in `0 .. frame_size`; a span operand
+///    (`Return`, `CopySpan`, a call's arguments) lies within it as a whole.
 /// 3. `offsets.len() == code.len()`; `Call*` sites index `calls`; a `BrTable { len }` is
 ///    followed by `len + 1` `Br` instructions.
 /// 4. A v128 operand names the first of two registers that both satisfy 2; a site's or
@@ -42,13 +41,14 @@ pub struct InterpFunc {
     pub(crate) code: Box<[Inst]>,
     /// The wasm byte offset (in the module) of each instruction, for trap backtraces.
     pub(crate) offsets: Box<[u32]>,
-    /// The constant pool in memory order below the frame pointer: `consts[len - 1 - k]`
-    /// is register `-(k + 1)`.
-    pub(crate) consts: Box<[u64]>,
-    /// What a new frame starts with, from its constant area up: `consts`, then zero for
-    /// every parameter and local (the caller then copies the arguments over the
-    /// parameters). One copy sets up the frame.
+    /// What a new frame holds from register `image_at` up, past the parameters (which
+    /// the caller sets): zero for every other local, then the constants. One copy sets
+    /// up the frame. (Frame layout: parameters and locals, constants, then operand-stack
+    /// temporaries; a callee's frame begins at its arguments, the caller's topmost
+    /// temporaries.)
     pub(crate) image: Box<[u64]>,
+    /// The first register after the parameters.
+    pub(crate) image_at: u32,
     pub(crate) calls: Box<[CallSite]>,
     /// Width flags (`true`: a v128 in two registers) of signatures with v128 values,
     /// parameters then results, indexed by `CallSite::wide` and `sig_wide`.
@@ -59,7 +59,8 @@ pub struct InterpFunc {
     pub(crate) func_index: u32,
     pub(crate) num_params: u32,
     pub(crate) num_results: u32,
-    /// Registers from the frame pointer up: locals plus the deepest operand stack.
+    /// Registers from the frame pointer up: locals, constants and the deepest operand
+    /// stack.
     pub(crate) frame_size: u32,
 }
 

@@ -709,6 +709,51 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Calls `f` on every register operand, in field order. (A span operand, such
+            /// as `Return`'s `src`, is visited as its first register.)
+            pub(crate) fn regs_mut(&mut self, mut f: impl FnMut(&mut Reg)) {
+                match self {
+                    $( Instr::$oname { $($ofield),* } => {
+                        $( Operand::visit($ofield, &mut f); )*
+                    } )*
+                    $( Instr::$bname { dst, a, b } )|*
+                    | $( Instr::$tname { dst, a, b } )|*
+                    | $( Instr::$cname { dst, a, b } )|*
+                    | $( Instr::$wname { dst, a, b } )|*
+                    | $( Instr::$rname { dst, a, b, .. } )|* => {
+                        f(dst);
+                        f(a);
+                        f(b);
+                    }
+                    $( Instr::$biname { dst, a, .. } )|*
+                    | $( Instr::$tiname { dst, a, .. } )|*
+                    | $( Instr::$uname { dst, src: a } )|*
+                    | $( Instr::$vname { dst, src: a } )|*
+                    | $( Instr::$zname { dst, src: a } )|*
+                    | $( Instr::$xname { dst, src: a, .. } )|*
+                    | $( Instr::$lname { dst, addr: a, .. } )|*
+                    | $( Instr::$vlname { dst, addr: a, .. } )|* => {
+                        f(dst);
+                        f(a);
+                    }
+                    $( Instr::$cbr { a, b, .. } | Instr::$cbrn { a, b, .. } )|*
+                    | $( Instr::$sname { addr: a, val: b, .. } )|*
+                    | $( Instr::$vsname { addr: a, val: b, .. } )|*
+                    | $( Instr::$slname { addr: a, val: b, .. } )|* => {
+                        f(a);
+                        f(b);
+                    }
+                    $( $(
+                        Instr::$cbi { a, .. } | Instr::$cbni { a, .. } => f(a),
+                    )? )*
+                    $( Instr::$llname { dst, addr, src, .. } => {
+                        f(dst);
+                        f(addr);
+                        f(src);
+                    } )*
+                }
+            }
+
             /// The offset field of a branch instruction.
             pub(crate) fn offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -727,6 +772,28 @@ macro_rules! define_instr {
         }
     };
 }
+
+/// A field of a hand-written [`Instr`] variant, for [`Instr::regs_mut`]: a [`Reg`] is a
+/// register operand; every other field type is not. (So a hand-written variant must not
+/// use `i16`, the type behind `Reg`, for anything but registers.)
+trait Operand {
+    fn visit(&mut self, f: &mut impl FnMut(&mut Reg));
+}
+
+impl Operand for Reg {
+    fn visit(&mut self, f: &mut impl FnMut(&mut Reg)) {
+        f(self)
+    }
+}
+
+macro_rules! not_operands {
+    ($($t:ty),*) => {$(
+        impl Operand for $t {
+            fn visit(&mut self, _: &mut impl FnMut(&mut Reg)) {}
+        }
+    )*};
+}
+not_operands!(u16, u32, i32, TrapCode);
 
 for_each_op!(define_instr!(
     /// Traps with `code`.
@@ -749,13 +816,13 @@ for_each_op!(define_instr!(
     BrTable { index: Reg, len: u32 },
     /// Returns the `len` consecutive registers `src..`.
     Return { src: Reg, len: u16 },
-    /// Calls function `func` (`calls[site]` has the rest of the signature); arguments in
-    /// the `args` registers `base..`, results written to `base..`. (Field order: the
-    /// `repr(u16)` layout keeps it in 16 bytes.)
-    Call { base: Reg, args: u16, site: u32, func: u32 },
-    /// Calls through table element `index` (`calls[site]` names type and table).
-    /// `ty` is the expected type index and `args` the argument registers, as in `Call`.
-    CallIndirect { base: Reg, index: Reg, args: u16, site: u32, ty: u32 },
+    /// Calls function `func` (`calls[site]` has the rest of the signature). The
+    /// arguments are in the registers from `base`, the top of the operand stack: the
+    /// callee's frame begins there, and its results are left there.
+    Call { base: Reg, site: u32, func: u32 },
+    /// Calls through table element `index` (`calls[site]` names type and table); `ty`
+    /// is the expected type index. Arguments and results as for `Call`.
+    CallIndirect { base: Reg, index: Reg, site: u32, ty: u32 },
     /// `i32.eqz`.
     I32Eqz { dst: Reg, src: Reg },
     /// `i64.eqz` (also `ref.is_null`).

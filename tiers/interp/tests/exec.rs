@@ -388,6 +388,52 @@ fn constant_operands_become_immediates() {
 }
 
 #[test]
+fn callee_frames_begin_at_the_arguments() {
+    // A callee's frame begins at its arguments, the caller's topmost temporaries; the
+    // caller's constants and locals lie below them and must survive the call, the callee's
+    // zeroed locals and its own constants included. Results come back in place.
+    let mut i = Instance::new(
+        r#"(module
+          (func $wide (param i32 i32) (result i32 i64 i32) (local i32 i64 i64 i32)
+            (; 1 when the locals start at zero ;)
+            local.get 2 local.get 3 i32.wrap_i64 i32.or local.get 4 i32.wrap_i64 i32.or
+            local.get 5 i32.or i32.eqz
+            (; dirty them for the next call ;)
+            i32.const 7 local.set 2 i64.const 99 local.set 3
+            i64.const -5
+            (; a + b + (b ? 333 : 444), constants read from registers ;)
+            local.get 0 local.get 1 i32.add
+            i32.const 333 i32.const 444 local.get 1 select i32.add)
+          (func (export "outer") (param i32) (result i32) (local i32)
+            i32.const 1000 i32.const 2000 local.get 0 select local.set 1
+            i32.const 5 local.get 0 call $wide drop drop
+            local.get 1 i32.add
+            i32.const 1000 i32.const 2000 local.get 0 select i32.add
+            i32.const 5 local.get 0 call $wide
+            local.set 1 i32.wrap_i64 local.get 1 i32.add i32.add i32.add)
+          (func (export "v128_across") (param i32) (result i64)
+            v128.const i64x2 7 9 local.get 0 i32.const 1 call $wide drop drop drop
+            v128.const i64x2 7 9 i64x2.add i64x2.extract_lane 1)
+          (func (export "pair") (param i32) (result i32 i32)
+            i32.const 41 local.get 0)
+          (func (export "only_imm") (param i32) (result i32)
+            local.get 0 i32.const 123456 i32.add))"#,
+        0,
+    );
+    assert_eq!(
+        i.i32("outer", &[3]),
+        1 + 1000 + 1000 + (-5 + (5 + 3 + 333) + 1)
+    );
+    assert_eq!(i.i32("outer", &[0]), 1 + 2000 + 2000 + (-5 + (5 + 444) + 1));
+    assert_eq!(i.i64("v128_across", &[2]), 18);
+    assert_eq!(i.call("pair", &[12345]).unwrap(), vec![41, 12345]);
+    assert_eq!(i.i32("only_imm", &[1]), 123457);
+    // A constant read only as an immediate is not part of the frame image.
+    let f = tierup_interp::translate(&i.env, 4).unwrap();
+    assert!(format!("{f:?}").contains("image: []"), "{f:?}");
+}
+
+#[test]
 fn accumulator_links_keep_values_right() {
     // A temporary read only by the next instruction travels in the accumulator. These
     // cases put a label, a `local.tee`, a fused compare after block-result copies, stores

@@ -99,7 +99,8 @@ handler! {
 }
 
 handler! {
-    /// Returns to the suspended caller frame, or ends the activation.
+    /// Returns to the suspended caller frame, or ends the activation. The results go to
+    /// the bottom of the frame, where the caller passed the arguments.
     Return |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Return { src, len });
         let s = fp.offset(src as isize);
@@ -120,10 +121,9 @@ handler! {
             vmctx: ptr::read_volatile(&raw const (*rec).vmctx),
             ip: ptr::read_volatile(&raw const (*rec).ip),
             fp: ptr::read_volatile(&raw const (*rec).fp),
-            ret: ptr::read_volatile(&raw const (*rec).ret),
         };
         frames.set_len(top);
-        copy_regs(frame.ret, s, len as usize);
+        copy_regs(fp, s, len as usize);
         let same = frame.vmctx == (*cx).vmctx;
         (*cx).func = frame.func;
         (*cx).vmctx = frame.vmctx;
@@ -169,9 +169,8 @@ unsafe fn write_results(func: *const InterpFunc, s: *const u64, results: *mut Va
 /// other case continues in `TAIL_ONLY[$slow]`, a handler for the same instruction, by a
 /// tail call.
 macro_rules! call_fast {
-    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident, $callee:expr, $args:expr, $base:expr, $slow:literal) => {{
+    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident, $callee:expr, $base:expr, $slow:literal) => {{
         let callee: *const FuncEntry = $callee;
-        let nargs = $args as usize;
         let code = (*callee).load_code();
         let ts = (*$cx).ts;
         let frames = &mut (*ts).frames;
@@ -182,15 +181,13 @@ macro_rules! call_fast {
         }
         let func = (*$cx).func;
         let cf = (*code).data as *const InterpFunc;
-        let args = $fp.offset($base as isize);
         // The arguments are the top of the caller's operand stack: its registers above
-        // them are dead, so the callee's frame may start right after them.
-        let above = args.add(nargs);
+        // them are dead, so the callee's frame begins at them (they are its parameters).
+        let new_fp = $fp.offset($base as isize);
         let cvm = (*callee).vmctx;
-        let Some(new_fp) = enter_frame(ts, above, &*cf, cvm) else {
+        if !enter_frame(ts, new_fp, &*cf, cvm) {
             leave!($ip, $fp, $cx, Exit::trap(TrapCode::StackOverflow));
-        };
-        copy_regs(new_fp, args, nargs);
+        }
         // Room was checked above, so this push does not reallocate.
         let frames = &mut (*ts).frames;
         let len = frames.len();
@@ -199,7 +196,6 @@ macro_rules! call_fast {
             vmctx: (*$cx).vmctx,
             ip: $ip,
             fp: $fp,
-            ret: args,
         });
         frames.set_len(len + 1);
         let same = cvm == (*$cx).vmctx;
@@ -214,9 +210,9 @@ macro_rules! call_fast {
 handler! {
     /// Direct call.
     Call |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, Call { base, args, func, .. });
+        decode!(ip, Call { base, func, .. });
         let callee = *(*(*cx).vmctx).func_refs.add(func as usize);
-        call_fast!(ip, fp, mb, ml, cx, acc, callee, args, base, 1)
+        call_fast!(ip, fp, mb, ml, cx, acc, callee, base, 1)
     }
 }
 
@@ -235,13 +231,13 @@ handler! {
 handler! {
     /// Call through a table, with the element and signature checks.
     CallIndirect |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, CallIndirect { site, base, index, args, ty });
+        decode!(ip, CallIndirect { site, base, index, ty });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
         let callee = match indirect_callee((*cx).vmctx, site.table, get(fp, index), ty) {
             Ok(callee) => callee,
             Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
         };
-        call_fast!(ip, fp, mb, ml, cx, acc, callee, args, base, 2)
+        call_fast!(ip, fp, mb, ml, cx, acc, callee, base, 2)
     }
 }
 

@@ -4,9 +4,10 @@
 //!
 //! Safety rests on the translator's invariants (see [`InterpFunc`]): every register an
 //! instruction names lies inside its frame or constant area, every branch lands inside the
-//! code, every path ends in `Return`/`Trap`/a back edge. A frame occupies
-//! `consts.len() + frame_size` registers of the thread's register stack, and the executor
-//! checks that they fit before it enters the frame.
+//! code, every path ends in `Return`/`Trap`/a back edge. A frame occupies `frame_size`
+//! registers of the thread's register stack from its frame pointer up, and the executor
+//! checks that they fit before it enters the frame. A callee's frame begins at its
+//! arguments, so they are not copied, and its results are returned in place.
 
 #[macro_use]
 mod dispatch;
@@ -50,9 +51,10 @@ pub unsafe extern "sysv64" fn array_entry(
         }
         let saved_top = (*ts).top;
         let frames_base = (*ts).frames.len();
-        let Some(fp) = enter_frame(ts, saved_top, &*func, vmctx) else {
+        let fp = saved_top;
+        if !enter_frame(ts, fp, &*func, vmctx) {
             return trap::record(TrapCode::StackOverflow);
-        };
+        }
         let f = &*func;
         if f.sig_wide == crate::func::NARROW {
             for i in 0..f.num_params as usize {
@@ -71,39 +73,39 @@ pub unsafe extern "sysv64" fn array_entry(
     }
 }
 
-/// Checks that a frame for `func` fits above `above`, copies the frame image there (the
-/// constants below the new frame pointer, zeroed parameters and locals above it); returns
-/// the frame pointer. Parameters are
-/// the caller's to copy. `None` if the register stack is exhausted or the call depth
-/// limit is reached.
+/// Checks that a frame for `func` fits at `fp` and copies the frame image into it (zeroed
+/// locals and the constants, above the parameters, which are the caller's to set). `false`
+/// if the register stack is exhausted or the call depth limit is reached.
 ///
 /// # Safety
 ///
-/// `ts` is this thread's stack and `above` points into its register buffer.
+/// `ts` is this thread's stack and `fp` points into its register buffer.
 #[inline(always)]
 pub(crate) unsafe fn enter_frame(
     ts: *mut ThreadStack,
-    above: *mut u64,
+    fp: *mut u64,
     func: &InterpFunc,
     vmctx: *mut VmContext,
-) -> Option<*mut u64> {
+) -> bool {
     // SAFETY: pointer arithmetic stays within the register buffer: it is checked against
     // `end` (as addresses) before anything is written.
     unsafe {
         let depth = (*ts).frames.len() + (*ts).nesting as usize + 1;
         let max_depth = (*vmctx).max_call_depth;
         if max_depth != 0 && depth > max_depth {
-            return None;
+            return false;
         }
-        let nconsts = func.consts.len();
-        let avail = ((*ts).end as usize - above as usize) / 8;
-        if nconsts + func.frame_size as usize > avail {
-            return None;
+        let avail = ((*ts).end as usize - fp as usize) / 8;
+        if func.frame_size as usize > avail {
+            return false;
         }
-        let fp = above.add(nconsts);
-        copy_regs(above, func.image.as_ptr(), func.image.len());
+        copy_regs(
+            fp.add(func.image_at as usize),
+            func.image.as_ptr(),
+            func.image.len(),
+        );
         // Hotness: a tier-up counter would be decremented here, at function entry.
-        Some(fp)
+        true
     }
 }
 

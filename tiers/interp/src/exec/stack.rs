@@ -25,8 +25,6 @@ pub(crate) struct Frame {
     /// The caller's call instruction (execution resumes after it).
     pub ip: *const super::dispatch::Inst,
     pub fp: *mut u64,
-    /// Where the callee's results go in the caller's frame.
-    pub ret: *mut u64,
 }
 
 /// The stacks of one thread.

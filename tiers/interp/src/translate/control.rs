@@ -85,6 +85,7 @@ impl Translator<'_> {
             while i + len < n
                 && regs < u16::MAX as i32 - 2
                 && self.reg_at(first + i + len) as i32 == src as i32 + regs
+                && self.same_span_area(src, self.reg_at(first + i + len))
             {
                 regs += 1 + self.is_wide(first + i + len) as i32;
                 len += 1;
@@ -164,7 +165,9 @@ impl Translator<'_> {
             let first = self.reg_at(h - n);
             let mut consecutive = true;
             for pos in h - n..h {
-                consecutive &= self.reg_at(pos) as i32 == first as i32 + regs as i32;
+                let r = self.reg_at(pos);
+                consecutive &= r as i32 == first as i32 + regs as i32
+                    && (pos == h - n || self.same_span_area(first, r));
                 regs += 1 + self.is_wide(pos) as u32;
             }
             if consecutive {
@@ -467,7 +470,6 @@ impl Translator<'_> {
         let first = h - params;
         self.materialise_from(first)?;
         let base = self.temp(first)?;
-        let param_regs = (first..h).map(|p| 1 + self.is_wide(p) as u32).sum();
         self.truncate(first);
         self.push_types(ty.results())?;
         let wide = self.sig_widths(ty);
@@ -476,15 +478,9 @@ impl Translator<'_> {
             table: 0,
             params,
             results,
-            param_regs,
             wide,
         };
         Ok((base, site))
-    }
-
-    /// The number of argument registers of a call, as the instruction stores it.
-    fn arg_regs(&self, call: &CallSite) -> Result<u16, TranslateError> {
-        u16::try_from(call.param_regs).map_err(|_| self.error("too many call arguments"))
     }
 
     pub(super) fn op_call(&mut self, func: u32) -> Result<(), TranslateError> {
@@ -496,15 +492,9 @@ impl Translator<'_> {
             .ok_or_else(|| self.error(format!("call of unknown function {func}")))?;
         let (base, mut call) = self.call_args(ty)?;
         call.index = func;
-        let args = self.arg_regs(&call)?;
         let site = self.calls.len() as u32;
         self.calls.push(call);
-        self.emit(Instr::Call {
-            base,
-            args,
-            site,
-            func,
-        });
+        self.emit(Instr::Call { base, site, func });
         Ok(())
     }
 
@@ -523,13 +513,11 @@ impl Translator<'_> {
         let (base, mut call) = self.call_args(ty)?;
         call.index = type_index;
         call.table = table;
-        let args = self.arg_regs(&call)?;
         let site = self.calls.len() as u32;
         self.calls.push(call);
         self.emit(Instr::CallIndirect {
             base,
             index,
-            args,
             site,
             ty: type_index,
         });

@@ -80,6 +80,8 @@ pub(crate) struct Translator<'a> {
     /// accumulator. Set by [`Translator::emit_linked`].
     forms: Vec<u8>,
     offsets: Vec<u32>,
+    /// Constant values: `consts[k]` is register `-1 - k` until [`Translator::layout`],
+    /// register `num_locals + k` after it.
     consts: Vec<u64>,
     const_regs: HashMap<u64, Reg>,
     const_v128: HashMap<u128, Reg>,
@@ -238,6 +240,9 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
             "function {func_index} needs more than {MAX_INSTRS} interpreter instructions"
         )));
     }
+    if result.is_ok() {
+        result = t.layout();
+    }
     let (func, scratch) = t.finish(num_params, sig_wide);
     SCRATCH.with(|s| s.set(Some(scratch)));
     result.map(|()| func)
@@ -276,6 +281,12 @@ impl<'a> Translator<'a> {
 
     /// The translated function, and the scratch buffers for the next translation.
     fn finish(self, num_params: u32, sig_wide: u32) -> (InterpFunc, Scratch) {
+        // Parameters are the caller's to set; every other local starts at zero, and the
+        // constants follow (see `layout`).
+        let param_regs = match self.locals.get(num_params as usize) {
+            Some(&(r, _)) => r as u32,
+            None => self.num_locals,
+        };
         let scratch = Scratch {
             const_regs: self.const_regs,
             const_v128: self.const_v128,
@@ -286,10 +297,8 @@ impl<'a> Translator<'a> {
             ctrl: self.ctrl,
             saved: self.saved,
         };
-        let mut consts = self.consts;
-        consts.reverse();
-        let mut image = consts.clone();
-        image.resize(consts.len() + self.num_locals as usize, 0);
+        let mut image = vec![0; (self.num_locals - param_regs) as usize];
+        image.extend_from_slice(&self.consts);
         let func = InterpFunc {
             code: self
                 .code
@@ -298,8 +307,8 @@ impl<'a> Translator<'a> {
                 .map(|(&i, &f)| crate::exec::Inst::new(i, f))
                 .collect(),
             offsets: self.offsets.into_boxed_slice(),
-            consts: consts.into_boxed_slice(),
             image: image.into_boxed_slice(),
+            image_at: param_regs,
             calls: self.calls.into_boxed_slice(),
             wide: self.wide.into_boxed_slice(),
             sig_wide,
@@ -309,6 +318,62 @@ impl<'a> Translator<'a> {
             frame_size: self.max_reg,
         };
         (func, scratch)
+    }
+
+    /// Lays out the frame as the executor sees it (see `InterpFunc`): parameters and
+    /// locals, then the constants, then the operand-stack temporaries. Until here
+    /// constants are registers `-1, -2, ...` and temporaries start at `num_locals`; this
+    /// renumbers both, and drops constants that no instruction reads from a register
+    /// (those that became immediates), so that a call does not copy them.
+    ///
+    /// Constants sit below the temporaries because a callee's frame begins at its
+    /// arguments, the caller's topmost temporaries: everything of the caller above them is
+    /// dead during the call, and the caller's constants are not above them.
+    fn layout(&mut self) -> Result<(), TranslateError> {
+        let n = self.consts.len();
+        let index = |r: Reg| (-1 - r as i32) as usize;
+        let mut used = vec![false; n];
+        for instr in &mut self.code {
+            instr.regs_mut(|r| {
+                if *r < 0 {
+                    used[index(*r)] = true;
+                }
+            });
+        }
+        // A v128 constant named by its low half at `r` has its high half at `r + 1`.
+        for &r in self.const_v128.values() {
+            if used[index(r)] {
+                used[index(r) - 1] = true;
+            }
+        }
+        let kept = used.iter().filter(|u| **u).count() as u32;
+        if self.max_reg + kept > MAX_REG {
+            return Err(self.error(format!(
+                "function {} needs more than {MAX_REG} registers",
+                self.func_index
+            )));
+        }
+        // New registers in the old ascending order (`-n ..= -1`), which keeps the halves
+        // of a v128 constant adjacent, low half first.
+        let mut new_reg = vec![0 as Reg; n];
+        let mut consts = Vec::with_capacity(kept as usize);
+        for k in (0..n).rev().filter(|k| used[*k]) {
+            new_reg[k] = (self.num_locals + consts.len() as u32) as Reg;
+            consts.push(self.consts[k]);
+        }
+        let num_locals = self.num_locals;
+        for instr in &mut self.code {
+            instr.regs_mut(|r| {
+                if *r < 0 {
+                    *r = new_reg[index(*r)];
+                } else if *r as u32 >= num_locals {
+                    *r += kept as Reg;
+                }
+            });
+        }
+        self.consts = consts;
+        self.max_reg += kept;
+        Ok(())
     }
 
     // ----- emission -----
@@ -398,6 +463,14 @@ impl<'a> Translator<'a> {
             )));
         }
         Ok(r as Reg)
+    }
+
+    /// Whether registers `a` and `b` may be parts of one span operand (`CopySpan`,
+    /// `Return`): both parameters or locals, or both temporaries. Constants never are:
+    /// [`Translator::layout`] moves them between the two areas, which keeps spans within
+    /// one area consecutive and nothing else.
+    fn same_span_area(&self, a: Reg, b: Reg) -> bool {
+        a >= 0 && b >= 0 && ((a as u32) < self.num_locals) == ((b as u32) < self.num_locals)
     }
 
     /// Whether stack slot `h` holds a v128.
