@@ -816,6 +816,8 @@ for_each_op!(define_instr!(
     BrTable { index: Reg, len: u32 },
     /// Returns the `len` consecutive registers `src..`.
     Return { src: Reg, len: u16 },
+    /// Returns the one-register value `src` (a scalar).
+    ReturnOne { src: Reg },
     /// Calls function `func` (`calls[site]` has the rest of the signature). The
     /// arguments are in the registers from `base`, the top of the operand stack: the
     /// callee's frame begins there, and its results are left there.

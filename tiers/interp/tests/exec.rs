@@ -437,8 +437,8 @@ fn callee_frames_begin_at_the_arguments() {
 fn accumulator_links_keep_values_right() {
     // A temporary read only by the next instruction travels in the accumulator. These
     // cases put a label, a `local.tee`, a fused compare after block-result copies, stores
-    // of computed addresses and values, and both operand positions between producer and
-    // consumer.
+    // of computed addresses and values, both operand positions, and conditional and
+    // unconditional returns between producer and consumer.
     let mut i = Instance::new(
         r#"(module
           (memory 1)
@@ -471,9 +471,21 @@ fn accumulator_links_keep_values_right() {
             i32.const 100 local.get 0 i32.const 3 i32.mul i32.sub)
           (func (export "min_plus") (param i32 i32) (result i32)
             local.get 0 local.get 1 local.get 0 local.get 1 i32.lt_s select
-            i32.const 1 i32.add))"#,
+            i32.const 1 i32.add)
+          (func (export "ret_cond") (param i32) (result i32)
+            local.get 0 i32.const 1 i32.add local.get 0 br_if 0
+            i32.const 10 i32.add)
+          (func (export "ret_f64") (param f64) (result f64)
+            local.get 0 f64.const 0.5 f64.mul return)
+          (func (export "ret_i64") (param i64) (result i64)
+            local.get 0 i64.const 1 i64.rotr))"#,
         1,
     );
+    assert_eq!(i.i32("ret_cond", &[4]), 5);
+    assert_eq!(i.i32("ret_cond", &[0]), 11);
+    let r = i.call("ret_f64", &[3f64.to_bits()]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 1.5);
+    assert_eq!(i.i64("ret_i64", &[3]), i64::MIN + 1);
     assert_eq!(i.i32("chain", &[5, 7]), ((5 << 3) + 7 - 35) ^ 1);
     assert_eq!(i.i32("tee", &[2]), 49);
     assert_eq!(i.i32("label", &[4]), 10);

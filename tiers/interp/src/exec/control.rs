@@ -98,17 +98,16 @@ handler! {
     }
 }
 
-handler! {
-    /// Returns to the suspended caller frame, or ends the activation. The results go to
-    /// the bottom of the frame, where the caller passed the arguments.
-    Return |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, Return { src, len });
-        let s = fp.offset(src as isize);
-        let ts = (*cx).ts;
-        if (*ts).frames.len() <= (*cx).frames_base {
+/// The end of every return handler, once the results are at the bottom of the frame
+/// (where the caller passed the arguments): resumes the suspended caller frame, or ends
+/// the activation.
+macro_rules! return_to_caller {
+    ($ip:ident, $fp:ident, $mb:ident, $ml:ident, $cx:ident, $acc:ident) => {{
+        let ts = (*$cx).ts;
+        if (*ts).frames.len() <= (*$cx).frames_base {
             // A tail call: this handler itself then calls nothing, so it needs no
             // register saves.
-            return tail_only(0)(ip, fp, ptr::null_mut(), 0, cx, acc);
+            return tail_only(0)($ip, $fp, ptr::null_mut(), 0, $cx, $acc);
         }
         // The frame was pushed with one store per field, often just before (a leaf
         // call), so it is read one field at a time: a wider load that spans two of those
@@ -123,22 +122,43 @@ handler! {
             fp: ptr::read_volatile(&raw const (*rec).fp),
         };
         frames.set_len(top);
-        copy_regs(fp, s, len as usize);
-        let same = frame.vmctx == (*cx).vmctx;
-        (*cx).func = frame.func;
-        (*cx).vmctx = frame.vmctx;
-        let (mb, ml) = if same { (mb, ml) } else { memory(frame.vmctx) };
-        next!(frame.ip.add(1), frame.fp, mb, ml, cx, acc)
+        let same = frame.vmctx == (*$cx).vmctx;
+        (*$cx).func = frame.func;
+        (*$cx).vmctx = frame.vmctx;
+        let (mb, ml) = if same {
+            ($mb, $ml)
+        } else {
+            memory(frame.vmctx)
+        };
+        next!(frame.ip.add(1), frame.fp, mb, ml, $cx, $acc)
+    }};
+}
+
+handler! {
+    /// Returns any number of results.
+    Return |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, Return { src, len });
+        copy_regs(fp, fp.offset(src as isize), len as usize);
+        return_to_caller!(ip, fp, mb, ml, cx, acc)
     }
 }
 
 handler! {
-    /// The `Return` of the activation's outermost frame: writes the results to the
-    /// activation's cells and ends the chain.
+    /// Returns one scalar (in form `A` from the accumulator's integer half): the common
+    /// case, without `Return`'s copy loop.
+    ReturnOne<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, ReturnOne { src });
+        *fp = operand!(F, form::A, fp, src, acc, u64);
+        return_to_caller!(ip, fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
+    /// The return of the activation's outermost frame: writes the results (at the bottom
+    /// of the frame) to the activation's cells and ends the chain.
     #[inline(never)]
     ReturnOuter |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, Return { src, len });
-        write_results((*cx).func, fp.offset(src as isize), (*cx).results);
+        write_results((*cx).func, fp, (*cx).results);
         leave!(ip, fp, cx, Exit::DONE)
     }
 }
@@ -714,6 +734,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     out_a!(Select, I32Eqz, I64Eqz);
+    t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
+    t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
             $( t[Op::$name as usize][0] = Some($name as Handler); )*

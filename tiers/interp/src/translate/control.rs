@@ -142,7 +142,7 @@ impl Translator<'_> {
     /// Emits the copies and jump (or return) of an unconditional branch to frame `f`.
     fn branch_to(&mut self, f: usize) -> Result<(), TranslateError> {
         if f == 0 {
-            return self.emit_return();
+            return self.emit_return(false);
         }
         let (n, base) = self.label_arity(f);
         self.copy_values_to(n, base)?;
@@ -151,8 +151,9 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Returns the top `num_results` values.
-    pub(super) fn emit_return(&mut self) -> Result<(), TranslateError> {
+    /// Returns the top `num_results` values; `link` on an unconditional return (the
+    /// values are not read after it).
+    pub(super) fn emit_return(&mut self, link: bool) -> Result<(), TranslateError> {
         let n = self.num_results;
         let h = self.height();
         if h < n {
@@ -187,6 +188,18 @@ impl Translator<'_> {
                 self.temp(h - n)?
             }
         };
+        if regs == 1 {
+            // One scalar result: its own instruction, which may take the value from the
+            // accumulator (on an unconditional return only: the fall-through path of a
+            // conditional one still reads the register).
+            let ret = Instr::ReturnOne { src };
+            if link {
+                self.emit_linked(ret, &[(src, form::A)], false);
+            } else {
+                self.emit(ret);
+            }
+            return Ok(());
+        }
         let len = u16::try_from(regs).map_err(|_| self.error("too many results"))?;
         self.emit(Instr::Return { src, len });
         Ok(())
@@ -363,7 +376,7 @@ impl Translator<'_> {
         if self.ctrl.is_empty() {
             // The end of the function body.
             if self.reachable {
-                self.emit_return()?;
+                self.emit_return(true)?;
             }
             self.reachable = false;
             return Ok(());
@@ -454,7 +467,7 @@ impl Translator<'_> {
     }
 
     pub(super) fn op_return(&mut self) -> Result<(), TranslateError> {
-        self.emit_return()?;
+        self.emit_return(true)?;
         self.reachable = false;
         Ok(())
     }
