@@ -16,24 +16,22 @@ use crate::Result;
 use crate::engine::Engine;
 use crate::types::{ExportType, ImportType};
 
-/// One interpreter translation of a function: the translated function and the code record
-/// that points at it. Both are boxed so that their addresses are stable.
+/// One interpreter translation of a function, boxed so that its code record (which lies
+/// inside it) has a stable address.
 pub(crate) struct Translation {
-    // Field order matters: the record points into `func`, so it is dropped first.
-    code: Box<FuncCode>,
-    _func: Box<InterpFunc>,
+    func: Box<InterpFunc>,
 }
 
 impl Translation {
     fn new(func: InterpFunc) -> Translation {
-        let func = Box::new(func);
-        let code = Box::new(func.code());
-        Translation { code, _func: func }
+        Translation {
+            func: Box::new(func),
+        }
     }
 
     /// The code record.
     pub(crate) fn code(&self) -> *const FuncCode {
-        &*self.code
+        self.func.code()
     }
 }
 

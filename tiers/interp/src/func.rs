@@ -1,7 +1,7 @@
 //! [`InterpFunc`]: the translated form of one function, immutable once built and shared by
 //! every activation (it is `Send + Sync`: it holds no pointers into any instance).
 
-use tierup_abi::{FuncCode, Tier};
+use tierup_abi::FuncCode;
 
 use crate::exec::Inst;
 
@@ -37,7 +37,12 @@ pub(crate) const NARROW: u32 = u32::MAX;
 ///    the function's `wide` index (unless `NARROW`) starts `params + results` flags in
 ///    `wide`, and the flags' widths add up to the register counts.
 #[derive(Debug)]
+#[repr(C)]
 pub struct InterpFunc {
+    /// The code record to publish. It is the first field, so a record of the interpreter
+    /// tier is at the address of its function: a call finds the function without loading
+    /// `data` (which is null).
+    pub(crate) record: FuncCode,
     pub(crate) code: Box<[Inst]>,
     /// The wasm byte offset (in the module) of each instruction, for trap backtraces.
     pub(crate) offsets: Box<[u32]>,
@@ -65,14 +70,20 @@ pub struct InterpFunc {
 }
 
 impl InterpFunc {
-    /// The code record to publish; `data` points at `self`, so `self` must stay at a
-    /// stable address (the vm boxes it) for as long as the record is used.
-    pub fn code(&self) -> FuncCode {
-        FuncCode {
-            array_entry: crate::exec::array_entry,
-            data: self as *const InterpFunc as *const (),
-            tier: Tier::Interp,
-        }
+    /// The code record to publish. It lies inside `self`, so `self` must stay at a stable
+    /// address (the vm boxes it) for as long as the record is used.
+    pub fn code(&self) -> *const FuncCode {
+        &self.record
+    }
+
+    /// The function whose record `code` is.
+    ///
+    /// # Safety
+    ///
+    /// `code` is the record of an `InterpFunc` (its tier is `Interp`).
+    #[inline(always)]
+    pub(crate) unsafe fn of_code(code: *const FuncCode) -> *const InterpFunc {
+        code.cast()
     }
 
     /// The function's index in its module.

@@ -98,6 +98,22 @@ handler! {
     }
 }
 
+/// Makes `vmctx` the running context (with its function references) and returns its
+/// memory pair.
+///
+/// # Safety
+///
+/// `vmctx` is a valid context.
+#[inline(always)]
+unsafe fn switch_instance(cx: *mut Ctx, vmctx: *mut tierup_abi::VmContext) -> (*mut u8, u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        (*cx).vmctx = vmctx;
+        (*cx).func_refs = (*vmctx).func_refs;
+        memory(vmctx)
+    }
+}
+
 /// The end of every return handler, once the results are at the bottom of the frame
 /// (where the caller passed the arguments): resumes the suspended caller frame, or ends
 /// the activation.
@@ -124,11 +140,10 @@ macro_rules! return_to_caller {
         frames.set_len(top);
         let same = frame.vmctx == (*$cx).vmctx;
         (*$cx).func = frame.func;
-        (*$cx).vmctx = frame.vmctx;
         let (mb, ml) = if same {
             ($mb, $ml)
         } else {
-            memory(frame.vmctx)
+            switch_instance($cx, frame.vmctx)
         };
         next!(frame.ip.add(1), frame.fp, mb, ml, $cx, $acc)
     }};
@@ -193,19 +208,18 @@ macro_rules! call_fast {
         let callee: *const FuncEntry = $callee;
         let code = (*callee).load_code();
         let ts = (*$cx).ts;
-        let frames = &mut (*ts).frames;
-        if (*code).tier != Tier::Interp || frames.len() == frames.capacity() {
+        if (*code).tier != Tier::Interp || (*ts).frames.len() >= (*$cx).frames_limit {
             // The slow paths reload the memory themselves (the pair is not needed
             // here, which leaves registers free).
             return tail_only($slow)($ip, $fp, ptr::null_mut(), 0, $cx, $acc);
         }
         let func = (*$cx).func;
-        let cf = (*code).data as *const InterpFunc;
+        let cf = InterpFunc::of_code(code);
         // The arguments are the top of the caller's operand stack: its registers above
         // them are dead, so the callee's frame begins at them (they are its parameters).
         let new_fp = $fp.offset($base as isize);
         let cvm = (*callee).vmctx;
-        if !enter_frame(ts, new_fp, &*cf, cvm) {
+        if !enter_frame(ts, new_fp, &*cf) {
             leave!($ip, $fp, $cx, Exit::trap(TrapCode::StackOverflow));
         }
         // Room was checked above, so this push does not reallocate.
@@ -220,9 +234,12 @@ macro_rules! call_fast {
         frames.set_len(len + 1);
         let same = cvm == (*$cx).vmctx;
         (*$cx).func = cf;
-        (*$cx).vmctx = cvm;
         // A call within the instance keeps the memory; another instance has its own.
-        let (mb, ml) = if same { ($mb, $ml) } else { memory(cvm) };
+        let (mb, ml) = if same {
+            ($mb, $ml)
+        } else {
+            switch_instance($cx, cvm)
+        };
         next_spend!((*cf).code.as_ptr(), new_fp, mb, ml, $cx, $acc)
     }};
 }
@@ -231,7 +248,7 @@ handler! {
     /// Direct call.
     Call |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Call { base, func, .. });
-        let callee = *(*(*cx).vmctx).func_refs.add(func as usize);
+        let callee = *(*cx).func_refs.add(func as usize);
         call_fast!(ip, fp, mb, ml, cx, acc, callee, base, 1)
     }
 }
@@ -243,7 +260,7 @@ handler! {
     CallSlow |ip, fp, mb, ml, cx, acc| {
         decode!(ip, Call { site, base, .. });
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
-        let callee = *(*(*cx).vmctx).func_refs.add(site.index as usize);
+        let callee = *(*cx).func_refs.add(site.index as usize);
         call(ip, fp, cx, acc, callee, site, base)
     }
 }
@@ -341,7 +358,11 @@ unsafe fn call(
         }
         let args = fp.offset(base as isize);
         if (*code).tier == Tier::Interp {
+            if (*ts).frames.len() >= (*cx).depth_limit {
+                leave!(ip, fp, cx, Exit::trap(TrapCode::StackOverflow));
+            }
             (*ts).frames.reserve(1);
+            (*cx).set_frames_limit();
             let (mb, ml) = memory(vmctx);
             next_spend!(ip, fp, mb, ml, cx, acc)
         }

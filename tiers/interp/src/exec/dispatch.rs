@@ -4,7 +4,7 @@
 
 use core::ptr;
 
-use tierup_abi::{TrapCode, ValRaw, VmContext};
+use tierup_abi::{FuncEntry, TrapCode, ValRaw, VmContext};
 
 use super::stack::ThreadStack;
 use crate::func::InterpFunc;
@@ -171,8 +171,17 @@ pub(super) struct Ctx {
     pub func: *const InterpFunc,
     /// The context it runs in.
     pub vmctx: *mut VmContext,
+    /// `vmctx`'s function references (`VmContext::func_refs`), one load nearer for calls.
+    pub func_refs: *const *const FuncEntry,
     /// `frames.len()` when the activation started (its outermost frame is not on it).
     pub frames_base: usize,
+    /// A call pushes a frame while `frames.len()` is below this: the smaller of the frame
+    /// stack's capacity and `depth_limit` (see [`Ctx::set_frames_limit`]).
+    pub frames_limit: usize,
+    /// A call at a `frames.len()` of this traps with `StackOverflow`: the call depth limit
+    /// of the context (`VmContext::max_call_depth`, 0 for none) less the depth of the
+    /// activations below.
+    pub depth_limit: usize,
     /// The argument/result buffer of the activation.
     pub results: *mut ValRaw,
     /// Where the chain stopped: the next instruction after a yield, the trapping or
@@ -185,6 +194,21 @@ pub(super) struct Ctx {
     /// The lowest host stack address a chain may reach before it returns to the
     /// trampoline (see `exec::run`).
     pub stack_limit: usize,
+}
+
+impl Ctx {
+    /// Sets `frames_limit` from the frame stack's current capacity.
+    ///
+    /// # Safety
+    ///
+    /// `self.ts` is this thread's stack.
+    #[inline(always)]
+    pub unsafe fn set_frames_limit(&mut self) {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            self.frames_limit = (*self.ts).frames.capacity().min(self.depth_limit);
+        }
+    }
 }
 
 /// The base and length of the memory of `vmctx` (length 0 when it has none).

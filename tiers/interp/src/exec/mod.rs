@@ -44,15 +44,18 @@ pub unsafe extern "sysv64" fn array_entry(
     // SAFETY: the caller guarantees `callee`, `code` and `args_results`; `ts` is this
     // thread's stack, accessed only through the raw pointer.
     unsafe {
-        let func = (*code).data as *const InterpFunc;
+        let func = InterpFunc::of_code(code);
         let vmctx = (*callee).vmctx;
-        if (*ts).nesting >= MAX_NESTING {
+        let frames_base = (*ts).frames.len();
+        let max_depth = (*vmctx).max_call_depth;
+        if (*ts).nesting >= MAX_NESTING
+            || (max_depth != 0 && frames_base + (*ts).nesting as usize >= max_depth)
+        {
             return trap::record(TrapCode::StackOverflow);
         }
         let saved_top = (*ts).top;
-        let frames_base = (*ts).frames.len();
         let fp = saved_top;
-        if !enter_frame(ts, fp, &*func, vmctx) {
+        if !enter_frame(ts, fp, &*func) {
             return trap::record(TrapCode::StackOverflow);
         }
         let f = &*func;
@@ -75,26 +78,16 @@ pub unsafe extern "sysv64" fn array_entry(
 
 /// Checks that a frame for `func` fits at `fp` and copies the frame image into it (zeroed
 /// locals and the constants, above the parameters, which are the caller's to set). `false`
-/// if the register stack is exhausted or the call depth limit is reached.
+/// if the register stack is exhausted. (The call depth is the caller's to check.)
 ///
 /// # Safety
 ///
 /// `ts` is this thread's stack and `fp` points into its register buffer.
 #[inline(always)]
-pub(crate) unsafe fn enter_frame(
-    ts: *mut ThreadStack,
-    fp: *mut u64,
-    func: &InterpFunc,
-    vmctx: *mut VmContext,
-) -> bool {
+pub(crate) unsafe fn enter_frame(ts: *mut ThreadStack, fp: *mut u64, func: &InterpFunc) -> bool {
     // SAFETY: pointer arithmetic stays within the register buffer: it is checked against
     // `end` (as addresses) before anything is written.
     unsafe {
-        let depth = (*ts).frames.len() + (*ts).nesting as usize + 1;
-        let max_depth = (*vmctx).max_call_depth;
-        if max_depth != 0 && depth > max_depth {
-            return false;
-        }
         let avail = ((*ts).end as usize - fp as usize) / 8;
         if func.frame_size as usize > avail {
             return false;

@@ -74,17 +74,26 @@ pub(super) unsafe fn run(
     // the module docs of `exec`; the context is only accessed through `cx` while a chain
     // runs, and the chain is entered with the state the handler contract requires.
     unsafe {
+        let max_depth = (*vmctx).max_call_depth;
         let mut ctx = Ctx {
             ts,
             func,
             vmctx,
+            func_refs: (*vmctx).func_refs,
             frames_base,
+            frames_limit: 0,
+            depth_limit: if max_depth == 0 {
+                usize::MAX
+            } else {
+                max_depth.saturating_sub((*ts).nesting as usize)
+            },
             results,
             ip: (*func).code.as_ptr(),
             fp,
             acc: Acc::default(),
             stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
         };
+        ctx.set_frames_limit();
         let cx: *mut Ctx = &mut ctx;
         let exit = loop {
             let ip = (*cx).ip;

@@ -16,7 +16,7 @@ mod ops;
 
 use std::collections::HashMap;
 
-use tierup_abi::ModuleEnv;
+use tierup_abi::{FuncCode, ModuleEnv, Tier};
 use wasmparser::{BlockType, FuncType, Operator, ValType};
 
 use crate::TranslateError;
@@ -300,6 +300,11 @@ impl<'a> Translator<'a> {
         let mut image = vec![0; (self.num_locals - param_regs) as usize];
         image.extend_from_slice(&self.consts);
         let func = InterpFunc {
+            record: FuncCode {
+                array_entry: crate::exec::array_entry,
+                data: core::ptr::null(),
+                tier: Tier::Interp,
+            },
             code: self
                 .code
                 .iter()

@@ -19,7 +19,7 @@ use wasmparser::{Parser, Payload, TypeRef};
 pub struct Instance {
     pub env: Arc<ModuleEnv>,
     funcs: Vec<Box<InterpFunc>>,
-    codes: Vec<Box<FuncCode>>,
+    host_codes: Vec<Box<FuncCode>>,
     entries: Vec<Box<FuncEntry>>,
     func_refs: Vec<*const FuncEntry>,
     globals: Vec<Box<ValRaw>>,
@@ -214,17 +214,19 @@ impl Instance {
         let n = env.funcs.len();
         let mut funcs = Vec::new();
         let mut codes = Vec::new();
+        let mut host_codes = Vec::new();
         for i in 0..n as u32 {
             if i < env.num_imported_funcs {
-                codes.push(Box::new(FuncCode {
+                host_codes.push(Box::new(FuncCode {
                     array_entry: host.expect("a host function for the imports"),
                     data: core::ptr::null(),
                     tier: tierup_abi::Tier::Host,
                 }));
+                codes.push(&**host_codes.last().unwrap() as *const FuncCode);
                 continue;
             }
             let f = Box::new(tierup_interp::translate(&env, i).expect("translate"));
-            codes.push(Box::new(f.code()));
+            codes.push(f.code());
             funcs.push(f);
         }
         let mut globals: Vec<Box<ValRaw>> = global_inits.into_iter().map(Box::new).collect();
@@ -253,7 +255,7 @@ impl Instance {
         });
         let vm: *mut VmContext = &mut *vmctx;
         let entries: Vec<Box<FuncEntry>> = (0..n)
-            .map(|i| Box::new(FuncEntry::new(&*codes[i], vm, env.funcs[i], i as u32, 1000)))
+            .map(|i| Box::new(FuncEntry::new(codes[i], vm, env.funcs[i], i as u32, 1000)))
             .collect();
         let func_refs: Vec<*const FuncEntry> =
             entries.iter().map(|e| &**e as *const FuncEntry).collect();
@@ -267,7 +269,7 @@ impl Instance {
         let mut inst = Instance {
             env,
             funcs,
-            codes,
+            host_codes,
             entries,
             func_refs,
             globals,
