@@ -621,6 +621,7 @@ macro_rules! define_instr {
                     | Instr::V128Bitselect { dst, .. }
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
+                    | Instr::I32AddShl { dst, .. }
                     | Instr::I32Eqz { dst, .. }
                     | Instr::I64Eqz { dst, .. }
                     | Instr::Select { dst, .. }
@@ -793,7 +794,7 @@ macro_rules! not_operands {
         }
     )*};
 }
-not_operands!(u16, u32, i32, TrapCode);
+not_operands!(u8, u16, u32, i32, TrapCode);
 
 for_each_op!(define_instr!(
     /// Traps with `code`.
@@ -825,6 +826,9 @@ for_each_op!(define_instr!(
     /// Calls through table element `index` (`calls[site]` names type and table); `ty`
     /// is the expected type index. Arguments and results as for `Call`.
     CallIndirect { base: Reg, index: Reg, site: u32, ty: u32 },
+    /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
+    /// the next `i32.add` reads, as in array indexing.
+    I32AddShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
     /// `i32.eqz`.
     I32Eqz { dst: Reg, src: Reg },
     /// `i64.eqz` (also `ref.is_null`).

@@ -500,6 +500,35 @@ fn accumulator_links_keep_values_right() {
 }
 
 #[test]
+fn shift_add_fuses_for_indexing() {
+    // `base + (i << k)` becomes one instruction; it must wrap like the pair, mask the
+    // shift count, and take either operand from the accumulator.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "index") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.const 2 i32.shl i32.add)
+          (func (export "index_first") (param i32 i32) (result i32)
+            local.get 1 i32.const 35 i32.shl local.get 0 i32.add)
+          (func (export "computed") (param i32 i32) (result i32)
+            local.get 0 i32.const 1 i32.add
+            local.get 1 i32.const 1 i32.add i32.const 3 i32.shl i32.add)
+          (func (export "load") (param i32 i32) (result i32)
+            i32.const 64 local.get 1 i32.store
+            local.get 0 local.get 1 i32.const 4 i32.shl i32.add i32.load))"#,
+        1,
+    );
+    assert_eq!(i.i32("index", &[100, 7]), 128);
+    assert_eq!(i.i32("index", &[u32::MAX as u64, 1]), 3);
+    assert_eq!(i.i32("index", &[0, 0x4000_0001]), 4);
+    assert_eq!(i.i32("index_first", &[5, 3]), 29);
+    assert_eq!(i.i32("computed", &[9, 2]), 34);
+    assert_eq!(i.i32("load", &[0, 4]), 4);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert!(format!("{f:?}").contains("I32AddShl"), "{f:?}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -433,6 +433,17 @@ unsafe fn call_out(
 }
 
 handler! {
+    /// `dst = a + (b << shift)` (i32).
+    I32AddShl<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32AddShl { dst, a, b, shift });
+        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
+        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
+        result!(F, fp, dst, acc, u32, a.wrapping_add(b << (shift & 31)) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
     /// `i32.eqz`.
     I32Eqz<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32Eqz { dst, src });
@@ -755,6 +766,10 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     out_a!(Select, I32Eqz, I64Eqz);
+    t[Op::I32AddShl as usize][form::B as usize] = Some(I32AddShl::<{ form::B }> as Handler);
+    t[Op::I32AddShl as usize][(form::OUT | form::B) as usize] =
+        Some(I32AddShl::<{ form::OUT | form::B }> as Handler);
+    out_a!(I32AddShl);
     t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
     t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {

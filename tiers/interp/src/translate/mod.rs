@@ -428,6 +428,9 @@ impl<'a> Translator<'a> {
     /// operand of `instr` that can come from the accumulator, if any.
     fn link_to_previous(&self, instr: &Instr, operands: &[(Reg, u8)]) -> Option<(usize, u8)> {
         let prev = self.last_result?;
+        if std::env::var_os("NOLINK").is_some() {
+            return None;
+        }
         if prev + 1 != self.code.len() {
             return None;
         }
@@ -767,9 +770,54 @@ impl<'a> Translator<'a> {
             (Some(imm), None) if commutative => {
                 self.emit_linked(make_imm(dst, b, imm), &[(b, form::A)], true)
             }
-            _ => self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true),
+            _ => {
+                let idx = self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
+                self.fuse_shift_add(idx);
+                idx
+            }
         };
         Ok(())
+    }
+
+    /// An `i32.add` at `idx` that reads the result of the `i32.shl` by a constant just
+    /// before it, through the accumulator (so nothing else reads that result), becomes one
+    /// `I32AddShl` in the shift's place: the address arithmetic of array indexing in one
+    /// dispatch.
+    fn fuse_shift_add(&mut self, idx: usize) {
+        let Instr::I32Add { dst, a, b } = self.code[idx] else {
+            return;
+        };
+        let add_form = self.forms[idx];
+        if idx == 0 || add_form & (form::A | form::B) == 0 {
+            return;
+        }
+        let prev = idx - 1;
+        let Instr::I32ShlImm { a: index, imm, .. } = self.code[prev] else {
+            return;
+        };
+        let base = if add_form & form::A != 0 { b } else { a };
+        // The shift's own operand may come from the accumulator; it is the fused
+        // instruction's second operand.
+        let fused_form = if self.forms[prev] & form::A != 0 {
+            form::B
+        } else {
+            0
+        };
+        let fused = Instr::I32AddShl {
+            dst,
+            a: base,
+            b: index,
+            shift: (imm & 31) as u8,
+        };
+        if !supports(&fused, fused_form) {
+            return;
+        }
+        self.code[prev] = fused;
+        self.forms[prev] = fused_form;
+        self.code.truncate(idx);
+        self.forms.truncate(idx);
+        self.offsets.truncate(idx);
+        self.last_result = Some(prev);
     }
 
     /// The bits of constant register `r` (`None` for other registers).
