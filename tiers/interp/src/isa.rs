@@ -755,6 +755,15 @@ macro_rules! define_instr {
                 }
             }
 
+            /// The address register and offset of a scalar load or store.
+            pub(crate) fn address_mut(&mut self) -> Option<(&mut Reg, &mut u32)> {
+                match self {
+                    $( Instr::$lname { addr, offset, .. } )|*
+                    | $( Instr::$sname { addr, offset, .. } )|* => Some((addr, offset)),
+                    _ => None,
+                }
+            }
+
             /// The offset field of a branch instruction.
             pub(crate) fn offset_mut(&mut self) -> Option<&mut i32> {
                 match self {

@@ -529,6 +529,53 @@ fn shift_add_fuses_for_indexing() {
 }
 
 #[test]
+fn constant_address_adds_fuse_into_accesses() {
+    // `i32.add` of a constant, then an access without offset: one instruction whose
+    // offset is added in 32-bit arithmetic, as the add did (an offset proper does not
+    // wrap). A trap reports the access's offset.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "load") (param i32) (result i32)
+            local.get 0 i32.const 8 i32.add i32.load)
+          (func (export "load_offset") (param i32) (result i32)
+            local.get 0 i32.load offset=8)
+          (func (export "store") (param i32 i32)
+            local.get 0 i32.const 16 i32.add local.get 1 i32.store)
+          (func (export "store_computed") (param i32 i32)
+            local.get 0 i32.const 1 i32.add i32.const 3 i32.add local.get 1 i32.store8))"#,
+        1,
+    );
+    i.call("store", &[0, 0x1234_5678]).unwrap();
+    assert_eq!(i.i32("load", &[8]), 0x1234_5678);
+    // 0xffff_fff8 + 8 wraps to 0 in the add; as an offset it is out of bounds.
+    assert_eq!(i.i32("load", &[0xffff_fff8]), 0);
+    let t = i.call("load_offset", &[0xffff_fff8]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    i.call("store", &[0xffff_fff4, 7]).unwrap();
+    assert_eq!(i.i32("load", &[0xffff_fffc]), 7);
+    i.call("store_computed", &[0xffff_fffc, 0xab]).unwrap();
+    assert_eq!(i.i32("load", &[0xffff_fff8]), 0xab);
+    let t = i.call("load", &[65536]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let mut ops = i
+        .env
+        .body_reader(0)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    let load_at = loop {
+        let (op, at) = ops.read_with_offset().unwrap();
+        if let wasmparser::Operator::I32Load { .. } = op {
+            break at;
+        }
+    };
+    assert_eq!(t.frames[0].code_offset as u64, load_at);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

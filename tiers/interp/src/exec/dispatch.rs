@@ -56,8 +56,12 @@ pub(crate) mod form {
     pub const A: u8 = 2;
     /// The second operand (`b`, or a store's `val`) comes from the accumulator.
     pub const B: u8 = 4;
-    /// The number of forms (`OUT | A | B` plus one).
-    pub const COUNT: usize = 8;
+    /// Loads and stores: the address is `addr + offset` in 32-bit arithmetic (wrapping),
+    /// not the unbounded sum of a memory argument. The offset is then the constant of an
+    /// `i32.add` the translator fused into the access, which wraps like the add did.
+    pub const WRAP: u8 = 8;
+    /// The number of forms (`OUT | A | B | WRAP` plus one).
+    pub const COUNT: usize = 16;
 }
 
 /// An instruction as the executor runs it: the address of its handler, then the

@@ -33,6 +33,18 @@ pub(super) unsafe fn set(fp: *mut u64, r: crate::isa::Reg, v: u64) {
 }
 
 /// Enters handler `$name` in each of the forms `$f` into table `$t`.
+/// The effective address of a scalar access of form `$f` (see `form::WRAP`): register
+/// bits `$addr` (an i32) plus `$offset`.
+macro_rules! address {
+    ($f:ident, $addr:expr, $offset:expr) => {
+        if $f & form::WRAP != 0 {
+            ($addr as u32).wrapping_add($offset) as u64
+        } else {
+            $addr as u32 as u64 + $offset as u64
+        }
+    };
+}
+
 macro_rules! forms {
     ($t:ident, $name:ident, [$($f:expr),*]) => {
         $( $t[Op::$name as usize][$f as usize] = Some($name::<{ $f }> as Handler); )*
@@ -186,7 +198,7 @@ macro_rules! table_handlers {
         )? )*
         $( handler! { $lname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $lname { dst, addr, offset });
-            let ea = operand!(F, form::A, fp, addr, acc, u32) as u32 as u64 + offset as u64;
+            let ea = address!(F, operand!(F, form::A, fp, addr, acc, u32), offset);
             if ea + $ln > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
@@ -196,7 +208,7 @@ macro_rules! table_handlers {
         }} )*
         $( handler! { $sname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $sname { addr, val, offset });
-            let ea = operand!(F, form::A, fp, addr, acc, u32) as u32 as u64 + offset as u64;
+            let ea = address!(F, operand!(F, form::A, fp, addr, acc, u32), offset);
             if ea + $sn > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
@@ -210,6 +222,7 @@ macro_rules! table_handlers {
             const O: u8 = form::OUT;
             const A: u8 = form::A;
             const B: u8 = form::B;
+            const W: u8 = form::WRAP;
             $( forms!(t, $bname, [0, O, A, O | A, B, O | B]); )*
             $( t[Op::$tname as usize][0] = Some($tname as Handler); )*
             $( forms!(t, $biname, [0, O, A, O | A]); )*
@@ -223,8 +236,8 @@ macro_rules! table_handlers {
                 forms!(t, $cbi, [0, A]);
                 forms!(t, $cbni, [0, A]);
             )? )*
-            $( forms!(t, $lname, [0, O, A, O | A]); )*
-            $( forms!(t, $sname, [0, A, B]); )*
+            $( forms!(t, $lname, [0, O, A, O | A, W, W | O, W | A, W | O | A]); )*
+            $( forms!(t, $sname, [0, A, B, W, W | A, W | B]); )*
         }
     };
 }

@@ -842,8 +842,44 @@ impl<'a> Translator<'a> {
         let offset = self.mem_offset(&memarg)?;
         let addr = self.pop()?;
         let dst = self.push_temp(wide)?;
-        self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
+        let idx = self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
+        self.fuse_address_add(idx);
         Ok(())
+    }
+
+    /// A scalar load or store at `idx` without an offset, whose address is the result of
+    /// the `i32.add` of a constant just before it (through the accumulator, so nothing
+    /// else reads it), takes the add in: the constant becomes its offset, added in 32-bit
+    /// arithmetic (`form::WRAP`) as the add did. One dispatch instead of two.
+    fn fuse_address_add(&mut self, idx: usize) {
+        if idx == 0 || self.forms[idx] & form::A == 0 {
+            return;
+        }
+        let prev = idx - 1;
+        let Instr::I32AddImm { a: base, imm, .. } = self.code[prev] else {
+            return;
+        };
+        let mut access = self.code[idx];
+        match access.address_mut() {
+            Some((addr, offset)) if *offset == 0 => {
+                *addr = base;
+                *offset = imm as u32;
+            }
+            _ => return,
+        }
+        // The add's own operand may come from the accumulator: it is the address now.
+        let fused_form = form::WRAP | (self.forms[idx] & !form::A) | (self.forms[prev] & form::A);
+        if !supports(&access, fused_form) {
+            return;
+        }
+        self.code[prev] = access;
+        self.forms[prev] = fused_form;
+        // A trap is the access's: its wasm offset is the one to report.
+        self.offsets[prev] = self.offsets[idx];
+        self.code.truncate(idx);
+        self.forms.truncate(idx);
+        self.offsets.truncate(idx);
+        self.last_result = self.last_result.map(|_| prev);
     }
 
     fn store(
@@ -854,11 +890,12 @@ impl<'a> Translator<'a> {
         let offset = self.mem_offset(&memarg)?;
         let val = self.pop()?;
         let addr = self.pop()?;
-        self.emit_linked(
+        let idx = self.emit_linked(
             make(addr, val, offset),
             &[(addr, form::A), (val, form::B)],
             false,
         );
+        self.fuse_address_add(idx);
         Ok(())
     }
 
