@@ -483,11 +483,11 @@ macro_rules! define_instr {
             $( #[doc = "`dst = op src`"] $uname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = op src`, may trap"] $vname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = a cmp b`"] $cname { dst: Reg, a: Reg, b: Reg }, )*
-            $( #[doc = "branch if `a cmp b`"] $cbr { a: Reg, b: Reg, offset: i32 }, )*
-            $( #[doc = "branch unless `a cmp b`"] $cbrn { a: Reg, b: Reg, offset: i32 }, )*
+            $( #[doc = "branch if `a cmp b` (form `PRE`: `a += add` first)"] $cbr { a: Reg, b: Reg, offset: i32, add: i32 }, )*
+            $( #[doc = "branch unless `a cmp b` (form `PRE`: `a += add` first)"] $cbrn { a: Reg, b: Reg, offset: i32, add: i32 }, )*
             $( $(
-                #[doc = "branch if `a cmp imm`"] $cbi { a: Reg, imm: i16, offset: i32 },
-                #[doc = "branch unless `a cmp imm`"] $cbni { a: Reg, imm: i16, offset: i32 },
+                #[doc = "branch if `a cmp imm` (form `PRE`: `a += add` first)"] $cbi { a: Reg, imm: i16, offset: i32, add: i32 },
+                #[doc = "branch unless `a cmp imm` (form `PRE`: `a += add` first)"] $cbni { a: Reg, imm: i16, offset: i32, add: i32 },
             )? )*
             $( #[doc = "`dst = load(addr + offset)`"] $lname { dst: Reg, addr: Reg, offset: u32 }, )*
             $( #[doc = "`store(addr + offset, val)`"] $sname { addr: Reg, val: Reg, offset: u32 }, )*
@@ -651,28 +651,28 @@ macro_rules! define_instr {
                                     .and_then(<$ct as crate::num::Imm>::to_imm);
                                 if let Some(imm) = imm {
                                     return Some(if negate {
-                                        Instr::$cbni { a, imm, offset: 0 }
+                                        Instr::$cbni { a, imm, offset: 0, add: 0 }
                                     } else {
-                                        Instr::$cbi { a, imm, offset: 0 }
+                                        Instr::$cbi { a, imm, offset: 0, add: 0 }
                                     });
                                 }
                             )?
                             if negate {
-                                Instr::$cbrn { a, b, offset: 0 }
+                                Instr::$cbrn { a, b, offset: 0, add: 0 }
                             } else {
-                                Instr::$cbr { a, b, offset: 0 }
+                                Instr::$cbr { a, b, offset: 0, add: 0 }
                             }
                         }
                     )*
                     Instr::I32Eqz { src, .. } => if negate {
-                        Instr::BrNez { cond: src, offset: 0 }
+                        Instr::BrNez { cond: src, offset: 0, add: 0 }
                     } else {
-                        Instr::BrEqz { cond: src, offset: 0 }
+                        Instr::BrEqz { cond: src, offset: 0, add: 0 }
                     },
                     Instr::I64Eqz { src, .. } => if negate {
-                        Instr::BrI64Nez { cond: src, offset: 0 }
+                        Instr::BrI64Nez { cond: src, offset: 0, add: 0 }
                     } else {
-                        Instr::BrI64Eqz { cond: src, offset: 0 }
+                        Instr::BrI64Eqz { cond: src, offset: 0, add: 0 }
                     },
                     _ => return None,
                 })
@@ -764,6 +764,43 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Makes an integer branch reading register `r` first add `add` to it, in
+            /// `bits` (32 or 64) arithmetic: the branch then does the work of the
+            /// `r = r + add` before it (form `PRE`). `r` must be the first operand, or
+            /// either operand of an `eq`/`ne`. Returns whether the branch took it.
+            pub(crate) fn pre_add(&mut self, r: Reg, add: i32, bits: usize) -> bool {
+                let symmetric = matches!(
+                    self.op(),
+                    Op::BrI32Eq | Op::BrI32Ne | Op::BrI64Eq | Op::BrI64Ne
+                );
+                let (first, other, slot, width) = match self {
+                    $( $(
+                        Instr::$cbi { a, add, .. } | Instr::$cbni { a, add, .. } => {
+                            (a, None, add, core::mem::size_of::<$ct>())
+                        }
+                        Instr::$cbr { a, b, add, .. } | Instr::$cbrn { a, b, add, .. } => {
+                            (a, Some(b), add, core::mem::size_of::<$ct>())
+                        }
+                    )? )*
+                    Instr::BrEqz { cond, add, .. } | Instr::BrNez { cond, add, .. } => (cond, None, add, 4),
+                    Instr::BrI64Eqz { cond, add, .. } | Instr::BrI64Nez { cond, add, .. } => {
+                        (cond, None, add, 8)
+                    }
+                    _ => return false,
+                };
+                if width * 8 != bits {
+                    return false;
+                }
+                if *first != r {
+                    match other {
+                        Some(b) if symmetric && *b == r => core::mem::swap(first, b),
+                        _ => return false,
+                    }
+                }
+                *slot = add;
+                true
+            }
+
             /// The offset field of a branch instruction.
             pub(crate) fn offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -814,14 +851,15 @@ for_each_op!(define_instr!(
     CopySpan { dst: Reg, src: Reg, len: u16 },
     /// Unconditional branch.
     Br { offset: i32 },
-    /// Branch if the i32 `cond` is zero.
-    BrEqz { cond: Reg, offset: i32 },
+    /// Branch if the i32 `cond` is zero. (In this and the next three, form `PRE` first
+    /// adds `add` to `cond`, as for the compare-branches.)
+    BrEqz { cond: Reg, offset: i32, add: i32 },
     /// Branch if the i32 `cond` is not zero.
-    BrNez { cond: Reg, offset: i32 },
+    BrNez { cond: Reg, offset: i32, add: i32 },
     /// Branch if the i64 `cond` is zero.
-    BrI64Eqz { cond: Reg, offset: i32 },
+    BrI64Eqz { cond: Reg, offset: i32, add: i32 },
     /// Branch if the i64 `cond` is not zero.
-    BrI64Nez { cond: Reg, offset: i32 },
+    BrI64Nez { cond: Reg, offset: i32, add: i32 },
     /// Jumps to entry `min(index, len)` of the `len + 1` `Br` instructions that follow.
     BrTable { index: Reg, len: u32 },
     /// Returns the `len` consecutive registers `src..`.
@@ -921,11 +959,13 @@ mod tests {
                 a: 1,
                 b: 2,
                 offset: -7,
+                add: 1,
             },
             Instr::BrI64NotGeUImm {
                 a: 1,
                 imm: 2,
                 offset: 9,
+                add: -1,
             },
             Instr::F64Load {
                 dst: 1,

@@ -576,6 +576,68 @@ fn constant_address_adds_fuse_into_accesses() {
 }
 
 #[test]
+fn loop_counters_fuse_into_back_edges() {
+    // `i = i + k` just before a loop's `br_if` on `i` becomes part of the branch. The
+    // counter must still be written, wrap in its own width, and keep its value when the
+    // loop exits.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "count_up") (param i32) (result i32) (local i32)
+            loop
+              local.get 1 i32.const 1 i32.add local.tee 1
+              local.get 0 i32.ne br_if 0
+            end
+            local.get 1)
+          (func (export "count_up_swapped") (param i32) (result i32) (local i32)
+            loop
+              local.get 0
+              local.get 1 i32.const 3 i32.add local.tee 1
+              i32.ne br_if 0
+            end
+            local.get 1)
+          (func (export "count_down") (param i32) (result i32) (local i32)
+            loop
+              local.get 1 i32.const 2 i32.add local.set 1
+              local.get 0 i32.const -1 i32.add local.tee 0
+              br_if 0
+            end
+            local.get 1)
+          (func (export "wrap32") (param i32) (result i32)
+            loop
+              local.get 0 i32.const 0x40000000 i32.add local.tee 0
+              i32.const 0x40000000 i32.gt_u br_if 0
+            end
+            local.get 0)
+          (func (export "count64") (param i64) (result i64) (local i64)
+            loop
+              local.get 1 i64.const -7 i64.add local.tee 1
+              local.get 0 i64.gt_s br_if 0
+            end
+            local.get 1)
+          (func (export "big_step") (param i64) (result i64)
+            loop
+              local.get 0 i64.const 0x100000000 i64.add local.tee 0
+              i64.const 0x500000000 i64.lt_u br_if 0
+            end
+            local.get 0))"#,
+        0,
+    );
+    assert_eq!(i.i32("count_up", &[1000]), 1000);
+    assert_eq!(i.i32("count_up_swapped", &[99]), 99);
+    assert_eq!(i.i32("count_down", &[50]), 100);
+    // 0xc0000000 + 0x40000000 wraps to 0, which ends the loop.
+    assert_eq!(i.i32("wrap32", &[0x8000_0000]), 0);
+    assert_eq!(i.i64("count64", &[-100i64 as u64]), -105);
+    assert_eq!(i.i64("big_step", &[1]), 0x5_0000_0001);
+    for func in 0..2 {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
+    }
+    let f = tierup_interp::translate(&i.env, 2).unwrap();
+    assert!(format!("{f:?}").contains("add: -1 }"), "{f:?}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -57,12 +57,13 @@ handler! {
 
 /// Generates the branch-on-condition handlers.
 macro_rules! cond_branch {
-    ($($name:ident($cond:ident) = $test:expr;)*) => {$(
+    ($($name:ident($cond:ident: $t:ty) = $test:expr;)*) => {$(
         handler! {
-            /// Branch on one register (or the accumulator, in form `A`).
+            /// Branch on one register (or the accumulator, in form `A`; in form `PRE`
+            /// the register plus `add`, written back).
             $name<F> |ip, fp, mb, ml, cx, acc| {
-                decode!(ip, $name { cond, offset });
-                let $cond = operand!(F, form::A, fp, cond, acc, u64);
+                decode!(ip, $name { cond, offset, add });
+                let $cond = counter_operand!(F, fp, cond, add, acc, $t);
                 if $test {
                     branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
@@ -73,10 +74,10 @@ macro_rules! cond_branch {
 }
 
 cond_branch! {
-    BrEqz(v) = v as u32 == 0;
-    BrNez(v) = v as u32 != 0;
-    BrI64Eqz(v) = v == 0;
-    BrI64Nez(v) = v != 0;
+    BrEqz(v: u32) = v as u32 == 0;
+    BrNez(v: u32) = v as u32 != 0;
+    BrI64Eqz(v: u64) = v == 0;
+    BrI64Nez(v: u64) = v != 0;
 }
 
 handler! {
@@ -749,6 +750,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
             $(
                 t[Op::$name as usize][0] = Some($name::<0> as Handler);
                 t[Op::$name as usize][form::A as usize] = Some($name::<{ form::A }> as Handler);
+                t[Op::$name as usize][form::PRE as usize] =
+                    Some($name::<{ form::PRE }> as Handler);
             )*
         };
     }

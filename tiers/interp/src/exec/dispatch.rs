@@ -60,6 +60,10 @@ pub(crate) mod form {
     /// not the unbounded sum of a memory argument. The offset is then the constant of an
     /// `i32.add` the translator fused into the access, which wraps like the add did.
     pub const WRAP: u8 = 8;
+    /// Integer compare-branches: first `a += add` (in the operands' width), the loop
+    /// counter's `i32.add`/`i64.add` of a constant fused into its back edge. The same bit
+    /// as `WRAP`: no instruction has both.
+    pub const PRE: u8 = 8;
     /// The number of forms (`OUT | A | B | WRAP` plus one).
     pub const COUNT: usize = 16;
 }
@@ -308,6 +312,31 @@ macro_rules! decode {
         let Instr::$v { $($f)* } = (*$ip).instr else {
             core::hint::unreachable_unchecked()
         };
+    };
+}
+
+/// `r` (register bits of an integer of `T`'s width) plus `add` (sign-extended), in that
+/// width: the fused add of form `PRE`.
+#[inline(always)]
+pub(super) fn pre_add<T>(r: u64, add: i32) -> u64 {
+    if core::mem::size_of::<T>() == 4 {
+        (r as u32).wrapping_add(add as u32) as u64
+    } else {
+        r.wrapping_add(add as i64 as u64)
+    }
+}
+
+/// The first operand of a compare-branch of form `$f`: with `PRE`, register `$a` plus
+/// `$add`, written back; else as `operand!`.
+macro_rules! counter_operand {
+    ($f:ident, $fp:expr, $a:expr, $add:expr, $acc:expr, $t:ty) => {
+        if $f & super::dispatch::form::PRE != 0 {
+            let v = super::dispatch::pre_add::<$t>(get($fp, $a), $add);
+            set($fp, $a, v);
+            v
+        } else {
+            operand!($f, super::dispatch::form::A, $fp, $a, $acc, $t)
+        }
     };
 }
 

@@ -228,9 +228,17 @@ impl Translator<'_> {
         match cond {
             Cond::Reg(cond) => {
                 let br = if negate {
-                    Instr::BrEqz { cond, offset: 0 }
+                    Instr::BrEqz {
+                        cond,
+                        offset: 0,
+                        add: 0,
+                    }
                 } else {
-                    Instr::BrNez { cond, offset: 0 }
+                    Instr::BrNez {
+                        cond,
+                        offset: 0,
+                        add: 0,
+                    }
                 };
                 self.emit_linked(br, &[(cond, form::A)], false)
             }
@@ -420,8 +428,46 @@ impl Translator<'_> {
         } else {
             let idx = self.emit_cond_branch(cond, false);
             self.link(idx, f);
+            if matches!(self.ctrl[f].kind, CtrlKind::Loop { .. }) {
+                self.fuse_counter_branch(idx);
+            }
         }
         Ok(())
+    }
+
+    /// A loop's back edge at `idx` that tests the register the instruction before it just
+    /// advanced by a constant (`r = r + k`, an `i32.add` or `i64.add`) takes the add in
+    /// (form `PRE`): a counted loop closes in one dispatch. Only where no label lies
+    /// between the two, and the branch's offset is already resolved (a back edge), so
+    /// that moving it one place up only changes its offset.
+    fn fuse_counter_branch(&mut self, idx: usize) {
+        if idx == 0 || self.last_label == idx || self.forms[idx] != 0 {
+            return;
+        }
+        let prev = idx - 1;
+        if self.forms[prev] != 0 {
+            return;
+        }
+        let (r, add, bits) = match self.code[prev] {
+            Instr::I32AddImm { dst, a, imm } if dst == a => (dst, imm as u32 as i32, 32),
+            Instr::I64AddImm { dst, a, imm } if dst == a => match i32::try_from(imm as i64) {
+                Ok(add) => (dst, add, 64),
+                Err(_) => return,
+            },
+            _ => return,
+        };
+        let mut branch = self.code[idx];
+        if !branch.pre_add(r, add, bits) || !supports(&branch, form::PRE) {
+            return;
+        }
+        if let Some(offset) = branch.offset_mut() {
+            *offset += 1;
+        }
+        self.code[prev] = branch;
+        self.forms[prev] = form::PRE;
+        self.code.truncate(idx);
+        self.forms.truncate(idx);
+        self.offsets.truncate(idx);
     }
 
     pub(super) fn op_br_table(

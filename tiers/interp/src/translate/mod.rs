@@ -101,6 +101,8 @@ pub(crate) struct Translator<'a> {
     /// The last instruction, if it wrote the temporary of the top stack slot and nothing
     /// (no label) came after it.
     last_result: Option<usize>,
+    /// The position of the last label bound (see [`Translator::bind_label`]).
+    last_label: usize,
     ctrl: Vec<Ctrl>,
     saved: Vec<(Provider, bool)>,
     reachable: bool,
@@ -218,6 +220,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         local_uses: scratch.local_uses,
         locals_floor: 0,
         last_result: None,
+        last_label: 0,
         ctrl: scratch.ctrl,
         saved: scratch.saved,
         reachable: true,
@@ -453,6 +456,7 @@ impl<'a> Translator<'a> {
     /// Marks a label position: no instruction before it may be retargeted or fused.
     fn bind_label(&mut self) {
         self.last_result = None;
+        self.last_label = self.code.len();
     }
 
     // ----- registers and the provider stack -----
