@@ -7,11 +7,12 @@
 //! # Frames and registers
 //!
 //! A frame is an array of 8-byte registers addressed by `i16` indices relative to the frame
-//! pointer: the function's constants at negative indices (each distinct constant interned
-//! once per function, copied below the frame on entry), parameters and locals from
-//! register 0 (declared locals zeroed on entry), and operand-stack temporaries after them.
-//! Values are stored zero-extended (i32, f32 bits), as their 64 bits (i64, f64) or as a
-//! pointer-sized reference, one register each.
+//! pointer: parameters and locals from register 0 (declared locals zeroed on entry), then
+//! the function's constants (each distinct constant interned once per function; those the
+//! code only uses as immediates are dropped), then the operand-stack temporaries. One copy
+//! of a per-function image sets up the locals and constants on entry. Values are stored
+//! zero-extended (i32, f32 bits), as their 64 bits (i64, f64) or as a pointer-sized
+//! reference, one register each.
 //!
 //! # v128 values: register pairs
 //!
@@ -22,21 +23,22 @@
 //! each slot starts after the previous one (one register for a scalar, two for a v128),
 //! which depends only on the types below it, so control-flow merges agree on the layout.
 //! v128 constants take two constant registers; `i8x16.shuffle`'s lane immediate is such a
-//! constant. Calls copy the arguments' registers as they are (caller and callee use the
-//! same layout); at the array calling convention's boundary (entry, return, calls of host
+//! constant. Caller and callee lay values out alike (the callee's parameters are the
+//! caller's argument registers); at the array calling convention's boundary (entry, return, calls of host
 //! functions) signatures with a v128 are converted one value per 16-byte cell using width
 //! flags recorded at translation. v128 instructions run out of line (`exec::vector`) over
 //! lane arrays (`simd`), which LLVM compiles to SSE instructions. All frames of a thread live on one
 //! register stack (`exec::stack`), so calls between interpreted functions, also across
 //! instances, push a frame and continue in the same loop instead of recursing on the host
-//! stack. The callee's constant area starts right after the arguments (the caller's
-//! registers above them are dead at the call), and the arguments are copied into its
-//! parameters, which sit above its constants.
+//! stack. A callee's frame begins at its arguments, the caller's topmost temporaries (the
+//! caller's registers above them are dead at the call, and its constants are below its
+//! temporaries): the arguments are its parameters without a copy, and it returns its
+//! results to the same place.
 //!
 //! # Modules
 //!
 //! * `isa` — the instruction table (one source of truth) that generates the `Instr` enum.
-//! * `func` — [`InterpFunc`]: bytecode, constant pool, call sites, offsets for backtraces.
+//! * `func` — [`InterpFunc`]: bytecode, frame image, call sites, offsets for backtraces.
 //! * `translate` — wasm operators to bytecode: provider stack, operand folding,
 //!   `local.set` retargeting, fused compare-and-branch, control flow.
 //! * `exec` — the array entry, frame setup, the instruction handlers, trap backtraces.
@@ -56,7 +58,12 @@
 //! temporary that only the next instruction reads, the translator gives the pair forms
 //! (`exec::form`) in which the value passes in that machine register instead of through
 //! the frame, so a chain of operations does not store and reload each intermediate value.
-//! Constant operands of binary operators are immediates in the instruction. Backward
+//! Constant operands of binary operators are immediates in the instruction. A few
+//! pairs are fused into one instruction where the first's result has no other reader:
+//! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
+//! `i32.add` of a constant into the load or store it addresses (form `WRAP`), and a loop
+//! counter's add into the back edge that tests it (form `PRE`). A single scalar result
+//! returns without a copy loop (`ReturnOne`). Backward
 //! branches and calls check the host stack pointer, and a chain that finds it too deep
 //! (only possible where the compiler kept a tail call as a call) returns to a trampoline
 //! loop, so the host stack stays bounded whatever the code generation (see `exec::run`).

@@ -67,7 +67,7 @@ pub(crate) trait RegVal: Sized {
     ///
     /// # Safety
     ///
-    /// `r` (and `r + 1` when wide) lie in the frame or constant area of `fp`.
+    /// `r` (and `r + 1` when wide) lie in the frame of `fp`.
     unsafe fn load(fp: *mut u64, r: crate::isa::Reg) -> Self;
     /// Writes the value at register `r`.
     ///

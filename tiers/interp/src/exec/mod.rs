@@ -3,7 +3,7 @@
 //! `control`.
 //!
 //! Safety rests on the translator's invariants (see [`InterpFunc`]): every register an
-//! instruction names lies inside its frame or constant area, every branch lands inside the
+//! instruction names lies inside its frame, every branch lands inside the
 //! code, every path ends in `Return`/`Trap`/a back edge. A frame occupies `frame_size`
 //! registers of the thread's register stack from its frame pointer up, and the executor
 //! checks that they fit before it enters the frame. A callee's frame begins at its

@@ -14,7 +14,7 @@ use crate::num::{Bits, Imm, call1, call2};
 ///
 /// # Safety
 ///
-/// `r` lies in the current frame or its constant area (translator invariant 2).
+/// `r` lies in the current frame (translator invariant 2).
 #[inline(always)]
 pub(super) unsafe fn get(fp: *mut u64, r: crate::isa::Reg) -> u64 {
     // SAFETY: guaranteed by the caller.

@@ -29,7 +29,7 @@ use crate::isa::{Instr, Reg};
 pub(crate) enum Provider {
     /// In local (or parameter) register `r`.
     Local(Reg),
-    /// In constant register `r` (negative).
+    /// In constant register `r` (negative until `Translator::layout` renumbers it).
     Const(Reg),
     /// In the slot's own temporary register.
     Temp,
