@@ -622,6 +622,14 @@ macro_rules! define_instr {
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
+                    | Instr::I32MinU { dst, .. }
+                    | Instr::I32MaxU { dst, .. }
+                    | Instr::I32MinS { dst, .. }
+                    | Instr::I32MaxS { dst, .. }
+                    | Instr::I64MinU { dst, .. }
+                    | Instr::I64MaxU { dst, .. }
+                    | Instr::I64MinS { dst, .. }
+                    | Instr::I64MaxS { dst, .. }
                     | Instr::I32Eqz { dst, .. }
                     | Instr::I64Eqz { dst, .. }
                     | Instr::Select { dst, .. }
@@ -876,6 +884,30 @@ for_each_op!(define_instr!(
     /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
     /// the next `i32.add` reads, as in array indexing.
     I32AddShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst` = the unsigned minimum of `a` and `b` (i32): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I32MinU { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the unsigned maximum of `a` and `b` (i32): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I32MaxU { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the signed minimum of `a` and `b` (i32): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I32MinS { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the signed maximum of `a` and `b` (i32): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I32MaxS { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the unsigned minimum of `a` and `b` (i64): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I64MinU { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the unsigned maximum of `a` and `b` (i64): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I64MaxU { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the signed minimum of `a` and `b` (i64): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I64MinS { dst: Reg, a: Reg, b: Reg },
+    /// `dst` = the signed maximum of `a` and `b` (i64): a compare and the `select` of its
+    /// operands, which wasm has no instruction for.
+    I64MaxS { dst: Reg, a: Reg, b: Reg },
     /// `i32.eqz`.
     I32Eqz { dst: Reg, src: Reg },
     /// `i64.eqz` (also `ref.is_null`).

@@ -62,7 +62,8 @@
 //! pairs are fused into one instruction where the first's result has no other reader:
 //! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
 //! `i32.add` of a constant into the load or store it addresses (form `WRAP`), and a loop
-//! counter's add into the back edge that tests it (form `PRE`). A single scalar result
+//! counter's add into the back edge that tests it (form `PRE`), and an integer compare
+//! with the `select` of its own operands into a minimum or maximum. A single scalar result
 //! returns without a copy loop (`ReturnOne`). Backward
 //! branches and calls check the host stack pointer, and a chain that finds it too deep
 //! (only possible where the compiler kept a tail call as a call) returns to a trampoline

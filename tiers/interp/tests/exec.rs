@@ -638,6 +638,47 @@ fn loop_counters_fuse_into_back_edges() {
 }
 
 #[test]
+fn compare_and_select_become_min_max() {
+    // `select(x, y, x < y)` and its variants are minima and maxima; each must keep the
+    // signedness and width of its compare, and a select of other values stays a select.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "min_u") (param i32 i32) (result i32)
+            local.get 0 local.get 1 local.get 0 local.get 1 i32.lt_u select)
+          (func (export "max_s") (param i32 i32) (result i32)
+            local.get 0 local.get 1 local.get 0 local.get 1 i32.gt_s select)
+          (func (export "max_u_swapped") (param i32 i32) (result i32)
+            local.get 1 local.get 0 local.get 0 local.get 1 i32.le_u select)
+          (func (export "min_s64") (param i64 i64) (result i64)
+            local.get 1 local.get 0 local.get 0 local.get 1 i64.ge_s select)
+          (func (export "not_min") (param i32 i32) (result i32)
+            local.get 0 i32.const 7 local.get 0 local.get 1 i32.lt_u select))"#,
+        0,
+    );
+    let m1 = u32::MAX as u64;
+    assert_eq!(i.i32("min_u", &[3, m1]), 3);
+    assert_eq!(i.i32("min_u", &[m1, 3]), 3);
+    assert_eq!(i.i32("max_s", &[3, m1]), 3);
+    assert_eq!(i.i32("max_s", &[m1, 3]), 3);
+    assert_eq!(i.i32("max_s", &[m1, m1]), -1);
+    assert_eq!(i.i32("max_u_swapped", &[3, m1]), -1);
+    assert_eq!(i.i32("max_u_swapped", &[5, 5]), 5);
+    assert_eq!(i.i64("min_s64", &[u64::MAX, 3]), -1);
+    assert_eq!(i.i64("min_s64", &[3, 1 << 40]), 3);
+    assert_eq!(i.i32("not_min", &[3, 9]), 3);
+    assert_eq!(i.i32("not_min", &[9, 3]), 7);
+    for (func, name) in [
+        (0, "I32MinU"),
+        (1, "I32MaxS"),
+        (2, "I32MaxU"),
+        (3, "I64MinS"),
+    ] {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        assert!(format!("{f:?}").contains(name), "{f:?}");
+    }
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -12,7 +12,7 @@ use super::stack::{Frame, ThreadStack};
 use super::{cells_to_regs, copy_regs, enter_frame, regs_to_cells};
 use crate::func::{CallSite, InterpFunc, NARROW};
 use crate::isa::{Instr, Op, Reg};
-use crate::num::RegVal;
+use crate::num::{Bits, RegVal};
 
 /// Arguments/results of a call out through an array entry: on the host stack when small.
 const INLINE_CELLS: usize = 16;
@@ -444,6 +444,32 @@ handler! {
     }
 }
 
+/// Generates the minimum and maximum handlers (forms 0 and `OUT`).
+macro_rules! min_max {
+    ($($name:ident($t:ty) = $f:expr;)*) => {$(
+        handler! {
+            /// A minimum or maximum (see the instruction).
+            $name<F> |ip, fp, mb, ml, cx, acc| {
+                decode!(ip, $name { dst, a, b });
+                let v: $t = $f(<$t as Bits>::from_reg(get(fp, a)), <$t as Bits>::from_reg(get(fp, b)));
+                result!(F, fp, dst, acc, $t, v.into_reg());
+                next!(ip.add(1), fp, mb, ml, cx, acc)
+            }
+        }
+    )*};
+}
+
+min_max! {
+    I32MinU(u32) = u32::min;
+    I32MaxU(u32) = u32::max;
+    I32MinS(i32) = i32::min;
+    I32MaxS(i32) = i32::max;
+    I64MinU(u64) = u64::min;
+    I64MaxU(u64) = u64::max;
+    I64MinS(i64) = i64::min;
+    I64MaxS(i64) = i64::max;
+}
+
 handler! {
     /// `i32.eqz`.
     I32Eqz<F> |ip, fp, mb, ml, cx, acc| {
@@ -773,6 +799,18 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     t[Op::I32AddShl as usize][(form::OUT | form::B) as usize] =
         Some(I32AddShl::<{ form::OUT | form::B }> as Handler);
     out_a!(I32AddShl);
+    macro_rules! out {
+        ($($name:ident),*) => {
+            $(
+                t[Op::$name as usize][0] = Some($name::<0> as Handler);
+                t[Op::$name as usize][form::OUT as usize] =
+                    Some($name::<{ form::OUT }> as Handler);
+            )*
+        };
+    }
+    out!(
+        I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS
+    );
     t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
     t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {

@@ -851,6 +851,54 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// A `select` at `idx` of the two operands of the integer compare just before it,
+    /// which only the `select` reads (through the accumulator), is a minimum or maximum:
+    /// one instruction in the compare's place.
+    fn fuse_min_max(&mut self, idx: usize) {
+        let Instr::Select { dst, a, b, .. } = self.code[idx] else {
+            return;
+        };
+        if idx == 0 || self.forms[idx] != form::A || self.forms[idx - 1] != form::OUT {
+            return;
+        }
+        let prev = idx - 1;
+        // `min` when the select takes the compare's first operand on "less".
+        let (x, y, less_first, signed, wide) = match self.code[prev] {
+            Instr::I32LtU { a, b, .. } | Instr::I32LeU { a, b, .. } => (a, b, true, false, false),
+            Instr::I32GtU { a, b, .. } | Instr::I32GeU { a, b, .. } => (a, b, false, false, false),
+            Instr::I32LtS { a, b, .. } | Instr::I32LeS { a, b, .. } => (a, b, true, true, false),
+            Instr::I32GtS { a, b, .. } | Instr::I32GeS { a, b, .. } => (a, b, false, true, false),
+            Instr::I64LtU { a, b, .. } | Instr::I64LeU { a, b, .. } => (a, b, true, false, true),
+            Instr::I64GtU { a, b, .. } | Instr::I64GeU { a, b, .. } => (a, b, false, false, true),
+            Instr::I64LtS { a, b, .. } | Instr::I64LeS { a, b, .. } => (a, b, true, true, true),
+            Instr::I64GtS { a, b, .. } | Instr::I64GeS { a, b, .. } => (a, b, false, true, true),
+            _ => return,
+        };
+        // `x < y ? x : y` is the minimum, `x < y ? y : x` the maximum (ties give equal
+        // values either way).
+        let min = match (a == x && b == y, a == y && b == x) {
+            (true, _) => less_first,
+            (_, true) => !less_first,
+            _ => return,
+        };
+        let fused = match (wide, signed, min) {
+            (false, false, true) => Instr::I32MinU { dst, a, b },
+            (false, false, false) => Instr::I32MaxU { dst, a, b },
+            (false, true, true) => Instr::I32MinS { dst, a, b },
+            (false, true, false) => Instr::I32MaxS { dst, a, b },
+            (true, false, true) => Instr::I64MinU { dst, a, b },
+            (true, false, false) => Instr::I64MaxU { dst, a, b },
+            (true, true, true) => Instr::I64MinS { dst, a, b },
+            (true, true, false) => Instr::I64MaxS { dst, a, b },
+        };
+        self.code[prev] = fused;
+        self.forms[prev] = 0;
+        self.code.truncate(idx);
+        self.forms.truncate(idx);
+        self.offsets.truncate(idx);
+        self.last_result = Some(prev);
+    }
+
     /// A scalar load or store at `idx` without an offset, whose address is the result of
     /// the `i32.add` of a constant just before it (through the accumulator, so nothing
     /// else reads it), takes the add in: the constant becomes its offset, added in 32-bit

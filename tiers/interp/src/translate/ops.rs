@@ -140,7 +140,8 @@ impl Translator<'_> {
                 } else {
                     Instr::Select { dst, cond, a, b }
                 };
-                self.emit_linked(select, &[(cond, crate::exec::form::A)], true);
+                let idx = self.emit_linked(select, &[(cond, crate::exec::form::A)], true);
+                self.fuse_min_max(idx);
                 Ok(())
             }
             Operator::LocalGet { local_index } => {
