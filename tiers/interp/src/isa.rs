@@ -483,11 +483,11 @@ macro_rules! define_instr {
             $( #[doc = "`dst = op src`"] $uname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = op src`, may trap"] $vname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = a cmp b`"] $cname { dst: Reg, a: Reg, b: Reg }, )*
-            $( #[doc = "branch if `a cmp b` (form `PRE`: `a += add` first)"] $cbr { a: Reg, b: Reg, offset: i32, add: i32 }, )*
-            $( #[doc = "branch unless `a cmp b` (form `PRE`: `a += add` first)"] $cbrn { a: Reg, b: Reg, offset: i32, add: i32 }, )*
+            $( #[doc = "branch if `a cmp b` (form `PRE`: `a += add` first, or `a += add_reg` with `ADD_REG`)"] $cbr { a: Reg, b: Reg, add_reg: Reg, offset: i32, add: Step }, )*
+            $( #[doc = "branch unless `a cmp b` (forms as for the branch if)"] $cbrn { a: Reg, b: Reg, add_reg: Reg, offset: i32, add: Step }, )*
             $( $(
-                #[doc = "branch if `a cmp imm` (form `PRE`: `a += add` first)"] $cbi { a: Reg, imm: i16, offset: i32, add: i32 },
-                #[doc = "branch unless `a cmp imm` (form `PRE`: `a += add` first)"] $cbni { a: Reg, imm: i16, offset: i32, add: i32 },
+                #[doc = "branch if `a cmp imm` (form `PRE`: `a += add` first, or `a += add_reg` with `ADD_REG`)"] $cbi { a: Reg, imm: i16, add_reg: Reg, offset: i32, add: Step },
+                #[doc = "branch unless `a cmp imm` (forms as for the branch if)"] $cbni { a: Reg, imm: i16, add_reg: Reg, offset: i32, add: Step },
             )? )*
             $( #[doc = "`dst = load(addr + offset)`"] $lname { dst: Reg, addr: Reg, offset: u32 }, )*
             $( #[doc = "`store(addr + offset, val)`"] $sname { addr: Reg, val: Reg, offset: u32 }, )*
@@ -659,28 +659,28 @@ macro_rules! define_instr {
                                     .and_then(<$ct as crate::num::Imm>::to_imm);
                                 if let Some(imm) = imm {
                                     return Some(if negate {
-                                        Instr::$cbni { a, imm, offset: 0, add: 0 }
+                                        Instr::$cbni { a, imm, offset: 0, add_reg: 0, add: Step(0) }
                                     } else {
-                                        Instr::$cbi { a, imm, offset: 0, add: 0 }
+                                        Instr::$cbi { a, imm, offset: 0, add_reg: 0, add: Step(0) }
                                     });
                                 }
                             )?
                             if negate {
-                                Instr::$cbrn { a, b, offset: 0, add: 0 }
+                                Instr::$cbrn { a, b, offset: 0, add_reg: 0, add: Step(0) }
                             } else {
-                                Instr::$cbr { a, b, offset: 0, add: 0 }
+                                Instr::$cbr { a, b, offset: 0, add_reg: 0, add: Step(0) }
                             }
                         }
                     )*
                     Instr::I32Eqz { src, .. } => if negate {
-                        Instr::BrNez { cond: src, offset: 0, add: 0 }
+                        Instr::BrNez { cond: src, add_reg: 0, offset: 0, add: Step(0) }
                     } else {
-                        Instr::BrEqz { cond: src, offset: 0, add: 0 }
+                        Instr::BrEqz { cond: src, add_reg: 0, offset: 0, add: Step(0) }
                     },
                     Instr::I64Eqz { src, .. } => if negate {
-                        Instr::BrI64Nez { cond: src, offset: 0, add: 0 }
+                        Instr::BrI64Nez { cond: src, add_reg: 0, offset: 0, add: Step(0) }
                     } else {
-                        Instr::BrI64Eqz { cond: src, offset: 0, add: 0 }
+                        Instr::BrI64Eqz { cond: src, add_reg: 0, offset: 0, add: Step(0) }
                     },
                     _ => return None,
                 })
@@ -745,15 +745,22 @@ macro_rules! define_instr {
                         f(dst);
                         f(a);
                     }
-                    $( Instr::$cbr { a, b, .. } | Instr::$cbrn { a, b, .. } )|*
-                    | $( Instr::$sname { addr: a, val: b, .. } )|*
+                    $( Instr::$cbr { a, b, add_reg: c, .. } | Instr::$cbrn { a, b, add_reg: c, .. } )|* => {
+                        f(a);
+                        f(b);
+                        f(c);
+                    }
+                    $( Instr::$sname { addr: a, val: b, .. } )|*
                     | $( Instr::$vsname { addr: a, val: b, .. } )|*
                     | $( Instr::$slname { addr: a, val: b, .. } )|* => {
                         f(a);
                         f(b);
                     }
                     $( $(
-                        Instr::$cbi { a, .. } | Instr::$cbni { a, .. } => f(a),
+                        Instr::$cbi { a, add_reg, .. } | Instr::$cbni { a, add_reg, .. } => {
+                            f(a);
+                            f(add_reg);
+                        }
                     )? )*
                     $( Instr::$llname { dst, addr, src, .. } => {
                         f(dst);
@@ -772,27 +779,30 @@ macro_rules! define_instr {
                 }
             }
 
-            /// Makes an integer branch reading register `r` first add `add` to it, in
+            /// Makes an integer branch reading register `r` first add `by` to it, in
             /// `bits` (32 or 64) arithmetic: the branch then does the work of the
-            /// `r = r + add` before it (form `PRE`). `r` must be the first operand, or
-            /// either operand of an `eq`/`ne`. Returns whether the branch took it.
-            pub(crate) fn pre_add(&mut self, r: Reg, add: i32, bits: usize) -> bool {
+            /// `r = r + by` before it (form `PRE`, with `ADD_REG` for a register). `r`
+            /// must be the first operand, or either operand of an `eq`/`ne`. Returns
+            /// whether the branch took it.
+            pub(crate) fn pre_add(&mut self, r: Reg, by: Addend, bits: usize) -> bool {
                 let symmetric = matches!(
                     self.op(),
                     Op::BrI32Eq | Op::BrI32Ne | Op::BrI64Eq | Op::BrI64Ne
                 );
-                let (first, other, slot, width) = match self {
+                let (first, other, add, add_reg, width) = match self {
                     $( $(
-                        Instr::$cbi { a, add, .. } | Instr::$cbni { a, add, .. } => {
-                            (a, None, add, core::mem::size_of::<$ct>())
+                        Instr::$cbi { a, add, add_reg, .. } | Instr::$cbni { a, add, add_reg, .. } => {
+                            (a, None, add, add_reg, core::mem::size_of::<$ct>())
                         }
-                        Instr::$cbr { a, b, add, .. } | Instr::$cbrn { a, b, add, .. } => {
-                            (a, Some(b), add, core::mem::size_of::<$ct>())
+                        Instr::$cbr { a, b, add, add_reg, .. } | Instr::$cbrn { a, b, add, add_reg, .. } => {
+                            (a, Some(b), add, add_reg, core::mem::size_of::<$ct>())
                         }
                     )? )*
-                    Instr::BrEqz { cond, add, .. } | Instr::BrNez { cond, add, .. } => (cond, None, add, 4),
-                    Instr::BrI64Eqz { cond, add, .. } | Instr::BrI64Nez { cond, add, .. } => {
-                        (cond, None, add, 8)
+                    Instr::BrEqz { cond, add, add_reg, .. } | Instr::BrNez { cond, add, add_reg, .. } => {
+                        (cond, None, add, add_reg, 4)
+                    }
+                    Instr::BrI64Eqz { cond, add, add_reg, .. } | Instr::BrI64Nez { cond, add, add_reg, .. } => {
+                        (cond, None, add, add_reg, 8)
                     }
                     _ => return false,
                 };
@@ -805,7 +815,10 @@ macro_rules! define_instr {
                         _ => return false,
                     }
                 }
-                *slot = add;
+                match by {
+                    Addend::Const(k) => *add = Step(k),
+                    Addend::Reg(x) => *add_reg = x,
+                }
                 true
             }
 
@@ -828,6 +841,18 @@ macro_rules! define_instr {
     };
 }
 
+/// The constant a compare-branch of form `PRE` adds to its first operand (a loop
+/// counter's step). A type of its own, so that it is not taken for a register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step(pub i16);
+
+/// What a loop counter advances by, for [`Instr::pre_add`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Addend {
+    Const(i16),
+    Reg(Reg),
+}
+
 /// A field of a hand-written [`Instr`] variant, for [`Instr::regs_mut`]: a [`Reg`] is a
 /// register operand; every other field type is not. (So a hand-written variant must not
 /// use `i16`, the type behind `Reg`, for anything but registers.)
@@ -848,7 +873,7 @@ macro_rules! not_operands {
         }
     )*};
 }
-not_operands!(u8, u16, u32, i32, TrapCode);
+not_operands!(u8, u16, u32, i32, Step, TrapCode);
 
 for_each_op!(define_instr!(
     /// Traps with `code`.
@@ -860,14 +885,15 @@ for_each_op!(define_instr!(
     /// Unconditional branch.
     Br { offset: i32 },
     /// Branch if the i32 `cond` is zero. (In this and the next three, form `PRE` first
-    /// adds `add` to `cond`, as for the compare-branches.)
-    BrEqz { cond: Reg, offset: i32, add: i32 },
+    /// adds `add`, or register `add_reg` with `ADD_REG`, to `cond`, as for the
+    /// compare-branches.)
+    BrEqz { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Branch if the i32 `cond` is not zero.
-    BrNez { cond: Reg, offset: i32, add: i32 },
+    BrNez { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Branch if the i64 `cond` is zero.
-    BrI64Eqz { cond: Reg, offset: i32, add: i32 },
+    BrI64Eqz { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Branch if the i64 `cond` is not zero.
-    BrI64Nez { cond: Reg, offset: i32, add: i32 },
+    BrI64Nez { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Jumps to entry `min(index, len)` of the `len + 1` `Br` instructions that follow.
     BrTable { index: Reg, len: u32 },
     /// Returns the `len` consecutive registers `src..`.
@@ -990,14 +1016,16 @@ mod tests {
             Instr::BrI32LtS {
                 a: 1,
                 b: 2,
+                add_reg: 3,
                 offset: -7,
-                add: 1,
+                add: Step(1),
             },
             Instr::BrI64NotGeUImm {
                 a: 1,
                 imm: 2,
+                add_reg: 0,
                 offset: 9,
-                add: -1,
+                add: Step(-1),
             },
             Instr::F64Load {
                 dst: 1,

@@ -614,6 +614,19 @@ fn loop_counters_fuse_into_back_edges() {
               local.get 0 i64.gt_s br_if 0
             end
             local.get 1)
+          (func (export "stride") (param i64 i64) (result i64) (local i64 i64)
+            loop
+              local.get 3 i64.const 1 i64.add local.set 3
+              local.get 2 local.get 1 i64.add local.tee 2
+              local.get 0 i64.le_u br_if 0
+            end
+            local.get 3)
+          (func (export "stride32") (param i32 i32) (result i32) (local i32)
+            loop
+              local.get 1 local.get 2 i32.add local.tee 2
+              local.get 0 i32.lt_s br_if 0
+            end
+            local.get 2)
           (func (export "big_step") (param i64) (result i64)
             loop
               local.get 0 i64.const 0x100000000 i64.add local.tee 0
@@ -629,12 +642,27 @@ fn loop_counters_fuse_into_back_edges() {
     assert_eq!(i.i32("wrap32", &[0x8000_0000]), 0);
     assert_eq!(i.i64("count64", &[-100i64 as u64]), -105);
     assert_eq!(i.i64("big_step", &[1]), 0x5_0000_0001);
+    // Steps held in locals: j += i while j <= n, and the step first in the add.
+    assert_eq!(i.i64("stride", &[100, 7]), 15);
+    assert_eq!(i.i32("stride32", &[100, 7]), 105);
+    assert_eq!(
+        i.i32("stride32", &[-5i32 as u32 as u64, -3i32 as u32 as u64]),
+        -3
+    );
+    for func in [5, 6] {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        let text = format!("{f:?}");
+        assert!(
+            !text.contains("I64Add {") && !text.contains("I32Add {"),
+            "{text}"
+        );
+    }
     for func in 0..2 {
         let f = tierup_interp::translate(&i.env, func).unwrap();
         assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
     }
     let f = tierup_interp::translate(&i.env, 2).unwrap();
-    assert!(format!("{f:?}").contains("add: -1 }"), "{f:?}");
+    assert!(format!("{f:?}").contains("add: Step(-1) }"), "{f:?}");
 }
 
 #[test]

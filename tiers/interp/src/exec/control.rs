@@ -62,8 +62,8 @@ macro_rules! cond_branch {
             /// Branch on one register (or the accumulator, in form `A`; in form `PRE`
             /// the register plus `add`, written back).
             $name<F> |ip, fp, mb, ml, cx, acc| {
-                decode!(ip, $name { cond, offset, add });
-                let $cond = counter_operand!(F, fp, cond, add, acc, $t);
+                decode!(ip, $name { cond, add_reg, offset, add });
+                let $cond = counter_operand!(F, fp, cond, add, add_reg, acc, $t);
                 if $test {
                     branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
@@ -778,6 +778,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
                 t[Op::$name as usize][form::A as usize] = Some($name::<{ form::A }> as Handler);
                 t[Op::$name as usize][form::PRE as usize] =
                     Some($name::<{ form::PRE }> as Handler);
+                t[Op::$name as usize][(form::PRE | form::ADD_REG) as usize] =
+                    Some($name::<{ form::PRE | form::ADD_REG }> as Handler);
             )*
         };
     }

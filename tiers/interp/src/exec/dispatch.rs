@@ -64,8 +64,11 @@ pub(crate) mod form {
     /// counter's `i32.add`/`i64.add` of a constant fused into its back edge. The same bit
     /// as `WRAP`: no instruction has both.
     pub const PRE: u8 = 8;
-    /// The number of forms (`OUT | A | B | WRAP` plus one).
-    pub const COUNT: usize = 16;
+    /// With `PRE`: the addend is register `add_reg` (a step held in a local), not the
+    /// constant `add`.
+    pub const ADD_REG: u8 = 16;
+    /// The number of forms (all bits plus one).
+    pub const COUNT: usize = 32;
 }
 
 /// An instruction as the executor runs it: the address of its handler, then the
@@ -315,23 +318,29 @@ macro_rules! decode {
     };
 }
 
-/// `r` (register bits of an integer of `T`'s width) plus `add` (sign-extended), in that
-/// width: the fused add of form `PRE`.
+/// `r` (register bits of an integer of `T`'s width) plus `addend`, in that width: the
+/// fused add of form `PRE`.
 #[inline(always)]
-pub(super) fn pre_add<T>(r: u64, add: i32) -> u64 {
+pub(super) fn pre_add<T>(r: u64, addend: u64) -> u64 {
     if core::mem::size_of::<T>() == 4 {
-        (r as u32).wrapping_add(add as u32) as u64
+        (r as u32).wrapping_add(addend as u32) as u64
     } else {
-        r.wrapping_add(add as i64 as u64)
+        r.wrapping_add(addend)
     }
 }
 
 /// The first operand of a compare-branch of form `$f`: with `PRE`, register `$a` plus
-/// `$add`, written back; else as `operand!`.
+/// the step (`$add`, or register `$add_reg` with `ADD_REG`), written back; else as
+/// `operand!`.
 macro_rules! counter_operand {
-    ($f:ident, $fp:expr, $a:expr, $add:expr, $acc:expr, $t:ty) => {
+    ($f:ident, $fp:expr, $a:expr, $add:expr, $add_reg:expr, $acc:expr, $t:ty) => {
         if $f & super::dispatch::form::PRE != 0 {
-            let v = super::dispatch::pre_add::<$t>(get($fp, $a), $add);
+            let addend = if $f & super::dispatch::form::ADD_REG != 0 {
+                get($fp, $add_reg)
+            } else {
+                $add.0 as i64 as u64
+            };
+            let v = super::dispatch::pre_add::<$t>(get($fp, $a), addend);
             set($fp, $a, v);
             v
         } else {

@@ -147,10 +147,10 @@ macro_rules! table_handlers {
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $cbr<F> |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $cbr { a, b, offset, add });
+            decode!(ip, $cbr { a, b, add_reg, offset, add });
             let taken = call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, acc, $ct)),
+                <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, add_reg, acc, $ct)),
                 <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
             if taken {
@@ -159,10 +159,10 @@ macro_rules! table_handlers {
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $cbrn<F> |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $cbrn { a, b, offset, add });
+            decode!(ip, $cbrn { a, b, add_reg, offset, add });
             let taken = !call2::<$ct, $ct, bool, _>(
                 $cf,
-                <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, acc, $ct)),
+                <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, add_reg, acc, $ct)),
                 <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
             if taken {
@@ -172,10 +172,10 @@ macro_rules! table_handlers {
         }} )*
         $( $(
             handler! { $cbi<F> |ip, fp, mb, ml, cx, acc| {
-                decode!(ip, $cbi { a, imm, offset, add });
+                decode!(ip, $cbi { a, imm, add_reg, offset, add });
                 let taken = call2::<$ct, $ct, bool, _>(
                     $cf,
-                    <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, acc, $ct)),
+                    <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, add_reg, acc, $ct)),
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
@@ -184,10 +184,10 @@ macro_rules! table_handlers {
                 next!(ip.add(1), fp, mb, ml, cx, acc)
             }}
             handler! { $cbni<F> |ip, fp, mb, ml, cx, acc| {
-                decode!(ip, $cbni { a, imm, offset, add });
+                decode!(ip, $cbni { a, imm, add_reg, offset, add });
                 let taken = !call2::<$ct, $ct, bool, _>(
                     $cf,
-                    <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, acc, $ct)),
+                    <$ct as Bits>::from_reg(counter_operand!(F, fp, a, add, add_reg, acc, $ct)),
                     <$ct as Imm>::from_imm(imm),
                 );
                 if taken {
@@ -224,6 +224,7 @@ macro_rules! table_handlers {
             const B: u8 = form::B;
             const W: u8 = form::WRAP;
             const P: u8 = form::PRE;
+            const R: u8 = form::ADD_REG;
             $( forms!(t, $bname, [0, O, A, O | A, B, O | B]); )*
             $( t[Op::$tname as usize][0] = Some($tname as Handler); )*
             $( forms!(t, $biname, [0, O, A, O | A]); )*
@@ -234,10 +235,10 @@ macro_rules! table_handlers {
             $( forms!(t, $cbr, [0, A, B]); )*
             $( forms!(t, $cbrn, [0, A, B]); )*
             $( $(
-                forms!(t, $cbi, [0, A, P]);
-                forms!(t, $cbni, [0, A, P]);
-                forms!(t, $cbr, [P]);
-                forms!(t, $cbrn, [P]);
+                forms!(t, $cbi, [0, A, P, P | R]);
+                forms!(t, $cbni, [0, A, P, P | R]);
+                forms!(t, $cbr, [P, P | R]);
+                forms!(t, $cbrn, [P, P | R]);
             )? )*
             $( forms!(t, $lname, [0, O, A, O | A, W, W | O, W | A, W | O | A]); )*
             $( forms!(t, $sname, [0, A, B, W, W | A, W | B]); )*

@@ -11,7 +11,7 @@ use super::{Ctrl, CtrlKind, Provider, Translator};
 use crate::TranslateError;
 use crate::exec::{form, supports};
 use crate::func::CallSite;
-use crate::isa::{Instr, Reg};
+use crate::isa::{Addend, Instr, Reg, Step};
 
 /// A popped branch condition.
 enum Cond {
@@ -230,14 +230,16 @@ impl Translator<'_> {
                 let br = if negate {
                     Instr::BrEqz {
                         cond,
+                        add_reg: 0,
                         offset: 0,
-                        add: 0,
+                        add: Step(0),
                     }
                 } else {
                     Instr::BrNez {
                         cond,
+                        add_reg: 0,
                         offset: 0,
-                        add: 0,
+                        add: Step(0),
                     }
                 };
                 self.emit_linked(br, &[(cond, form::A)], false)
@@ -436,8 +438,9 @@ impl Translator<'_> {
     }
 
     /// A loop's back edge at `idx` that tests the register the instruction before it just
-    /// advanced by a constant (`r = r + k`, an `i32.add` or `i64.add`) takes the add in
-    /// (form `PRE`): a counted loop closes in one dispatch. Only where no label lies
+    /// advanced (`r = r + k`, an `i32.add` or `i64.add` of a small constant, or of a
+    /// register with `ADD_REG`) takes the add in (form `PRE`): a counted loop closes in
+    /// one dispatch. Only where no label lies
     /// between the two, and the branch's offset is already resolved (a back edge), so
     /// that moving it one place up only changes its offset.
     fn fuse_counter_branch(&mut self, idx: usize) {
@@ -448,23 +451,36 @@ impl Translator<'_> {
         if self.forms[prev] != 0 {
             return;
         }
-        let (r, add, bits) = match self.code[prev] {
-            Instr::I32AddImm { dst, a, imm } if dst == a => (dst, imm as u32 as i32, 32),
-            Instr::I64AddImm { dst, a, imm } if dst == a => match i32::try_from(imm as i64) {
-                Ok(add) => (dst, add, 64),
+        let (r, by, bits) = match self.code[prev] {
+            Instr::I32AddImm { dst, a, imm } if dst == a => {
+                match i16::try_from(imm as u32 as i32) {
+                    Ok(k) => (dst, Addend::Const(k), 32),
+                    Err(_) => return,
+                }
+            }
+            Instr::I64AddImm { dst, a, imm } if dst == a => match i16::try_from(imm as i64) {
+                Ok(k) => (dst, Addend::Const(k), 64),
                 Err(_) => return,
             },
+            Instr::I32Add { dst, a, b } if dst == a => (dst, Addend::Reg(b), 32),
+            Instr::I32Add { dst, a, b } if dst == b => (dst, Addend::Reg(a), 32),
+            Instr::I64Add { dst, a, b } if dst == a => (dst, Addend::Reg(b), 64),
+            Instr::I64Add { dst, a, b } if dst == b => (dst, Addend::Reg(a), 64),
             _ => return,
         };
+        let fused_form = match by {
+            Addend::Const(_) => form::PRE,
+            Addend::Reg(_) => form::PRE | form::ADD_REG,
+        };
         let mut branch = self.code[idx];
-        if !branch.pre_add(r, add, bits) || !supports(&branch, form::PRE) {
+        if !branch.pre_add(r, by, bits) || !supports(&branch, fused_form) {
             return;
         }
         if let Some(offset) = branch.offset_mut() {
             *offset += 1;
         }
         self.code[prev] = branch;
-        self.forms[prev] = form::PRE;
+        self.forms[prev] = fused_form;
         self.code.truncate(idx);
         self.forms.truncate(idx);
         self.offsets.truncate(idx);
