@@ -63,7 +63,9 @@
 //! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
 //! `i32.add` of a constant into the load or store it addresses (form `WRAP`), and a loop
 //! counter's add into the back edge that tests it (form `PRE`), and an integer compare
-//! with the `select` of its own operands into a minimum or maximum. A single scalar result
+//! with the `select` of its own operands into a minimum or maximum. The jump back to the
+//! head of a `loop { br_table }` (an interpreter compiled to wasm) is replaced by a copy
+//! of the head, so each case dispatches the next one itself. A single scalar result
 //! returns without a copy loop (`ReturnOne`). Backward
 //! branches and calls check the host stack pointer, and a chain that finds it too deep
 //! (only possible where the compiler kept a tail call as a call) returns to a trampoline

@@ -707,6 +707,46 @@ fn compare_and_select_become_min_max() {
 }
 
 #[test]
+fn dispatch_heads_are_copied_to_the_cases() {
+    // A `loop { br_table }` interpreter: each case's jump back to the head becomes a copy
+    // of the head (its own `br_table`), whose entries keep their targets.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "run") (param i32) (result i32) (local i32 i32)
+            (; local 1: pc; local 2: accumulator. ops: 0 add 1, 1 double, 2 sub 3, 3 halt ;)
+            (; the program: 0 1 1 2 0 1 3 ;)
+            i32.const 0 i32.const 0x02010100 i32.store
+            i32.const 4 i32.const 0x00030100 i32.store
+            loop $next
+              block $halt
+                block $sub
+                  block $double
+                    block $inc
+                      local.get 1 i32.load8_u
+                      local.get 1 i32.const 1 i32.add local.set 1
+                      br_table $inc $double $sub $halt $halt
+                    end
+                    local.get 2 i32.const 1 i32.add local.set 2
+                    br $next
+                  end
+                  local.get 2 i32.const 1 i32.shl local.set 2
+                  br $next
+                end
+                local.get 2 i32.const 3 i32.sub local.set 2
+                br $next
+              end
+            end
+            local.get 2 local.get 0 i32.add))"#,
+        1,
+    );
+    // ((0 + 1) * 2 * 2 - 3 + 1) * 2 = 4, then halt.
+    assert_eq!(i.i32("run", &[100]), 104);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert_eq!(format!("{f:?}").matches("BrTable").count(), 4, "{f:?}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

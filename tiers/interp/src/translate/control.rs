@@ -437,6 +437,108 @@ impl Translator<'_> {
         Ok(())
     }
 
+    /// Replaces each unconditional `Br` to the head of a `loop { switch }`, a short
+    /// straight-line block ending in a `BrTable`, with a copy of that block: the
+    /// interpreter written in wasm then dispatches its next instruction from the end of
+    /// each case (one jump fewer, and a `br_table` jump of its own per case, which the
+    /// branch predictor learns from what the case is usually followed by). The copy's
+    /// branches keep their original targets. Runs on the laid-out code (offsets in
+    /// instructions) and bounds the growth.
+    pub(super) fn duplicate_dispatch_heads(&mut self) {
+        /// The longest head (before its `BrTable`) and table copied.
+        const MAX_HEAD: usize = 8;
+        const MAX_TABLE: u32 = 256;
+        let n = self.code.len();
+        // The block a `Br` at `i` jumps to, as `start..end` (the `BrTable` and its
+        // entries included), if it is a dispatch head.
+        let head_at = |code: &[Instr], i: usize| -> Option<(usize, usize)> {
+            let Instr::Br { offset } = code[i] else {
+                return None;
+            };
+            let start = usize::try_from(i as i64 + offset as i64).ok()?;
+            for (k, instr) in code.iter().enumerate().skip(start).take(MAX_HEAD + 1) {
+                match *instr {
+                    Instr::BrTable { len, .. } if len <= MAX_TABLE => {
+                        let end = k + len as usize + 2;
+                        // Not a head that contains the jump itself.
+                        return (end <= code.len() && !(start..end).contains(&i))
+                            .then_some((start, end));
+                    }
+                    _ if !Self::straight_line(instr) => return None,
+                    _ => {}
+                }
+            }
+            None
+        };
+        // The entries of a `BrTable` stay single `Br`s (translator invariant 3).
+        let mut entry = vec![false; n];
+        for (t, instr) in self.code.iter().enumerate() {
+            if let Instr::BrTable { len, .. } = *instr {
+                let last = (t + len as usize + 1).min(n - 1);
+                entry[t + 1..=last].fill(true);
+            }
+        }
+        let mut budget = n / 2 + 256;
+        let mut copies: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut any = false;
+        for (i, slot) in copies.iter_mut().enumerate() {
+            if !entry[i]
+                && let Some((start, end)) = head_at(&self.code, i)
+                && end - start <= budget
+            {
+                budget -= end - start;
+                *slot = Some((start, end));
+                any = true;
+            }
+        }
+        if !any {
+            return;
+        }
+        // Rebuild: `origin[k]` is the old instruction new instruction `k` copies, `map[i]`
+        // where old instruction `i` (or the copy replacing it) now starts.
+        let mut code = Vec::with_capacity(n + n / 2);
+        let mut forms = Vec::with_capacity(n + n / 2);
+        let mut offsets = Vec::with_capacity(n + n / 2);
+        let mut origin = Vec::with_capacity(n + n / 2);
+        let mut map = Vec::with_capacity(n + 1);
+        for (i, copy) in copies.iter().enumerate() {
+            map.push(code.len());
+            let range = copy.map_or(i..i + 1, |(start, end)| start..end);
+            for k in range {
+                code.push(self.code[k]);
+                forms.push(self.forms[k]);
+                offsets.push(self.offsets[k]);
+                origin.push(k);
+            }
+        }
+        map.push(code.len());
+        for (k, instr) in code.iter_mut().enumerate() {
+            if let Some(offset) = instr.offset_mut() {
+                let target = (origin[k] as i64 + *offset as i64) as usize;
+                *offset = (map[target] as i64 - k as i64) as i32;
+            }
+        }
+        self.code = code;
+        self.forms = forms;
+        self.offsets = offsets;
+    }
+
+    /// Whether `instr` continues with the next instruction, always (no branch, call,
+    /// return or trap).
+    fn straight_line(instr: &Instr) -> bool {
+        let mut copy = *instr;
+        copy.offset_mut().is_none()
+            && !matches!(
+                instr,
+                Instr::BrTable { .. }
+                    | Instr::Return { .. }
+                    | Instr::ReturnOne { .. }
+                    | Instr::Call { .. }
+                    | Instr::CallIndirect { .. }
+                    | Instr::Trap { .. }
+            )
+    }
+
     /// A loop's back edge at `idx` that tests the register the instruction before it just
     /// advanced (`r = r + k`, an `i32.add` or `i64.add` of a small constant, or of a
     /// register with `ADD_REG`) takes the add in (form `PRE`): a counted loop closes in

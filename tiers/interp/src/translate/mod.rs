@@ -246,6 +246,14 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     if result.is_ok() {
         result = t.layout();
     }
+    if result.is_ok() {
+        t.duplicate_dispatch_heads();
+        if t.code.len() > MAX_INSTRS {
+            result = Err(t.error(format!(
+                "function {func_index} needs more than {MAX_INSTRS} interpreter instructions"
+            )));
+        }
+    }
     let (func, scratch) = t.finish(num_params, sig_wide);
     SCRATCH.with(|s| s.set(Some(scratch)));
     result.map(|()| func)
