@@ -439,9 +439,6 @@ impl<'a> Translator<'a> {
     /// operand of `instr` that can come from the accumulator, if any.
     fn link_to_previous(&self, instr: &Instr, operands: &[(Reg, u8)]) -> Option<(usize, u8)> {
         let prev = self.last_result?;
-        if std::env::var_os("NOLINK").is_some() {
-            return None;
-        }
         if prev + 1 != self.code.len() {
             return None;
         }
