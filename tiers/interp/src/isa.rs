@@ -622,6 +622,9 @@ macro_rules! define_instr {
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
+                    | Instr::F64AddLoad { dst, .. }
+                    | Instr::F64MulLoad { dst, .. }
+                    | Instr::I32AddLoad { dst, .. }
                     | Instr::I32MinU { dst, .. }
                     | Instr::I32MaxU { dst, .. }
                     | Instr::I32MinS { dst, .. }
@@ -713,6 +716,7 @@ macro_rules! define_instr {
                         )?
                     )*
                     $( (Instr::$lname { .. }, OUT) => <$lt as AccClass>::FLOAT, )*
+                    (Instr::F64AddLoad { .. } | Instr::F64MulLoad { .. }, OUT | A) => true,
                     $( (Instr::$sname { .. }, B) => <$st as AccClass>::FLOAT, )*
                     _ => false,
                 }
@@ -934,6 +938,13 @@ for_each_op!(define_instr!(
     /// `dst` = the signed maximum of `a` and `b` (i64): a compare and the `select` of its
     /// operands, which wasm has no instruction for.
     I64MaxS { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a + load(addr + offset)` (f64): a load whose value only the next `f64.add`
+    /// reads, as its second operand.
+    F64AddLoad { dst: Reg, a: Reg, addr: Reg, offset: u32 },
+    /// `dst = a * load(addr + offset)` (f64), as `F64AddLoad`.
+    F64MulLoad { dst: Reg, a: Reg, addr: Reg, offset: u32 },
+    /// `dst = a + load(addr + offset)` (i32), as `F64AddLoad`.
+    I32AddLoad { dst: Reg, a: Reg, addr: Reg, offset: u32 },
     /// `i32.eqz`.
     I32Eqz { dst: Reg, src: Reg },
     /// `i64.eqz` (also `ref.is_null`).

@@ -62,8 +62,9 @@
 //! pairs are fused into one instruction where the first's result has no other reader:
 //! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
 //! `i32.add` of a constant into the load or store it addresses (form `WRAP`), and a loop
-//! counter's add into the back edge that tests it (form `PRE`), and an integer compare
-//! with the `select` of its own operands into a minimum or maximum. The jump back to the
+//! counter's add into the back edge that tests it (form `PRE`), a load into the `f64.add`,
+//! `f64.mul` or `i32.add` that reads it, and an integer compare with the `select` of its
+//! own operands into a minimum or maximum. The jump back to the
 //! head of a `loop { br_table }` (an interpreter compiled to wasm) is replaced by a copy
 //! of the head, so each case dispatches the next one itself. A single scalar result
 //! returns without a copy loop (`ReturnOne`). Backward

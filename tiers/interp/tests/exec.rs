@@ -747,6 +747,52 @@ fn dispatch_heads_are_copied_to_the_cases() {
 }
 
 #[test]
+fn loads_fuse_into_the_operation_that_reads_them() {
+    // `x + load(p)` and `x * load(p)` as one instruction: the loaded value is the second
+    // operand, the address may be computed just before, and a bad address traps where
+    // the load is.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "setup")
+            i32.const 8 f64.const 2.5 f64.store
+            i32.const 16 i32.const 40 i32.store)
+          (func (export "fadd") (param f64 i32) (result f64)
+            local.get 0 local.get 1 f64.load f64.add)
+          (func (export "fmul_computed") (param f64 i32) (result f64)
+            local.get 0 local.get 1 i32.const 4 i32.mul f64.load f64.mul)
+          (func (export "iadd") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.load offset=8 i32.add))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    let r = i.call("fadd", &[1.25f64.to_bits(), 8]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 3.75);
+    let r = i.call("fmul_computed", &[4f64.to_bits(), 2]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 10.0);
+    assert_eq!(i.i32("iadd", &[u32::MAX as u64, 8]), 39);
+    let t = i.call("iadd", &[1, 65530]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let mut ops = i
+        .env
+        .body_reader(3)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    let load_at = loop {
+        let (op, at) = ops.read_with_offset().unwrap();
+        if let wasmparser::Operator::I32Load { .. } = op {
+            break at;
+        }
+    };
+    assert_eq!(t.frames[0].code_offset as u64, load_at);
+    for (func, name) in [(1, "F64AddLoad"), (2, "F64MulLoad"), (3, "I32AddLoad")] {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        assert!(format!("{f:?}").contains(name), "{f:?}");
+    }
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

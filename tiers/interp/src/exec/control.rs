@@ -444,6 +444,35 @@ handler! {
     }
 }
 
+/// Generates the handlers of an operation whose second operand is loaded from memory
+/// (form `A`: the first operand from the accumulator; form `B`: the address from it).
+macro_rules! load_op {
+    ($($name:ident($t:ty, $n:literal) = $f:expr;)*) => {$(
+        handler! {
+            /// An operation on a register and a loaded value (see the instruction).
+            $name<F> |ip, fp, mb, ml, cx, acc| {
+                decode!(ip, $name { dst, a, addr, offset });
+                let ea = operand!(F, form::B, fp, addr, acc, u32) as u32 as u64 + offset as u64;
+                if ea + $n > ml {
+                    leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+                }
+                let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; $n]);
+                let x = <$t as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $t));
+                let y = <$t>::from_le_bytes(bytes);
+                let v: $t = $f(x, y);
+                result!(F, fp, dst, acc, $t, v.into_reg());
+                next!(ip.add(1), fp, mb, ml, cx, acc)
+            }
+        }
+    )*};
+}
+
+load_op! {
+    F64AddLoad(f64, 8) = |x: f64, y: f64| x + y;
+    F64MulLoad(f64, 8) = |x: f64, y: f64| x * y;
+    I32AddLoad(u32, 4) = |x: u32, y: u32| x.wrapping_add(y);
+}
+
 /// Generates the minimum and maximum handlers (forms 0 and `OUT`).
 macro_rules! min_max {
     ($($name:ident($t:ty) = $f:expr;)*) => {$(
@@ -813,6 +842,17 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     out!(
         I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS
     );
+    out_a!(F64AddLoad, F64MulLoad, I32AddLoad);
+    macro_rules! b {
+        ($($name:ident),*) => {
+            $(
+                t[Op::$name as usize][form::B as usize] = Some($name::<{ form::B }> as Handler);
+                t[Op::$name as usize][(form::OUT | form::B) as usize] =
+                    Some($name::<{ form::OUT | form::B }> as Handler);
+            )*
+        };
+    }
+    b!(F64AddLoad, F64MulLoad, I32AddLoad);
     t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
     t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {

@@ -782,6 +782,7 @@ impl<'a> Translator<'a> {
             _ => {
                 let idx = self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
                 self.fuse_shift_add(idx);
+                self.fuse_load_op(idx);
                 idx
             }
         };
@@ -854,6 +855,58 @@ impl<'a> Translator<'a> {
         let idx = self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
         self.fuse_address_add(idx);
         Ok(())
+    }
+
+    /// An `f64.add`, `f64.mul` or `i32.add` at `idx` whose second operand is the value
+    /// the load just before it produced (through the accumulator, so nothing else reads
+    /// it) becomes one instruction in the load's place, which traps as the load did.
+    fn fuse_load_op(&mut self, idx: usize) {
+        if idx == 0 || idx >= self.code.len() || self.forms[idx] != form::B {
+            return;
+        }
+        let prev = idx - 1;
+        let load_form = self.forms[prev];
+        if load_form & !(form::OUT | form::A) != 0 {
+            return;
+        }
+        let fused = match (self.code[prev], self.code[idx]) {
+            (Instr::F64Load { addr, offset, .. }, Instr::F64Add { dst, a, .. }) => {
+                Instr::F64AddLoad {
+                    dst,
+                    a,
+                    addr,
+                    offset,
+                }
+            }
+            (Instr::F64Load { addr, offset, .. }, Instr::F64Mul { dst, a, .. }) => {
+                Instr::F64MulLoad {
+                    dst,
+                    a,
+                    addr,
+                    offset,
+                }
+            }
+            (Instr::I32Load { addr, offset, .. }, Instr::I32Add { dst, a, .. }) => {
+                Instr::I32AddLoad {
+                    dst,
+                    a,
+                    addr,
+                    offset,
+                }
+            }
+            _ => return,
+        };
+        // The load's address from the accumulator is the fused instruction's `B`.
+        let fused_form = if load_form & form::A != 0 { form::B } else { 0 };
+        if !supports(&fused, fused_form) {
+            return;
+        }
+        self.code[prev] = fused;
+        self.forms[prev] = fused_form;
+        self.code.truncate(idx);
+        self.forms.truncate(idx);
+        self.offsets.truncate(idx);
+        self.last_result = Some(prev);
     }
 
     /// A `select` at `idx` of the two operands of the integer compare just before it,
