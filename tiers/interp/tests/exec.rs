@@ -558,19 +558,7 @@ fn constant_address_adds_fuse_into_accesses() {
     assert_eq!(i.i32("load", &[0xffff_fff8]), 0xab);
     let t = i.call("load", &[65536]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
-    let mut ops = i
-        .env
-        .body_reader(0)
-        .unwrap()
-        .get_operators_reader()
-        .unwrap();
-    let load_at = loop {
-        let (op, at) = ops.read_with_offset().unwrap();
-        if let wasmparser::Operator::I32Load { .. } = op {
-            break at;
-        }
-    };
-    assert_eq!(t.frames[0].code_offset as u64, load_at);
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 0));
     let f = tierup_interp::translate(&i.env, 0).unwrap();
     assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
 }
@@ -773,19 +761,7 @@ fn loads_fuse_into_the_operation_that_reads_them() {
     assert_eq!(i.i32("iadd", &[u32::MAX as u64, 8]), 39);
     let t = i.call("iadd", &[1, 65530]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
-    let mut ops = i
-        .env
-        .body_reader(3)
-        .unwrap()
-        .get_operators_reader()
-        .unwrap();
-    let load_at = loop {
-        let (op, at) = ops.read_with_offset().unwrap();
-        if let wasmparser::Operator::I32Load { .. } = op {
-            break at;
-        }
-    };
-    assert_eq!(t.frames[0].code_offset as u64, load_at);
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 3));
     for (func, name) in [(1, "F64AddLoad"), (2, "F64MulLoad"), (3, "I32AddLoad")] {
         let f = tierup_interp::translate(&i.env, func).unwrap();
         assert!(format!("{f:?}").contains(name), "{f:?}");
@@ -845,4 +821,20 @@ fn float_accumulator_and_reinterpretations() {
     assert_eq!(f32::from_bits(r[0] as u32), -6.5);
     assert_eq!(i.i32("cmp", &[f(1.0), f(2.5)]), 1);
     assert_eq!(i.i32("cmp", &[f(2.0), f(2.5)]), 0);
+}
+
+/// The wasm offset of the first `i32.load` of function `func`.
+fn i32_load_offset(i: &Instance, func: u32) -> u64 {
+    let mut ops = i
+        .env
+        .body_reader(func)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    loop {
+        let (op, at) = ops.read_with_offset().unwrap();
+        if let wasmparser::Operator::I32Load { .. } = op {
+            return at;
+        }
+    }
 }

@@ -789,6 +789,18 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// Replaces the last two instructions, from `prev` on, with `fused` in form `form`,
+    /// which then produces the result the last one did (`last_result`). The wasm offset
+    /// kept is `prev`'s.
+    fn replace_pair(&mut self, prev: usize, fused: Instr, form: u8) {
+        self.code[prev] = fused;
+        self.forms[prev] = form;
+        self.code.truncate(prev + 1);
+        self.forms.truncate(prev + 1);
+        self.offsets.truncate(prev + 1);
+        self.last_result = Some(prev);
+    }
+
     /// An `i32.add` at `idx` that reads the result of the `i32.shl` by a constant just
     /// before it, through the accumulator (so nothing else reads that result), becomes one
     /// `I32AddShl` in the shift's place: the address arithmetic of array indexing in one
@@ -822,12 +834,7 @@ impl<'a> Translator<'a> {
         if !supports(&fused, fused_form) {
             return;
         }
-        self.code[prev] = fused;
-        self.forms[prev] = fused_form;
-        self.code.truncate(idx);
-        self.forms.truncate(idx);
-        self.offsets.truncate(idx);
-        self.last_result = Some(prev);
+        self.replace_pair(prev, fused, fused_form);
     }
 
     /// The bits of constant register `r` (`None` for other registers).
@@ -901,12 +908,7 @@ impl<'a> Translator<'a> {
         if !supports(&fused, fused_form) {
             return;
         }
-        self.code[prev] = fused;
-        self.forms[prev] = fused_form;
-        self.code.truncate(idx);
-        self.forms.truncate(idx);
-        self.offsets.truncate(idx);
-        self.last_result = Some(prev);
+        self.replace_pair(prev, fused, fused_form);
     }
 
     /// A `select` at `idx` of the two operands of the integer compare just before it,
@@ -949,12 +951,7 @@ impl<'a> Translator<'a> {
             (true, true, true) => Instr::I64MinS { dst, a, b },
             (true, true, false) => Instr::I64MaxS { dst, a, b },
         };
-        self.code[prev] = fused;
-        self.forms[prev] = 0;
-        self.code.truncate(idx);
-        self.forms.truncate(idx);
-        self.offsets.truncate(idx);
-        self.last_result = Some(prev);
+        self.replace_pair(prev, fused, 0);
     }
 
     /// A scalar load or store at `idx` without an offset, whose address is the result of
@@ -982,14 +979,13 @@ impl<'a> Translator<'a> {
         if !supports(&access, fused_form) {
             return;
         }
-        self.code[prev] = access;
-        self.forms[prev] = fused_form;
         // A trap is the access's: its wasm offset is the one to report.
         self.offsets[prev] = self.offsets[idx];
-        self.code.truncate(idx);
-        self.forms.truncate(idx);
-        self.offsets.truncate(idx);
-        self.last_result = self.last_result.map(|_| prev);
+        let result = self.last_result.is_some();
+        self.replace_pair(prev, access, fused_form);
+        if !result {
+            self.last_result = None;
+        }
     }
 
     fn store(
