@@ -448,6 +448,10 @@ impl Translator<'_> {
         /// The longest head (before its `BrTable`) and table copied.
         const MAX_HEAD: usize = 8;
         const MAX_TABLE: u32 = 256;
+        // Most functions have no `br_table`: they pay one scan, no allocation.
+        if !self.code.iter().any(|i| matches!(i, Instr::BrTable { .. })) {
+            return;
+        }
         let n = self.code.len();
         // The block a `Br` at `i` jumps to, as `start..end` (the `BrTable` and its
         // entries included), if it is a dispatch head.
