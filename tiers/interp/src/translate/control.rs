@@ -585,11 +585,9 @@ impl Translator<'_> {
         if let Some(offset) = branch.offset_mut() {
             *offset += 1;
         }
-        self.code[prev] = branch;
-        self.forms[prev] = fused_form;
-        self.code.truncate(idx);
-        self.forms.truncate(idx);
-        self.offsets.truncate(idx);
+        self.replace_pair(prev, branch, fused_form);
+        // A branch has no result to link to.
+        self.last_result = None;
     }
 
     pub(super) fn op_br_table(

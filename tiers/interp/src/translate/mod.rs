@@ -792,7 +792,7 @@ impl<'a> Translator<'a> {
     /// Replaces the last two instructions, from `prev` on, with `fused` in form `form`,
     /// which then produces the result the last one did (`last_result`). The wasm offset
     /// kept is `prev`'s.
-    fn replace_pair(&mut self, prev: usize, fused: Instr, form: u8) {
+    pub(super) fn replace_pair(&mut self, prev: usize, fused: Instr, form: u8) {
         self.code[prev] = fused;
         self.forms[prev] = form;
         self.code.truncate(prev + 1);
