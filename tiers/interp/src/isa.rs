@@ -783,6 +783,14 @@ macro_rules! define_instr {
                 }
             }
 
+            /// The value register of a scalar store.
+            pub(crate) fn stored_value(&self) -> Option<Reg> {
+                match *self {
+                    $( Instr::$sname { val, .. } )|* => Some(val),
+                    _ => None,
+                }
+            }
+
             /// Makes an integer branch reading register `r` first add `by` to it, in
             /// `bits` (32 or 64) arithmetic: the branch then does the work of the
             /// `r = r + by` before it (form `PRE`, with `ADD_REG` for a register). `r`

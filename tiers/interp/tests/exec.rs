@@ -769,6 +769,49 @@ fn loads_fuse_into_the_operation_that_reads_them() {
 }
 
 #[test]
+fn fused_loads_wrap_and_link() {
+    // `x * load(p) + load(q + 8)`: the second load's address add (32-bit, wrapping) and
+    // the load fuse into the add, and the product then reaches it through the
+    // accumulator; a bad address still traps at the second load.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "setup")
+            i32.const 0 f64.const 0.5 f64.store
+            i32.const 16 f64.const 3 f64.store
+            i32.const 24 f64.const 10 f64.store)
+          (func (export "f") (param f64 i32 i32) (result f64)
+            local.get 0 local.get 1 f64.load f64.mul
+            local.get 2 i32.const 8 i32.add f64.load f64.add))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    let f = |x: f64| x.to_bits();
+    let r = i.call("f", &[f(2.0), 16, 16]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 16.0);
+    // q + 8 wraps around to 0.
+    let r = i.call("f", &[f(2.0), 24, u32::MAX as u64 - 7]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 20.5);
+    let t = i.call("f", &[f(2.0), 16, 65530]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let mut ops = i
+        .env
+        .body_reader(1)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    let second_load = std::iter::from_fn(|| ops.read_with_offset().ok())
+        .filter(|(op, _)| matches!(op, wasmparser::Operator::F64Load { .. }))
+        .nth(1)
+        .unwrap()
+        .1;
+    assert_eq!(t.frames[0].code_offset as u64, second_load as u64);
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(code.contains("offset: 0 } [OUT]"), "{code}");
+    assert!(code.contains("offset: 8 } [A|WRAP]"), "{code}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

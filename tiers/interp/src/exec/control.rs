@@ -445,14 +445,15 @@ handler! {
 }
 
 /// Generates the handlers of an operation whose second operand is loaded from memory
-/// (form `A`: the first operand from the accumulator; form `B`: the address from it).
+/// (form `A`: the first operand from the accumulator; form `B`: the address from it;
+/// form `WRAP`: the address and offset added in 32 bits).
 macro_rules! load_op {
     ($($name:ident($t:ty, $n:literal) = $f:expr;)*) => {$(
         handler! {
             /// An operation on a register and a loaded value (see the instruction).
             $name<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { dst, a, addr, offset });
-                let ea = operand!(F, form::B, fp, addr, acc, u32) as u32 as u64 + offset as u64;
+                let ea = address!(F, operand!(F, form::B, fp, addr, acc, u32), offset);
                 if ea + $n > ml {
                     leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
                 }
@@ -853,6 +854,25 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     b!(F64AddLoad, F64MulLoad, I32AddLoad);
+    macro_rules! wrap {
+        ($($name:ident),*) => {
+            $(
+                t[Op::$name as usize][form::WRAP as usize] =
+                    Some($name::<{ form::WRAP }> as Handler);
+                t[Op::$name as usize][(form::WRAP | form::OUT) as usize] =
+                    Some($name::<{ form::WRAP | form::OUT }> as Handler);
+                t[Op::$name as usize][(form::WRAP | form::A) as usize] =
+                    Some($name::<{ form::WRAP | form::A }> as Handler);
+                t[Op::$name as usize][(form::WRAP | form::OUT | form::A) as usize] =
+                    Some($name::<{ form::WRAP | form::OUT | form::A }> as Handler);
+                t[Op::$name as usize][(form::WRAP | form::B) as usize] =
+                    Some($name::<{ form::WRAP | form::B }> as Handler);
+                t[Op::$name as usize][(form::WRAP | form::OUT | form::B) as usize] =
+                    Some($name::<{ form::WRAP | form::OUT | form::B }> as Handler);
+            )*
+        };
+    }
+    wrap!(F64AddLoad, F64MulLoad, I32AddLoad);
     t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
     t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {

@@ -116,8 +116,39 @@ pub(crate) fn supports(instr: &Instr, form: u8) -> bool {
 }
 
 impl core::fmt::Debug for Inst {
+    /// The instruction, then its form when not 0: the names of its bits, e.g.
+    /// `F64AddLoad { .. } [A|WRAP]`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.instr.fmt(f)
+        self.instr.fmt(f)?;
+        let forms = super::run::HANDLERS.get(self.instr.tag() as usize);
+        let Some(bits) = forms.and_then(|forms| {
+            forms
+                .iter()
+                .position(|h| h.is_some_and(|h| h as usize == self.handler as usize))
+        }) else {
+            return Ok(());
+        };
+        if bits == 0 {
+            return Ok(());
+        }
+        // Bit 8 is `PRE` on a branch, `WRAP` elsewhere.
+        let mut instr = self.instr;
+        let pre = instr.offset_mut().is_some();
+        let names = [
+            (form::OUT, "OUT"),
+            (form::A, "A"),
+            (form::B, "B"),
+            (form::WRAP, if pre { "PRE" } else { "WRAP" }),
+            (form::ADD_REG, "ADD_REG"),
+        ];
+        let mut sep = " [";
+        for (bit, name) in names {
+            if bits as u8 & bit != 0 {
+                write!(f, "{sep}{name}")?;
+                sep = "|";
+            }
+        }
+        f.write_str("]")
     }
 }
 
@@ -304,6 +335,18 @@ macro_rules! result {
             set($fp, $dst, v);
         }
     }};
+}
+
+/// The effective address of a scalar access of form `$f` (see `form::WRAP`): register
+/// bits `$addr` (an i32) plus `$offset`.
+macro_rules! address {
+    ($f:ident, $addr:expr, $offset:expr) => {
+        if $f & super::dispatch::form::WRAP != 0 {
+            ($addr as u32).wrapping_add($offset) as u64
+        } else {
+            $addr as u32 as u64 + $offset as u64
+        }
+    };
 }
 
 /// Binds the fields of the instruction at `$ip`, which the dispatch guarantees has tag

@@ -33,18 +33,6 @@ pub(super) unsafe fn set(fp: *mut u64, r: crate::isa::Reg, v: u64) {
 }
 
 /// Enters handler `$name` in each of the forms `$f` into table `$t`.
-/// The effective address of a scalar access of form `$f` (see `form::WRAP`): register
-/// bits `$addr` (an i32) plus `$offset`.
-macro_rules! address {
-    ($f:ident, $addr:expr, $offset:expr) => {
-        if $f & form::WRAP != 0 {
-            ($addr as u32).wrapping_add($offset) as u64
-        } else {
-            $addr as u32 as u64 + $offset as u64
-        }
-    };
-}
-
 macro_rules! forms {
     ($t:ident, $name:ident, [$($f:expr),*]) => {
         $( $t[Op::$name as usize][$f as usize] = Some($name::<{ $f }> as Handler); )*

@@ -585,7 +585,8 @@ impl Translator<'_> {
         if let Some(offset) = branch.offset_mut() {
             *offset += 1;
         }
-        self.replace_pair(prev, branch, fused_form);
+        // `PRE` forms read no operand from the accumulator: nothing to link.
+        self.replace_pair(prev, branch, fused_form, &[]);
         // A branch has no result to link to.
         self.last_result = None;
     }

@@ -101,6 +101,10 @@ pub(crate) struct Translator<'a> {
     /// The last instruction, if it wrote the temporary of the top stack slot and nothing
     /// (no label) came after it.
     last_result: Option<usize>,
+    /// `last_result` as it was when each of the last two instructions was emitted
+    /// (`[second to last, last]`): whether the instruction before each wrote the top slot.
+    /// A fusion of the last two asks it for the instruction before the pair.
+    emitted_after: [Option<usize>; 2],
     /// The position of the last label bound (see [`Translator::bind_label`]).
     last_label: usize,
     ctrl: Vec<Ctrl>,
@@ -220,6 +224,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         local_uses: scratch.local_uses,
         locals_floor: 0,
         last_result: None,
+        emitted_after: [None; 2],
         last_label: 0,
         ctrl: scratch.ctrl,
         saved: scratch.saved,
@@ -400,6 +405,7 @@ impl<'a> Translator<'a> {
         self.code.push(instr);
         self.forms.push(0);
         self.offsets.push(self.offset);
+        self.emitted_after = [self.emitted_after[1], self.last_result];
         self.last_result = None;
         idx
     }
@@ -442,20 +448,28 @@ impl<'a> Translator<'a> {
         if prev + 1 != self.code.len() {
             return None;
         }
+        self.link_bit(prev, instr, 0, operands)
+            .map(|bit| (prev, bit))
+    }
+
+    /// The form bit under which `instr`, to be placed right after `prev` (which wrote
+    /// the top slot's temporary) in form `form`, can read `prev`'s result from the
+    /// accumulator: `operands` (each with its bit) name that temporary exactly once, and
+    /// both instructions have the handlers.
+    fn link_bit(&self, prev: usize, instr: &Instr, form: u8, operands: &[(Reg, u8)]) -> Option<u8> {
         let mut producer = self.code[prev];
         let dst = *producer.dst_mut()?;
-        if dst < self.num_locals as Reg {
+        if dst < self.num_locals as Reg || self.forms[prev] & form::OUT != 0 {
             return None;
         }
         let mut reading = operands.iter().filter(|(r, _)| *r == dst);
         let &(_, bit) = reading.next()?;
-        if reading.next().is_some() {
-            return None;
-        }
-        let linked = supports(&producer, self.forms[prev] | form::OUT)
-            && supports(instr, bit)
+        let linked = reading.next().is_none()
+            && form & bit == 0
+            && supports(&producer, self.forms[prev] | form::OUT)
+            && supports(instr, form | bit)
             && producer.acc_float(form::OUT) == instr.acc_float(bit);
-        linked.then_some((prev, bit))
+        linked.then_some(bit)
     }
 
     /// Marks a label position: no instruction before it may be retargeted or fused.
@@ -791,13 +805,29 @@ impl<'a> Translator<'a> {
 
     /// Replaces the last two instructions, from `prev` on, with `fused` in form `form`,
     /// which then produces the result the last one did (`last_result`). The wasm offset
-    /// kept is `prev`'s.
-    pub(super) fn replace_pair(&mut self, prev: usize, fused: Instr, form: u8) {
+    /// kept is `prev`'s. `operands` are the fused instruction's register operands with
+    /// their form bits: when one of them is the result of the instruction before the pair,
+    /// it is linked through the accumulator now (the pair's first instruction stood in
+    /// between when that was decided).
+    pub(super) fn replace_pair(
+        &mut self,
+        prev: usize,
+        fused: Instr,
+        mut form: u8,
+        operands: &[(Reg, u8)],
+    ) {
+        let before = self.emitted_after[0].filter(|&p| p + 1 == prev);
+        let link = before.and_then(|p| Some((p, self.link_bit(p, &fused, form, operands)?)));
+        if let Some((p, bit)) = link {
+            self.forms[p] |= form::OUT;
+            form |= bit;
+        }
         self.code[prev] = fused;
         self.forms[prev] = form;
         self.code.truncate(prev + 1);
         self.forms.truncate(prev + 1);
         self.offsets.truncate(prev + 1);
+        self.emitted_after = [None, before];
         self.last_result = Some(prev);
     }
 
@@ -834,7 +864,12 @@ impl<'a> Translator<'a> {
         if !supports(&fused, fused_form) {
             return;
         }
-        self.replace_pair(prev, fused, fused_form);
+        self.replace_pair(
+            prev,
+            fused,
+            fused_form,
+            &[(base, form::A), (index, form::B)],
+        );
     }
 
     /// The bits of constant register `r` (`None` for other registers).
@@ -873,7 +908,7 @@ impl<'a> Translator<'a> {
         }
         let prev = idx - 1;
         let load_form = self.forms[prev];
-        if load_form & !(form::OUT | form::A) != 0 {
+        if load_form & !(form::OUT | form::A | form::WRAP) != 0 {
             return;
         }
         let fused = match (self.code[prev], self.code[idx]) {
@@ -903,12 +938,20 @@ impl<'a> Translator<'a> {
             }
             _ => return,
         };
-        // The load's address from the accumulator is the fused instruction's `B`.
-        let fused_form = if load_form & form::A != 0 { form::B } else { 0 };
+        // The load's address from the accumulator is the fused instruction's `B`; a
+        // wrapping address stays one.
+        let fused_form =
+            (if load_form & form::A != 0 { form::B } else { 0 }) | (load_form & form::WRAP);
         if !supports(&fused, fused_form) {
             return;
         }
-        self.replace_pair(prev, fused, fused_form);
+        let (Instr::F64AddLoad { a, addr, .. }
+        | Instr::F64MulLoad { a, addr, .. }
+        | Instr::I32AddLoad { a, addr, .. }) = fused
+        else {
+            return;
+        };
+        self.replace_pair(prev, fused, fused_form, &[(a, form::A), (addr, form::B)]);
     }
 
     /// A `select` at `idx` of the two operands of the integer compare just before it,
@@ -951,7 +994,7 @@ impl<'a> Translator<'a> {
             (true, true, true) => Instr::I64MinS { dst, a, b },
             (true, true, false) => Instr::I64MaxS { dst, a, b },
         };
-        self.replace_pair(prev, fused, 0);
+        self.replace_pair(prev, fused, 0, &[(a, form::A), (b, form::B)]);
     }
 
     /// A scalar load or store at `idx` without an offset, whose address is the result of
@@ -982,7 +1025,9 @@ impl<'a> Translator<'a> {
         // A trap is the access's: its wasm offset is the one to report.
         self.offsets[prev] = self.offsets[idx];
         let result = self.last_result.is_some();
-        self.replace_pair(prev, access, fused_form);
+        let val = access.stored_value().map(|v| (v, form::B));
+        let operands: Vec<_> = [(base, form::A)].into_iter().chain(val).collect();
+        self.replace_pair(prev, access, fused_form, &operands);
         if !result {
             self.last_result = None;
         }
