@@ -489,8 +489,8 @@ macro_rules! define_instr {
                 #[doc = "branch if `a cmp imm` (form `PRE`: `a += add` first, or `a += add_reg` with `ADD_REG`)"] $cbi { a: Reg, imm: i16, add_reg: Reg, offset: i32, add: Step },
                 #[doc = "branch unless `a cmp imm` (forms as for the branch if)"] $cbni { a: Reg, imm: i16, add_reg: Reg, offset: i32, add: Step },
             )? )*
-            $( #[doc = "`dst = load(addr + offset)`"] $lname { dst: Reg, addr: Reg, offset: u32 }, )*
-            $( #[doc = "`store(addr + offset, val)`"] $sname { addr: Reg, val: Reg, offset: u32 }, )*
+            $( #[doc = "`dst = load(addr + offset)` (form `INDEX`: the address is `addr + index * scale`, in 32 bits)"] $lname { dst: Reg, addr: Reg, index: Reg, scale: u8, offset: u32 }, )*
+            $( #[doc = "`store(addr + offset, val)` (form `INDEX`: the address is `addr + index * scale`, in 32 bits)"] $sname { addr: Reg, val: Reg, index: Reg, scale: u8, offset: u32 }, )*
             $( #[doc = "`dst = a op b` (v128)"] $wname { dst: Reg, a: Reg, b: Reg }, )*
             $( #[doc = "`dst = op src` (v128)"] $zname { dst: Reg, src: Reg }, )*
             $( #[doc = "`dst = lane of src`"] $xname { dst: Reg, src: Reg, lane: u8 }, )*
@@ -744,18 +744,26 @@ macro_rules! define_instr {
                     | $( Instr::$vname { dst, src: a } )|*
                     | $( Instr::$zname { dst, src: a } )|*
                     | $( Instr::$xname { dst, src: a, .. } )|*
-                    | $( Instr::$lname { dst, addr: a, .. } )|*
                     | $( Instr::$vlname { dst, addr: a, .. } )|* => {
                         f(dst);
                         f(a);
+                    }
+                    $( Instr::$lname { dst, addr, index, .. } )|* => {
+                        f(dst);
+                        f(addr);
+                        f(index);
                     }
                     $( Instr::$cbr { a, b, add_reg: c, .. } | Instr::$cbrn { a, b, add_reg: c, .. } )|* => {
                         f(a);
                         f(b);
                         f(c);
                     }
-                    $( Instr::$sname { addr: a, val: b, .. } )|*
-                    | $( Instr::$vsname { addr: a, val: b, .. } )|*
+                    $( Instr::$sname { addr, val, index, .. } )|* => {
+                        f(addr);
+                        f(val);
+                        f(index);
+                    }
+                    $( Instr::$vsname { addr: a, val: b, .. } )|*
                     | $( Instr::$slname { addr: a, val: b, .. } )|* => {
                         f(a);
                         f(b);
@@ -779,6 +787,16 @@ macro_rules! define_instr {
                 match self {
                     $( Instr::$lname { addr, offset, .. } )|*
                     | $( Instr::$sname { addr, offset, .. } )|* => Some((addr, offset)),
+                    _ => None,
+                }
+            }
+
+            /// The address register, index register and scale of a scalar load or store
+            /// (see form `INDEX`).
+            pub(crate) fn index_mut(&mut self) -> Option<(&mut Reg, &mut Reg, &mut u8)> {
+                match self {
+                    $( Instr::$lname { addr, index, scale, .. } )|*
+                    | $( Instr::$sname { addr, index, scale, .. } )|* => Some((addr, index, scale)),
                     _ => None,
                 }
             }
@@ -1049,11 +1067,15 @@ mod tests {
             Instr::F64Load {
                 dst: 1,
                 addr: 2,
+                index: 4,
+                scale: 8,
                 offset: 3,
             },
             Instr::I64Store32 {
                 addr: 1,
                 val: 2,
+                index: 3,
+                scale: 4,
                 offset: 3,
             },
             Instr::I8x16Shuffle {

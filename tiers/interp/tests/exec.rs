@@ -812,6 +812,50 @@ fn fused_loads_wrap_and_link() {
 }
 
 #[test]
+fn indexed_accesses_take_the_address_add_in() {
+    // `base + i` and `base + (i << k)` fuse into the access that reads them: the sum
+    // wraps at 32 bits as the add did, the offset is then added without wrapping, the
+    // index may come from the instruction before, and a trap is the access's.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "load") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.add i32.load offset=4)
+          (func (export "load_scaled") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.const 1 i32.add i32.const 2 i32.shl i32.add
+            i32.load16_s)
+          (func (export "store") (param i32 i32 i64)
+            local.get 0 local.get 1 i32.const 3 i32.shl i32.add local.get 2 i64.store)
+          (func (export "load64") (param i32 i32) (result i64)
+            local.get 1 local.get 0 i32.const 3 i32.shl i32.add i64.load))"#,
+        1,
+    );
+    // 0xffff_fff0 + 0x18 wraps to 8; the offset makes it 12.
+    i.call("store", &[0, 1, 0x1234_5678_9abc_def0]).unwrap();
+    assert_eq!(i.i32("load", &[0xffff_fff0, 0x18]), 0x1234_5678);
+    assert_eq!(i.i64("load64", &[1, 0]), 0x1234_5678_9abc_def0);
+    // 16 + ((-3 + 1) << 2) = 8: the low half of the stored value, sign-extended.
+    assert_eq!(
+        i.i32("load_scaled", &[16, (-3i32) as u32 as u64]),
+        0xffff_def0_u32 as i32
+    );
+    // The wrapped sum is 65532; the offset takes the access past the end (no wrap).
+    let t = i.call("load", &[0xffff_fffc, 0x1_0000]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 0));
+    let t = i.call("store", &[65536, 0, 0]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    for (func, form) in [(0, "INDEX]"), (1, "B|INDEX]"), (2, "INDEX]"), (3, "INDEX]")] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(code.contains(form), "{code}");
+        assert!(
+            !code.contains("I32Add {") && !code.contains("I32AddShl"),
+            "{code}"
+        );
+    }
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -67,6 +67,11 @@ pub(crate) mod form {
     /// With `PRE`: the addend is register `add_reg` (a step held in a local), not the
     /// constant `add`.
     pub const ADD_REG: u8 = 16;
+    /// Loads and stores: the address is `addr + index * scale` in 32-bit arithmetic
+    /// (wrapping), plus the offset: the `i32.add` (or `I32AddShl` by up to 3) of an
+    /// indexed access fused into it. A load's `B` then reads `index` from the accumulator. The same bit
+    /// as `ADD_REG`: no instruction has both.
+    pub const INDEX: u8 = 16;
     /// The number of forms (all bits plus one).
     pub const COUNT: usize = 32;
 }
@@ -131,15 +136,16 @@ impl core::fmt::Debug for Inst {
         if bits == 0 {
             return Ok(());
         }
-        // Bit 8 is `PRE` on a branch, `WRAP` elsewhere.
+        // Bits 8 and 16 are `PRE` and `ADD_REG` on a branch, `WRAP` and `INDEX` on an
+        // access.
         let mut instr = self.instr;
-        let pre = instr.offset_mut().is_some();
+        let branch = instr.offset_mut().is_some();
         let names = [
             (form::OUT, "OUT"),
             (form::A, "A"),
             (form::B, "B"),
-            (form::WRAP, if pre { "PRE" } else { "WRAP" }),
-            (form::ADD_REG, "ADD_REG"),
+            (form::WRAP, if branch { "PRE" } else { "WRAP" }),
+            (form::ADD_REG, if branch { "ADD_REG" } else { "INDEX" }),
         ];
         let mut sep = " [";
         for (bit, name) in names {
@@ -345,6 +351,20 @@ macro_rules! address {
             ($addr as u32).wrapping_add($offset) as u64
         } else {
             $addr as u32 as u64 + $offset as u64
+        }
+    };
+}
+
+/// The address register bits `$addr` of a scalar access of form `$f`, plus `$index *
+/// $scale` in 32-bit arithmetic with `form::INDEX` (`$index` is only evaluated then). A
+/// multiplication, not a shift: a shift by a variable needs one particular register
+/// (`cl` on x86-64), which a handler holds an argument in.
+macro_rules! indexed {
+    ($f:ident, $addr:expr, $index:expr, $scale:expr) => {
+        if $f & super::dispatch::form::INDEX != 0 {
+            ($addr as u32).wrapping_add(($index as u32).wrapping_mul($scale as u32)) as u64
+        } else {
+            $addr
         }
     };
 }

@@ -185,8 +185,14 @@ macro_rules! table_handlers {
             }}
         )? )*
         $( handler! { $lname<F> |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $lname { dst, addr, offset });
-            let ea = address!(F, operand!(F, form::A, fp, addr, acc, u32), offset);
+            decode!(ip, $lname { dst, addr, index, scale, offset });
+            let base = indexed!(
+                F,
+                operand!(F, form::A, fp, addr, acc, u32),
+                operand!(F, form::B, fp, index, acc, u32),
+                scale
+            );
+            let ea = address!(F, base, offset);
             if ea + $ln > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
@@ -195,8 +201,9 @@ macro_rules! table_handlers {
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $sname<F> |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $sname { addr, val, offset });
-            let ea = address!(F, operand!(F, form::A, fp, addr, acc, u32), offset);
+            decode!(ip, $sname { addr, val, index, scale, offset });
+            let base = indexed!(F, operand!(F, form::A, fp, addr, acc, u32), get(fp, index), scale);
+            let ea = address!(F, base, offset);
             if ea + $sn > ml {
                 leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
             }
@@ -213,6 +220,7 @@ macro_rules! table_handlers {
             const W: u8 = form::WRAP;
             const P: u8 = form::PRE;
             const R: u8 = form::ADD_REG;
+            const I: u8 = form::INDEX;
             $( forms!(t, $bname, [0, O, A, O | A, B, O | B]); )*
             $( t[Op::$tname as usize][0] = Some($tname as Handler); )*
             $( forms!(t, $biname, [0, O, A, O | A]); )*
@@ -229,7 +237,8 @@ macro_rules! table_handlers {
                 forms!(t, $cbrn, [P, P | R]);
             )? )*
             $( forms!(t, $lname, [0, O, A, O | A, W, W | O, W | A, W | O | A]); )*
-            $( forms!(t, $sname, [0, A, B, W, W | A, W | B]); )*
+            $( forms!(t, $lname, [I, I | O, I | A, I | O | A, I | B, I | O | B]); )*
+            $( forms!(t, $sname, [0, A, B, W, W | A, W | B, I, I | A, I | B]); )*
         }
     };
 }

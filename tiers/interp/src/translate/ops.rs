@@ -50,7 +50,13 @@ macro_rules! translate_match {
             }), )*
             $( Operator::$vname => $this.unary(false, |dst, src| Instr::$vname { dst, src }), )*
             $( Operator::$lname { memarg } => {
-                $this.load(memarg, false, |dst, addr, offset| Instr::$lname { dst, addr, offset })
+                $this.load(memarg, false, |dst, addr, offset| Instr::$lname {
+                    dst,
+                    addr,
+                    index: 0,
+                    scale: 0,
+                    offset,
+                })
             } )*
             $( Operator::$xname { lane } => {
                 $this.unary(false, |dst, src| Instr::$xname { dst, src, lane })
@@ -72,7 +78,13 @@ macro_rules! translate_match {
                 $this.store(memarg, |addr, val, offset| Instr::$slname { addr, val, lane, offset })
             } )*
             $( Operator::$sname { memarg } => {
-                $this.store(memarg, |addr, val, offset| Instr::$sname { addr, val, offset })
+                $this.store(memarg, |addr, val, offset| Instr::$sname {
+                    addr,
+                    val,
+                    index: 0,
+                    scale: 0,
+                    offset,
+                })
             } )*
             other => $this.$rest(other),
         }
