@@ -910,6 +910,8 @@ for_each_op!(define_instr!(
     Trap { code: TrapCode },
     /// `dst = src`.
     Copy { dst: Reg, src: Reg },
+    /// `dst = src`, then `dst2 = src2`: two consecutive copies in one dispatch.
+    Copy2 { dst: Reg, src: Reg, dst2: Reg, src2: Reg },
     /// Copies `len` consecutive registers from `src..` to `dst..` in ascending order.
     CopySpan { dst: Reg, src: Reg, len: u16 },
     /// Unconditional branch.

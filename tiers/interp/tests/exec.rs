@@ -856,6 +856,33 @@ fn indexed_accesses_take_the_address_add_in() {
 }
 
 #[test]
+fn consecutive_copies_pair_up() {
+    // Two copies in a row are one `Copy2`, which copies in order: the second may read
+    // what the first wrote. A copy at a label (a loop header here) starts a new pair.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "chain") (param i32 i32) (result i32) (local i32)
+            local.get 1 local.set 0 local.get 0 local.set 2 local.get 2)
+          (func (export "fib") (param i32) (result i32) (local i32 i32 i32)
+            i32.const 1 local.set 2
+            loop
+              local.get 1 local.get 2 i32.add local.set 3
+              local.get 2 local.set 1 local.get 3 local.set 2
+              local.get 0 i32.const 1 i32.sub local.tee 0 br_if 0
+            end
+            local.get 1))"#,
+        0,
+    );
+    assert_eq!(i.i32("chain", &[1, 2]), 2);
+    assert_eq!(i.i32("fib", &[10]), 55);
+    assert_eq!(i.i32("fib", &[1]), 1);
+    for func in [0, 1] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(code.contains("Copy2"), "{code}");
+    }
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -35,6 +35,16 @@ handler! {
 }
 
 handler! {
+    /// `dst = src`, then `dst2 = src2`.
+    Copy2 |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, Copy2 { dst, src, dst2, src2 });
+        set(fp, dst, get(fp, src));
+        set(fp, dst2, get(fp, src2));
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
     /// Copies a span of registers in ascending order.
     CopySpan |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CopySpan { dst, src, len });
@@ -883,6 +893,7 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     reg!(
         Trap,
         Copy,
+        Copy2,
         CopySpan,
         Br,
         BrTable,

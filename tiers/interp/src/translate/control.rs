@@ -92,7 +92,7 @@ impl Translator<'_> {
             }
             let d = dst as Reg;
             if len == 1 {
-                self.emit(Self::copy_instr(d, src, width == 2));
+                self.emit_copy(d, src, width == 2);
             } else {
                 self.emit(Instr::CopySpan {
                     dst: d,
@@ -182,7 +182,7 @@ impl Translator<'_> {
                         let src = self.reg_at(pos);
                         let dst = self.temp(pos)?;
                         let wide = self.is_wide(pos);
-                        self.emit(Self::copy_instr(dst, src, wide));
+                        self.emit_copy(dst, src, wide);
                     }
                 }
                 self.temp(h - n)?

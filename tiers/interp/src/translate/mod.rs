@@ -655,13 +655,30 @@ impl<'a> Translator<'a> {
         self.push(Provider::Const(r), true)
     }
 
-    /// A copy of one value (two registers for a v128).
-    fn copy_instr(dst: Reg, src: Reg, wide: bool) -> Instr {
+    /// Appends a copy of one value (two registers for a v128). A scalar copy right
+    /// after another, with no label between, joins it in one `Copy2`: the moves of a
+    /// loop's rotating variables, or of a block's results, take one dispatch per pair.
+    pub(super) fn emit_copy(&mut self, dst: Reg, src: Reg, wide: bool) {
         if wide {
-            Instr::CopyV128 { dst, src }
-        } else {
-            Instr::Copy { dst, src }
+            self.emit(Instr::CopyV128 { dst, src });
+            return;
         }
+        let len = self.code.len();
+        if len > 0
+            && self.last_label != len
+            && let Instr::Copy { dst: d, src: s } = self.code[len - 1]
+        {
+            self.code[len - 1] = Instr::Copy2 {
+                dst: d,
+                src: s,
+                dst2: dst,
+                src2: src,
+            };
+            self.last_result = None;
+            self.emitted_after = [None; 2];
+            return;
+        }
+        self.emit(Instr::Copy { dst, src });
     }
 
     /// Copies slot `h` into its own temporary if it is a local or constant.
@@ -671,7 +688,7 @@ impl<'a> Translator<'a> {
             p @ (Provider::Local(src) | Provider::Const(src)) => {
                 let dst = self.temp(h)?;
                 let wide = self.is_wide(h);
-                self.emit(Self::copy_instr(dst, src, wide));
+                self.emit_copy(dst, src, wide);
                 self.stack[h as usize] = Provider::Temp;
                 self.forget(p);
             }
@@ -746,7 +763,7 @@ impl<'a> Translator<'a> {
             return Ok(());
         }
         if src != dst {
-            self.emit(Self::copy_instr(dst, src, wide));
+            self.emit_copy(dst, src, wide);
         }
         Ok(())
     }
