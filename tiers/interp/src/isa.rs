@@ -622,6 +622,7 @@ macro_rules! define_instr {
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
+                    | Instr::I32ShiftMask { dst, .. }
                     | Instr::F64AddLoad { dst, .. }
                     | Instr::F64MulLoad { dst, .. }
                     | Instr::I32AddLoad { dst, .. }
@@ -872,7 +873,8 @@ macro_rules! define_instr {
 }
 
 /// The constant a compare-branch of form `PRE` adds to its first operand (a loop
-/// counter's step). A type of its own, so that it is not taken for a register.
+/// counter's step), or `I32AddImm2` to its operands. A type of its own, so that it is
+/// not taken for a register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step(pub i16);
 
@@ -942,6 +944,13 @@ for_each_op!(define_instr!(
     /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
     /// the next `i32.add` reads, as in array indexing.
     I32AddShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = ((a >> shr) & mask) << shl` (i32, logical shifts): the shift and mask of a
+    /// bit-field extraction (`shl` 0) or insertion (`shr` 0), whose first result only the
+    /// second reads.
+    I32ShiftMask { dst: Reg, a: Reg, shr: u8, shl: u8, mask: u32 },
+    /// `dst = a + imm`, then `dst2 = a2 + imm2` (i32, wrapping): two consecutive
+    /// increments of locals.
+    I32AddImm2 { dst: Reg, a: Reg, dst2: Reg, a2: Reg, imm: Step, imm2: Step },
     /// `dst` = the unsigned minimum of `a` and `b` (i32): a compare and the `select` of its
     /// operands, which wasm has no instruction for.
     I32MinU { dst: Reg, a: Reg, b: Reg },

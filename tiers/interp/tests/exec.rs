@@ -883,6 +883,62 @@ fn consecutive_copies_pair_up() {
 }
 
 #[test]
+fn bit_fields_fuse_shift_and_mask() {
+    // `(x >> k) & m`, `(x & m) << k` and both: one `I32ShiftMask`, with wasm's shift
+    // counts taken modulo 32.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "extract") (param i32) (result i32)
+            local.get 0 i32.const 5 i32.shr_u i32.const 0x3f i32.and)
+          (func (export "insert") (param i32) (result i32)
+            local.get 0 i32.const 0xff i32.and i32.const 40 i32.shl)
+          (func (export "move") (param i32) (result i32)
+            local.get 0 i32.const 33 i32.shr_u i32.const 0xf i32.and i32.const 12 i32.shl
+            i32.const 1 i32.or))"#,
+        0,
+    );
+    let x = 0xdead_beef_u32;
+    assert_eq!(i.i32("extract", &[x as u64]) as u32, (x >> 5) & 0x3f);
+    assert_eq!(i.i32("insert", &[x as u64]) as u32, (x & 0xff) << 8);
+    assert_eq!(
+        i.i32("move", &[x as u64]) as u32,
+        (((x >> 1) & 0xf) << 12) | 1
+    );
+    for func in 0..3 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert_eq!(code.matches("I32ShiftMask").count(), 1, "{code}");
+        assert!(
+            !code.contains("ShlImm") && !code.contains("AndImm"),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn local_increments_pair_up() {
+    // Two increments of locals in a row are one `I32AddImm2` (in order: the second may
+    // read what the first wrote); one just before a loop's back edge still fuses into it.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sum") (param i32) (result i32) (local i32 i32 i32)
+            loop
+              local.get 2 local.get 1 i32.add local.set 2
+              local.get 1 i32.const 3 i32.add local.set 1
+              local.get 1 i32.const -1 i32.add local.set 1
+              local.get 3 i32.const 1 i32.add local.tee 3
+              local.get 0 i32.lt_u br_if 0
+            end
+            local.get 2))"#,
+        0,
+    );
+    // local 1 advances by 2 each round: 0 + 2 + ... + 2 * 9.
+    assert_eq!(i.i32("sum", &[10]), 90);
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert!(code.contains("I32AddImm2"), "{code}");
+    assert!(code.contains("add: Step(1) } [PRE]"), "{code}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -454,6 +454,26 @@ handler! {
     }
 }
 
+handler! {
+    /// `dst = ((a >> shr) & mask) << shl` (i32).
+    I32ShiftMask<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32ShiftMask { dst, a, shr, shl, mask });
+        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
+        result!(F, fp, dst, acc, u32, (((a >> (shr & 31)) & mask) << (shl & 31)) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
+    /// `dst = a + imm`, then `dst2 = a2 + imm2` (i32).
+    I32AddImm2 |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32AddImm2 { dst, a, dst2, a2, imm, imm2 });
+        set(fp, dst, (get(fp, a) as u32).wrapping_add(imm.0 as i32 as u32) as u64);
+        set(fp, dst2, (get(fp, a2) as u32).wrapping_add(imm2.0 as i32 as u32) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
 /// Generates the handlers of an operation whose second operand is loaded from memory
 /// (form `A`: the first operand from the accumulator; form `B`: the address from it;
 /// form `WRAP`: the address and offset added in 32 bits).
@@ -840,7 +860,7 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     t[Op::I32AddShl as usize][form::B as usize] = Some(I32AddShl::<{ form::B }> as Handler);
     t[Op::I32AddShl as usize][(form::OUT | form::B) as usize] =
         Some(I32AddShl::<{ form::OUT | form::B }> as Handler);
-    out_a!(I32AddShl);
+    out_a!(I32AddShl, I32ShiftMask);
     macro_rules! out {
         ($($name:ident),*) => {
             $(
@@ -894,6 +914,7 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         Trap,
         Copy,
         Copy2,
+        I32AddImm2,
         CopySpan,
         Br,
         BrTable,

@@ -557,7 +557,21 @@ impl Translator<'_> {
         if self.forms[prev] != 0 {
             return;
         }
+        // The second increment of a pair: the first stays, in the pair's place.
+        let mut first = None;
         let (r, by, bits) = match self.code[prev] {
+            Instr::I32AddImm2 {
+                dst,
+                a,
+                dst2,
+                a2,
+                imm,
+                imm2,
+            } if dst2 == a2 => {
+                let imm = imm.0 as i32 as u32 as u64;
+                first = Some(Instr::I32AddImm { dst, a, imm });
+                (dst2, Addend::Const(imm2.0), 32)
+            }
             Instr::I32AddImm { dst, a, imm } if dst == a => {
                 match i16::try_from(imm as u32 as i32) {
                     Ok(k) => (dst, Addend::Const(k), 32),
@@ -580,6 +594,12 @@ impl Translator<'_> {
         };
         let mut branch = self.code[idx];
         if !branch.pre_add(r, by, bits) || !supports(&branch, fused_form) {
+            return;
+        }
+        if let Some(first) = first {
+            self.code[prev] = first;
+            self.code[idx] = branch;
+            self.forms[idx] = fused_form;
             return;
         }
         if let Some(offset) = branch.offset_mut() {

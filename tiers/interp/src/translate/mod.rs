@@ -22,7 +22,7 @@ use wasmparser::{BlockType, FuncType, Operator, ValType};
 use crate::TranslateError;
 use crate::exec::{form, supports};
 use crate::func::{CallSite, InterpFunc, NARROW};
-use crate::isa::{Instr, Reg};
+use crate::isa::{Instr, Reg, Step};
 
 /// Where the value of one operand-stack slot is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -760,12 +760,53 @@ impl<'a> Translator<'a> {
         {
             *d = dst;
             self.last_result = None;
+            self.pair_increments(idx);
             return Ok(());
         }
         if src != dst {
             self.emit_copy(dst, src, wide);
         }
         Ok(())
+    }
+
+    /// An `I32AddImm` at `idx` (the last instruction) just retargeted to a local, right
+    /// after another such increment of a local (no label between, neither linked),
+    /// joins it in one `I32AddImm2`: the pointer and counter bumps at the end of a loop
+    /// body.
+    fn pair_increments(&mut self, idx: usize) {
+        if idx == 0 || idx + 1 != self.code.len() || self.last_label == idx {
+            return;
+        }
+        let prev = idx - 1;
+        let step = |imm: u64| i16::try_from(imm as u32 as i32).ok().map(Step);
+        let (
+            Instr::I32AddImm { dst, a, imm },
+            Instr::I32AddImm {
+                dst: dst2,
+                a: a2,
+                imm: imm2,
+            },
+        ) = (self.code[prev], self.code[idx])
+        else {
+            return;
+        };
+        let locals = self.num_locals as Reg;
+        if self.forms[prev] != 0 || self.forms[idx] != 0 || dst >= locals || dst2 >= locals {
+            return;
+        }
+        let (Some(imm), Some(imm2)) = (step(imm), step(imm2)) else {
+            return;
+        };
+        let fused = Instr::I32AddImm2 {
+            dst,
+            a,
+            dst2,
+            a2,
+            imm,
+            imm2,
+        };
+        self.replace_pair(prev, fused, 0, &[]);
+        self.last_result = None;
     }
 
     // ----- operator shapes -----
@@ -805,7 +846,7 @@ impl<'a> Translator<'a> {
         let b = self.pop()?;
         let a = self.pop()?;
         let dst = self.push_temp(false)?;
-        match (self.const_bits(a), self.const_bits(b)) {
+        let idx = match (self.const_bits(a), self.const_bits(b)) {
             (_, Some(imm)) => self.emit_linked(make_imm(dst, a, imm), &[(a, form::A)], true),
             (Some(imm), None) if commutative => {
                 self.emit_linked(make_imm(dst, b, imm), &[(b, form::A)], true)
@@ -814,9 +855,10 @@ impl<'a> Translator<'a> {
                 let idx = self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
                 self.fuse_shift_add(idx);
                 self.fuse_load_op(idx);
-                idx
+                return Ok(());
             }
         };
+        self.fuse_shift_mask(idx);
         Ok(())
     }
 
@@ -887,6 +929,45 @@ impl<'a> Translator<'a> {
             fused_form,
             &[(base, form::A), (index, form::B)],
         );
+    }
+
+    /// An `i32.and` or `i32.shl` by a constant at `idx` that reads the result of the
+    /// `i32.shr_u` or `i32.and` by a constant just before it (through the accumulator,
+    /// so nothing else reads it) becomes one `I32ShiftMask` in that one's place: the
+    /// shift and mask of a bit field in one dispatch.
+    fn fuse_shift_mask(&mut self, idx: usize) {
+        if idx == 0 || self.forms[idx] != form::A {
+            return;
+        }
+        let prev = idx - 1;
+        let (a, shr, mask, shl, dst) = match (self.code[prev], self.code[idx]) {
+            (Instr::I32ShrUImm { a, imm, .. }, Instr::I32AndImm { dst, imm: m, .. }) => {
+                (a, imm as u8 & 31, m as u32, 0, dst)
+            }
+            (Instr::I32AndImm { a, imm: m, .. }, Instr::I32ShlImm { dst, imm, .. }) => {
+                (a, 0, m as u32, imm as u8 & 31, dst)
+            }
+            (
+                Instr::I32ShiftMask {
+                    a,
+                    shr,
+                    mask,
+                    shl: 0,
+                    ..
+                },
+                Instr::I32ShlImm { dst, imm, .. },
+            ) => (a, shr, mask, imm as u8 & 31, dst),
+            _ => return,
+        };
+        let fused = Instr::I32ShiftMask {
+            dst,
+            a,
+            shr,
+            shl,
+            mask,
+        };
+        let fused_form = self.forms[prev] & form::A;
+        self.replace_pair(prev, fused, fused_form, &[(a, form::A)]);
     }
 
     /// The bits of constant register `r` (`None` for other registers).
