@@ -939,6 +939,27 @@ fn local_increments_pair_up() {
 }
 
 #[test]
+fn br_table_takes_its_index_from_the_accumulator() {
+    // The index computed just before the `br_table` reaches it without a register;
+    // every entry and the default (an index past the end) still land right.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "f") (param i32) (result i32)
+            block block block
+              local.get 0 i32.const 1 i32.sub br_table 0 1 2
+            end i32.const 10 return
+            end i32.const 20 return
+            end i32.const 30))"#,
+        0,
+    );
+    for (x, r) in [(1, 10), (2, 20), (3, 30), (4, 30), (0, 30)] {
+        assert_eq!(i.i32("f", &[x]), r, "f({x})");
+    }
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert!(code.contains("len: 2 } [A]"), "{code}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -91,10 +91,11 @@ cond_branch! {
 }
 
 handler! {
-    /// Jumps to one of the `Br` instructions that follow.
-    BrTable |ip, fp, mb, ml, cx, acc| {
+    /// Jumps to one of the `Br` instructions that follow (form `A`: the index from the
+    /// accumulator).
+    BrTable<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, BrTable { index, len });
-        let i = (get(fp, index) as u32).min(len);
+        let i = (operand!(F, form::A, fp, index, acc, u32) as u32).min(len);
         let entry = ip.add(1 + i as usize);
         // Every entry is a `Br` (translator invariant 3): take it here, which saves
         // dispatching it.
@@ -903,6 +904,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     wrap!(F64AddLoad, F64MulLoad, I32AddLoad);
+    t[Op::BrTable as usize][0] = Some(BrTable::<0> as Handler);
+    t[Op::BrTable as usize][form::A as usize] = Some(BrTable::<{ form::A }> as Handler);
     t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
     t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {
@@ -917,7 +920,6 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         I32AddImm2,
         CopySpan,
         Br,
-        BrTable,
         Return,
         Call,
         CallIndirect,

@@ -617,7 +617,7 @@ impl Translator<'_> {
     ) -> Result<(), TranslateError> {
         let index = self.pop()?;
         let len = table.len();
-        self.emit(Instr::BrTable { index, len });
+        self.emit_linked(Instr::BrTable { index, len }, &[(index, form::A)], false);
         let first = self.code.len();
         let mut depths = Vec::with_capacity(len as usize + 1);
         for t in table.targets() {
