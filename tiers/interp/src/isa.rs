@@ -623,6 +623,7 @@ macro_rules! define_instr {
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
                     | Instr::I32ShiftMask { dst, .. }
+                    | Instr::I32DivUMagic { dst, .. }
                     | Instr::F64AddLoad { dst, .. }
                     | Instr::F64MulLoad { dst, .. }
                     | Instr::I32AddLoad { dst, .. }
@@ -905,7 +906,7 @@ macro_rules! not_operands {
         }
     )*};
 }
-not_operands!(u8, u16, u32, i32, Step, TrapCode);
+not_operands!(u8, u16, u32, u64, i32, Step, TrapCode);
 
 for_each_op!(define_instr!(
     /// Traps with `code`.
@@ -944,6 +945,11 @@ for_each_op!(define_instr!(
     /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
     /// the next `i32.add` reads, as in array indexing.
     I32AddShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a / d` (i32, unsigned) for a constant `d >= 2`, by a multiplication:
+    /// `magic = ceil(2^64 / d)`, and `a / d = (a * magic) >> 64` for every 32-bit `a`
+    /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019). A
+    /// division takes tens of cycles, the multiplication a few.
+    I32DivUMagic { dst: Reg, a: Reg, magic: u64 },
     /// `dst = ((a >> shr) & mask) << shl` (i32, logical shifts): the shift and mask of a
     /// bit-field extraction (`shl` 0) or insertion (`shr` 0), whose first result only the
     /// second reads.

@@ -960,6 +960,71 @@ fn br_table_takes_its_index_from_the_accumulator() {
 }
 
 #[test]
+fn unsigned_division_by_a_constant_is_a_multiplication() {
+    // Every divisor from 2 up becomes `I32DivUMagic`; its quotients must be exact for
+    // the dividends at the edges (0, the divisor's neighbourhood, the top of the range)
+    // and a spread of others. A divisor 0 still traps, 1 stays a division.
+    let divisors: [u32; 14] = [
+        0,
+        1,
+        2,
+        3,
+        5,
+        7,
+        10,
+        16,
+        641,
+        65535,
+        65536,
+        0x7fff_ffff,
+        0x8000_0001,
+        u32::MAX,
+    ];
+    let funcs: String = divisors
+        .iter()
+        .enumerate()
+        .map(|(k, d)| {
+            format!(
+                "(func (export \"d{k}\") (param i32) (result i32) local.get 0 i32.const {} i32.div_u)",
+                *d as i32
+            )
+        })
+        .collect();
+    let mut i = Instance::new(&format!("(module {funcs})"), 0);
+    let mut dividends = vec![
+        0u32,
+        1,
+        2,
+        3,
+        u32::MAX,
+        u32::MAX - 1,
+        0x8000_0000,
+        0x7fff_ffff,
+    ];
+    let mut x = 0x9e37_79b9u32;
+    for _ in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        dividends.push(x);
+    }
+    for (k, &d) in divisors.iter().enumerate() {
+        let name = format!("d{k}");
+        if d == 0 {
+            let t = i.call(&name, &[7]).unwrap_err();
+            assert_eq!(t.code, Some(TrapCode::IntegerDivideByZero));
+            continue;
+        }
+        let near = [d.wrapping_sub(1), d, d.wrapping_add(1), d.wrapping_mul(3)];
+        for &n in dividends.iter().chain(&near) {
+            assert_eq!(i.i32(&name, &[n as u64]) as u32, n / d, "{n} / {d}");
+        }
+        let code = format!("{:?}", tierup_interp::translate(&i.env, k as u32).unwrap());
+        assert_eq!(code.contains("I32DivUMagic"), d >= 2, "{code}");
+    }
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -456,6 +456,17 @@ handler! {
 }
 
 handler! {
+    /// `dst = a / d` (i32, unsigned) as `(a * magic) >> 64`.
+    I32DivUMagic<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32DivUMagic { dst, a, magic });
+        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
+        let q = ((a as u128 * magic as u128) >> 64) as u64;
+        result!(F, fp, dst, acc, u32, q);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
     /// `dst = ((a >> shr) & mask) << shl` (i32).
     I32ShiftMask<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32ShiftMask { dst, a, shr, shl, mask });
@@ -861,7 +872,7 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     t[Op::I32AddShl as usize][form::B as usize] = Some(I32AddShl::<{ form::B }> as Handler);
     t[Op::I32AddShl as usize][(form::OUT | form::B) as usize] =
         Some(I32AddShl::<{ form::OUT | form::B }> as Handler);
-    out_a!(I32AddShl, I32ShiftMask);
+    out_a!(I32AddShl, I32ShiftMask, I32DivUMagic);
     macro_rules! out {
         ($($name:ident),*) => {
             $(

@@ -847,7 +847,10 @@ impl<'a> Translator<'a> {
         let a = self.pop()?;
         let dst = self.push_temp(false)?;
         let idx = match (self.const_bits(a), self.const_bits(b)) {
-            (_, Some(imm)) => self.emit_linked(make_imm(dst, a, imm), &[(a, form::A)], true),
+            (_, Some(imm)) => {
+                let instr = Self::reduce_strength(make_imm(dst, a, imm));
+                self.emit_linked(instr, &[(a, form::A)], true)
+            }
             (Some(imm), None) if commutative => {
                 self.emit_linked(make_imm(dst, b, imm), &[(b, form::A)], true)
             }
@@ -929,6 +932,20 @@ impl<'a> Translator<'a> {
             fused_form,
             &[(base, form::A), (index, form::B)],
         );
+    }
+
+    /// `instr`, an operation with a constant, or a cheaper one that computes the same: an
+    /// unsigned i32 division by a constant of at least 2 becomes a multiplication
+    /// (`I32DivUMagic`; a divisor 0 still traps, 1 stays a division).
+    fn reduce_strength(instr: Instr) -> Instr {
+        match instr {
+            Instr::I32DivUImm { dst, a, imm } if imm as u32 >= 2 => Instr::I32DivUMagic {
+                dst,
+                a,
+                magic: u64::MAX / (imm as u32 as u64) + 1,
+            },
+            _ => instr,
+        }
     }
 
     /// An `i32.and` or `i32.shl` by a constant at `idx` that reads the result of the
