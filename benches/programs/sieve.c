@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
         for (uint32_t i = 0, j = 0; i < n; i++) {
             g ^= words[j];
             j += 7919;
-            if (j >= n) j -= n;
+            while (j >= n) j -= n; /* more than once only when n < 7919 (small sizes) */
         }
         h = bench_mix(h, g);
     }
