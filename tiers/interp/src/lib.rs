@@ -61,10 +61,17 @@
 //! Constant operands of binary operators are immediates in the instruction. A few
 //! pairs are fused into one instruction where the first's result has no other reader:
 //! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
-//! `i32.add` of a constant into the load or store it addresses (form `WRAP`), and a loop
-//! counter's add into the back edge that tests it (form `PRE`), a load into the `f64.add`,
-//! `f64.mul` or `i32.add` that reads it, and an integer compare with the `select` of its
-//! own operands into a minimum or maximum. The jump back to the
+//! `i32.add` of a constant into the load or store it addresses (form `WRAP`), the
+//! `i32.add` of two registers (or an `I32AddShl`) into the load or store it addresses
+//! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
+//! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads
+//! it, an integer compare with the `select` of its own operands into a minimum or
+//! maximum, and a constant shift with a constant mask (`I32ShiftMask`). Pairs with no
+//! data between them share a dispatch too: two consecutive copies (`Copy2`), two
+//! increments of locals (`I32AddImm2`). When a fusion leaves the fused instruction right
+//! after the producer of one of its operands, that operand is linked through the
+//! accumulator as well. An unsigned division by a constant is a multiplication
+//! (`I32DivUMagic`). The jump back to the
 //! head of a `loop { br_table }` (an interpreter compiled to wasm) is replaced by a copy
 //! of the head, so each case dispatches the next one itself. A single scalar result
 //! returns without a copy loop (`ReturnOne`). Backward
