@@ -61,7 +61,8 @@
 //! Constant operands of binary operators are immediates in the instruction. A few
 //! pairs are fused into one instruction where the first's result has no other reader:
 //! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
-//! `i32.add` of a constant into the load or store it addresses (form `WRAP`), the
+//! `i32.add` of a constant into the load or store it addresses (form `WRAP`; also when
+//! the add came a few straight-line instructions before, as in `base[k + i]`), the
 //! `i32.add` of two registers (or an `I32AddShl`) into the load or store it addresses
 //! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
 //! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads

@@ -1025,6 +1025,52 @@ fn unsigned_division_by_a_constant_is_a_multiplication() {
 }
 
 #[test]
+fn address_constants_fold_into_later_accesses() {
+    // `base + 16` computed before the index it is added to: the access takes the
+    // constant in (32-bit wrapping, as the add did) and the add goes, unless the local it
+    // read is written in between.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "setup")
+            i32.const 0 i32.const 3 i32.store8
+            i32.const 28 i32.const 77 i32.store
+            i32.const 12 i32.const 55 i32.store)
+          (func (export "get") (param i32 i32) (result i32)
+            local.get 0 i32.const 16 i32.add
+            local.get 1 i32.load8_u i32.const 2 i32.shl i32.add i32.load)
+          (func (export "get_plain") (param i32 i32) (result i32)
+            local.get 0 i32.const 12 i32.add local.get 1 drop i32.load)
+          (func (export "moved") (param i32 i32) (result i32)
+            local.get 0 i32.const 16 i32.add
+            i32.const 100 local.set 0
+            local.get 1 i32.load8_u i32.const 2 i32.shl i32.add i32.load))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    // 0 + 16 + 3 * 4 = 28.
+    assert_eq!(i.i32("get", &[0, 0]), 77);
+    // 0xffff_fff0 + 16 wraps to 0, and 0 + 3 * 4 = 12.
+    assert_eq!(i.i32("get", &[0xffff_fff0, 0]), 55);
+    assert_eq!(i.i32("get_plain", &[0, 0]), 55);
+    assert_eq!(i.i32("get_plain", &[0xffff_fffc, 0]), 0);
+    assert_eq!(i.i32("get_plain", &[0xffff_fff4, 0]), 3);
+    assert_eq!(i.i32("moved", &[0, 0]), 77);
+    let t = i.call("get", &[65520, 0]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 1));
+    for func in [1, 2] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(
+            !code.contains("I32AddImm") && code.contains("WRAP"),
+            "{code}"
+        );
+    }
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    assert!(code.contains("I32AddImm"), "{code}");
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

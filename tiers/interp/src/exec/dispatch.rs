@@ -69,7 +69,8 @@ pub(crate) mod form {
     pub const ADD_REG: u8 = 16;
     /// Loads and stores: the address is `addr + index * scale` in 32-bit arithmetic
     /// (wrapping), plus the offset: the `i32.add` (or `I32AddShl` by up to 3) of an
-    /// indexed access fused into it. A load's `B` then reads `index` from the accumulator. The same bit
+    /// indexed access fused into it. A load's `B` then reads `index` from the
+    /// accumulator. With `WRAP` too, the offset is added in 32 bits as well. The same bit
     /// as `ADD_REG`: no instruction has both.
     pub const INDEX: u8 = 16;
     /// The number of forms (all bits plus one).

@@ -238,7 +238,8 @@ macro_rules! table_handlers {
             )? )*
             $( forms!(t, $lname, [0, O, A, O | A, W, W | O, W | A, W | O | A]); )*
             $( forms!(t, $lname, [I, I | O, I | A, I | O | A, I | B, I | O | B]); )*
-            $( forms!(t, $sname, [0, A, B, W, W | A, W | B, I, I | A, I | B]); )*
+            $( forms!(t, $lname, [I | W, I | W | O, I | W | B, I | W | O | B]); )*
+            $( forms!(t, $sname, [0, A, B, W, W | A, W | B, I, I | A, I | B, I | W, I | W | B]); )*
         }
     };
 }

@@ -529,7 +529,7 @@ impl Translator<'_> {
 
     /// Whether `instr` continues with the next instruction, always (no branch, call,
     /// return or trap).
-    fn straight_line(instr: &Instr) -> bool {
+    pub(super) fn straight_line(instr: &Instr) -> bool {
         let mut copy = *instr;
         copy.offset_mut().is_none()
             && !matches!(

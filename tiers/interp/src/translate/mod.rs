@@ -1012,6 +1012,7 @@ impl<'a> Translator<'a> {
         let idx = self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
+        self.fold_address_constant();
         Ok(())
     }
 
@@ -1201,6 +1202,90 @@ impl<'a> Translator<'a> {
         }
     }
 
+    /// The last instruction, a scalar load or store without an offset whose address is
+    /// a temporary read from its register, takes in the `I32AddImm` that computed that
+    /// temporary from a local a few instructions back (straight-line code, no label
+    /// between, nothing in between touching the temporary or writing the local): the
+    /// access adds the constant itself, in 32-bit arithmetic (`form::WRAP`), and the add
+    /// goes. The address arithmetic of `base[k + i]` where the add of `k` came before the
+    /// index was computed.
+    fn fold_address_constant(&mut self) {
+        /// How far back the add may be.
+        const WINDOW: usize = 4;
+        let Some(last) = self.code.len().checked_sub(1) else {
+            return;
+        };
+        let access_form = self.forms[last];
+        if access_form & (form::A | form::WRAP) != 0 {
+            return;
+        }
+        let mut access = self.code[last];
+        let t = match access.address_mut() {
+            Some((addr, offset)) if *offset == 0 => *addr,
+            _ => return,
+        };
+        if t < self.num_locals as Reg {
+            return;
+        }
+        let first = self.last_label.max(last.saturating_sub(WINDOW));
+        let mut producer = None;
+        for k in (first..last).rev() {
+            let instr = self.code[k];
+            if let Instr::I32AddImm { dst, a, imm } = instr
+                && dst == t
+            {
+                producer = (self.forms[k] == 0 && a >= 0 && a < self.num_locals as Reg)
+                    .then_some((k, a, imm));
+                break;
+            }
+            if !Self::straight_line(&instr) || Self::mentions(instr, t) {
+                return;
+            }
+        }
+        let Some((k, base, imm)) = producer else {
+            return;
+        };
+        // Nothing in between may write the local the add read.
+        for instr in &self.code[k + 1..last] {
+            let mut copy = *instr;
+            let reads_only =
+                instr.stored_value().is_some() || copy.dst_mut().is_some_and(|d| *d != base);
+            if !reads_only && Self::mentions(*instr, base) {
+                return;
+            }
+        }
+        if let Some((addr, offset)) = access.address_mut() {
+            (*addr, *offset) = (base, imm as u32);
+        }
+        let fused_form = access_form | form::WRAP;
+        if !supports(&access, fused_form) {
+            return;
+        }
+        self.code[last] = access;
+        self.forms[last] = fused_form;
+        // A trap is the access's; the add goes.
+        self.code.remove(k);
+        self.forms.remove(k);
+        self.offsets.remove(k);
+        // Indices of instructions after the add move down by one.
+        fn shifted(i: Option<usize>, k: usize) -> Option<usize> {
+            match i {
+                Some(i) if i == k => None,
+                Some(i) if i > k => Some(i - 1),
+                i => i,
+            }
+        }
+        self.last_result = shifted(self.last_result, k);
+        self.emitted_after = self.emitted_after.map(|i| shifted(i, k));
+    }
+
+    /// Whether `instr` names register `r` in any operand.
+    fn mentions(mut instr: Instr, r: Reg) -> bool {
+        let mut found = false;
+        instr.regs_mut(|x| found |= *x == r);
+        found
+    }
+
     fn store(
         &mut self,
         memarg: wasmparser::MemArg,
@@ -1216,6 +1301,7 @@ impl<'a> Translator<'a> {
         );
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
+        self.fold_address_constant();
         Ok(())
     }
 
