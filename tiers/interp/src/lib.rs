@@ -61,13 +61,14 @@
 //! Constant operands of binary operators are immediates in the instruction. A few
 //! pairs are fused into one instruction where the first's result has no other reader:
 //! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
-//! `i32.add` of a constant into the load or store it addresses (form `WRAP`; also when
-//! the add came a few straight-line instructions before, as in `base[k + i]`), the
+//! `i32.add` of a constant into the load or store it addresses (form `WRAP`), the
 //! `i32.add` of two registers (or an `I32AddShl`) into the load or store it addresses
 //! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
 //! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads
 //! it, an integer compare with the `select` of its own operands into a minimum or
-//! maximum, and a constant shift with a constant mask (`I32ShiftMask`). Pairs with no
+//! maximum, and a constant shift with a constant mask (`I32ShiftMask`). Address
+//! arithmetic from locals a few straight-line instructions before the access (a store's
+//! address comes before its value is computed) folds into it the same ways. Pairs with no
 //! data between them share a dispatch too: two consecutive copies (`Copy2`), two
 //! increments of locals (`I32AddImm2`). When a fusion leaves the fused instruction right
 //! after the producer of one of its operands, that operand is linked through the

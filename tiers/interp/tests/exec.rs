@@ -1071,6 +1071,44 @@ fn address_constants_fold_into_later_accesses() {
 }
 
 #[test]
+fn store_addresses_fold_past_the_value() {
+    // A store's address is computed before its value: `(base + 16) + i` and `base + i`
+    // fold into the store past the load of the value (INDEX, with WRAP for the constant).
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "copy_byte") (param i32 i32 i32)
+            local.get 0 i32.const 16 i32.add local.get 1 i32.add
+            local.get 2 i32.load8_u i32.store8)
+          (func (export "copy_word") (param i32 i32 i32)
+            local.get 0 local.get 1 i32.add
+            local.get 2 i32.load i32.store offset=4)
+          (func (export "word") (param i32) (result i32) local.get 0 i32.load)
+          (func (export "setup")
+            i32.const 200 i32.const 0x11223344 i32.store
+            i32.const 300 i32.const 0x5a i32.store8))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    // 0 + 16 + 4 = 20.
+    i.call("copy_byte", &[0, 4, 300]).unwrap();
+    assert_eq!(i.i32("word", &[20]), 0x5a);
+    // 0xffff_fff0 + 16 wraps to 0, + 40.
+    i.call("copy_byte", &[0xffff_fff0, 40, 300]).unwrap();
+    assert_eq!(i.i32("word", &[40]), 0x5a);
+    // 100 + 4, and the offset 4.
+    i.call("copy_word", &[100, 4, 200]).unwrap();
+    assert_eq!(i.i32("word", &[108]), 0x1122_3344);
+    let t = i.call("copy_byte", &[65530, 10, 300]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    for func in [0, 1] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(!code.contains("I32Add"), "{code}");
+        assert!(code.contains("INDEX]"), "{code}");
+    }
+}
+
+#[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
         r#"(module

@@ -1202,16 +1202,21 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// The last instruction, a scalar load or store without an offset whose address is
-    /// a temporary read from its register, takes in the `I32AddImm` that computed that
-    /// temporary from a local a few instructions back (straight-line code, no label
-    /// between, nothing in between touching the temporary or writing the local): the
-    /// access adds the constant itself, in 32-bit arithmetic (`form::WRAP`), and the add
-    /// goes. The address arithmetic of `base[k + i]` where the add of `k` came before the
-    /// index was computed.
+    /// The last instruction, a scalar load or store whose address is a temporary read
+    /// from its register, takes in the address arithmetic that computed that temporary
+    /// from locals a few instructions back (straight-line code, no label between, nothing
+    /// in between touching the temporary or writing those locals), which then goes:
+    /// - `local + k` (`I32AddImm`): the access adds `k` itself in 32-bit arithmetic
+    ///   (`form::WRAP`; only an access without an offset of its own);
+    /// - `a + b` or `a + (b << s)` (`I32Add`, `I32AddShl`): `form::INDEX`;
+    /// - `(local + k) + b`, the constant add linked into the add of `b`: both, with
+    ///   `INDEX` and `WRAP`.
+    ///
+    /// The address arithmetic of `base[k + i]` where the add came before the index was
+    /// computed, as in the register file of an interpreter compiled to wasm.
     fn fold_address_constant(&mut self) {
-        /// How far back the add may be.
-        const WINDOW: usize = 4;
+        /// How far back the arithmetic may be.
+        const WINDOW: usize = 6;
         let Some(last) = self.code.len().checked_sub(1) else {
             return;
         };
@@ -1220,63 +1225,105 @@ impl<'a> Translator<'a> {
             return;
         }
         let mut access = self.code[last];
-        let t = match access.address_mut() {
-            Some((addr, offset)) if *offset == 0 => *addr,
-            _ => return,
+        let (t, own_offset) = match access.address_mut() {
+            Some((addr, offset)) => (*addr, *offset),
+            None => return,
         };
-        if t < self.num_locals as Reg {
+        let locals = self.num_locals as Reg;
+        let local = |r: Reg| (0..locals).contains(&r);
+        if t < locals {
             return;
         }
         let first = self.last_label.max(last.saturating_sub(WINDOW));
         let mut producer = None;
         for k in (first..last).rev() {
             let instr = self.code[k];
-            if let Instr::I32AddImm { dst, a, imm } = instr
-                && dst == t
-            {
-                producer = (self.forms[k] == 0 && a >= 0 && a < self.num_locals as Reg)
-                    .then_some((k, a, imm));
+            let mut copy = instr;
+            if copy.dst_mut().is_some_and(|d| *d == t) {
+                producer = Some(k);
                 break;
             }
             if !Self::straight_line(&instr) || Self::mentions(instr, t) {
                 return;
             }
         }
-        let Some((k, base, imm)) = producer else {
+        let Some(k) = producer else {
             return;
         };
-        // Nothing in between may write the local the add read.
+        // What goes (`from..=k`), and the access's address, index, scale and wrapping
+        // constant.
+        let before = (k > first).then(|| (self.code[k - 1], self.forms[k - 1]));
+        let (from, base, index, scale, constant) = match (self.code[k], self.forms[k], before) {
+            (Instr::I32AddImm { a, imm, .. }, 0, _) if local(a) => (k, a, None, 1, Some(imm)),
+            (Instr::I32Add { a, b, .. }, 0, _) if local(a) && local(b) => (k, a, Some(b), 1, None),
+            (Instr::I32AddShl { a, b, shift, .. }, 0, _) if local(a) && local(b) && shift <= 3 => {
+                (k, a, Some(b), 1 << shift, None)
+            }
+            (
+                Instr::I32Add { a, b, .. },
+                f @ (form::A | form::B),
+                Some((Instr::I32AddImm { a: base, imm, .. }, form::OUT)),
+            ) => {
+                let other = if f == form::A { b } else { a };
+                if !local(base) || !local(other) {
+                    return;
+                }
+                (k - 1, base, Some(other), 1, Some(imm))
+            }
+            _ => return,
+        };
+        // An indexed access already has its index; only a constant can join it.
+        if (constant.is_some() && own_offset != 0)
+            || (index.is_some() && access_form & form::INDEX != 0)
+        {
+            return;
+        }
+        // Nothing in between may write the locals the arithmetic read.
         for instr in &self.code[k + 1..last] {
             let mut copy = *instr;
-            let reads_only =
-                instr.stored_value().is_some() || copy.dst_mut().is_some_and(|d| *d != base);
-            if !reads_only && Self::mentions(*instr, base) {
-                return;
+            for r in [Some(base), index].into_iter().flatten() {
+                let reads_only =
+                    instr.stored_value().is_some() || copy.dst_mut().is_some_and(|d| *d != r);
+                if !reads_only && Self::mentions(*instr, r) {
+                    return;
+                }
             }
         }
-        if let Some((addr, offset)) = access.address_mut() {
-            (*addr, *offset) = (base, imm as u32);
+        let mut fused_form = access_form;
+        if let Some(index) = index {
+            let Some((addr, index_reg, scale_reg)) = access.index_mut() else {
+                return;
+            };
+            (*addr, *index_reg, *scale_reg) = (base, index, scale);
+            fused_form |= form::INDEX;
+        } else if let Some((addr, _)) = access.address_mut() {
+            *addr = base;
         }
-        let fused_form = access_form | form::WRAP;
+        if let Some(imm) = constant
+            && let Some((_, offset)) = access.address_mut()
+        {
+            *offset = imm as u32;
+            fused_form |= form::WRAP;
+        }
         if !supports(&access, fused_form) {
             return;
         }
         self.code[last] = access;
         self.forms[last] = fused_form;
-        // A trap is the access's; the add goes.
-        self.code.remove(k);
-        self.forms.remove(k);
-        self.offsets.remove(k);
-        // Indices of instructions after the add move down by one.
-        fn shifted(i: Option<usize>, k: usize) -> Option<usize> {
+        // A trap is the access's; the arithmetic goes.
+        self.code.drain(from..=k);
+        self.forms.drain(from..=k);
+        self.offsets.drain(from..=k);
+        // Indices of instructions after it move down.
+        fn shifted(i: Option<usize>, from: usize, k: usize) -> Option<usize> {
             match i {
-                Some(i) if i == k => None,
-                Some(i) if i > k => Some(i - 1),
+                Some(i) if i > k => Some(i - (k + 1 - from)),
+                Some(i) if i >= from => None,
                 i => i,
             }
         }
-        self.last_result = shifted(self.last_result, k);
-        self.emitted_after = self.emitted_after.map(|i| shifted(i, k));
+        self.last_result = shifted(self.last_result, from, k);
+        self.emitted_after = self.emitted_after.map(|i| shifted(i, from, k));
     }
 
     /// Whether `instr` names register `r` in any operand.
