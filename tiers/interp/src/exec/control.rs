@@ -885,38 +885,14 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     out!(
         I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS
     );
-    out_a!(F64AddLoad, F64MulLoad, I32AddLoad);
-    macro_rules! b {
+    macro_rules! load_op_forms {
         ($($name:ident),*) => {
-            $(
-                t[Op::$name as usize][form::B as usize] = Some($name::<{ form::B }> as Handler);
-                t[Op::$name as usize][(form::OUT | form::B) as usize] =
-                    Some($name::<{ form::OUT | form::B }> as Handler);
-            )*
+            use form::{A, B, OUT as O, WRAP as W};
+            $( forms!(t, $name, [0, O, A, O | A, B, O | B, W, W | O, W | A, W | O | A, W | B, W | O | B]); )*
         };
     }
-    b!(F64AddLoad, F64MulLoad, I32AddLoad);
-    macro_rules! wrap {
-        ($($name:ident),*) => {
-            $(
-                t[Op::$name as usize][form::WRAP as usize] =
-                    Some($name::<{ form::WRAP }> as Handler);
-                t[Op::$name as usize][(form::WRAP | form::OUT) as usize] =
-                    Some($name::<{ form::WRAP | form::OUT }> as Handler);
-                t[Op::$name as usize][(form::WRAP | form::A) as usize] =
-                    Some($name::<{ form::WRAP | form::A }> as Handler);
-                t[Op::$name as usize][(form::WRAP | form::OUT | form::A) as usize] =
-                    Some($name::<{ form::WRAP | form::OUT | form::A }> as Handler);
-                t[Op::$name as usize][(form::WRAP | form::B) as usize] =
-                    Some($name::<{ form::WRAP | form::B }> as Handler);
-                t[Op::$name as usize][(form::WRAP | form::OUT | form::B) as usize] =
-                    Some($name::<{ form::WRAP | form::OUT | form::B }> as Handler);
-            )*
-        };
-    }
-    wrap!(F64AddLoad, F64MulLoad, I32AddLoad);
-    t[Op::BrTable as usize][0] = Some(BrTable::<0> as Handler);
-    t[Op::BrTable as usize][form::A as usize] = Some(BrTable::<{ form::A }> as Handler);
+    load_op_forms!(F64AddLoad, F64MulLoad, I32AddLoad);
+    forms!(t, BrTable, [0, form::A]);
     t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
     t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
     macro_rules! reg {

@@ -370,6 +370,14 @@ macro_rules! indexed {
     };
 }
 
+/// Enters handler `$name` in each of the forms `$f` into table `$t` (where `Op` and
+/// `Handler` are in scope).
+macro_rules! forms {
+    ($t:ident, $name:ident, [$($f:expr),*]) => {
+        $( $t[Op::$name as usize][$f as usize] = Some($name::<{ $f }> as Handler); )*
+    };
+}
+
 /// Binds the fields of the instruction at `$ip`, which the dispatch guarantees has tag
 /// `$v`.
 macro_rules! decode {

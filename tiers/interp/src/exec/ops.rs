@@ -32,13 +32,6 @@ pub(super) unsafe fn set(fp: *mut u64, r: crate::isa::Reg, v: u64) {
     unsafe { *fp.offset(r as isize) = v }
 }
 
-/// Enters handler `$name` in each of the forms `$f` into table `$t`.
-macro_rules! forms {
-    ($t:ident, $name:ident, [$($f:expr),*]) => {
-        $( $t[Op::$name as usize][$f as usize] = Some($name::<{ $f }> as Handler); )*
-    };
-}
-
 /// Generates the handlers of the table's rows and `register`, which enters them (and the
 /// shared v128 handler) into the dispatch table.
 macro_rules! table_handlers {

@@ -1012,7 +1012,7 @@ impl<'a> Translator<'a> {
         let idx = self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
-        self.fold_address_constant();
+        self.fold_address_arithmetic();
         Ok(())
     }
 
@@ -1139,12 +1139,24 @@ impl<'a> Translator<'a> {
         if !supports(&access, fused_form) {
             return;
         }
-        // A trap is the access's: its wasm offset is the one to report.
-        self.offsets[prev] = self.offsets[idx];
-        let result = self.last_result.is_some();
         let val = access.stored_value().map(|v| (v, form::B));
         let operands: Vec<_> = [(base, form::A)].into_iter().chain(val).collect();
-        self.replace_pair(prev, access, fused_form, &operands);
+        self.replace_pair_with_access(prev, access, fused_form, &operands);
+    }
+
+    /// [`Translator::replace_pair`] for a fusion into the load or store at `prev + 1`:
+    /// a trap is the access's, so its wasm offset is the one kept, and a store still has
+    /// no result.
+    fn replace_pair_with_access(
+        &mut self,
+        prev: usize,
+        access: Instr,
+        form: u8,
+        operands: &[(Reg, u8)],
+    ) {
+        self.offsets[prev] = self.offsets[prev + 1];
+        let result = self.last_result.is_some();
+        self.replace_pair(prev, access, form, operands);
         if !result {
             self.last_result = None;
         }
@@ -1175,8 +1187,7 @@ impl<'a> Translator<'a> {
         };
         let mut access = self.code[idx];
         // A store's `B` is its value: the index cannot come from the accumulator.
-        let store = access.stored_value().is_some();
-        if store && add_form & form::B != 0 {
+        if access.stored_value().is_some() && add_form & form::B != 0 {
             return;
         }
         let Some((addr, index_reg, scale_field)) = access.index_mut() else {
@@ -1187,19 +1198,13 @@ impl<'a> Translator<'a> {
         if !supports(&access, fused_form) {
             return;
         }
-        // A trap is the access's: its wasm offset is the one to report.
-        self.offsets[prev] = self.offsets[idx];
-        let result = self.last_result.is_some();
         let second = access.stored_value().unwrap_or(index);
-        self.replace_pair(
+        self.replace_pair_with_access(
             prev,
             access,
             fused_form,
             &[(base, form::A), (second, form::B)],
         );
-        if !result {
-            self.last_result = None;
-        }
     }
 
     /// The last instruction, a scalar load or store whose address is a temporary read
@@ -1214,7 +1219,7 @@ impl<'a> Translator<'a> {
     ///
     /// The address arithmetic of `base[k + i]` where the add came before the index was
     /// computed, as in the register file of an interpreter compiled to wasm.
-    fn fold_address_constant(&mut self) {
+    fn fold_address_arithmetic(&mut self) {
         /// How far back the arithmetic may be.
         const WINDOW: usize = 6;
         let Some(last) = self.code.len().checked_sub(1) else {
@@ -1348,7 +1353,7 @@ impl<'a> Translator<'a> {
         );
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
-        self.fold_address_constant();
+        self.fold_address_arithmetic();
         Ok(())
     }
 
