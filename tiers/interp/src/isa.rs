@@ -622,6 +622,14 @@ macro_rules! define_instr {
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
+                    | Instr::I32AddShrU { dst, .. }
+                    | Instr::I32XorShl { dst, .. }
+                    | Instr::I32XorShrU { dst, .. }
+                    | Instr::I32XorRotl { dst, .. }
+                    | Instr::I32OrShl { dst, .. }
+                    | Instr::I32OrShrU { dst, .. }
+                    | Instr::I64XorShl { dst, .. }
+                    | Instr::I64XorShrU { dst, .. }
                     | Instr::I32ShiftMask { dst, .. }
                     | Instr::I32DivUMagic { dst, .. }
                     | Instr::F64AddLoad { dst, .. }
@@ -803,6 +811,33 @@ macro_rules! define_instr {
                 }
             }
 
+            /// The register operand of one of the table's scalar instructions that the
+            /// translator links through the accumulator under form `A` (`second` false:
+            /// `a`, `src`, a load's or store's `addr`) or `B` (`second`: `b`, a load's
+            /// `index`, a store's `val`); `None` for other instructions. These read an
+            /// i32 operand through the low 32 bits of its register alone (`Bits::from_reg`,
+            /// and addresses are 32-bit), so the register may hold an i64 whose low half
+            /// is that i32.
+            pub(crate) fn scalar_operand_mut(&mut self, second: bool) -> Option<&mut Reg> {
+                match (self, second) {
+                    $( (Instr::$bname { a: r, .. }, false) | (Instr::$bname { b: r, .. }, true) => Some(r), )*
+                    $( (Instr::$tname { a: r, .. }, false) | (Instr::$tname { b: r, .. }, true) => Some(r), )*
+                    $( (Instr::$cname { a: r, .. }, false) | (Instr::$cname { b: r, .. }, true) => Some(r), )*
+                    $(
+                        (Instr::$cbr { a: r, .. } | Instr::$cbrn { a: r, .. }, false)
+                        | (Instr::$cbr { b: r, .. } | Instr::$cbrn { b: r, .. }, true) => Some(r),
+                    )*
+                    $( $( (Instr::$cbi { a: r, .. } | Instr::$cbni { a: r, .. }, false) => Some(r), )? )*
+                    $( (Instr::$biname { a: r, .. }, false) => Some(r), )*
+                    $( (Instr::$tiname { a: r, .. }, false) => Some(r), )*
+                    $( (Instr::$uname { src: r, .. }, false) => Some(r), )*
+                    $( (Instr::$vname { src: r, .. }, false) => Some(r), )*
+                    $( (Instr::$lname { addr: r, .. }, false) | (Instr::$lname { index: r, .. }, true) => Some(r), )*
+                    $( (Instr::$sname { addr: r, .. }, false) | (Instr::$sname { val: r, .. }, true) => Some(r), )*
+                    _ => None,
+                }
+            }
+
             /// The value register of a scalar store.
             pub(crate) fn stored_value(&self) -> Option<Reg> {
                 match *self {
@@ -943,8 +978,28 @@ for_each_op!(define_instr!(
     /// is the expected type index. Arguments and results as for `Call`.
     CallIndirect { base: Reg, index: Reg, site: u32, ty: u32 },
     /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
-    /// the next `i32.add` reads, as in array indexing.
+    /// the next `i32.add` reads, as in array indexing. This and the eight after it are
+    /// the shifted-operand family: an add, xor or or of a register and a shift or
+    /// rotation of another by a constant (`shift`, already reduced modulo the width),
+    /// which only that operation reads.
     I32AddShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a + (b >> shift)` (i32, logical shift, wrapping add).
+    I32AddShrU { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a ^ (b << shift)` (i32).
+    I32XorShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a ^ (b >> shift)` (i32, logical shift).
+    I32XorShrU { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a ^ rotl(b, shift)` (i32; a rotation right by `k` is one left by `32 - k`):
+    /// the sums of rotations in SHA-2 and similar hashes.
+    I32XorRotl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a | (b << shift)` (i32).
+    I32OrShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a | (b >> shift)` (i32, logical shift).
+    I32OrShrU { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a ^ (b << shift)` (i64): the steps of xorshift generators.
+    I64XorShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a ^ (b >> shift)` (i64, logical shift).
+    I64XorShrU { dst: Reg, a: Reg, b: Reg, shift: u8 },
     /// `dst = a / d` (i32, unsigned) for a constant `d >= 2`, by a multiplication:
     /// `magic = ceil(2^64 / d)`, and `a / d = (a * magic) >> 64` for every 32-bit `a`
     /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019). A

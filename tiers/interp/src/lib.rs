@@ -59,9 +59,11 @@
 //! (`exec::form`) in which the value passes in that machine register instead of through
 //! the frame, so a chain of operations does not store and reload each intermediate value.
 //! Constant operands of binary operators are immediates in the instruction. A few
-//! pairs are fused into one instruction where the first's result has no other reader:
-//! `i32.shl` by a constant into the `i32.add` of array indexing (`I32AddShl`), the
-//! `i32.add` of a constant into the load or store it addresses (form `WRAP`), the
+//! pairs are fused into one instruction where the first's result has no other reader: a
+//! shift or rotation by a constant into the add, xor or or that reads it (the
+//! shifted-operand family, `I32AddShl` and its kin: array indexing, the rotations of
+//! hash rounds, xorshift steps), the `i32.add` of a constant into the load or store it
+//! addresses (form `WRAP`), the
 //! `i32.add` of two registers (or an `I32AddShl`) into the load or store it addresses
 //! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
 //! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads
@@ -73,7 +75,8 @@
 //! increments of locals (`I32AddImm2`). When a fusion leaves the fused instruction right
 //! after the producer of one of its operands, that operand is linked through the
 //! accumulator as well. An unsigned division by a constant is a multiplication
-//! (`I32DivUMagic`). The jump back to the
+//! (`I32DivUMagic`). An `i32.wrap_i64` that only a load, store or i32 operation reads
+//! goes: those read the low half of the i64's register. The jump back to the
 //! head of a `loop { br_table }` (an interpreter compiled to wasm) is replaced by a copy
 //! of the head, so each case dispatches the next one itself. A single scalar result
 //! returns without a copy loop (`ReturnOne`). Backward

@@ -529,6 +529,115 @@ fn shift_add_fuses_for_indexing() {
 }
 
 #[test]
+fn shifted_operands_fuse_into_add_xor_and_or() {
+    // An add, xor or or of a constant shift or rotation is one instruction of the
+    // shifted-operand family: shift counts modulo the width, rotations right as rotations
+    // left, the shift on either side of a commutative operation, and chains in which the
+    // shift's own operand comes from the accumulator.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sigma") (param i32) (result i32)
+            local.get 0 i32.const 6 i32.rotr
+            local.get 0 i32.const 11 i32.rotr i32.xor
+            local.get 0 i32.const 57 i32.rotl i32.xor
+            local.get 0 i32.const 3 i32.shr_u i32.xor)
+          (func (export "mix") (param i32 i32) (result i32)
+            local.get 1 i32.const 36 i32.shl local.get 0 i32.xor
+            local.get 0 local.get 1 i32.const 7 i32.shr_u i32.add i32.add
+            local.get 1 i32.const 1 i32.add i32.const 24 i32.shl i32.or
+            local.get 0 i32.const 9 i32.shr_u i32.or)
+          (func (export "xorshift") (param i64) (result i64)
+            local.get 0 local.get 0 i64.const 13 i64.shl i64.xor local.tee 0
+            local.get 0 i64.const 71 i64.shr_u i64.xor local.tee 0
+            local.get 0 i64.const 17 i64.shl i64.xor))"#,
+        0,
+    );
+    let sigma = |x: u32| x.rotate_right(6) ^ x.rotate_right(11) ^ x.rotate_left(25) ^ (x >> 3);
+    let mix = |x: u32, y: u32| {
+        let t = (y << 4) ^ x;
+        let t = t.wrapping_add(x.wrapping_add(y >> 7));
+        (t | (y.wrapping_add(1) << 24)) | (x >> 9)
+    };
+    let xorshift = |mut x: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^ (x << 17)
+    };
+    for &(x, y) in &[
+        (0u32, 0u32),
+        (1, 0xffff_ffff),
+        (0x6a09_e667, 0xbb67_ae85),
+        (0x8000_0000, 0x7fff_ffff),
+    ] {
+        assert_eq!(i.i32("sigma", &[x as u64]) as u32, sigma(x));
+        assert_eq!(i.i32("mix", &[x as u64, y as u64]) as u32, mix(x, y));
+        let z = (x as u64) << 32 | y as u64;
+        assert_eq!(i.i64("xorshift", &[z]) as u64, xorshift(z));
+    }
+    let code = |func| format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+    let sigma_code = code(0);
+    assert_eq!(sigma_code.matches("I32XorRotl").count(), 2, "{sigma_code}");
+    assert!(sigma_code.contains("I32XorShrU"), "{sigma_code}");
+    let mix_code = code(1);
+    for fused in ["I32XorShl", "I32AddShrU", "I32OrShl", "I32OrShrU"] {
+        assert!(mix_code.contains(fused), "{fused}: {mix_code}");
+    }
+    let xorshift_code = code(2);
+    assert_eq!(
+        xorshift_code.matches("I64XorShl").count(),
+        2,
+        "{xorshift_code}"
+    );
+    assert!(xorshift_code.contains("I64XorShrU"), "{xorshift_code}");
+    assert!(!xorshift_code.contains("ShlImm"), "{xorshift_code}");
+}
+
+#[test]
+fn wraps_go_where_32_bit_code_reads_them() {
+    // An `i32.wrap_i64` read by a load's address, an i32 operation or a compare-branch
+    // costs nothing: they read the low half of the i64's register. The high half must
+    // not leak into them, nor into anything reading the wrap's value in full.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "load") (param i64) (result i32)
+            i32.const 8 i32.const 42 i32.store
+            local.get 0 i32.wrap_i64 i32.load)
+          (func (export "add") (param i64 i32) (result i32)
+            local.get 1 local.get 0 i32.wrap_i64 i32.add)
+          (func (export "shifted") (param i64) (result i32)
+            local.get 0 i64.const 32 i64.rotl i32.wrap_i64 i32.const 1 i32.add)
+          (func (export "branch") (param i64) (result i32)
+            block
+              local.get 0 i32.wrap_i64 i32.const 5 i32.lt_u br_if 0
+              i32.const 0 return
+            end
+            i32.const 1)
+          (func (export "kept") (param i64) (result i64)
+            (local i32)
+            local.get 0 i32.wrap_i64 local.set 1
+            local.get 1 i64.extend_i32_u))"#,
+        1,
+    );
+    let high = 0xdead_beef_0000_0000_u64;
+    assert_eq!(i.i32("load", &[high | 8]), 42);
+    let t = i.call("load", &[high | 0xffff_fffe]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(i.i32("add", &[high | 7, 3]), 10);
+    assert_eq!(i.i32("add", &[high | 0xffff_ffff, 3]), 2);
+    assert_eq!(i.i32("shifted", &[0x1234_5678_0000_0009]), 0x1234_5679);
+    assert_eq!(i.i32("branch", &[high | 4]), 1);
+    assert_eq!(i.i32("branch", &[high | 5]), 0);
+    assert_eq!(i.i64("kept", &[high | 5]), 5);
+    for func in 0..4 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(!code.contains("I32WrapI64"), "{code}");
+    }
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 4).unwrap());
+    assert!(code.contains("I32WrapI64"), "{code}");
+}
+
+#[test]
 fn constant_address_adds_fuse_into_accesses() {
     // `i32.add` of a constant, then an access without offset: one instruction whose
     // offset is added in 32-bit arithmetic, as the add did (an offset proper does not

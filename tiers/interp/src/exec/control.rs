@@ -444,15 +444,34 @@ unsafe fn call_out(
     }
 }
 
-handler! {
-    /// `dst = a + (b << shift)` (i32).
-    I32AddShl<F> |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, I32AddShl { dst, a, b, shift });
-        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
-        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
-        result!(F, fp, dst, acc, u32, a.wrapping_add(b << (shift & 31)) as u64);
-        next!(ip.add(1), fp, mb, ml, cx, acc)
-    }
+/// The handlers of the shifted-operand family (`dst = a op (b shift k)`, see
+/// `Instr::I32AddShl`), each from its operand type and `|a, b, k|` expression.
+macro_rules! shifted_operand_handlers {
+    ($( $name:ident($t:ty) = |$a:ident, $b:ident, $k:ident| $e:expr; )*) => {$(
+        handler! {
+            #[doc = concat!("`", stringify!($e), "` (the shifted-operand family).")]
+            $name<F> |ip, fp, mb, ml, cx, acc| {
+                decode!(ip, $name { dst, a, b, shift });
+                let $a = operand!(F, form::A, fp, a, acc, $t) as $t;
+                let $b = operand!(F, form::B, fp, b, acc, $t) as $t;
+                let $k = shift as u32 & (<$t>::BITS - 1);
+                result!(F, fp, dst, acc, $t, ($e) as u64);
+                next!(ip.add(1), fp, mb, ml, cx, acc)
+            }
+        }
+    )*};
+}
+
+shifted_operand_handlers! {
+    I32AddShl(u32) = |a, b, k| a.wrapping_add(b << k);
+    I32AddShrU(u32) = |a, b, k| a.wrapping_add(b >> k);
+    I32XorShl(u32) = |a, b, k| a ^ (b << k);
+    I32XorShrU(u32) = |a, b, k| a ^ (b >> k);
+    I32XorRotl(u32) = |a, b, k| a ^ b.rotate_left(k);
+    I32OrShl(u32) = |a, b, k| a | (b << k);
+    I32OrShrU(u32) = |a, b, k| a | (b >> k);
+    I64XorShl(u64) = |a, b, k| a ^ (b << k);
+    I64XorShrU(u64) = |a, b, k| a ^ (b >> k);
 }
 
 handler! {
@@ -869,10 +888,17 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         };
     }
     out_a!(Select, I32Eqz, I64Eqz);
-    t[Op::I32AddShl as usize][form::B as usize] = Some(I32AddShl::<{ form::B }> as Handler);
-    t[Op::I32AddShl as usize][(form::OUT | form::B) as usize] =
-        Some(I32AddShl::<{ form::OUT | form::B }> as Handler);
-    out_a!(I32AddShl, I32ShiftMask, I32DivUMagic);
+    out_a!(I32ShiftMask, I32DivUMagic);
+    macro_rules! shifted_operand_forms {
+        ($($name:ident),*) => {{
+            use form::{A, B, OUT as O};
+            $( forms!(t, $name, [0, O, A, O | A, B, O | B]); )*
+        }};
+    }
+    shifted_operand_forms!(
+        I32AddShl, I32AddShrU, I32XorShl, I32XorShrU, I32XorRotl, I32OrShl, I32OrShrU, I64XorShl,
+        I64XorShrU
+    );
     macro_rules! out {
         ($($name:ident),*) => {
             $(

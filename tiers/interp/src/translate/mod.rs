@@ -437,8 +437,43 @@ impl<'a> Translator<'a> {
         if let Some((prev, bit)) = link {
             self.forms[prev] |= form::OUT;
             self.forms[idx] = bit;
+            return self.elide_wrap(idx, bit, operands);
         }
         idx
+    }
+
+    /// An `i32.wrap_i64` just before `idx` whose result only the instruction at `idx`
+    /// reads (through the accumulator, under form bit `bit`) goes when that instruction
+    /// is one of the table's scalar instructions, which read an i32 through the low half
+    /// of its register alone (see `Instr::scalar_operand_mut`): it reads the i64 instead.
+    /// An `i32.wrap_i64` costs nothing where 32-bit code consumes it, as in hardware.
+    /// Returns the instruction's index, `idx - 1` when the wrap went.
+    fn elide_wrap(&mut self, idx: usize, bit: u8, operands: &[(Reg, u8)]) -> usize {
+        let prev = idx - 1;
+        let Instr::I32WrapI64 { dst: wrapped, src } = self.code[prev] else {
+            return idx;
+        };
+        let mut instr = self.code[idx];
+        let Some(operand) = instr.scalar_operand_mut(bit == form::B) else {
+            return idx;
+        };
+        *operand = src;
+        // The wrap's own operand from the accumulator is read from there, under `bit`.
+        let from_acc = if self.forms[prev] & form::A != 0 {
+            bit
+        } else {
+            0
+        };
+        let fused_form = (self.forms[idx] & !bit) | from_acc;
+        if !supports(&instr, fused_form) {
+            return idx;
+        }
+        let operands: Vec<_> = operands
+            .iter()
+            .map(|&(r, b)| (if r == wrapped { src } else { r }, b))
+            .collect();
+        self.replace_pair_into_second(prev, instr, fused_form, &operands);
+        prev
     }
 
     /// For [`Translator::emit_linked`]: the previous instruction and the form bit of the
@@ -856,7 +891,7 @@ impl<'a> Translator<'a> {
             }
             _ => {
                 let idx = self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
-                self.fuse_shift_add(idx);
+                self.fuse_shifted_operand(idx);
                 self.fuse_load_op(idx);
                 return Ok(());
             }
@@ -893,35 +928,70 @@ impl<'a> Translator<'a> {
         self.last_result = Some(prev);
     }
 
-    /// An `i32.add` at `idx` that reads the result of the `i32.shl` by a constant just
-    /// before it, through the accumulator (so nothing else reads that result), becomes one
-    /// `I32AddShl` in the shift's place: the address arithmetic of array indexing in one
-    /// dispatch.
-    fn fuse_shift_add(&mut self, idx: usize) {
-        let Instr::I32Add { dst, a, b } = self.code[idx] else {
-            return;
-        };
-        let add_form = self.forms[idx];
-        if idx == 0 || add_form & (form::A | form::B) == 0 {
+    /// An add, xor or or at `idx` that reads the result of a shift or rotation by a
+    /// constant just before it, through the accumulator (so nothing else reads that
+    /// result), becomes one instruction of the shifted-operand family in the shift's
+    /// place (see `Instr::I32AddShl`): the address arithmetic of array indexing, the
+    /// rotations and shifts that hashes and random generators combine, in one dispatch.
+    fn fuse_shifted_operand(&mut self, idx: usize) {
+        let op_form = self.forms[idx];
+        if idx == 0 || op_form & (form::A | form::B) == 0 {
             return;
         }
         let prev = idx - 1;
-        let Instr::I32ShlImm { a: index, imm, .. } = self.code[prev] else {
-            return;
+        /// What the shift is; rotations right become rotations left.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Shift {
+            Shl,
+            ShrU,
+            Rotl,
+        }
+        let (shift, index, k, wide) = match self.code[prev] {
+            Instr::I32ShlImm { a, imm, .. } => (Shift::Shl, a, imm & 31, false),
+            Instr::I32ShrUImm { a, imm, .. } => (Shift::ShrU, a, imm & 31, false),
+            Instr::I32RotlImm { a, imm, .. } => (Shift::Rotl, a, imm & 31, false),
+            Instr::I32RotrImm { a, imm, .. } => (Shift::Rotl, a, imm.wrapping_neg() & 31, false),
+            Instr::I64ShlImm { a, imm, .. } => (Shift::Shl, a, imm & 63, true),
+            Instr::I64ShrUImm { a, imm, .. } => (Shift::ShrU, a, imm & 63, true),
+            _ => return,
         };
-        let base = if add_form & form::A != 0 { b } else { a };
+        // The operation is commutative: the other operand is the base.
+        let (dst, base) = match self.code[idx] {
+            Instr::I32Add { dst, a, b }
+            | Instr::I32Xor { dst, a, b }
+            | Instr::I32Or { dst, a, b }
+            | Instr::I64Xor { dst, a, b } => (dst, if op_form & form::A != 0 { b } else { a }),
+            _ => return,
+        };
+        let shift_by = k as u8;
+        macro_rules! fused {
+            ($v:ident) => {
+                Instr::$v {
+                    dst,
+                    a: base,
+                    b: index,
+                    shift: shift_by,
+                }
+            };
+        }
+        let fused = match (self.code[idx], shift, wide) {
+            (Instr::I32Add { .. }, Shift::Shl, false) => fused!(I32AddShl),
+            (Instr::I32Add { .. }, Shift::ShrU, false) => fused!(I32AddShrU),
+            (Instr::I32Xor { .. }, Shift::Shl, false) => fused!(I32XorShl),
+            (Instr::I32Xor { .. }, Shift::ShrU, false) => fused!(I32XorShrU),
+            (Instr::I32Xor { .. }, Shift::Rotl, false) => fused!(I32XorRotl),
+            (Instr::I32Or { .. }, Shift::Shl, false) => fused!(I32OrShl),
+            (Instr::I32Or { .. }, Shift::ShrU, false) => fused!(I32OrShrU),
+            (Instr::I64Xor { .. }, Shift::Shl, true) => fused!(I64XorShl),
+            (Instr::I64Xor { .. }, Shift::ShrU, true) => fused!(I64XorShrU),
+            _ => return,
+        };
         // The shift's own operand may come from the accumulator; it is the fused
         // instruction's second operand.
         let fused_form = if self.forms[prev] & form::A != 0 {
             form::B
         } else {
             0
-        };
-        let fused = Instr::I32AddShl {
-            dst,
-            a: base,
-            b: index,
-            shift: (imm & 31) as u8,
         };
         if !supports(&fused, fused_form) {
             return;
@@ -1141,13 +1211,14 @@ impl<'a> Translator<'a> {
         }
         let val = access.stored_value().map(|v| (v, form::B));
         let operands: Vec<_> = [(base, form::A)].into_iter().chain(val).collect();
-        self.replace_pair_with_access(prev, access, fused_form, &operands);
+        self.replace_pair_into_second(prev, access, fused_form, &operands);
     }
 
-    /// [`Translator::replace_pair`] for a fusion into the load or store at `prev + 1`:
-    /// a trap is the access's, so its wasm offset is the one kept, and a store still has
-    /// no result.
-    fn replace_pair_with_access(
+    /// [`Translator::replace_pair`] for a fusion into the instruction at `prev + 1`, such
+    /// as a load or store taking in its address arithmetic: a trap is that instruction's,
+    /// so its wasm offset is the one kept, and one without a result (a store) still has
+    /// none.
+    fn replace_pair_into_second(
         &mut self,
         prev: usize,
         access: Instr,
@@ -1199,7 +1270,7 @@ impl<'a> Translator<'a> {
             return;
         }
         let second = access.stored_value().unwrap_or(index);
-        self.replace_pair_with_access(
+        self.replace_pair_into_second(
             prev,
             access,
             fused_form,
