@@ -814,10 +814,11 @@ macro_rules! define_instr {
             /// The register operand of one of the table's scalar instructions that the
             /// translator links through the accumulator under form `A` (`second` false:
             /// `a`, `src`, a load's or store's `addr`) or `B` (`second`: `b`, a load's
-            /// `index`, a store's `val`); `None` for other instructions. These read an
-            /// i32 operand through the low 32 bits of its register alone (`Bits::from_reg`,
-            /// and addresses are 32-bit), so the register may hold an i64 whose low half
-            /// is that i32.
+            /// `index`, a store's `val`), or the i32 condition, operand or index of
+            /// `br_if`, `i32.eqz`, `select` and `br_table`; `None` for other
+            /// instructions. These read an i32 operand through the low 32 bits of its
+            /// register alone (`Bits::from_reg`, and addresses are 32-bit), so the
+            /// register may hold an i64 whose low half is that i32.
             pub(crate) fn scalar_operand_mut(&mut self, second: bool) -> Option<&mut Reg> {
                 match (self, second) {
                     $( (Instr::$bname { a: r, .. }, false) | (Instr::$bname { b: r, .. }, true) => Some(r), )*
@@ -834,6 +835,14 @@ macro_rules! define_instr {
                     $( (Instr::$vname { src: r, .. }, false) => Some(r), )*
                     $( (Instr::$lname { addr: r, .. }, false) | (Instr::$lname { index: r, .. }, true) => Some(r), )*
                     $( (Instr::$sname { addr: r, .. }, false) | (Instr::$sname { val: r, .. }, true) => Some(r), )*
+                    (
+                        Instr::BrEqz { cond: r, .. }
+                        | Instr::BrNez { cond: r, .. }
+                        | Instr::I32Eqz { src: r, .. }
+                        | Instr::Select { cond: r, .. }
+                        | Instr::BrTable { index: r, .. },
+                        false,
+                    ) => Some(r),
                     _ => None,
                 }
             }

@@ -594,9 +594,10 @@ fn shifted_operands_fuse_into_add_xor_and_or() {
 
 #[test]
 fn wraps_go_where_32_bit_code_reads_them() {
-    // An `i32.wrap_i64` read by a load's address, an i32 operation or a compare-branch
-    // costs nothing: they read the low half of the i64's register. The high half must
-    // not leak into them, nor into anything reading the wrap's value in full.
+    // An `i32.wrap_i64` read by a load's address, an i32 operation, a compare-branch, a
+    // `br_if`, `select` or `br_table` costs nothing: they read the low half of the i64's
+    // register. The high half must not leak into them, nor into a local that keeps the
+    // wrapped value (read in full by later code).
     let mut i = Instance::new(
         r#"(module
           (memory 1)
@@ -613,6 +614,22 @@ fn wraps_go_where_32_bit_code_reads_them() {
               i32.const 0 return
             end
             i32.const 1)
+          (func (export "select") (param i64) (result i32)
+            i32.const 7 i32.const 9 local.get 0 i32.wrap_i64 select)
+          (func (export "nez") (param i64) (result i32)
+            block
+              local.get 0 i32.wrap_i64 br_if 0
+              i32.const 0 return
+            end
+            i32.const 1)
+          (func (export "table") (param i64) (result i32)
+            block
+              block
+                local.get 0 i32.wrap_i64 br_table 0 1
+              end
+              i32.const 10 return
+            end
+            i32.const 20)
           (func (export "kept") (param i64) (result i64)
             (local i32)
             local.get 0 i32.wrap_i64 local.set 1
@@ -628,12 +645,17 @@ fn wraps_go_where_32_bit_code_reads_them() {
     assert_eq!(i.i32("shifted", &[0x1234_5678_0000_0009]), 0x1234_5679);
     assert_eq!(i.i32("branch", &[high | 4]), 1);
     assert_eq!(i.i32("branch", &[high | 5]), 0);
+    for (low, chosen, taken, case) in [(0, 9, 0, 10), (1, 7, 1, 20), (2, 7, 1, 20)] {
+        assert_eq!(i.i32("select", &[high | low]), chosen);
+        assert_eq!(i.i32("nez", &[high | low]), taken);
+        assert_eq!(i.i32("table", &[high | low]), case);
+    }
     assert_eq!(i.i64("kept", &[high | 5]), 5);
-    for func in 0..4 {
+    for func in 0..7 {
         let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
         assert!(!code.contains("I32WrapI64"), "{code}");
     }
-    let code = format!("{:?}", tierup_interp::translate(&i.env, 4).unwrap());
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 7).unwrap());
     assert!(code.contains("I32WrapI64"), "{code}");
 }
 
