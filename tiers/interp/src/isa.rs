@@ -631,6 +631,8 @@ macro_rules! define_instr {
                     | Instr::I64XorShl { dst, .. }
                     | Instr::I64XorShrU { dst, .. }
                     | Instr::I32ShiftMask { dst, .. }
+                    | Instr::I32SubMulImm { dst, .. }
+                    | Instr::I32XorMulImm { dst, .. }
                     | Instr::I32DivUMagic { dst, .. }
                     | Instr::F64AddLoad { dst, .. }
                     | Instr::F64MulLoad { dst, .. }
@@ -1014,6 +1016,13 @@ for_each_op!(define_instr!(
     /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019). A
     /// division takes tens of cycles, the multiplication a few.
     I32DivUMagic { dst: Reg, a: Reg, magic: u64 },
+    /// `dst = a - b * imm` (i32, wrapping): a multiplication by a constant whose result
+    /// only the next `i32.sub` reads, as its second operand. The remainder `x - (x / d) *
+    /// d` as compilers lower `x % d` where the quotient is needed too (digit loops).
+    I32SubMulImm { dst: Reg, a: Reg, b: Reg, imm: u32 },
+    /// `dst = (a ^ b) * imm` (i32, wrapping): an `i32.xor` whose result only the next
+    /// multiplication by a constant reads: the step of FNV-1a hashing.
+    I32XorMulImm { dst: Reg, a: Reg, b: Reg, imm: u32 },
     /// `dst = ((a >> shr) & mask) << shl` (i32, logical shifts): the shift and mask of a
     /// bit-field extraction (`shl` 0) or insertion (`shr` 0), whose first result only the
     /// second reads.

@@ -593,6 +593,59 @@ fn shifted_operands_fuse_into_add_xor_and_or() {
 }
 
 #[test]
+fn multiplications_by_constants_fuse_with_sub_and_xor() {
+    // `x - (x / d) * d` (a remainder from its quotient) and FNV-1a's `(h ^ c) * p` are
+    // one instruction each, wrapping as the pairs do; in "digits" the quotient comes
+    // from the accumulator and the remainder's operand from a register.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "rem") (param i32) (result i32)
+            local.get 0 local.get 0 i32.const 10 i32.div_u i32.const 10 i32.mul i32.sub)
+          (func (export "digits") (param i32) (result i32) (local i32 i32)
+            loop
+              local.get 0 i32.const 10 i32.div_u local.set 2
+              local.get 1 i32.const 10 i32.mul
+              local.get 0 local.get 2 i32.const 10 i32.mul i32.sub i32.add local.set 1
+              local.get 2 local.tee 0
+              br_if 0
+            end
+            local.get 1)
+          (func (export "fnv") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.xor i32.const 16777619 i32.mul
+            local.get 0 i32.xor i32.const 16777619 i32.mul))"#,
+        0,
+    );
+    let fnv = |h: u32, c: u32| {
+        let t = (h ^ c).wrapping_mul(16777619);
+        (t ^ h).wrapping_mul(16777619)
+    };
+    let reversed = |mut x: u32| {
+        let mut r = 0u32;
+        loop {
+            r = r.wrapping_mul(10).wrapping_add(x % 10);
+            x /= 10;
+            if x == 0 {
+                return r;
+            }
+        }
+    };
+    for x in [0u32, 9, 10, 12345, 0x8000_0000, u32::MAX] {
+        assert_eq!(i.i32("rem", &[x as u64]) as u32, x % 10, "{x}");
+        assert_eq!(i.i32("digits", &[x as u64]) as u32, reversed(x), "{x}");
+        assert_eq!(
+            i.i32("fnv", &[2166136261, x as u64]) as u32,
+            fnv(2166136261, x),
+            "{x}"
+        );
+    }
+    let code = |func| format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+    assert!(code(0).contains("I32SubMulImm"), "{}", code(0));
+    assert!(code(1).contains("I32SubMulImm"), "{}", code(1));
+    assert_eq!(code(2).matches("I32XorMulImm").count(), 2, "{}", code(2));
+    assert!(!code(2).contains("I32MulImm"), "{}", code(2));
+}
+
+#[test]
 fn wraps_go_where_32_bit_code_reads_them() {
     // An `i32.wrap_i64` read by a load's address, an i32 operation, a compare-branch, a
     // `br_if`, `select` or `br_table` costs nothing: they read the low half of the i64's

@@ -462,6 +462,28 @@ macro_rules! shifted_operand_handlers {
     )*};
 }
 
+handler! {
+    /// `dst = a - b * imm` (i32).
+    I32SubMulImm<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32SubMulImm { dst, a, b, imm });
+        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
+        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
+        result!(F, fp, dst, acc, u32, a.wrapping_sub(b.wrapping_mul(imm)) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
+    /// `dst = (a ^ b) * imm` (i32).
+    I32XorMulImm<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32XorMulImm { dst, a, b, imm });
+        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
+        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
+        result!(F, fp, dst, acc, u32, (a ^ b).wrapping_mul(imm) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
 shifted_operand_handlers! {
     I32AddShl(u32) = |a, b, k| a.wrapping_add(b << k);
     I32AddShrU(u32) = |a, b, k| a.wrapping_add(b >> k);
@@ -889,15 +911,25 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     }
     out_a!(Select, I32Eqz, I64Eqz);
     out_a!(I32ShiftMask, I32DivUMagic);
-    macro_rules! shifted_operand_forms {
+    // Two operands, each from a register or the accumulator; the result to either.
+    macro_rules! two_operand_forms {
         ($($name:ident),*) => {{
             use form::{A, B, OUT as O};
             $( forms!(t, $name, [0, O, A, O | A, B, O | B]); )*
         }};
     }
-    shifted_operand_forms!(
-        I32AddShl, I32AddShrU, I32XorShl, I32XorShrU, I32XorRotl, I32OrShl, I32OrShrU, I64XorShl,
-        I64XorShrU
+    two_operand_forms!(
+        I32AddShl,
+        I32AddShrU,
+        I32XorShl,
+        I32XorShrU,
+        I32XorRotl,
+        I32OrShl,
+        I32OrShrU,
+        I64XorShl,
+        I64XorShrU,
+        I32SubMulImm,
+        I32XorMulImm
     );
     macro_rules! out {
         ($($name:ident),*) => {

@@ -507,6 +507,12 @@ impl<'a> Translator<'a> {
         linked.then_some(bit)
     }
 
+    /// Whether the instruction at `idx` is the last one emitted (and not already fused
+    /// into the one before it).
+    fn is_last(&self, idx: usize) -> bool {
+        idx + 1 == self.code.len()
+    }
+
     /// Marks a label position: no instruction before it may be retargeted or fused.
     fn bind_label(&mut self) {
         self.last_result = None;
@@ -884,7 +890,9 @@ impl<'a> Translator<'a> {
         let idx = match (self.const_bits(a), self.const_bits(b)) {
             (_, Some(imm)) => {
                 let instr = Self::reduce_strength(make_imm(dst, a, imm));
-                self.emit_linked(instr, &[(a, form::A)], true)
+                let idx = self.emit_linked(instr, &[(a, form::A)], true);
+                self.fuse_xor_mul(idx);
+                idx
             }
             (Some(imm), None) if commutative => {
                 self.emit_linked(make_imm(dst, b, imm), &[(b, form::A)], true)
@@ -893,6 +901,7 @@ impl<'a> Translator<'a> {
                 let idx = self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
                 self.fuse_shifted_operand(idx);
                 self.fuse_load_op(idx);
+                self.fuse_mul_sub(idx);
                 return Ok(());
             }
         };
@@ -934,8 +943,11 @@ impl<'a> Translator<'a> {
     /// place (see `Instr::I32AddShl`): the address arithmetic of array indexing, the
     /// rotations and shifts that hashes and random generators combine, in one dispatch.
     fn fuse_shifted_operand(&mut self, idx: usize) {
+        if idx == 0 || !self.is_last(idx) {
+            return;
+        }
         let op_form = self.forms[idx];
-        if idx == 0 || op_form & (form::A | form::B) == 0 {
+        if op_form & (form::A | form::B) == 0 {
             return;
         }
         let prev = idx - 1;
@@ -1004,6 +1016,60 @@ impl<'a> Translator<'a> {
         );
     }
 
+    /// An `i32.sub` at `idx` whose second operand is the result of the multiplication by
+    /// a constant just before it (through the accumulator, so nothing else reads it)
+    /// becomes one `I32SubMulImm` in the multiplication's place.
+    fn fuse_mul_sub(&mut self, idx: usize) {
+        if idx == 0 || !self.is_last(idx) || self.forms[idx] != form::B {
+            return;
+        }
+        let Instr::I32Sub { dst, a, .. } = self.code[idx] else {
+            return;
+        };
+        let prev = idx - 1;
+        let Instr::I32MulImm { a: b, imm, .. } = self.code[prev] else {
+            return;
+        };
+        // The multiplication's operand from the accumulator is the fused `B`.
+        let fused_form = if self.forms[prev] & form::A != 0 {
+            form::B
+        } else {
+            0
+        };
+        let fused = Instr::I32SubMulImm {
+            dst,
+            a,
+            b,
+            imm: imm as u32,
+        };
+        self.replace_pair(prev, fused, fused_form, &[(a, form::A), (b, form::B)]);
+    }
+
+    /// A multiplication by a constant at `idx` that reads the result of the `i32.xor`
+    /// just before it (through the accumulator, so nothing else reads it) becomes one
+    /// `I32XorMulImm` in the xor's place.
+    fn fuse_xor_mul(&mut self, idx: usize) {
+        if idx == 0 || !self.is_last(idx) || self.forms[idx] != form::A {
+            return;
+        }
+        let Instr::I32MulImm { dst, imm, .. } = self.code[idx] else {
+            return;
+        };
+        let prev = idx - 1;
+        let Instr::I32Xor { a, b, .. } = self.code[prev] else {
+            return;
+        };
+        // The xor's operands are where they were (one may be in the accumulator).
+        let fused_form = self.forms[prev] & (form::A | form::B);
+        let fused = Instr::I32XorMulImm {
+            dst,
+            a,
+            b,
+            imm: imm as u32,
+        };
+        self.replace_pair(prev, fused, fused_form, &[(a, form::A), (b, form::B)]);
+    }
+
     /// `instr`, an operation with a constant, or a cheaper one that computes the same: an
     /// unsigned i32 division by a constant of at least 2 becomes a multiplication
     /// (`I32DivUMagic`; a divisor 0 still traps, 1 stays a division).
@@ -1023,7 +1089,7 @@ impl<'a> Translator<'a> {
     /// so nothing else reads it) becomes one `I32ShiftMask` in that one's place: the
     /// shift and mask of a bit field in one dispatch.
     fn fuse_shift_mask(&mut self, idx: usize) {
-        if idx == 0 || self.forms[idx] != form::A {
+        if idx == 0 || !self.is_last(idx) || self.forms[idx] != form::A {
             return;
         }
         let prev = idx - 1;
