@@ -75,13 +75,13 @@
 //! increments of locals (`I32AddImm2`). When a fusion leaves the fused instruction right
 //! after the producer of one of its operands, that operand is linked through the
 //! accumulator as well. An unsigned division by a constant is a multiplication
-//! (`I32DivUMagic`); a multiplication by a constant joins the `i32.sub` that
-//! reads it (`I32SubMulImm`, a remainder from its quotient) or the `i32.xor` it reads
-//! (`I32XorMulImm`, the step of FNV-1a). An `i32.wrap_i64` that only a load, store, i32 operation or
-//! condition reads goes: those read the low half of the i64's register. The jump back to the
-//! head of a `loop { br_table }` (an interpreter compiled to wasm) is replaced by a copy
-//! of the head, so each case dispatches the next one itself. A single scalar result
-//! returns without a copy loop (`ReturnOne`). Backward
+//! (`I32DivUMagic`); a multiplication by a constant joins the `i32.sub` that reads it
+//! (`I32SubMulImm`, a remainder from its quotient) or the `i32.xor` it reads
+//! (`I32XorMulImm`, the step of FNV-1a). An `i32.wrap_i64` that only a load, store, i32
+//! operation or condition reads goes: those read the low half of the i64's register. The
+//! jump back to the head of a `loop { br_table }` (an interpreter compiled to wasm) is
+//! replaced by a copy of the head, so each case dispatches the next one itself. A single
+//! scalar result returns without a copy loop (`ReturnOne`). Backward
 //! branches and calls check the host stack pointer, and a chain that finds it too deep
 //! (only possible where the compiler kept a tail call as a call) returns to a trampoline
 //! loop, so the host stack stays bounded whatever the code generation (see `exec::run`).
