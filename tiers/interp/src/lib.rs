@@ -58,7 +58,9 @@
 //! temporary that only the next instruction reads, the translator gives the pair forms
 //! (`exec::form`) in which the value passes in that machine register instead of through
 //! the frame, so a chain of operations does not store and reload each intermediate value.
-//! Constant operands of binary operators are immediates in the instruction. A few
+//! Constant operands of binary operators are immediates in the instruction. Setting a
+//! declared local to zero where it still holds its initial zero (nothing named it yet, no
+//! loop around) emits nothing. A few
 //! pairs are fused into one instruction where the first's result has no other reader: a
 //! shift or rotation by a constant into the add, xor or or that reads it (the
 //! shifted-operand family, `I32AddShl` and its kin: array indexing, the rotations of

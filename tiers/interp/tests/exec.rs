@@ -646,6 +646,60 @@ fn multiplications_by_constants_fuse_with_sub_and_xor() {
 }
 
 #[test]
+fn zeroing_a_local_that_still_holds_its_initial_zero_emits_nothing() {
+    // Declared locals start at zero: setting one to zero before anything names it, outside
+    // loops, needs no instruction. A parameter, a local written before, and a set inside
+    // a loop (where a later write comes round to it) keep theirs; -0.0 is not zero bits.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sum") (param i32) (result i32) (local i32)
+            i32.const 0 local.set 1
+            block
+              local.get 0 i32.eqz br_if 0
+              loop
+                local.get 1 local.get 0 i32.add local.set 1
+                local.get 0 i32.const 1 i32.sub local.tee 0
+                br_if 0
+              end
+            end
+            local.get 1)
+          (func (export "param") (param i32) (result i32)
+            i32.const 0 local.set 0
+            local.get 0)
+          (func (export "after_write") (param i32) (result i32) (local i32)
+            local.get 0 local.set 1
+            i32.const 0 local.set 1
+            local.get 1)
+          (func (export "in_loop") (param i32) (result i32) (local i32 i32)
+            loop
+              i32.const 0 local.set 1
+              local.get 2 local.get 1 i32.add local.set 2
+              i32.const 7 local.set 1
+              local.get 0 i32.const 1 i32.sub local.tee 0
+              br_if 0
+            end
+            local.get 2 local.get 1 i32.add)
+          (func (export "negative_zero") (result f64) (local f64)
+            f64.const -0 local.set 0
+            local.get 0))"#,
+        0,
+    );
+    assert_eq!(i.i32("sum", &[4]), 10);
+    assert_eq!(i.i32("param", &[5]), 0);
+    assert_eq!(i.i32("after_write", &[5]), 0);
+    assert_eq!(i.i32("in_loop", &[3]), 7);
+    assert_eq!(
+        i.call("negative_zero", &[]).unwrap()[0],
+        (-0.0f64).to_bits()
+    );
+    let code = |func| format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+    assert!(!code(0).contains("Copy"), "{}", code(0));
+    for func in 1..5 {
+        assert!(code(func).contains("Copy"), "{}", code(func));
+    }
+}
+
+#[test]
 fn wraps_go_where_32_bit_code_reads_them() {
     // An `i32.wrap_i64` read by a load's address, an i32 operation, a compare-branch, a
     // `br_if`, `select` or `br_table` costs nothing: they read the low half of the i64's

@@ -72,6 +72,8 @@ pub(crate) struct Translator<'a> {
     func_index: u32,
     /// Registers of the parameters and locals.
     num_locals: u32,
+    /// Registers of the parameters (the locals declared in the body follow them).
+    param_regs: u32,
     num_results: u32,
     /// Start register and width (`true`: v128) of every local.
     locals: Vec<(Reg, bool)>,
@@ -187,6 +189,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     for p in ty.params() {
         add_local(&mut scratch.locals, &mut num_regs, *p);
     }
+    let param_regs = num_regs as u32;
     let mut locals = body.get_locals_reader().map_err(TranslateError::from)?;
     for _ in 0..locals.get_count() {
         let (n, ty) = locals.read().map_err(TranslateError::from)?;
@@ -207,6 +210,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         env,
         func_index,
         num_locals,
+        param_regs,
         num_results,
         locals: scratch.locals,
         code: Vec::new(),
@@ -792,6 +796,10 @@ impl<'a> Translator<'a> {
         let top_is_temp = self.stack[h as usize - 1] == Provider::Temp;
         let producer = self.last_result;
         let src = self.pop()?;
+        if !wide && self.const_bits(src) == Some(0) && self.holds_initial_zero(dst) {
+            // Setting it to zero changes nothing (pending reads of it see zero either way).
+            return Ok(());
+        }
         let had_pending = self.materialise_local(dst)?;
         if top_is_temp
             && !had_pending
@@ -808,6 +816,25 @@ impl<'a> Translator<'a> {
             self.emit_copy(dst, src, wide);
         }
         Ok(())
+    }
+
+    /// Whether declared local `r` (not a parameter) is sure to hold the zero it starts
+    /// with where the next instruction goes: no instruction so far names it, and no loop
+    /// encloses this point (a later write in the loop could come round to it). Compilers
+    /// set such locals to zero all the same (a sum or counter before its loop); the set
+    /// then needs no instruction. Only asked among a function's first instructions, so
+    /// the scan stays short.
+    fn holds_initial_zero(&self, r: Reg) -> bool {
+        /// How far into a function the question is asked.
+        const PROLOGUE: usize = 64;
+        (r as u32) >= self.param_regs
+            && (r as u32) < self.num_locals
+            && self.code.len() <= PROLOGUE
+            && !self
+                .ctrl
+                .iter()
+                .any(|c| matches!(c.kind, CtrlKind::Loop { .. }))
+            && !self.code.iter().any(|&i| Self::mentions(i, r))
     }
 
     /// An `I32AddImm` at `idx` (the last instruction) just retargeted to a local, right
