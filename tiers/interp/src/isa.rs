@@ -1030,6 +1030,11 @@ for_each_op!(define_instr!(
     /// `dst = a + imm`, then `dst2 = a2 + imm2` (i32, wrapping): two consecutive
     /// increments of locals.
     I32AddImm2 { dst: Reg, a: Reg, dst2: Reg, a2: Reg, imm: Step, imm2: Step },
+    /// `dst = a + b`, then `dst2 = a2 + b2` (i32, wrapping): two consecutive adds into
+    /// locals that are not both small constant increments (a constant addend is read
+    /// from its constant register), such as a loop's strength-reduced induction
+    /// variables stepping together.
+    I32Add2 { dst: Reg, a: Reg, b: Reg, dst2: Reg, a2: Reg, b2: Reg },
     /// `dst` = the unsigned minimum of `a` and `b` (i32): a compare and the `select` of its
     /// operands, which wasm has no instruction for.
     I32MinU { dst: Reg, a: Reg, b: Reg },

@@ -74,9 +74,9 @@
 //! arithmetic from locals a few straight-line instructions before the access (a store's
 //! address comes before its value is computed) folds into it the same ways. Pairs with no
 //! data between them share a dispatch too: two consecutive copies (`Copy2`), two
-//! increments of locals (`I32AddImm2`). When a fusion leaves the fused instruction right
-//! after the producer of one of its operands, that operand is linked through the
-//! accumulator as well. An unsigned division by a constant is a multiplication
+//! increments of locals (`I32AddImm2`), two other adds into locals (`I32Add2`). When a
+//! fusion leaves the fused instruction right after the producer of one of its operands,
+//! that operand is linked through the accumulator as well. An unsigned division by a constant is a multiplication
 //! (`I32DivUMagic`); a multiplication by a constant joins the `i32.sub` that reads it
 //! (`I32SubMulImm`, a remainder from its quotient) or the `i32.xor` it reads
 //! (`I32XorMulImm`, the step of FNV-1a). An `i32.wrap_i64` that only a load, store, i32

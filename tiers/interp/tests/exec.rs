@@ -1160,20 +1160,69 @@ fn local_increments_pair_up() {
         r#"(module
           (func (export "sum") (param i32) (result i32) (local i32 i32 i32)
             loop
-              local.get 2 local.get 1 i32.add local.set 2
               local.get 1 i32.const 3 i32.add local.set 1
               local.get 1 i32.const -1 i32.add local.set 1
+              local.get 2 local.get 1 i32.add local.set 2
               local.get 3 i32.const 1 i32.add local.tee 3
               local.get 0 i32.lt_u br_if 0
             end
             local.get 2))"#,
         0,
     );
-    // local 1 advances by 2 each round: 0 + 2 + ... + 2 * 9.
-    assert_eq!(i.i32("sum", &[10]), 90);
+    // local 1 advances by 2 each round before it is summed: 2 + 4 + ... + 2 * 10.
+    assert_eq!(i.i32("sum", &[10]), 110);
     let code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
     assert!(code.contains("I32AddImm2"), "{code}");
     assert!(code.contains("add: Step(1) } [PRE]"), "{code}");
+}
+
+#[test]
+fn adds_into_locals_pair_up() {
+    // Two adds into locals in a row that are not both small constant increments are one
+    // `I32Add2`, in order (the second may read what the first wrote), a constant addend
+    // from its register; when the second is a back edge's counter, the branch takes it
+    // and the first stays alone.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "walk") (param i32 i32) (result i32) (local i32 i32 i32)
+            loop
+              local.get 2 local.get 1 i32.add local.set 2
+              local.get 3 i32.const 100000 i32.add local.set 3
+              local.get 3 local.get 2 i32.add local.set 4
+              local.get 1 local.get 4 i32.add local.set 1
+              local.get 0 i32.const -1 i32.add local.tee 0
+              br_if 0
+            end
+            local.get 1 local.get 2 i32.xor local.get 3 i32.xor)
+          (func (export "count") (param i32 i32) (result i32) (local i32 i32)
+            loop
+              local.get 3 local.get 1 i32.add local.set 3
+              local.get 2 local.get 1 i32.add local.tee 2
+              local.get 0 i32.lt_u br_if 0
+            end
+            local.get 3))"#,
+        0,
+    );
+    let walk = |n: u32, mut b: u32| {
+        let (mut c, mut d) = (0u32, 0u32);
+        for _ in 0..n {
+            c = c.wrapping_add(b);
+            d = d.wrapping_add(100000);
+            let e = d.wrapping_add(c);
+            b = b.wrapping_add(e);
+        }
+        b ^ c ^ d
+    };
+    for (n, b) in [(1u32, 3u32), (5, 7), (40, 0x7fff_ffff)] {
+        assert_eq!(i.i32("walk", &[n as u64, b as u64]) as u32, walk(n, b));
+    }
+    // Steps of 3 up to at least 30: ten rounds.
+    assert_eq!(i.i32("count", &[30, 3]), 30);
+    let walk_code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert_eq!(walk_code.matches("I32Add2").count(), 2, "{walk_code}");
+    let count_code = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(!count_code.contains("I32Add2"), "{count_code}");
+    assert!(count_code.contains("[PRE|ADD_REG]"), "{count_code}");
 }
 
 #[test]

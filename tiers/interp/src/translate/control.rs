@@ -572,6 +572,28 @@ impl Translator<'_> {
                 first = Some(Instr::I32AddImm { dst, a, imm });
                 (dst2, Addend::Const(imm2.0), 32)
             }
+            Instr::I32Add2 {
+                dst,
+                a,
+                b,
+                dst2,
+                a2,
+                b2,
+            } if dst2 == a2 || dst2 == b2 => {
+                first = Some(match self.const_bits(b) {
+                    Some(imm) => Instr::I32AddImm { dst, a, imm },
+                    None => Instr::I32Add { dst, a, b },
+                });
+                let step = if dst2 == a2 { b2 } else { a2 };
+                let by = match self
+                    .const_bits(step)
+                    .map(|k| i16::try_from(k as u32 as i32))
+                {
+                    Some(Ok(k)) => Addend::Const(k),
+                    _ => Addend::Reg(step),
+                };
+                (dst2, by, 32)
+            }
             Instr::I32AddImm { dst, a, imm } if dst == a => {
                 match i16::try_from(imm as u32 as i32) {
                     Ok(k) => (dst, Addend::Const(k), 32),

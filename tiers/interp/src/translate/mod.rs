@@ -66,6 +66,14 @@ enum CtrlKind {
     Else,
 }
 
+/// The second operand of an `i32.add` into a local (see `Translator::pair_increments`).
+#[derive(Clone, Copy)]
+enum Addend32 {
+    /// A constant: its register bits.
+    Imm(u64),
+    Reg(Reg),
+}
+
 /// Translation state for one function.
 pub(crate) struct Translator<'a> {
     env: &'a ModuleEnv,
@@ -656,22 +664,25 @@ impl<'a> Translator<'a> {
 
     /// Interns a constant and pushes it.
     fn push_const(&mut self, bits: u64) -> Result<(), TranslateError> {
-        let reg = match self.const_regs.get(&bits) {
-            Some(r) => *r,
-            None => {
-                if self.consts.len() >= MAX_CONSTS {
-                    return Err(self.error(format!(
-                        "function {} has more than {MAX_CONSTS} distinct constants",
-                        self.func_index
-                    )));
-                }
-                let r = -1 - self.consts.len() as i32;
-                self.consts.push(bits);
-                self.const_regs.insert(bits, r as Reg);
-                r as Reg
-            }
-        };
+        let reg = self.intern(bits)?;
         self.push(Provider::Const(reg), false)
+    }
+
+    /// The constant register holding the scalar `bits`, interned if it is new.
+    fn intern(&mut self, bits: u64) -> Result<Reg, TranslateError> {
+        if let Some(r) = self.const_regs.get(&bits) {
+            return Ok(*r);
+        }
+        if self.consts.len() >= MAX_CONSTS {
+            return Err(self.error(format!(
+                "function {} has more than {MAX_CONSTS} distinct constants",
+                self.func_index
+            )));
+        }
+        let r = -1 - self.consts.len() as i32;
+        self.consts.push(bits);
+        self.const_regs.insert(bits, r as Reg);
+        Ok(r as Reg)
     }
 
     /// Interns a v128 constant (two constant registers, low half first) and returns its
@@ -837,44 +848,76 @@ impl<'a> Translator<'a> {
             && !self.code.iter().any(|&i| Self::mentions(i, r))
     }
 
-    /// An `I32AddImm` at `idx` (the last instruction) just retargeted to a local, right
-    /// after another such increment of a local (no label between, neither linked),
-    /// joins it in one `I32AddImm2`: the pointer and counter bumps at the end of a loop
-    /// body.
+    /// An i32 add into a local at `idx` (the last instruction, just retargeted there),
+    /// right after another add into a local (no label between, neither linked), joins
+    /// it: two small constant increments in one `I32AddImm2` (the pointer and counter
+    /// bumps at the end of a loop body), other pairs of adds of registers or constants in
+    /// one `I32Add2` (induction variables stepping together, `x = y + z; y += k`).
     fn pair_increments(&mut self, idx: usize) {
-        if idx == 0 || idx + 1 != self.code.len() || self.last_label == idx {
+        if idx == 0 || !self.is_last(idx) || self.last_label == idx {
             return;
         }
         let prev = idx - 1;
-        let step = |imm: u64| i16::try_from(imm as u32 as i32).ok().map(Step);
-        let (
-            Instr::I32AddImm { dst, a, imm },
-            Instr::I32AddImm {
-                dst: dst2,
-                a: a2,
-                imm: imm2,
-            },
-        ) = (self.code[prev], self.code[idx])
-        else {
+        if self.forms[prev] != 0 || self.forms[idx] != 0 {
+            return;
+        }
+        let (Some((dst, a, b)), Some((dst2, a2, b2))) = (
+            Self::add_parts(self.code[prev]),
+            Self::add_parts(self.code[idx]),
+        ) else {
             return;
         };
         let locals = self.num_locals as Reg;
-        if self.forms[prev] != 0 || self.forms[idx] != 0 || dst >= locals || dst2 >= locals {
+        if dst >= locals || dst2 >= locals {
             return;
         }
-        let (Some(imm), Some(imm2)) = (step(imm), step(imm2)) else {
-            return;
+        let step = |addend: Addend32| match addend {
+            Addend32::Imm(k) => i16::try_from(k as u32 as i32).ok().map(Step),
+            Addend32::Reg(_) => None,
         };
-        let fused = Instr::I32AddImm2 {
-            dst,
-            a,
-            dst2,
-            a2,
-            imm,
-            imm2,
+        let fused = match (step(b), step(b2)) {
+            (Some(imm), Some(imm2)) => Instr::I32AddImm2 {
+                dst,
+                a,
+                dst2,
+                a2,
+                imm,
+                imm2,
+            },
+            _ => {
+                let (Some(b), Some(b2)) = (self.addend_reg(b), self.addend_reg(b2)) else {
+                    return;
+                };
+                Instr::I32Add2 {
+                    dst,
+                    a,
+                    b,
+                    dst2,
+                    a2,
+                    b2,
+                }
+            }
         };
         self.replace_pair(prev, fused, 0, &[]);
         self.last_result = None;
+    }
+
+    /// The destination, first operand and addend of an `i32.add` of a register or a
+    /// constant.
+    fn add_parts(instr: Instr) -> Option<(Reg, Reg, Addend32)> {
+        match instr {
+            Instr::I32AddImm { dst, a, imm } => Some((dst, a, Addend32::Imm(imm))),
+            Instr::I32Add { dst, a, b } => Some((dst, a, Addend32::Reg(b))),
+            _ => None,
+        }
+    }
+
+    /// The register of an addend: a constant's is interned (`None` past the limit).
+    fn addend_reg(&mut self, addend: Addend32) -> Option<Reg> {
+        match addend {
+            Addend32::Reg(r) => Some(r),
+            Addend32::Imm(bits) => self.intern(bits).ok(),
+        }
     }
 
     // ----- operator shapes -----
