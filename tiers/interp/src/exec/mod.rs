@@ -85,21 +85,49 @@ pub unsafe extern "sysv64" fn array_entry(
 /// `ts` is this thread's stack and `fp` points into its register buffer.
 #[inline(always)]
 pub(crate) unsafe fn enter_frame(ts: *mut ThreadStack, fp: *mut u64, func: &InterpFunc) -> bool {
-    // SAFETY: pointer arithmetic stays within the register buffer: it is checked against
-    // `end` (as addresses) before anything is written.
+    // SAFETY: guaranteed by the caller; `init_frame` runs only when the frame fits.
     unsafe {
-        let avail = ((*ts).end as usize - fp as usize) / 8;
-        if func.frame_size as usize > avail {
+        if !frame_fits(ts, fp, func) {
             return false;
         }
-        copy_regs(
+        init_frame(fp, func);
+        true
+    }
+}
+
+/// Whether a frame for `func` fits in the register buffer at `fp` (the first half of
+/// [`enter_frame`], which the call handlers do apart: they record the caller's frame in
+/// between, so that few values are live across the image copy).
+///
+/// # Safety
+///
+/// As for [`enter_frame`].
+#[inline(always)]
+pub(crate) unsafe fn frame_fits(ts: *mut ThreadStack, fp: *mut u64, func: &InterpFunc) -> bool {
+    // SAFETY: `ts` is valid; only addresses are compared.
+    unsafe {
+        let avail = ((*ts).end as usize - fp as usize) / 8;
+        func.frame_size as usize <= avail
+    }
+}
+
+/// Copies the frame image of `func` (zeroed locals, then the constants, above the
+/// parameters) into the frame at `fp`: the second half of [`enter_frame`].
+///
+/// # Safety
+///
+/// [`frame_fits`] holds for `fp` and `func`.
+#[inline(always)]
+pub(crate) unsafe fn init_frame(fp: *mut u64, func: &InterpFunc) {
+    // SAFETY: the frame fits (guaranteed by the caller), and the image lies within it.
+    unsafe {
+        copy_regs_short(
             fp.add(func.image_at as usize),
             func.image.as_ptr(),
             func.image.len(),
         );
-        // Hotness: a tier-up counter would be decremented here, at function entry.
-        true
     }
+    // Hotness: a tier-up counter would be decremented here, at function entry.
 }
 
 /// Copies `n` registers from `src` to `dst` in ascending order (so `dst` may overlap
@@ -117,6 +145,44 @@ pub(crate) unsafe fn copy_regs(dst: *mut u64, src: *const u64, n: usize) {
         for i in 0..n {
             dst.add(i).write_volatile(*src.add(i));
         }
+    }
+}
+
+/// [`copy_regs`] as one register-at-a-time loop that the compiler does not unroll: a
+/// frame image is a few registers, and the unrolled loop (with its remainder loop) needs
+/// so many machine registers that the call handlers saved and restored five every call.
+///
+/// # Safety
+///
+/// As for [`copy_regs`].
+#[inline(always)]
+unsafe fn copy_regs_short(dst: *mut u64, src: *const u64, n: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: guaranteed by the caller: `n` registers are read from `src` and written to
+    // `dst`, in ascending order; nothing else is touched.
+    unsafe {
+        core::arch::asm!(
+            "test {n}, {n}",
+            "jz 3f",
+            "2:",
+            "mov {t}, qword ptr [{s}]",
+            "mov qword ptr [{d}], {t}",
+            "add {s}, 8",
+            "add {d}, 8",
+            "dec {n}",
+            "jnz 2b",
+            "3:",
+            n = inout(reg) n => _,
+            s = inout(reg) src => _,
+            d = inout(reg) dst => _,
+            t = out(reg) _,
+            options(nostack),
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    // SAFETY: as above.
+    unsafe {
+        copy_regs(dst, src, n)
     }
 }
 
