@@ -463,17 +463,19 @@ unsafe fn call_out(
     }
 }
 
-/// The handlers of the shifted-operand family (`dst = a op (b shift k)`, see
-/// `Instr::I32AddShl`), each from its operand type and `|a, b, k|` expression.
-macro_rules! shifted_operand_handlers {
-    ($( $name:ident($t:ty) = |$a:ident, $b:ident, $k:ident| $e:expr; )*) => {$(
+/// The handlers of two-operand instructions with a constant, `dst = f(a, b, k)`, each
+/// from its operand type, the constant's field and `|a, b, k|` expression: the
+/// shifted-operand family (`Instr::I32AddShl`; shift counts are below the width) and
+/// the multiplications by a constant fused with a `sub` or `xor`.
+macro_rules! operands_and_constant_handlers {
+    ($( $name:ident($t:ty, $field:ident) = |$a:ident, $b:ident, $k:ident| $e:expr; )*) => {$(
         handler! {
-            #[doc = concat!("`", stringify!($e), "` (the shifted-operand family).")]
+            #[doc = concat!("`", stringify!($e), "`.")]
             $name<F> |ip, fp, mb, ml, cx, acc| {
-                decode!(ip, $name { dst, a, b, shift });
+                decode!(ip, $name { dst, a, b, $field });
                 let $a = operand!(F, form::A, fp, a, acc, $t) as $t;
                 let $b = operand!(F, form::B, fp, b, acc, $t) as $t;
-                let $k = shift as u32 & (<$t>::BITS - 1);
+                let $k = $field as u32;
                 result!(F, fp, dst, acc, $t, ($e) as u64);
                 next!(ip.add(1), fp, mb, ml, cx, acc)
             }
@@ -481,38 +483,18 @@ macro_rules! shifted_operand_handlers {
     )*};
 }
 
-handler! {
-    /// `dst = a - b * imm` (i32).
-    I32SubMulImm<F> |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, I32SubMulImm { dst, a, b, imm });
-        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
-        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
-        result!(F, fp, dst, acc, u32, a.wrapping_sub(b.wrapping_mul(imm)) as u64);
-        next!(ip.add(1), fp, mb, ml, cx, acc)
-    }
-}
-
-handler! {
-    /// `dst = (a ^ b) * imm` (i32).
-    I32XorMulImm<F> |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, I32XorMulImm { dst, a, b, imm });
-        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
-        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
-        result!(F, fp, dst, acc, u32, (a ^ b).wrapping_mul(imm) as u64);
-        next!(ip.add(1), fp, mb, ml, cx, acc)
-    }
-}
-
-shifted_operand_handlers! {
-    I32AddShl(u32) = |a, b, k| a.wrapping_add(b << k);
-    I32AddShrU(u32) = |a, b, k| a.wrapping_add(b >> k);
-    I32XorShl(u32) = |a, b, k| a ^ (b << k);
-    I32XorShrU(u32) = |a, b, k| a ^ (b >> k);
-    I32XorRotl(u32) = |a, b, k| a ^ b.rotate_left(k);
-    I32OrShl(u32) = |a, b, k| a | (b << k);
-    I32OrShrU(u32) = |a, b, k| a | (b >> k);
-    I64XorShl(u64) = |a, b, k| a ^ (b << k);
-    I64XorShrU(u64) = |a, b, k| a ^ (b >> k);
+operands_and_constant_handlers! {
+    I32AddShl(u32, shift) = |a, b, k| a.wrapping_add(b.wrapping_shl(k));
+    I32AddShrU(u32, shift) = |a, b, k| a.wrapping_add(b.wrapping_shr(k));
+    I32XorShl(u32, shift) = |a, b, k| a ^ b.wrapping_shl(k);
+    I32XorShrU(u32, shift) = |a, b, k| a ^ b.wrapping_shr(k);
+    I32XorRotl(u32, shift) = |a, b, k| a ^ b.rotate_left(k);
+    I32OrShl(u32, shift) = |a, b, k| a | b.wrapping_shl(k);
+    I32OrShrU(u32, shift) = |a, b, k| a | b.wrapping_shr(k);
+    I64XorShl(u64, shift) = |a, b, k| a ^ b.wrapping_shl(k);
+    I64XorShrU(u64, shift) = |a, b, k| a ^ b.wrapping_shr(k);
+    I32SubMulImm(u32, imm) = |a, b, k| a.wrapping_sub(b.wrapping_mul(k));
+    I32XorMulImm(u32, imm) = |a, b, k| (a ^ b).wrapping_mul(k);
 }
 
 handler! {
