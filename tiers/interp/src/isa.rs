@@ -911,7 +911,9 @@ macro_rules! define_instr {
                     | Instr::BrEqz { offset, .. }
                     | Instr::BrNez { offset, .. }
                     | Instr::BrI64Eqz { offset, .. }
-                    | Instr::BrI64Nez { offset, .. } => Some(offset),
+                    | Instr::BrI64Nez { offset, .. }
+                    | Instr::BrI32NeLoad8U { offset, .. }
+                    | Instr::BrI32EqLoad8U { offset, .. } => Some(offset),
                     _ => None,
                 }
             }
@@ -975,6 +977,14 @@ for_each_op!(define_instr!(
     BrI64Eqz { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Branch if the i64 `cond` is not zero.
     BrI64Nez { cond: Reg, add_reg: Reg, offset: i32, add: Step },
+    /// Branch if `a` differs from the byte at `addr + index` (in 32-bit arithmetic, as
+    /// form `INDEX` of a load) plus `mem_offset`: an indexed `i32.load8_u` whose value
+    /// only the compare-branch after it reads, as in a loop comparing two byte strings.
+    /// Traps as the load.
+    BrI32NeLoad8U { a: Reg, addr: Reg, index: Reg, offset: i32, mem_offset: u32 },
+    /// Branch if `a` equals the byte at `addr + index` plus `mem_offset`, as
+    /// `BrI32NeLoad8U`.
+    BrI32EqLoad8U { a: Reg, addr: Reg, index: Reg, offset: i32, mem_offset: u32 },
     /// Jumps to entry `min(index, len)` of the `len + 1` `Br` instructions that follow.
     BrTable { index: Reg, len: u32 },
     /// Returns the `len` consecutive registers `src..`.

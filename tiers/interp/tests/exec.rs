@@ -1226,6 +1226,56 @@ fn adds_into_locals_pair_up() {
 }
 
 #[test]
+fn byte_compares_take_the_load_in() {
+    // An indexed `i32.load8_u` whose byte only an `==`/`!=` branch reads is one
+    // instruction with it: the loop of a common prefix, either sense of the branch, and
+    // a trap past the end of memory reported as the load's.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "init")
+            i32.const 0 i64.const 0x6665_6463_6261 i64.store
+            i32.const 100 i64.const 0x6665_7863_6261 i64.store)
+          (func (export "common") (param i32 i32 i32) (result i32) (local i32)
+            block
+              loop
+                local.get 3 local.get 2 i32.ge_u br_if 1
+                local.get 0 local.get 3 i32.add i32.load8_u
+                local.get 1 local.get 3 i32.add i32.load8_u
+                i32.ne br_if 1
+                local.get 3 i32.const 1 i32.add local.set 3
+                br 0
+              end
+            end
+            local.get 3)
+          (func (export "find") (param i32 i32 i32) (result i32) (local i32)
+            loop
+              local.get 2 local.get 0 local.get 3 i32.add i32.load8_u
+              i32.ne
+              if
+                local.get 3 i32.const 1 i32.add local.tee 3 local.get 1 i32.lt_u br_if 1
+              end
+            end
+            local.get 3))"#,
+        1,
+    );
+    i.call("init", &[]).unwrap();
+    assert_eq!(i.i32("common", &[0, 100, 6]), 3);
+    assert_eq!(i.i32("common", &[0, 0, 5]), 5);
+    assert_eq!(i.i32("common", &[1, 101, 6]), 2);
+    // "abcdef": 'd' at 3; 'z' is not there, the scan stops at the limit.
+    assert_eq!(i.i32("find", &[0, 6, b'd' as u64]), 3);
+    assert_eq!(i.i32("find", &[0, 6, b'z' as u64]), 6);
+    // Zeros at 200.. and 65534..: the second load runs off the end.
+    let t = i.call("common", &[200, 65534, 8]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let common = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(common.contains("BrI32NeLoad8U"), "{common}");
+    let find = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
+    assert!(find.contains("BrI32EqLoad8U"), "{find}");
+}
+
+#[test]
 fn br_table_takes_its_index_from_the_accumulator() {
     // The index computed just before the `br_table` reaches it without a register;
     // every entry and the default (an index past the end) still land right.

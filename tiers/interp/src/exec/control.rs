@@ -102,6 +102,33 @@ cond_branch! {
     BrI64Nez(v: u64) = v != 0;
 }
 
+/// The handlers of the compare-branches on a loaded byte (`Instr::BrI32NeLoad8U`).
+macro_rules! load_branch_handlers {
+    ($($name:ident: $taken:expr;)*) => {$(
+        handler! {
+            #[doc = concat!("Branch if `", stringify!($taken), "` of `a` and a loaded byte.")]
+            $name |ip, fp, mb, ml, cx, acc| {
+                decode!(ip, $name { a, addr, index, offset, mem_offset });
+                let base = (get(fp, addr) as u32).wrapping_add(get(fp, index) as u32);
+                let ea = base as u64 + mem_offset as u64;
+                if ea + 1 > ml {
+                    leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+                }
+                let byte = *mb.add(ea as usize) as u32;
+                if $taken(get(fp, a) as u32, byte) {
+                    branch!(ip, offset, fp, mb, ml, cx, acc)
+                }
+                next!(ip.add(1), fp, mb, ml, cx, acc)
+            }
+        }
+    )*};
+}
+
+load_branch_handlers! {
+    BrI32NeLoad8U: |a, b| a != b;
+    BrI32EqLoad8U: |a, b| a == b;
+}
+
 handler! {
     /// Jumps to one of the `Br` instructions that follow (form `A`: the index from the
     /// accumulator).
@@ -975,6 +1002,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     }
     reg!(
         Trap,
+        BrI32NeLoad8U,
+        BrI32EqLoad8U,
         Copy,
         Copy2,
         I32AddImm2,

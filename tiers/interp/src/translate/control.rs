@@ -260,7 +260,7 @@ impl Translator<'_> {
                         } else if idx > 0 {
                             self.forms[idx - 1] &= !form::OUT;
                         }
-                        at
+                        self.fuse_load_branch(at)
                     }
                     // Unreachable: `take_cond` checked that the compare fuses.
                     None => {
@@ -274,6 +274,56 @@ impl Translator<'_> {
                 }
             }
         }
+    }
+
+    /// An `==`/`!=` compare-branch at `at` whose second operand is the byte that the
+    /// indexed `i32.load8_u` just before it loaded (through the accumulator) becomes one
+    /// `BrI32EqLoad8U`/`BrI32NeLoad8U` in the load's place, which traps as the load did:
+    /// the byte compares of string and match-length loops. Returns the branch's index.
+    fn fuse_load_branch(&mut self, at: usize) -> usize {
+        if at == 0 || self.last_label == at || self.forms[at] != form::B {
+            return at;
+        }
+        let prev = at - 1;
+        if self.forms[prev] != form::OUT | form::INDEX {
+            return at;
+        }
+        let Instr::I32Load8U {
+            addr,
+            index,
+            scale: 1,
+            offset: mem_offset,
+            ..
+        } = self.code[prev]
+        else {
+            return at;
+        };
+        let fused = match self.code[at] {
+            Instr::BrI32Ne { a, offset, .. } | Instr::BrI32NotEq { a, offset, .. } => {
+                Instr::BrI32NeLoad8U {
+                    a,
+                    addr,
+                    index,
+                    offset,
+                    mem_offset,
+                }
+            }
+            Instr::BrI32Eq { a, offset, .. } | Instr::BrI32NotNe { a, offset, .. } => {
+                Instr::BrI32EqLoad8U {
+                    a,
+                    addr,
+                    index,
+                    offset,
+                    mem_offset,
+                }
+            }
+            _ => return at,
+        };
+        // The wasm offset kept is the load's, for its trap. Forward branches are patched
+        // later through the index returned.
+        self.replace_pair(prev, fused, 0, &[]);
+        self.last_result = None;
+        prev
     }
 
     fn enter(
