@@ -631,6 +631,7 @@ macro_rules! define_instr {
                     | Instr::I64XorShl { dst, .. }
                     | Instr::I64XorShrU { dst, .. }
                     | Instr::I32ShiftMask { dst, .. }
+                    | Instr::I32OrShiftMask { dst, .. }
                     | Instr::I32SubMulImm { dst, .. }
                     | Instr::I32XorMulImm { dst, .. }
                     | Instr::I32DivUMagic { dst, .. }
@@ -1037,6 +1038,9 @@ for_each_op!(define_instr!(
     /// bit-field extraction (`shl` 0) or insertion (`shr` 0), whose first result only the
     /// second reads.
     I32ShiftMask { dst: Reg, a: Reg, shr: u8, shl: u8, mask: u32 },
+    /// `dst = a | (((b >> shr) & mask) << shl)` (i32): an `I32ShiftMask` whose result
+    /// only the next `i32.or` reads.
+    I32OrShiftMask { dst: Reg, a: Reg, b: Reg, shr: u8, shl: u8, mask: u32 },
     /// `dst = a + imm`, then `dst2 = a2 + imm2` (i32, wrapping): two consecutive
     /// increments of locals.
     I32AddImm2 { dst: Reg, a: Reg, dst2: Reg, a2: Reg, imm: Step, imm2: Step },

@@ -70,7 +70,8 @@
 //! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
 //! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads
 //! it, an integer compare with the `select` of its own operands into a minimum or
-//! maximum, a constant shift with a constant mask (`I32ShiftMask`), and an indexed byte
+//! maximum, a constant shift with a constant mask (`I32ShiftMask`, and with the `i32.or`
+//! that inserts the field: `I32OrShiftMask`), and an indexed byte
 //! load into the `==`/`!=` branch that reads it (`BrI32NeLoad8U`). Address
 //! arithmetic from locals a few straight-line instructions before the access (a store's
 //! address comes before its value is computed) folds into it the same ways. Pairs with no

@@ -1153,6 +1153,44 @@ fn bit_fields_fuse_shift_and_mask() {
 }
 
 #[test]
+fn bit_fields_fuse_into_the_or_that_inserts_them() {
+    // An `I32ShiftMask` read only by an `i32.or` is one `I32OrShiftMask`: the swap steps
+    // of a bit reversal (the field on either side of the or) and an insertion whose
+    // field comes from a computed value.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "reverse") (param i32) (result i32)
+            local.get 0 i32.const 1 i32.shr_u i32.const 0x55555555 i32.and
+            local.get 0 i32.const 0x55555555 i32.and i32.const 1 i32.shl i32.or local.set 0
+            local.get 0 i32.const 0x33333333 i32.and i32.const 2 i32.shl
+            local.get 0 i32.const 2 i32.shr_u i32.const 0x33333333 i32.and i32.or)
+          (func (export "insert") (param i32 i32) (result i32)
+            local.get 0
+            local.get 1 i32.const 1 i32.add i32.const 3 i32.shr_u i32.const 0xf i32.and
+            i32.const 8 i32.shl
+            i32.or))"#,
+        0,
+    );
+    let swap = |x: u32, k: u32, m: u32| ((x >> k) & m) | ((x & m) << k);
+    for x in [0u32, 1, 0x8000_0001, 0xdead_beef, u32::MAX] {
+        let want = swap(swap(x, 1, 0x5555_5555), 2, 0x3333_3333);
+        assert_eq!(i.i32("reverse", &[x as u64]) as u32, want, "{x:#x}");
+        let y = x.rotate_left(7);
+        let want = x | ((y.wrapping_add(1) >> 3) & 0xf) << 8;
+        assert_eq!(
+            i.i32("insert", &[x as u64, y as u64]) as u32,
+            want,
+            "{x:#x}"
+        );
+    }
+    for func in 0..2 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(code.contains("I32OrShiftMask"), "{code}");
+        assert!(!code.contains("I32Or {"), "{code}");
+    }
+}
+
+#[test]
 fn local_increments_pair_up() {
     // Two increments of locals in a row are one `I32AddImm2` (in order: the second may
     // read what the first wrote); one just before a loop's back edge still fuses into it.

@@ -546,6 +546,18 @@ handler! {
 }
 
 handler! {
+    /// `dst = a | (((b >> shr) & mask) << shl)` (i32).
+    I32OrShiftMask<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32OrShiftMask { dst, a, b, shr, shl, mask });
+        let a = operand!(F, form::A, fp, a, acc, u32) as u32;
+        let b = operand!(F, form::B, fp, b, acc, u32) as u32;
+        let field = (b.wrapping_shr(shr as u32) & mask).wrapping_shl(shl as u32);
+        result!(F, fp, dst, acc, u32, (a | field) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
+handler! {
     /// `dst = a + imm`, then `dst2 = a2 + imm2` (i32).
     I32AddImm2 |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32AddImm2 { dst, a, imm, .. });
@@ -961,6 +973,7 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         }};
     }
     two_operand_forms!(
+        I32OrShiftMask,
         I32AddShl,
         I32AddShrU,
         I32XorShl,

@@ -1012,6 +1012,8 @@ impl<'a> Translator<'a> {
     /// result), becomes one instruction of the shifted-operand family in the shift's
     /// place (see `Instr::I32AddShl`): the address arithmetic of array indexing, the
     /// rotations and shifts that hashes and random generators combine, in one dispatch.
+    /// An or of an `I32ShiftMask` likewise becomes an `I32OrShiftMask` (bit-field
+    /// insertion, the swap steps of a bit reversal).
     fn fuse_shifted_operand(&mut self, idx: usize) {
         if idx == 0 || !self.is_last(idx) {
             return;
@@ -1027,8 +1029,17 @@ impl<'a> Translator<'a> {
             Shl,
             ShrU,
             Rotl,
+            /// An `I32ShiftMask` (its fields in the fused instruction too).
+            Mask {
+                shr: u8,
+                shl: u8,
+                mask: u32,
+            },
         }
         let (shift, index, k, wide) = match self.code[prev] {
+            Instr::I32ShiftMask {
+                a, shr, shl, mask, ..
+            } => (Shift::Mask { shr, shl, mask }, a, 0, false),
             Instr::I32ShlImm { a, imm, .. } => (Shift::Shl, a, imm & 31, false),
             Instr::I32ShrUImm { a, imm, .. } => (Shift::ShrU, a, imm & 31, false),
             Instr::I32RotlImm { a, imm, .. } => (Shift::Rotl, a, imm & 31, false),
@@ -1066,6 +1077,14 @@ impl<'a> Translator<'a> {
             (Instr::I32Or { .. }, Shift::ShrU, false) => fused!(I32OrShrU),
             (Instr::I64Xor { .. }, Shift::Shl, true) => fused!(I64XorShl),
             (Instr::I64Xor { .. }, Shift::ShrU, true) => fused!(I64XorShrU),
+            (Instr::I32Or { .. }, Shift::Mask { shr, shl, mask }, false) => Instr::I32OrShiftMask {
+                dst,
+                a: base,
+                b: index,
+                shr,
+                shl,
+                mask,
+            },
             _ => return,
         };
         // The shift's own operand may come from the accumulator; it is the fused
