@@ -93,7 +93,7 @@
 //! # Hotness (tier-up hook)
 //!
 //! Tier-up is not implemented here yet. Its place is marked `Hotness:` in the sources:
-//! function entry (`exec::enter_frame`) and loop headers (`translate::control`, where a
+//! function entry (`exec::init_frame`) and loop headers (`translate::control`, where a
 //! counting instruction would be emitted at each loop start). Both would decrement
 //! `FuncEntry::hotness` of the running function and request the next tier when it drops
 //! to zero, through a libcall.
