@@ -935,79 +935,37 @@ handler! {
     }
 }
 
-/// Enters the hand-written handlers into `t` (the conditional branches also in form `A`;
-/// `select` and the `eqz`s also in `OUT`, `A` and both).
+/// Enters the hand-written handlers into `t`, each in the forms it has: one list of forms
+/// per group of handlers that read and write the same operands.
 pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
-    macro_rules! cond {
-        ($($name:ident),*) => {
-            $(
-                t[Op::$name as usize][0] = Some($name::<0> as Handler);
-                t[Op::$name as usize][form::A as usize] = Some($name::<{ form::A }> as Handler);
-                t[Op::$name as usize][form::PRE as usize] =
-                    Some($name::<{ form::PRE }> as Handler);
-                t[Op::$name as usize][(form::PRE | form::ADD_REG) as usize] =
-                    Some($name::<{ form::PRE | form::ADD_REG }> as Handler);
-            )*
+    use form::{A, ADD_REG as R, B, OUT as O, PRE as P, WRAP as W};
+    // Enters each handler of the list in the forms `$forms`.
+    macro_rules! each {
+        ($forms:tt: $($name:ident),* $(,)?) => {
+            $( forms!(t, $name, $forms); )*
         };
     }
-    cond!(BrEqz, BrNez, BrI64Eqz, BrI64Nez);
-    macro_rules! out_a {
-        ($($name:ident),*) => {
-            $(
-                t[Op::$name as usize][0] = Some($name::<0> as Handler);
-                t[Op::$name as usize][form::OUT as usize] =
-                    Some($name::<{ form::OUT }> as Handler);
-                t[Op::$name as usize][form::A as usize] = Some($name::<{ form::A }> as Handler);
-                t[Op::$name as usize][(form::OUT | form::A) as usize] =
-                    Some($name::<{ form::OUT | form::A }> as Handler);
-            )*
-        };
-    }
-    out_a!(Select, I32Eqz, I64Eqz);
-    out_a!(I32ShiftMask, I32DivUMagic);
+    // Branches on one register: from the accumulator, or counting (`PRE`).
+    each!([0, A, P, P | R]: BrEqz, BrNez, BrI64Eqz, BrI64Nez);
+    // One operand, from a register or the accumulator; the result to either.
+    each!([0, O, A, O | A]: Select, I32Eqz, I64Eqz, I32ShiftMask, I32DivUMagic);
     // Two operands, each from a register or the accumulator; the result to either.
-    macro_rules! two_operand_forms {
-        ($($name:ident),*) => {{
-            use form::{A, B, OUT as O};
-            $( forms!(t, $name, [0, O, A, O | A, B, O | B]); )*
-        }};
-    }
-    two_operand_forms!(
-        I32OrShiftMask,
-        I32AddShl,
-        I32AddShrU,
-        I32XorShl,
-        I32XorShrU,
-        I32XorRotl,
-        I32OrShl,
-        I32OrShrU,
-        I64XorShl,
-        I64XorShrU,
-        I32SubMulImm,
-        I32XorMulImm
+    each!(
+        [0, O, A, O | A, B, O | B]:
+        I32OrShiftMask, I32AddShl, I32AddShrU, I32XorShl, I32XorShrU, I32XorRotl, I32OrShl,
+        I32OrShrU, I64XorShl, I64XorShrU, I32SubMulImm, I32XorMulImm,
     );
-    macro_rules! out {
-        ($($name:ident),*) => {
-            $(
-                t[Op::$name as usize][0] = Some($name::<0> as Handler);
-                t[Op::$name as usize][form::OUT as usize] =
-                    Some($name::<{ form::OUT }> as Handler);
-            )*
-        };
-    }
-    out!(
-        I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS
+    // Minimum and maximum: operands from registers, the result to either.
+    each!(
+        [0, O]:
+        I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS,
     );
-    macro_rules! load_op_forms {
-        ($($name:ident),*) => {
-            use form::{A, B, OUT as O, WRAP as W};
-            $( forms!(t, $name, [0, O, A, O | A, B, O | B, W, W | O, W | A, W | O | A, W | B, W | O | B]); )*
-        };
-    }
-    load_op_forms!(F64AddLoad, F64MulLoad, I32AddLoad);
-    forms!(t, BrTable, [0, form::A]);
-    t[Op::ReturnOne as usize][0] = Some(ReturnOne::<0> as Handler);
-    t[Op::ReturnOne as usize][form::A as usize] = Some(ReturnOne::<{ form::A }> as Handler);
+    // A load fused into its operation: as two operands, and with a wrapping address.
+    each!(
+        [0, O, A, O | A, B, O | B, W, W | O, W | A, W | O | A, W | B, W | O | B]:
+        F64AddLoad, F64MulLoad, I32AddLoad,
+    );
+    each!([0, A]: BrTable, ReturnOne);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
             $( t[Op::$name as usize][0] = Some($name as Handler); )*
