@@ -109,8 +109,9 @@ macro_rules! load_branch_handlers {
             #[doc = concat!("Branch if `", stringify!($taken), "` of `a` and a loaded byte.")]
             $name |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { a, addr, index, offset, mem_offset });
-                let base = (get(fp, addr) as u32).wrapping_add(get(fp, index) as u32);
-                let ea = base as u64 + mem_offset as u64;
+                // The address of an `i32.load8_u` of form `INDEX` (scale 1).
+                const F: u8 = form::INDEX;
+                let ea = address!(F, indexed!(F, get(fp, addr), get(fp, index), 1), mem_offset);
                 if ea + 1 > ml {
                     leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
                 }

@@ -471,12 +471,7 @@ impl<'a> Translator<'a> {
         };
         *operand = src;
         // The wrap's own operand from the accumulator is read from there, under `bit`.
-        let from_acc = if self.forms[prev] & form::A != 0 {
-            bit
-        } else {
-            0
-        };
-        let fused_form = (self.forms[idx] & !bit) | from_acc;
+        let fused_form = (self.forms[idx] & !bit) | self.first_from_acc(prev, bit);
         if !supports(&instr, fused_form) {
             return idx;
         }
@@ -517,6 +512,13 @@ impl<'a> Translator<'a> {
             && supports(instr, form | bit)
             && producer.acc_float(form::OUT) == instr.acc_float(bit);
         linked.then_some(bit)
+    }
+
+    /// `bit` if the instruction at `i` reads its first operand from the accumulator, else
+    /// 0: the form bit under which an instruction fused in its place, which takes that
+    /// operand as its `bit` operand, still reads it from there.
+    fn first_from_acc(&self, i: usize, bit: u8) -> u8 {
+        if self.forms[i] & form::A != 0 { bit } else { 0 }
     }
 
     /// Whether the instruction at `idx` is the last one emitted (and not already fused
@@ -1089,11 +1091,7 @@ impl<'a> Translator<'a> {
         };
         // The shift's own operand may come from the accumulator; it is the fused
         // instruction's second operand.
-        let fused_form = if self.forms[prev] & form::A != 0 {
-            form::B
-        } else {
-            0
-        };
+        let fused_form = self.first_from_acc(prev, form::B);
         if !supports(&fused, fused_form) {
             return;
         }
@@ -1120,11 +1118,7 @@ impl<'a> Translator<'a> {
             return;
         };
         // The multiplication's operand from the accumulator is the fused `B`.
-        let fused_form = if self.forms[prev] & form::A != 0 {
-            form::B
-        } else {
-            0
-        };
+        let fused_form = self.first_from_acc(prev, form::B);
         let fused = Instr::I32SubMulImm {
             dst,
             a,
@@ -1282,8 +1276,7 @@ impl<'a> Translator<'a> {
         };
         // The load's address from the accumulator is the fused instruction's `B`; a
         // wrapping address stays one.
-        let fused_form =
-            (if load_form & form::A != 0 { form::B } else { 0 }) | (load_form & form::WRAP);
+        let fused_form = self.first_from_acc(prev, form::B) | (load_form & form::WRAP);
         if !supports(&fused, fused_form) {
             return;
         }
@@ -1376,13 +1369,13 @@ impl<'a> Translator<'a> {
     fn replace_pair_into_second(
         &mut self,
         prev: usize,
-        access: Instr,
+        fused: Instr,
         form: u8,
         operands: &[(Reg, u8)],
     ) {
         self.offsets[prev] = self.offsets[prev + 1];
         let result = self.last_result.is_some();
-        self.replace_pair(prev, access, form, operands);
+        self.replace_pair(prev, fused, form, operands);
         if !result {
             self.last_result = None;
         }
