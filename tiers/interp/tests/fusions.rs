@@ -1,0 +1,1024 @@
+//! The translator's fused instructions, run through the interpreter on a hand-built
+//! instance: each test checks the results (edge values, wrap-around, traps and their
+//! offsets) and the translated form, so it fails if the fusion is removed or wrong.
+
+mod harness;
+
+use harness::Instance;
+use tierup_abi::TrapCode;
+
+#[test]
+fn shift_add_fuses_for_indexing() {
+    // `base + (i << k)` becomes one instruction; it must wrap like the pair, mask the
+    // shift count, and take either operand from the accumulator.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "index") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.const 2 i32.shl i32.add)
+          (func (export "index_first") (param i32 i32) (result i32)
+            local.get 1 i32.const 35 i32.shl local.get 0 i32.add)
+          (func (export "computed") (param i32 i32) (result i32)
+            local.get 0 i32.const 1 i32.add
+            local.get 1 i32.const 1 i32.add i32.const 3 i32.shl i32.add)
+          (func (export "load") (param i32 i32) (result i32)
+            i32.const 64 local.get 1 i32.store
+            local.get 0 local.get 1 i32.const 4 i32.shl i32.add i32.load))"#,
+        1,
+    );
+    assert_eq!(i.i32("index", &[100, 7]), 128);
+    assert_eq!(i.i32("index", &[u32::MAX as u64, 1]), 3);
+    assert_eq!(i.i32("index", &[0, 0x4000_0001]), 4);
+    assert_eq!(i.i32("index_first", &[5, 3]), 29);
+    assert_eq!(i.i32("computed", &[9, 2]), 34);
+    assert_eq!(i.i32("load", &[0, 4]), 4);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert!(format!("{f:?}").contains("I32AddShl"), "{f:?}");
+}
+
+#[test]
+fn shifted_operands_fuse_into_add_xor_and_or() {
+    // An add, xor or or of a constant shift or rotation is one instruction of the
+    // shifted-operand family: shift counts modulo the width, rotations right as rotations
+    // left, the shift on either side of a commutative operation, and chains in which the
+    // shift's own operand comes from the accumulator.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sigma") (param i32) (result i32)
+            local.get 0 i32.const 6 i32.rotr
+            local.get 0 i32.const 11 i32.rotr i32.xor
+            local.get 0 i32.const 57 i32.rotl i32.xor
+            local.get 0 i32.const 3 i32.shr_u i32.xor)
+          (func (export "mix") (param i32 i32) (result i32)
+            local.get 1 i32.const 36 i32.shl local.get 0 i32.xor
+            local.get 0 local.get 1 i32.const 7 i32.shr_u i32.add i32.add
+            local.get 1 i32.const 1 i32.add i32.const 24 i32.shl i32.or
+            local.get 0 i32.const 9 i32.shr_u i32.or)
+          (func (export "xorshift") (param i64) (result i64)
+            local.get 0 local.get 0 i64.const 13 i64.shl i64.xor local.tee 0
+            local.get 0 i64.const 71 i64.shr_u i64.xor local.tee 0
+            local.get 0 i64.const 17 i64.shl i64.xor))"#,
+        0,
+    );
+    let sigma = |x: u32| x.rotate_right(6) ^ x.rotate_right(11) ^ x.rotate_left(25) ^ (x >> 3);
+    let mix = |x: u32, y: u32| {
+        let t = (y << 4) ^ x;
+        let t = t.wrapping_add(x.wrapping_add(y >> 7));
+        (t | (y.wrapping_add(1) << 24)) | (x >> 9)
+    };
+    let xorshift = |mut x: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^ (x << 17)
+    };
+    for &(x, y) in &[
+        (0u32, 0u32),
+        (1, 0xffff_ffff),
+        (0x6a09_e667, 0xbb67_ae85),
+        (0x8000_0000, 0x7fff_ffff),
+    ] {
+        assert_eq!(i.i32("sigma", &[x as u64]) as u32, sigma(x));
+        assert_eq!(i.i32("mix", &[x as u64, y as u64]) as u32, mix(x, y));
+        let z = (x as u64) << 32 | y as u64;
+        assert_eq!(i.i64("xorshift", &[z]) as u64, xorshift(z));
+    }
+    let code = |func| format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+    let sigma_code = code(0);
+    assert_eq!(sigma_code.matches("I32XorRotl").count(), 2, "{sigma_code}");
+    assert!(sigma_code.contains("I32XorShrU"), "{sigma_code}");
+    let mix_code = code(1);
+    for fused in ["I32XorShl", "I32AddShrU", "I32OrShl", "I32OrShrU"] {
+        assert!(mix_code.contains(fused), "{fused}: {mix_code}");
+    }
+    let xorshift_code = code(2);
+    assert_eq!(
+        xorshift_code.matches("I64XorShl").count(),
+        2,
+        "{xorshift_code}"
+    );
+    assert!(xorshift_code.contains("I64XorShrU"), "{xorshift_code}");
+    assert!(!xorshift_code.contains("ShlImm"), "{xorshift_code}");
+}
+
+#[test]
+fn multiplications_by_constants_fuse_with_sub_and_xor() {
+    // `x - (x / d) * d` (a remainder from its quotient) and FNV-1a's `(h ^ c) * p` are
+    // one instruction each, wrapping as the pairs do; in "digits" the quotient comes
+    // from the accumulator and the remainder's operand from a register.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "rem") (param i32) (result i32)
+            local.get 0 local.get 0 i32.const 10 i32.div_u i32.const 10 i32.mul i32.sub)
+          (func (export "digits") (param i32) (result i32) (local i32 i32)
+            loop
+              local.get 0 i32.const 10 i32.div_u local.set 2
+              local.get 1 i32.const 10 i32.mul
+              local.get 0 local.get 2 i32.const 10 i32.mul i32.sub i32.add local.set 1
+              local.get 2 local.tee 0
+              br_if 0
+            end
+            local.get 1)
+          (func (export "fnv") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.xor i32.const 16777619 i32.mul
+            local.get 0 i32.xor i32.const 16777619 i32.mul))"#,
+        0,
+    );
+    let fnv = |h: u32, c: u32| {
+        let t = (h ^ c).wrapping_mul(16777619);
+        (t ^ h).wrapping_mul(16777619)
+    };
+    let reversed = |mut x: u32| {
+        let mut r = 0u32;
+        loop {
+            r = r.wrapping_mul(10).wrapping_add(x % 10);
+            x /= 10;
+            if x == 0 {
+                return r;
+            }
+        }
+    };
+    for x in [0u32, 9, 10, 12345, 0x8000_0000, u32::MAX] {
+        assert_eq!(i.i32("rem", &[x as u64]) as u32, x % 10, "{x}");
+        assert_eq!(i.i32("digits", &[x as u64]) as u32, reversed(x), "{x}");
+        assert_eq!(
+            i.i32("fnv", &[2166136261, x as u64]) as u32,
+            fnv(2166136261, x),
+            "{x}"
+        );
+    }
+    let code = |func| format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+    assert!(code(0).contains("I32SubMulImm"), "{}", code(0));
+    assert!(code(1).contains("I32SubMulImm"), "{}", code(1));
+    assert_eq!(code(2).matches("I32XorMulImm").count(), 2, "{}", code(2));
+    assert!(!code(2).contains("I32MulImm"), "{}", code(2));
+}
+
+#[test]
+fn zeroing_a_local_that_still_holds_its_initial_zero_emits_nothing() {
+    // Declared locals start at zero: setting one to zero before anything names it, outside
+    // loops, needs no instruction. A parameter, a local written before, and a set inside
+    // a loop (where a later write comes round to it) keep theirs; -0.0 is not zero bits.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sum") (param i32) (result i32) (local i32)
+            i32.const 0 local.set 1
+            block
+              local.get 0 i32.eqz br_if 0
+              loop
+                local.get 1 local.get 0 i32.add local.set 1
+                local.get 0 i32.const 1 i32.sub local.tee 0
+                br_if 0
+              end
+            end
+            local.get 1)
+          (func (export "param") (param i32) (result i32)
+            i32.const 0 local.set 0
+            local.get 0)
+          (func (export "after_write") (param i32) (result i32) (local i32)
+            local.get 0 local.set 1
+            i32.const 0 local.set 1
+            local.get 1)
+          (func (export "in_loop") (param i32) (result i32) (local i32 i32)
+            loop
+              i32.const 0 local.set 1
+              local.get 2 local.get 1 i32.add local.set 2
+              i32.const 7 local.set 1
+              local.get 0 i32.const 1 i32.sub local.tee 0
+              br_if 0
+            end
+            local.get 2 local.get 1 i32.add)
+          (func (export "negative_zero") (result f64) (local f64)
+            f64.const -0 local.set 0
+            local.get 0))"#,
+        0,
+    );
+    assert_eq!(i.i32("sum", &[4]), 10);
+    assert_eq!(i.i32("param", &[5]), 0);
+    assert_eq!(i.i32("after_write", &[5]), 0);
+    assert_eq!(i.i32("in_loop", &[3]), 7);
+    assert_eq!(
+        i.call("negative_zero", &[]).unwrap()[0],
+        (-0.0f64).to_bits()
+    );
+    let code = |func| format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+    assert!(!code(0).contains("Copy"), "{}", code(0));
+    for func in 1..5 {
+        assert!(code(func).contains("Copy"), "{}", code(func));
+    }
+}
+
+#[test]
+fn wraps_go_where_32_bit_code_reads_them() {
+    // An `i32.wrap_i64` read by a load's address, an i32 operation, a compare-branch, a
+    // `br_if`, `select` or `br_table` costs nothing: they read the low half of the i64's
+    // register. The high half must not leak into them, nor into a local that keeps the
+    // wrapped value (read in full by later code).
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "load") (param i64) (result i32)
+            i32.const 8 i32.const 42 i32.store
+            local.get 0 i32.wrap_i64 i32.load)
+          (func (export "add") (param i64 i32) (result i32)
+            local.get 1 local.get 0 i32.wrap_i64 i32.add)
+          (func (export "shifted") (param i64) (result i32)
+            local.get 0 i64.const 32 i64.rotl i32.wrap_i64 i32.const 1 i32.add)
+          (func (export "branch") (param i64) (result i32)
+            block
+              local.get 0 i32.wrap_i64 i32.const 5 i32.lt_u br_if 0
+              i32.const 0 return
+            end
+            i32.const 1)
+          (func (export "select") (param i64) (result i32)
+            i32.const 7 i32.const 9 local.get 0 i32.wrap_i64 select)
+          (func (export "nez") (param i64) (result i32)
+            block
+              local.get 0 i32.wrap_i64 br_if 0
+              i32.const 0 return
+            end
+            i32.const 1)
+          (func (export "table") (param i64) (result i32)
+            block
+              block
+                local.get 0 i32.wrap_i64 br_table 0 1
+              end
+              i32.const 10 return
+            end
+            i32.const 20)
+          (func (export "kept") (param i64) (result i64)
+            (local i32)
+            local.get 0 i32.wrap_i64 local.set 1
+            local.get 1 i64.extend_i32_u))"#,
+        1,
+    );
+    let high = 0xdead_beef_0000_0000_u64;
+    assert_eq!(i.i32("load", &[high | 8]), 42);
+    let t = i.call("load", &[high | 0xffff_fffe]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(i.i32("add", &[high | 7, 3]), 10);
+    assert_eq!(i.i32("add", &[high | 0xffff_ffff, 3]), 2);
+    assert_eq!(i.i32("shifted", &[0x1234_5678_0000_0009]), 0x1234_5679);
+    assert_eq!(i.i32("branch", &[high | 4]), 1);
+    assert_eq!(i.i32("branch", &[high | 5]), 0);
+    for (low, chosen, taken, case) in [(0, 9, 0, 10), (1, 7, 1, 20), (2, 7, 1, 20)] {
+        assert_eq!(i.i32("select", &[high | low]), chosen);
+        assert_eq!(i.i32("nez", &[high | low]), taken);
+        assert_eq!(i.i32("table", &[high | low]), case);
+    }
+    assert_eq!(i.i64("kept", &[high | 5]), 5);
+    for func in 0..7 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(!code.contains("I32WrapI64"), "{code}");
+    }
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 7).unwrap());
+    assert!(code.contains("I32WrapI64"), "{code}");
+}
+
+#[test]
+fn constant_address_adds_fuse_into_accesses() {
+    // `i32.add` of a constant, then an access without offset: one instruction whose
+    // offset is added in 32-bit arithmetic, as the add did (an offset proper does not
+    // wrap). A trap reports the access's offset.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "load") (param i32) (result i32)
+            local.get 0 i32.const 8 i32.add i32.load)
+          (func (export "load_offset") (param i32) (result i32)
+            local.get 0 i32.load offset=8)
+          (func (export "store") (param i32 i32)
+            local.get 0 i32.const 16 i32.add local.get 1 i32.store)
+          (func (export "store_computed") (param i32 i32)
+            local.get 0 i32.const 1 i32.add i32.const 3 i32.add local.get 1 i32.store8))"#,
+        1,
+    );
+    i.call("store", &[0, 0x1234_5678]).unwrap();
+    assert_eq!(i.i32("load", &[8]), 0x1234_5678);
+    // 0xffff_fff8 + 8 wraps to 0 in the add; as an offset it is out of bounds.
+    assert_eq!(i.i32("load", &[0xffff_fff8]), 0);
+    let t = i.call("load_offset", &[0xffff_fff8]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    i.call("store", &[0xffff_fff4, 7]).unwrap();
+    assert_eq!(i.i32("load", &[0xffff_fffc]), 7);
+    i.call("store_computed", &[0xffff_fffc, 0xab]).unwrap();
+    assert_eq!(i.i32("load", &[0xffff_fff8]), 0xab);
+    let t = i.call("load", &[65536]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 0));
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
+}
+
+#[test]
+fn loop_counters_fuse_into_back_edges() {
+    // `i = i + k` just before a loop's `br_if` on `i` becomes part of the branch. The
+    // counter must still be written, wrap in its own width, and keep its value when the
+    // loop exits.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "count_up") (param i32) (result i32) (local i32)
+            loop
+              local.get 1 i32.const 1 i32.add local.tee 1
+              local.get 0 i32.ne br_if 0
+            end
+            local.get 1)
+          (func (export "count_up_swapped") (param i32) (result i32) (local i32)
+            loop
+              local.get 0
+              local.get 1 i32.const 3 i32.add local.tee 1
+              i32.ne br_if 0
+            end
+            local.get 1)
+          (func (export "count_down") (param i32) (result i32) (local i32)
+            loop
+              local.get 1 i32.const 2 i32.add local.set 1
+              local.get 0 i32.const -1 i32.add local.tee 0
+              br_if 0
+            end
+            local.get 1)
+          (func (export "wrap32") (param i32) (result i32)
+            loop
+              local.get 0 i32.const 0x40000000 i32.add local.tee 0
+              i32.const 0x40000000 i32.gt_u br_if 0
+            end
+            local.get 0)
+          (func (export "count64") (param i64) (result i64) (local i64)
+            loop
+              local.get 1 i64.const -7 i64.add local.tee 1
+              local.get 0 i64.gt_s br_if 0
+            end
+            local.get 1)
+          (func (export "stride") (param i64 i64) (result i64) (local i64 i64)
+            loop
+              local.get 3 i64.const 1 i64.add local.set 3
+              local.get 2 local.get 1 i64.add local.tee 2
+              local.get 0 i64.le_u br_if 0
+            end
+            local.get 3)
+          (func (export "stride32") (param i32 i32) (result i32) (local i32)
+            loop
+              local.get 1 local.get 2 i32.add local.tee 2
+              local.get 0 i32.lt_s br_if 0
+            end
+            local.get 2)
+          (func (export "big_step") (param i64) (result i64)
+            loop
+              local.get 0 i64.const 0x100000000 i64.add local.tee 0
+              i64.const 0x500000000 i64.lt_u br_if 0
+            end
+            local.get 0))"#,
+        0,
+    );
+    assert_eq!(i.i32("count_up", &[1000]), 1000);
+    assert_eq!(i.i32("count_up_swapped", &[99]), 99);
+    assert_eq!(i.i32("count_down", &[50]), 100);
+    // 0xc0000000 + 0x40000000 wraps to 0, which ends the loop.
+    assert_eq!(i.i32("wrap32", &[0x8000_0000]), 0);
+    assert_eq!(i.i64("count64", &[-100i64 as u64]), -105);
+    assert_eq!(i.i64("big_step", &[1]), 0x5_0000_0001);
+    // Steps held in locals: j += i while j <= n, and the step first in the add.
+    assert_eq!(i.i64("stride", &[100, 7]), 15);
+    assert_eq!(i.i32("stride32", &[100, 7]), 105);
+    assert_eq!(
+        i.i32("stride32", &[-5i32 as u32 as u64, -3i32 as u32 as u64]),
+        -3
+    );
+    for func in [5, 6] {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        let text = format!("{f:?}");
+        assert!(
+            !text.contains("I64Add {") && !text.contains("I32Add {"),
+            "{text}"
+        );
+    }
+    for func in 0..2 {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
+    }
+    let f = tierup_interp::translate(&i.env, 2).unwrap();
+    assert!(format!("{f:?}").contains("add: Step(-1) }"), "{f:?}");
+}
+
+#[test]
+fn compare_and_select_become_min_max() {
+    // `select(x, y, x < y)` and its variants are minima and maxima; each must keep the
+    // signedness and width of its compare, and a select of other values stays a select.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "min_u") (param i32 i32) (result i32)
+            local.get 0 local.get 1 local.get 0 local.get 1 i32.lt_u select)
+          (func (export "max_s") (param i32 i32) (result i32)
+            local.get 0 local.get 1 local.get 0 local.get 1 i32.gt_s select)
+          (func (export "max_u_swapped") (param i32 i32) (result i32)
+            local.get 1 local.get 0 local.get 0 local.get 1 i32.le_u select)
+          (func (export "min_s64") (param i64 i64) (result i64)
+            local.get 1 local.get 0 local.get 0 local.get 1 i64.ge_s select)
+          (func (export "not_min") (param i32 i32) (result i32)
+            local.get 0 i32.const 7 local.get 0 local.get 1 i32.lt_u select))"#,
+        0,
+    );
+    let m1 = u32::MAX as u64;
+    assert_eq!(i.i32("min_u", &[3, m1]), 3);
+    assert_eq!(i.i32("min_u", &[m1, 3]), 3);
+    assert_eq!(i.i32("max_s", &[3, m1]), 3);
+    assert_eq!(i.i32("max_s", &[m1, 3]), 3);
+    assert_eq!(i.i32("max_s", &[m1, m1]), -1);
+    assert_eq!(i.i32("max_u_swapped", &[3, m1]), -1);
+    assert_eq!(i.i32("max_u_swapped", &[5, 5]), 5);
+    assert_eq!(i.i64("min_s64", &[u64::MAX, 3]), -1);
+    assert_eq!(i.i64("min_s64", &[3, 1 << 40]), 3);
+    assert_eq!(i.i32("not_min", &[3, 9]), 3);
+    assert_eq!(i.i32("not_min", &[9, 3]), 7);
+    for (func, name) in [
+        (0, "I32MinU"),
+        (1, "I32MaxS"),
+        (2, "I32MaxU"),
+        (3, "I64MinS"),
+    ] {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        assert!(format!("{f:?}").contains(name), "{f:?}");
+    }
+}
+
+#[test]
+fn dispatch_heads_are_copied_to_the_cases() {
+    // A `loop { br_table }` interpreter: each case's jump back to the head becomes a copy
+    // of the head (its own `br_table`), whose entries keep their targets.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "run") (param i32) (result i32) (local i32 i32)
+            (; local 1: pc; local 2: accumulator. ops: 0 add 1, 1 double, 2 sub 3, 3 halt ;)
+            (; the program: 0 1 1 2 0 1 3 ;)
+            i32.const 0 i32.const 0x02010100 i32.store
+            i32.const 4 i32.const 0x00030100 i32.store
+            loop $next
+              block $halt
+                block $sub
+                  block $double
+                    block $inc
+                      local.get 1 i32.load8_u
+                      local.get 1 i32.const 1 i32.add local.set 1
+                      br_table $inc $double $sub $halt $halt
+                    end
+                    local.get 2 i32.const 1 i32.add local.set 2
+                    br $next
+                  end
+                  local.get 2 i32.const 1 i32.shl local.set 2
+                  br $next
+                end
+                local.get 2 i32.const 3 i32.sub local.set 2
+                br $next
+              end
+            end
+            local.get 2 local.get 0 i32.add))"#,
+        1,
+    );
+    // ((0 + 1) * 2 * 2 - 3 + 1) * 2 = 4, then halt.
+    assert_eq!(i.i32("run", &[100]), 104);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    assert_eq!(format!("{f:?}").matches("BrTable").count(), 4, "{f:?}");
+}
+
+#[test]
+fn loads_fuse_into_the_operation_that_reads_them() {
+    // `x + load(p)` and `x * load(p)` as one instruction: the loaded value is the second
+    // operand, the address may be computed just before, and a bad address traps where
+    // the load is.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "setup")
+            i32.const 8 f64.const 2.5 f64.store
+            i32.const 16 i32.const 40 i32.store)
+          (func (export "fadd") (param f64 i32) (result f64)
+            local.get 0 local.get 1 f64.load f64.add)
+          (func (export "fmul_computed") (param f64 i32) (result f64)
+            local.get 0 local.get 1 i32.const 4 i32.mul f64.load f64.mul)
+          (func (export "iadd") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.load offset=8 i32.add))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    let r = i.call("fadd", &[1.25f64.to_bits(), 8]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 3.75);
+    let r = i.call("fmul_computed", &[4f64.to_bits(), 2]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 10.0);
+    assert_eq!(i.i32("iadd", &[u32::MAX as u64, 8]), 39);
+    let t = i.call("iadd", &[1, 65530]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 3));
+    for (func, name) in [(1, "F64AddLoad"), (2, "F64MulLoad"), (3, "I32AddLoad")] {
+        let f = tierup_interp::translate(&i.env, func).unwrap();
+        assert!(format!("{f:?}").contains(name), "{f:?}");
+    }
+}
+
+#[test]
+fn fused_loads_wrap_and_link() {
+    // `x * load(p) + load(q + 8)`: the second load's address add (32-bit, wrapping) and
+    // the load fuse into the add, and the product then reaches it through the
+    // accumulator; a bad address still traps at the second load.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "setup")
+            i32.const 0 f64.const 0.5 f64.store
+            i32.const 16 f64.const 3 f64.store
+            i32.const 24 f64.const 10 f64.store)
+          (func (export "f") (param f64 i32 i32) (result f64)
+            local.get 0 local.get 1 f64.load f64.mul
+            local.get 2 i32.const 8 i32.add f64.load f64.add))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    let f = |x: f64| x.to_bits();
+    let r = i.call("f", &[f(2.0), 16, 16]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 16.0);
+    // q + 8 wraps around to 0.
+    let r = i.call("f", &[f(2.0), 24, u32::MAX as u64 - 7]).unwrap();
+    assert_eq!(f64::from_bits(r[0]), 20.5);
+    let t = i.call("f", &[f(2.0), 16, 65530]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let mut ops = i
+        .env
+        .body_reader(1)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    let second_load = std::iter::from_fn(|| ops.read_with_offset().ok())
+        .filter(|(op, _)| matches!(op, wasmparser::Operator::F64Load { .. }))
+        .nth(1)
+        .unwrap()
+        .1;
+    assert_eq!(t.frames[0].code_offset as u64, second_load as u64);
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(code.contains("offset: 0 } [OUT]"), "{code}");
+    assert!(code.contains("offset: 8 } [A|WRAP]"), "{code}");
+}
+
+#[test]
+fn indexed_accesses_take_the_address_add_in() {
+    // `base + i` and `base + (i << k)` fuse into the access that reads them: the sum
+    // wraps at 32 bits as the add did, the offset is then added without wrapping, the
+    // index may come from the instruction before, and a trap is the access's.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "load") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.add i32.load offset=4)
+          (func (export "load_scaled") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.const 1 i32.add i32.const 2 i32.shl i32.add
+            i32.load16_s)
+          (func (export "store") (param i32 i32 i64)
+            local.get 0 local.get 1 i32.const 3 i32.shl i32.add local.get 2 i64.store)
+          (func (export "load64") (param i32 i32) (result i64)
+            local.get 1 local.get 0 i32.const 3 i32.shl i32.add i64.load))"#,
+        1,
+    );
+    // 0xffff_fff0 + 0x18 wraps to 8; the offset makes it 12.
+    i.call("store", &[0, 1, 0x1234_5678_9abc_def0]).unwrap();
+    assert_eq!(i.i32("load", &[0xffff_fff0, 0x18]), 0x1234_5678);
+    assert_eq!(i.i64("load64", &[1, 0]), 0x1234_5678_9abc_def0);
+    // 16 + ((-3 + 1) << 2) = 8: the low half of the stored value, sign-extended.
+    assert_eq!(
+        i.i32("load_scaled", &[16, (-3i32) as u32 as u64]),
+        0xffff_def0_u32 as i32
+    );
+    // The wrapped sum is 65532; the offset takes the access past the end (no wrap).
+    let t = i.call("load", &[0xffff_fffc, 0x1_0000]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 0));
+    let t = i.call("store", &[65536, 0, 0]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    for (func, form) in [(0, "INDEX]"), (1, "B|INDEX]"), (2, "INDEX]"), (3, "INDEX]")] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(code.contains(form), "{code}");
+        assert!(
+            !code.contains("I32Add {") && !code.contains("I32AddShl"),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn consecutive_copies_pair_up() {
+    // Two copies in a row are one `Copy2`, which copies in order: the second may read
+    // what the first wrote. A copy at a label (a loop header here) starts a new pair.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "chain") (param i32 i32) (result i32) (local i32)
+            local.get 1 local.set 0 local.get 0 local.set 2 local.get 2)
+          (func (export "fib") (param i32) (result i32) (local i32 i32 i32)
+            i32.const 1 local.set 2
+            loop
+              local.get 1 local.get 2 i32.add local.set 3
+              local.get 2 local.set 1 local.get 3 local.set 2
+              local.get 0 i32.const 1 i32.sub local.tee 0 br_if 0
+            end
+            local.get 1))"#,
+        0,
+    );
+    assert_eq!(i.i32("chain", &[1, 2]), 2);
+    assert_eq!(i.i32("fib", &[10]), 55);
+    assert_eq!(i.i32("fib", &[1]), 1);
+    for func in [0, 1] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(code.contains("Copy2"), "{code}");
+    }
+}
+
+#[test]
+fn bit_fields_fuse_shift_and_mask() {
+    // `(x >> k) & m`, `(x & m) << k` and both: one `I32ShiftMask`, with wasm's shift
+    // counts taken modulo 32.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "extract") (param i32) (result i32)
+            local.get 0 i32.const 5 i32.shr_u i32.const 0x3f i32.and)
+          (func (export "insert") (param i32) (result i32)
+            local.get 0 i32.const 0xff i32.and i32.const 40 i32.shl)
+          (func (export "move") (param i32) (result i32)
+            local.get 0 i32.const 33 i32.shr_u i32.const 0xf i32.and i32.const 12 i32.shl
+            i32.const 1 i32.or))"#,
+        0,
+    );
+    let x = 0xdead_beef_u32;
+    assert_eq!(i.i32("extract", &[x as u64]) as u32, (x >> 5) & 0x3f);
+    assert_eq!(i.i32("insert", &[x as u64]) as u32, (x & 0xff) << 8);
+    assert_eq!(
+        i.i32("move", &[x as u64]) as u32,
+        (((x >> 1) & 0xf) << 12) | 1
+    );
+    for func in 0..3 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert_eq!(code.matches("I32ShiftMask").count(), 1, "{code}");
+        assert!(
+            !code.contains("ShlImm") && !code.contains("AndImm"),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn bit_fields_fuse_into_the_or_that_inserts_them() {
+    // An `I32ShiftMask` read only by an `i32.or` is one `I32OrShiftMask`: the swap steps
+    // of a bit reversal (the field on either side of the or) and an insertion whose
+    // field comes from a computed value.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "reverse") (param i32) (result i32)
+            local.get 0 i32.const 1 i32.shr_u i32.const 0x55555555 i32.and
+            local.get 0 i32.const 0x55555555 i32.and i32.const 1 i32.shl i32.or local.set 0
+            local.get 0 i32.const 0x33333333 i32.and i32.const 2 i32.shl
+            local.get 0 i32.const 2 i32.shr_u i32.const 0x33333333 i32.and i32.or)
+          (func (export "insert") (param i32 i32) (result i32)
+            local.get 0
+            local.get 1 i32.const 1 i32.add i32.const 3 i32.shr_u i32.const 0xf i32.and
+            i32.const 8 i32.shl
+            i32.or))"#,
+        0,
+    );
+    let swap = |x: u32, k: u32, m: u32| ((x >> k) & m) | ((x & m) << k);
+    for x in [0u32, 1, 0x8000_0001, 0xdead_beef, u32::MAX] {
+        let want = swap(swap(x, 1, 0x5555_5555), 2, 0x3333_3333);
+        assert_eq!(i.i32("reverse", &[x as u64]) as u32, want, "{x:#x}");
+        let y = x.rotate_left(7);
+        let want = x | ((y.wrapping_add(1) >> 3) & 0xf) << 8;
+        assert_eq!(
+            i.i32("insert", &[x as u64, y as u64]) as u32,
+            want,
+            "{x:#x}"
+        );
+    }
+    for func in 0..2 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(code.contains("I32OrShiftMask"), "{code}");
+        assert!(!code.contains("I32Or {"), "{code}");
+    }
+}
+
+#[test]
+fn local_increments_pair_up() {
+    // Two increments of locals in a row are one `I32AddImm2` (in order: the second may
+    // read what the first wrote); one just before a loop's back edge still fuses into it.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "sum") (param i32) (result i32) (local i32 i32 i32)
+            loop
+              local.get 1 i32.const 3 i32.add local.set 1
+              local.get 1 i32.const -1 i32.add local.set 1
+              local.get 2 local.get 1 i32.add local.set 2
+              local.get 3 i32.const 1 i32.add local.tee 3
+              local.get 0 i32.lt_u br_if 0
+            end
+            local.get 2))"#,
+        0,
+    );
+    // local 1 advances by 2 each round before it is summed: 2 + 4 + ... + 2 * 10.
+    assert_eq!(i.i32("sum", &[10]), 110);
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert!(code.contains("I32AddImm2"), "{code}");
+    assert!(code.contains("add: Step(1) } [PRE]"), "{code}");
+}
+
+#[test]
+fn adds_into_locals_pair_up() {
+    // Two adds into locals in a row that are not both small constant increments are one
+    // `I32Add2`, in order (the second may read what the first wrote), a constant addend
+    // from its register; when the second is a back edge's counter, the branch takes it
+    // and the first stays alone.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "walk") (param i32 i32) (result i32) (local i32 i32 i32)
+            loop
+              local.get 2 local.get 1 i32.add local.set 2
+              local.get 3 i32.const 100000 i32.add local.set 3
+              local.get 3 local.get 2 i32.add local.set 4
+              local.get 1 local.get 4 i32.add local.set 1
+              local.get 0 i32.const -1 i32.add local.tee 0
+              br_if 0
+            end
+            local.get 1 local.get 2 i32.xor local.get 3 i32.xor)
+          (func (export "count") (param i32 i32) (result i32) (local i32 i32)
+            loop
+              local.get 3 local.get 1 i32.add local.set 3
+              local.get 2 local.get 1 i32.add local.tee 2
+              local.get 0 i32.lt_u br_if 0
+            end
+            local.get 3))"#,
+        0,
+    );
+    let walk = |n: u32, mut b: u32| {
+        let (mut c, mut d) = (0u32, 0u32);
+        for _ in 0..n {
+            c = c.wrapping_add(b);
+            d = d.wrapping_add(100000);
+            let e = d.wrapping_add(c);
+            b = b.wrapping_add(e);
+        }
+        b ^ c ^ d
+    };
+    for (n, b) in [(1u32, 3u32), (5, 7), (40, 0x7fff_ffff)] {
+        assert_eq!(i.i32("walk", &[n as u64, b as u64]) as u32, walk(n, b));
+    }
+    // Steps of 3 up to at least 30: ten rounds.
+    assert_eq!(i.i32("count", &[30, 3]), 30);
+    let walk_code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert_eq!(walk_code.matches("I32Add2").count(), 2, "{walk_code}");
+    let count_code = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(!count_code.contains("I32Add2"), "{count_code}");
+    assert!(count_code.contains("[PRE|ADD_REG]"), "{count_code}");
+}
+
+#[test]
+fn byte_compares_take_the_load_in() {
+    // An indexed `i32.load8_u` whose byte only an `==`/`!=` branch reads is one
+    // instruction with it: the loop of a common prefix, either sense of the branch, and
+    // a trap past the end of memory reported as the load's.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "init")
+            i32.const 0 i64.const 0x6665_6463_6261 i64.store
+            i32.const 100 i64.const 0x6665_7863_6261 i64.store)
+          (func (export "common") (param i32 i32 i32) (result i32) (local i32)
+            block
+              loop
+                local.get 3 local.get 2 i32.ge_u br_if 1
+                local.get 0 local.get 3 i32.add i32.load8_u
+                local.get 1 local.get 3 i32.add i32.load8_u
+                i32.ne br_if 1
+                local.get 3 i32.const 1 i32.add local.set 3
+                br 0
+              end
+            end
+            local.get 3)
+          (func (export "find") (param i32 i32 i32) (result i32) (local i32)
+            loop
+              local.get 2 local.get 0 local.get 3 i32.add i32.load8_u
+              i32.ne
+              if
+                local.get 3 i32.const 1 i32.add local.tee 3 local.get 1 i32.lt_u br_if 1
+              end
+            end
+            local.get 3))"#,
+        1,
+    );
+    i.call("init", &[]).unwrap();
+    assert_eq!(i.i32("common", &[0, 100, 6]), 3);
+    assert_eq!(i.i32("common", &[0, 0, 5]), 5);
+    assert_eq!(i.i32("common", &[1, 101, 6]), 2);
+    // "abcdef": 'd' at 3; 'z' is not there, the scan stops at the limit.
+    assert_eq!(i.i32("find", &[0, 6, b'd' as u64]), 3);
+    assert_eq!(i.i32("find", &[0, 6, b'z' as u64]), 6);
+    // Zeros at 200.. and 65534..: the second load runs off the end.
+    let t = i.call("common", &[200, 65534, 8]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let common = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(common.contains("BrI32NeLoad8U"), "{common}");
+    let find = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
+    assert!(find.contains("BrI32EqLoad8U"), "{find}");
+}
+
+#[test]
+fn br_table_takes_its_index_from_the_accumulator() {
+    // The index computed just before the `br_table` reaches it without a register;
+    // every entry and the default (an index past the end) still land right.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "f") (param i32) (result i32)
+            block block block
+              local.get 0 i32.const 1 i32.sub br_table 0 1 2
+            end i32.const 10 return
+            end i32.const 20 return
+            end i32.const 30))"#,
+        0,
+    );
+    for (x, r) in [(1, 10), (2, 20), (3, 30), (4, 30), (0, 30)] {
+        assert_eq!(i.i32("f", &[x]), r, "f({x})");
+    }
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert!(code.contains("len: 2 } [A]"), "{code}");
+}
+
+#[test]
+fn unsigned_division_by_a_constant_is_a_multiplication() {
+    // Every divisor from 2 up becomes `I32DivUMagic`; its quotients must be exact for
+    // the dividends at the edges (0, the divisor's neighbourhood, the top of the range)
+    // and a spread of others. A divisor 0 still traps, 1 stays a division.
+    let divisors: [u32; 14] = [
+        0,
+        1,
+        2,
+        3,
+        5,
+        7,
+        10,
+        16,
+        641,
+        65535,
+        65536,
+        0x7fff_ffff,
+        0x8000_0001,
+        u32::MAX,
+    ];
+    let funcs: String = divisors
+        .iter()
+        .enumerate()
+        .map(|(k, d)| {
+            format!(
+                "(func (export \"d{k}\") (param i32) (result i32) local.get 0 i32.const {} i32.div_u)",
+                *d as i32
+            )
+        })
+        .collect();
+    let mut i = Instance::new(&format!("(module {funcs})"), 0);
+    let mut dividends = vec![
+        0u32,
+        1,
+        2,
+        3,
+        u32::MAX,
+        u32::MAX - 1,
+        0x8000_0000,
+        0x7fff_ffff,
+    ];
+    let mut x = 0x9e37_79b9u32;
+    for _ in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        dividends.push(x);
+    }
+    for (k, &d) in divisors.iter().enumerate() {
+        let name = format!("d{k}");
+        if d == 0 {
+            let t = i.call(&name, &[7]).unwrap_err();
+            assert_eq!(t.code, Some(TrapCode::IntegerDivideByZero));
+            continue;
+        }
+        let near = [d.wrapping_sub(1), d, d.wrapping_add(1), d.wrapping_mul(3)];
+        for &n in dividends.iter().chain(&near) {
+            assert_eq!(i.i32(&name, &[n as u64]) as u32, n / d, "{n} / {d}");
+        }
+        let code = format!("{:?}", tierup_interp::translate(&i.env, k as u32).unwrap());
+        assert_eq!(code.contains("I32DivUMagic"), d >= 2, "{code}");
+    }
+}
+
+#[test]
+fn address_constants_fold_into_later_accesses() {
+    // `base + 16` computed before the index it is added to: the access takes the
+    // constant in (32-bit wrapping, as the add did) and the add goes, unless the local it
+    // read is written in between.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "setup")
+            i32.const 0 i32.const 3 i32.store8
+            i32.const 28 i32.const 77 i32.store
+            i32.const 12 i32.const 55 i32.store)
+          (func (export "get") (param i32 i32) (result i32)
+            local.get 0 i32.const 16 i32.add
+            local.get 1 i32.load8_u i32.const 2 i32.shl i32.add i32.load)
+          (func (export "get_plain") (param i32 i32) (result i32)
+            local.get 0 i32.const 12 i32.add local.get 1 drop i32.load)
+          (func (export "moved") (param i32 i32) (result i32)
+            local.get 0 i32.const 16 i32.add
+            i32.const 100 local.set 0
+            local.get 1 i32.load8_u i32.const 2 i32.shl i32.add i32.load))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    // 0 + 16 + 3 * 4 = 28.
+    assert_eq!(i.i32("get", &[0, 0]), 77);
+    // 0xffff_fff0 + 16 wraps to 0, and 0 + 3 * 4 = 12.
+    assert_eq!(i.i32("get", &[0xffff_fff0, 0]), 55);
+    assert_eq!(i.i32("get_plain", &[0, 0]), 55);
+    assert_eq!(i.i32("get_plain", &[0xffff_fffc, 0]), 0);
+    assert_eq!(i.i32("get_plain", &[0xffff_fff4, 0]), 3);
+    assert_eq!(i.i32("moved", &[0, 0]), 77);
+    let t = i.call("get", &[65520, 0]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 1));
+    for func in [1, 2] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(
+            !code.contains("I32AddImm") && code.contains("WRAP"),
+            "{code}"
+        );
+    }
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    assert!(code.contains("I32AddImm"), "{code}");
+}
+
+#[test]
+fn store_addresses_fold_past_the_value() {
+    // A store's address is computed before its value: `(base + 16) + i` and `base + i`
+    // fold into the store past the load of the value (INDEX, with WRAP for the constant).
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "copy_byte") (param i32 i32 i32)
+            local.get 0 i32.const 16 i32.add local.get 1 i32.add
+            local.get 2 i32.load8_u i32.store8)
+          (func (export "copy_word") (param i32 i32 i32)
+            local.get 0 local.get 1 i32.add
+            local.get 2 i32.load i32.store offset=4)
+          (func (export "word") (param i32) (result i32) local.get 0 i32.load)
+          (func (export "setup")
+            i32.const 200 i32.const 0x11223344 i32.store
+            i32.const 300 i32.const 0x5a i32.store8))"#,
+        1,
+    );
+    i.call("setup", &[]).unwrap();
+    // 0 + 16 + 4 = 20.
+    i.call("copy_byte", &[0, 4, 300]).unwrap();
+    assert_eq!(i.i32("word", &[20]), 0x5a);
+    // 0xffff_fff0 + 16 wraps to 0, + 40.
+    i.call("copy_byte", &[0xffff_fff0, 40, 300]).unwrap();
+    assert_eq!(i.i32("word", &[40]), 0x5a);
+    // 100 + 4, and the offset 4.
+    i.call("copy_word", &[100, 4, 200]).unwrap();
+    assert_eq!(i.i32("word", &[108]), 0x1122_3344);
+    let t = i.call("copy_byte", &[65530, 10, 300]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    for func in [0, 1] {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        assert!(!code.contains("I32Add"), "{code}");
+        assert!(code.contains("INDEX]"), "{code}");
+    }
+}
+
+#[test]
+fn eqz_fuses_with_its_branch() {
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "f") (param i32) (result i32)
+            block local.get 0 i32.eqz br_if 0 i32.const 5 return end
+            i32.const 7))"#,
+        0,
+    );
+    assert_eq!(i.i32("f", &[0]), 7);
+    assert_eq!(i.i32("f", &[3]), 5);
+    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    let code = format!("{f:?}");
+    assert!(!code.contains("I32Eqz") && code.contains("BrEqz"), "{code}");
+}
+
+/// The wasm offset of the first `i32.load` of function `func`.
+fn i32_load_offset(i: &Instance, func: u32) -> u64 {
+    let mut ops = i
+        .env
+        .body_reader(func)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    loop {
+        let (op, at) = ops.read_with_offset().unwrap();
+        if let wasmparser::Operator::I32Load { .. } = op {
+            return at;
+        }
+    }
+}
