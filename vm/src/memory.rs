@@ -25,8 +25,9 @@ pub(crate) struct MemoryInstance {
 }
 
 impl MemoryInstance {
-    /// Reserves and commits a memory of type `ty` with at most `limit` pages (the Config).
-    pub fn new(ty: MemoryType, limit: u32) -> Result<MemoryInstance> {
+    /// Reserves and commits a memory of type `ty` with at most `limit` pages, backed by
+    /// transparent huge pages where the host allows it if `huge_pages` (the Config).
+    pub fn new(ty: MemoryType, limit: u32, huge_pages: bool) -> Result<MemoryInstance> {
         let limit = u64::from(limit).min(tierup_abi::WASM32_MAX_PAGES);
         if let Some(max) = ty.maximum()
             && (max < ty.minimum() || u64::from(max) > tierup_abi::WASM32_MAX_PAGES)
@@ -48,6 +49,9 @@ impl MemoryInstance {
                     .map_err(|e| anyhow::anyhow!("failed to reserve linear memory: {e}"))?
             }
         };
+        if huge_pages {
+            advise_huge_pages(&mmap);
+        }
         let base = mmap.as_ptr() as *mut u8;
         let initial = ty.minimum() as usize * WASM_PAGE_SIZE;
         commit(base, 0, initial)?;
@@ -124,6 +128,18 @@ fn reserve(len: usize) -> std::io::Result<MmapMut> {
     Ok(mmap)
 }
 
+/// Advises the kernel that `mmap` may be backed by transparent huge pages. The advice is
+/// only a hint: where the kernel lacks them or refuses, the memory keeps base pages, so a
+/// failure is not an error.
+fn advise_huge_pages(mmap: &MmapMut) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let _ = mmap.advise(memmap2::Advice::HugePage);
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = mmap;
+}
+
 /// Makes `[base + offset, base + offset + len)` readable and writable.
 fn commit(base: *mut u8, offset: usize, len: usize) -> Result<()> {
     if len == 0 {
@@ -155,8 +171,8 @@ impl Memory {
     }
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
-        let limit = store.engine.config().max_memory_pages;
-        let mem = MemoryInstance::new(ty, limit)?;
+        let config = store.engine.config();
+        let mem = MemoryInstance::new(ty, config.max_memory_pages, config.huge_pages)?;
         store.memories.push(Box::new(mem));
         Ok(Memory {
             store: store.id,

@@ -186,6 +186,65 @@ fn memory_limits_from_config() {
     assert!(mem.grow(&mut store, 1).is_err());
 }
 
+/// `Config::huge_pages` marks each memory's reservation for transparent huge pages, or
+/// leaves it alone; either way the memory reads and writes the same across 2 MiB
+/// boundaries, before and after it grows.
+#[test]
+fn memories_take_huge_pages_as_configured() {
+    const PAGE: usize = 65536;
+    for on in [true, false] {
+        let mut config = Config::new();
+        config.huge_pages(on);
+        let engine = Engine::new(&config).unwrap();
+        let mut store = Store::new(&engine, ());
+        let mem = Memory::new(&mut store, MemoryType::new(40, None)).unwrap();
+        let fill = |data: &mut [u8], from: usize| {
+            for i in (from..data.len()).step_by(4096) {
+                data[i] = (i / 4096) as u8;
+            }
+        };
+        fill(mem.data_mut(&mut store), 0);
+        assert_eq!(mem.grow(&mut store, 40).unwrap(), 40);
+        fill(mem.data_mut(&mut store), 40 * PAGE);
+        let data = mem.data(&store);
+        assert_eq!(data.len(), 80 * PAGE);
+        for i in (0..data.len()).step_by(4096) {
+            assert_eq!(data[i], (i / 4096) as u8, "byte {i}");
+            assert_eq!(data[i + 1], 0, "byte {}", i + 1);
+        }
+        #[cfg(target_os = "linux")]
+        if std::path::Path::new("/sys/kernel/mm/transparent_hugepage/enabled").exists() {
+            let flags = mapping_flags(data.as_ptr() as usize);
+            let advised = flags.split_whitespace().any(|f| f == "hg");
+            assert_eq!(advised, on, "huge_pages({on}): VmFlags {flags}");
+        }
+    }
+}
+
+/// The `VmFlags` of the mapping of this process that contains `addr`.
+#[cfg(target_os = "linux")]
+fn mapping_flags(addr: usize) -> String {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut inside = false;
+    for line in smaps.lines() {
+        let range = line
+            .split_whitespace()
+            .next()
+            .and_then(|r| r.split_once('-'));
+        if let Some((start, end)) = range
+            && let (Ok(start), Ok(end)) = (
+                usize::from_str_radix(start, 16),
+                usize::from_str_radix(end, 16),
+            )
+        {
+            inside = (start..end).contains(&addr);
+        } else if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
+            return flags.trim().to_string();
+        }
+    }
+    panic!("no mapping contains {addr:#x}");
+}
+
 #[test]
 fn unavailable_tier_modes() {
     let mut config = Config::new();

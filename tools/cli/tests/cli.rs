@@ -180,3 +180,37 @@ fn run_lazy_validation_defers_invalid_bodies() {
         stderr(&o)
     );
 }
+
+#[test]
+fn run_with_and_without_huge_pages_agrees() {
+    // Writes and reads back a word in each 64 KiB page of a 3 MiB memory (which spans a
+    // whole 2 MiB huge page), after growing it, and returns the checksum.
+    let wat = temp_file(
+        "huge.wat",
+        r#"(module
+  (memory 16)
+  (func (export "sum") (result i32) (local $a i32) (local $s i32)
+    (drop (memory.grow (i32.const 32)))
+    (loop $w
+      (i32.store (local.get $a) (i32.add (local.get $a) (i32.const 7)))
+      (local.set $a (i32.add (local.get $a) (i32.const 65536)))
+      (br_if $w (i32.lt_u (local.get $a) (i32.const 3145728))))
+    (local.set $a (i32.const 0))
+    (loop $r
+      (local.set $s (i32.add (local.get $s) (i32.load (local.get $a))))
+      (local.set $a (i32.add (local.get $a) (i32.const 65536)))
+      (br_if $r (i32.lt_u (local.get $a) (i32.const 3145728))))
+    (local.get $s)))"#,
+    );
+    let wat = wat.to_str().unwrap();
+    // The sum of 65536 * k + 7 for k in 0..48.
+    let expected = format!("{}\n", (0..48u32).map(|k| 65536 * k + 7).sum::<u32>());
+    for flags in [&[][..], &["--no-huge-pages"][..]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["--invoke", "sum", wat]);
+        let o = tierup(&args);
+        assert_eq!(stdout(&o), expected, "{flags:?} stderr: {}", stderr(&o));
+        assert_eq!(o.status.code(), Some(0));
+    }
+}
