@@ -597,8 +597,9 @@ macro_rules! define_instr {
                 unsafe { *(self as *const Instr as *const u16) }
             }
 
-            /// The destination of an instruction that writes exactly one register and reads
-            /// all its operands before writing it (so it may be retargeted).
+            /// The destination of an instruction that writes one register and reads all its
+            /// operands before writing it (so it may be retargeted). One fused pair writes
+            /// a second register before it, which [`Instr::also_writes`] names.
             pub(crate) fn dst_mut(&mut self) -> Option<&mut Reg> {
                 match self {
                     $( Instr::$bname { dst, .. } )|*
@@ -622,6 +623,7 @@ macro_rules! define_instr {
                     | Instr::I8x16Shuffle { dst, .. }
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
+                    | Instr::I32AddShlLoad { val: dst, .. }
                     | Instr::I32AddShrU { dst, .. }
                     | Instr::I32XorShl { dst, .. }
                     | Instr::I32XorShrU { dst, .. }
@@ -654,6 +656,15 @@ macro_rules! define_instr {
                     | Instr::TableSize { dst, .. }
                     | Instr::MemorySize { dst, .. }
                     | Instr::RefFunc { dst, .. } => Some(dst),
+                    _ => None,
+                }
+            }
+
+            /// The register an instruction with a `dst_mut` writes before that one:
+            /// `I32AddShlLoad`'s address.
+            pub(crate) fn also_writes(&self) -> Option<Reg> {
+                match *self {
+                    Instr::I32AddShlLoad { dst, .. } => Some(dst),
                     _ => None,
                 }
             }
@@ -1022,6 +1033,11 @@ for_each_op!(define_instr!(
     I64XorShl { dst: Reg, a: Reg, b: Reg, shift: u8 },
     /// `dst = a ^ (b >> shift)` (i64, logical shift).
     I64XorShrU { dst: Reg, a: Reg, b: Reg, shift: u8 },
+    /// `dst = a + (b << shift)` as `I32AddShl`, then `val` = the i32 at `dst + offset`:
+    /// the address of an array element kept in a local (the code stores back through
+    /// it, as a swap does) and the element loaded from it. Traps as the load, after
+    /// `dst` is written.
+    I32AddShlLoad { dst: Reg, a: Reg, b: Reg, val: Reg, shift: u8, offset: u32 },
     /// `dst = a / d` (i32, unsigned) for a constant `d >= 2`, by a multiplication:
     /// `magic = ceil(2^64 / d)`, and `a / d = (a * magic) >> 64` for every 32-bit `a`
     /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019). A

@@ -76,7 +76,9 @@
 //! arithmetic from locals a few straight-line instructions before the access (a store's
 //! address comes before its value is computed) folds into it the same ways. Pairs with no
 //! data between them share a dispatch too: two consecutive copies (`Copy2`), two
-//! increments of locals (`I32AddImm2`), two other adds into locals (`I32Add2`). When a
+//! increments of locals (`I32AddImm2`), two other adds into locals (`I32Add2`), and an
+//! element's address computed into a local with the `i32.load` from it (`I32AddShlLoad`:
+//! the address stays for the store back through it, as in a swap). When a
 //! fusion leaves the fused instruction right after the producer of one of its operands,
 //! that operand is linked through the accumulator as well. An unsigned division by a constant is a multiplication
 //! (`I32DivUMagic`); a multiplication by a constant joins the `i32.sub` that reads it

@@ -1022,3 +1022,119 @@ fn i32_load_offset(i: &Instance, func: u32) -> u64 {
         }
     }
 }
+
+#[test]
+fn element_addresses_kept_in_locals_fuse_with_their_load() {
+    // An element's address computed into a local (kept for the store back through it)
+    // and the element loaded from it are one instruction: heap sort's sift-down swaps
+    // through two such addresses. The address wraps in 32 bits as the add did; the load
+    // adds its offset without wrapping, and traps past the end of memory.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func $sift (param $a i32) (param $root i32) (param $n i32)
+            (local $c i32) (local $pr i32) (local $pc i32) (local $vr i32) (local $vc i32)
+            block $done
+              loop $next
+                local.get $root i32.const 1 i32.shl i32.const 1 i32.or local.tee $c
+                local.get $n i32.ge_s br_if $done
+                local.get $c i32.const 1 i32.add local.get $n i32.lt_s
+                if
+                  local.get $a local.get $c i32.const 1 i32.add i32.const 2 i32.shl i32.add
+                  i32.load
+                  local.get $a local.get $c i32.const 2 i32.shl i32.add i32.load
+                  i32.gt_u
+                  if local.get $c i32.const 1 i32.add local.set $c end
+                end
+                local.get $a local.get $root i32.const 2 i32.shl i32.add local.tee $pr
+                i32.load local.set $vr
+                local.get $a local.get $c i32.const 2 i32.shl i32.add local.tee $pc
+                i32.load local.tee $vc
+                local.get $vr i32.le_u br_if $done
+                local.get $pr local.get $vc i32.store
+                local.get $pc local.get $vr i32.store
+                local.get $c local.set $root
+                br $next
+              end
+            end)
+          (func (export "heapsort") (param $a i32) (param $n i32) (local $i i32) (local $t i32)
+            local.get $n i32.const 1 i32.shr_s local.set $i
+            block $built
+              loop $build
+                local.get $i i32.eqz br_if $built
+                local.get $i i32.const 1 i32.sub local.set $i
+                local.get $a local.get $i local.get $n call $sift
+                br $build
+              end
+            end
+            block $sorted
+              loop $pop
+                local.get $n i32.const 1 i32.le_s br_if $sorted
+                local.get $n i32.const 1 i32.sub local.set $n
+                local.get $a i32.load local.set $t
+                local.get $a local.get $a local.get $n i32.const 2 i32.shl i32.add
+                local.tee $i i32.load i32.store
+                local.get $i local.get $t i32.store
+                local.get $a i32.const 0 local.get $n call $sift
+                br $pop
+              end
+            end)
+          (func (export "elem") (param $a i32) (param $i i32) (result i32) (local $p i32)
+            local.get $a local.get $i i32.const 5 i32.shl i32.add local.tee $p
+            i32.load offset=4 local.get $p i32.add)
+          (func (export "reuse") (param $x i32) (param $y i32) (param $b i32) (result i32)
+            (local $v i32)
+            ;; An address from x and y, then x rewritten by the fused pair before the
+            ;; access: the access must not take in the arithmetic (it would read the new x).
+            local.get $x local.get $y i32.add
+            local.get $b local.get $y i32.const 2 i32.shl i32.add local.tee $x
+            i32.load local.set $v
+            i32.load local.get $v i32.add))"#,
+        1,
+    );
+    let mut x = 12345u32;
+    let mut keys: Vec<u32> = (0..1000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            x >> 4
+        })
+        .collect();
+    for (k, v) in keys.iter().enumerate() {
+        i.memory[64 + 4 * k..68 + 4 * k].copy_from_slice(&v.to_le_bytes());
+    }
+    i.call("heapsort", &[64, 1000]).unwrap();
+    keys.sort_unstable();
+    let sorted: Vec<u32> = (0..1000)
+        .map(|k| u32::from_le_bytes(i.memory[64 + 4 * k..68 + 4 * k].try_into().unwrap()))
+        .collect();
+    assert_eq!(sorted, keys);
+
+    i.memory[0x14..0x18].copy_from_slice(&7u32.to_le_bytes());
+    i.memory[0x134..0x138].copy_from_slice(&9u32.to_le_bytes());
+    assert_eq!(i.i32("elem", &[0x10, 9]), 9 + 0x130);
+    // 0xffff_fff0 + (1 << 5) wraps to 0x10.
+    assert_eq!(i.i32("elem", &[0xffff_fff0, 1]), 7 + 0x10);
+    // The last element in memory, then one past it: by the offset, by an offset that
+    // would wrap, by the index.
+    assert_eq!(i.i32("elem", &[0, 2047]), 65504);
+    for (a, k) in [(65532, 0), (0xffff_fffc, 0), (0, 2048)] {
+        let t = i.call("elem", &[a, k]).unwrap_err();
+        assert_eq!(
+            t.code,
+            Some(TrapCode::MemoryOutOfBounds),
+            "elem({a:#x}, {k})"
+        );
+    }
+    // The address from the old x (0x2030 + 0x10) holds 5, the pair loads 0x3000 + 0x40
+    // (3), and the address from the new x would hold 100.
+    for (at, v) in [(0x2040, 5u32), (0x3040, 3), (0x3050, 100)] {
+        i.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    assert_eq!(i.i32("reuse", &[0x2030, 0x10, 0x3000]), 8);
+    let reuse = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    assert!(reuse.contains("I32AddShlLoad"), "{reuse}");
+    let sift = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert_eq!(sift.matches("I32AddShlLoad").count(), 2, "{sift}");
+    let elem = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
+    assert!(elem.contains("I32AddShlLoad"), "{elem}");
+}

@@ -582,6 +582,23 @@ handler! {
     }
 }
 
+handler! {
+    /// `dst = a + (b << shift)`, then the i32 at `dst + offset` to `val` (form `OUT`: to
+    /// the accumulator).
+    I32AddShlLoad<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, I32AddShlLoad { dst, a, b, val, shift, offset });
+        let addr = (get(fp, a) as u32).wrapping_add((get(fp, b) as u32).wrapping_shl(shift as u32));
+        set(fp, dst, addr as u64);
+        let ea = address!(F, addr, offset);
+        if ea + 4 > ml {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+        }
+        let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; 4]);
+        result!(F, fp, val, acc, u32, u32::from_le_bytes(bytes) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
 /// Generates the handlers of an operation whose second operand is loaded from memory
 /// (form `A`: the first operand from the accumulator; form `B`: the address from it;
 /// form `WRAP`: the address and offset added in 32 bits).
@@ -961,6 +978,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         [0, O]:
         I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS,
     );
+    // An element's address and its load: operands from registers, the value to either.
+    each!([0, O]: I32AddShlLoad);
     // A load fused into its operation: as two operands, and with a wrapping address.
     each!(
         [0, O, A, O | A, B, O | B, W, W | O, W | A, W | O | A, W | B, W | O | B]:

@@ -504,6 +504,44 @@ impl Translator<'_> {
         self.replace_pair_into_second(prev, access, fused_form, &operands);
     }
 
+    /// An `i32.load` (the last instruction, form 0) from the register that the
+    /// `I32AddShl` just before it wrote (no label between) joins it in one
+    /// `I32AddShlLoad`. This is the element address a compiler keeps in a local because
+    /// the code stores back through it (the swaps of heap sort's sift-down, of a
+    /// partition); when only the load reads the address, `INDEX` has taken it in already.
+    pub(super) fn fuse_shifted_address_load(&mut self) {
+        let Some(idx) = self.code.len().checked_sub(1) else {
+            return;
+        };
+        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != 0 || self.forms[idx] != 0 {
+            return;
+        }
+        let (
+            Instr::I32AddShl { dst, a, b, shift },
+            Instr::I32Load {
+                dst: val,
+                addr,
+                offset,
+                ..
+            },
+        ) = (self.code[idx - 1], self.code[idx])
+        else {
+            return;
+        };
+        if addr != dst {
+            return;
+        }
+        let fused = Instr::I32AddShlLoad {
+            dst,
+            a,
+            b,
+            val,
+            shift,
+            offset,
+        };
+        self.replace_pair_into_second(idx - 1, fused, 0, &[]);
+    }
+
     /// [`Translator::replace_pair`] for a fusion into the instruction at `prev + 1`, such
     /// as a load or store taking in its address arithmetic: a trap is that instruction's,
     /// so its wasm offset is the one kept, and one without a result (a store) still has
@@ -648,8 +686,8 @@ impl Translator<'_> {
         for instr in &self.code[k + 1..last] {
             let mut copy = *instr;
             for r in [Some(base), index].into_iter().flatten() {
-                let reads_only =
-                    instr.stored_value().is_some() || copy.dst_mut().is_some_and(|d| *d != r);
+                let reads_only = instr.stored_value().is_some()
+                    || (copy.dst_mut().is_some_and(|d| *d != r) && instr.also_writes() != Some(r));
                 if !reads_only && Self::mentions(*instr, r) {
                     return;
                 }

@@ -867,6 +867,7 @@ impl<'a> Translator<'a> {
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
         self.fold_address_arithmetic();
+        self.fuse_shifted_address_load();
         Ok(())
     }
 
