@@ -1096,6 +1096,13 @@ for_each_op!(define_instr!(
     F64MulLoad { dst: Reg, a: Reg, addr: Reg, offset: u32 },
     /// `dst = a + load(addr + offset)` (i32), as `F64AddLoad`.
     I32AddLoad { dst: Reg, a: Reg, addr: Reg, offset: u32 },
+    /// `store(addr + offset, a + load(addr + offset))` (f64): an `F64AddLoad` whose sum
+    /// only the store back to the same address reads, `c[j] += x` (the update of a
+    /// matrix product or an axpy). Traps as the load.
+    F64AddInPlace { a: Reg, addr: Reg, offset: u32 },
+    /// `store(addr + offset, a + load(addr + offset))` (i32), as `F64AddInPlace`:
+    /// `count[k] += x`.
+    I32AddInPlace { a: Reg, addr: Reg, offset: u32 },
     /// `i32.eqz`.
     I32Eqz { dst: Reg, src: Reg },
     /// `i64.eqz` (also `ref.is_null`).

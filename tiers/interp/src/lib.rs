@@ -69,7 +69,8 @@
 //! `i32.add` of two registers (or an `I32AddShl`) into the load or store it addresses
 //! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
 //! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads
-//! it, an integer compare with the `select` of its own operands into a minimum or
+//! it (and that add with the store of its sum back to the same address, `c[j] += x`:
+//! `F64AddInPlace`, `I32AddInPlace`), an integer compare with the `select` of its own operands into a minimum or
 //! maximum, a constant shift with a constant mask (`I32ShiftMask`, and with the `i32.or`
 //! that inserts the field: `I32OrShiftMask`), and an indexed byte
 //! load into the `==`/`!=` branch that reads it (`BrI32NeLoad8U`). Address

@@ -1138,3 +1138,87 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
     let elem = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
     assert!(elem.contains("I32AddShlLoad"), "{elem}");
 }
+
+#[test]
+fn adds_to_memory_update_in_place() {
+    // A load, an add and the store of the sum back to the same address are one
+    // instruction: an axpy (its operand from the accumulator), a histogram, addresses
+    // that wrap in 32 bits (so both accesses hit address 0), a trap that leaves memory
+    // as it was, and a store elsewhere, which stays a load-add and a store.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "axpy") (param $x f64) (param $a i32) (param $c i32) (param $n i32)
+            loop $l
+              local.get $c
+              local.get $x local.get $a f64.load f64.mul
+              local.get $c f64.load
+              f64.add f64.store
+              local.get $a i32.const 8 i32.add local.set $a
+              local.get $c i32.const 8 i32.add local.set $c
+              local.get $n i32.const 1 i32.sub local.tee $n br_if $l
+            end)
+          (func (export "count") (param $k i32) (param $by i32)
+            local.get $k i32.const 2 i32.shl local.tee $k
+            local.get $by local.get $k i32.load offset=4096 i32.add i32.store offset=4096)
+          (func (export "wrapped") (param $p i32) (param $x f64)
+            local.get $p i32.const 8 i32.add
+            local.get $x local.get $p i32.const 8 i32.add f64.load f64.add
+            f64.store)
+          (func (export "elsewhere") (param $p i32) (param $q i32) (param $x i32)
+            local.get $q local.get $x local.get $p i32.load i32.add i32.store))"#,
+        1,
+    );
+    let a: Vec<f64> = (0..100).map(|k| 0.5 + k as f64 / 7.0).collect();
+    let mut c: Vec<f64> = (0..100).map(|k| (k as f64).sqrt() - 3.0).collect();
+    for k in 0..100 {
+        i.memory[8 * k..8 * k + 8].copy_from_slice(&a[k].to_le_bytes());
+        i.memory[800 + 8 * k..808 + 8 * k].copy_from_slice(&c[k].to_le_bytes());
+    }
+    i.call("axpy", &[1.25f64.to_bits(), 0, 800, 100]).unwrap();
+    for (k, c) in c.iter_mut().enumerate() {
+        *c += 1.25 * a[k];
+        let got = f64::from_le_bytes(i.memory[800 + 8 * k..808 + 8 * k].try_into().unwrap());
+        assert_eq!(got.to_bits(), c.to_bits(), "c[{k}]");
+    }
+
+    for k in [3, 5, 3, 3, 1023] {
+        i.call("count", &[k, 2]).unwrap();
+    }
+    let word =
+        |i: &Instance, at: usize| u32::from_le_bytes(i.memory[at..at + 4].try_into().unwrap());
+    assert_eq!(word(&i, 4096 + 12), 6);
+    assert_eq!(word(&i, 4096 + 20), 2);
+    assert_eq!(word(&i, 4096 + 4092), 2);
+    i.call("count", &[7, u32::MAX as u64]).unwrap();
+    assert_eq!(word(&i, 4096 + 28), u32::MAX);
+    // One past the last word of memory: a trap, and nothing written.
+    let before = i.memory.clone();
+    let t = i.call("count", &[15360, 1]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    assert!(i.memory == before);
+
+    i.memory[0..8].copy_from_slice(&2.5f64.to_le_bytes());
+    i.call("wrapped", &[0xffff_fff8, 0.25f64.to_bits()])
+        .unwrap();
+    assert_eq!(f64::from_le_bytes(i.memory[0..8].try_into().unwrap()), 2.75);
+
+    i.memory[8000..8004].copy_from_slice(&40u32.to_le_bytes());
+    i.call("elsewhere", &[8000, 8004, 2]).unwrap();
+    assert_eq!(word(&i, 8000), 40);
+    assert_eq!(word(&i, 8004), 42);
+
+    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+    let axpy = code(&i, 0);
+    assert!(
+        axpy.contains("F64AddInPlace") && axpy.contains("} [A]"),
+        "{axpy}"
+    );
+    assert!(code(&i, 1).contains("I32AddInPlace"), "{}", code(&i, 1));
+    let wrapped = code(&i, 2);
+    assert!(
+        wrapped.contains("F64AddInPlace") && wrapped.contains("} [WRAP]"),
+        "{wrapped}"
+    );
+    assert!(!code(&i, 3).contains("InPlace"), "{}", code(&i, 3));
+}

@@ -629,6 +629,34 @@ load_op! {
     I32AddLoad(u32, 4) = |x: u32, y: u32| x.wrapping_add(y);
 }
 
+/// Generates the handlers of an operation that updates memory in place (form `A`: the
+/// operand from the accumulator; form `WRAP`: the address and offset added in 32 bits).
+macro_rules! op_in_place {
+    ($($name:ident($t:ty, $n:literal) = $f:expr;)*) => {$(
+        handler! {
+            /// A load, an operation with a register and the store of its result back to
+            /// the same address (see the instruction).
+            $name<F> |ip, fp, mb, ml, cx, acc| {
+                decode!(ip, $name { a, addr, offset });
+                let ea = address!(F, get(fp, addr), offset);
+                if ea + $n > ml {
+                    leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+                }
+                let at = mb.add(ea as usize) as *mut [u8; $n];
+                let x = <$t as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $t));
+                let v: $t = $f(x, <$t>::from_le_bytes(ptr::read_unaligned(at)));
+                ptr::write_unaligned(at, v.to_le_bytes());
+                next!(ip.add(1), fp, mb, ml, cx, acc)
+            }
+        }
+    )*};
+}
+
+op_in_place! {
+    F64AddInPlace(f64, 8) = |x: f64, y: f64| x + y;
+    I32AddInPlace(u32, 4) = |x: u32, y: u32| x.wrapping_add(y);
+}
+
 /// Generates the minimum and maximum handlers (forms 0 and `OUT`).
 macro_rules! min_max {
     ($($name:ident($t:ty) = $f:expr;)*) => {$(
@@ -978,6 +1006,9 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         [0, O]:
         I32MinU, I32MaxU, I32MinS, I32MaxS, I64MinU, I64MaxU, I64MinS, I64MaxS,
     );
+    // A load, an add and the store back: the operand from a register or the
+    // accumulator, and a wrapping address.
+    each!([0, A, W, W | A]: F64AddInPlace, I32AddInPlace);
     // An element's address and its load: operands from registers, the value to either.
     each!([0, O]: I32AddShlLoad);
     // A load fused into its operation: as two operands, and with a wrapping address.

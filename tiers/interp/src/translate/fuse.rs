@@ -431,6 +431,50 @@ impl Translator<'_> {
         self.replace_pair(prev, fused, fused_form, &[(a, form::A), (addr, form::B)]);
     }
 
+    /// A store (the last instruction) of the sum an `F64AddLoad` or `I32AddLoad` just
+    /// before it computed (through the accumulator), back to the address that one
+    /// loaded from, becomes one `F64AddInPlace` or `I32AddInPlace` in its place.
+    pub(super) fn fuse_add_in_place(&mut self) {
+        let Some(idx) = self.code.len().checked_sub(1) else {
+            return;
+        };
+        if idx == 0 {
+            return;
+        }
+        let prev = idx - 1;
+        let (op_form, store_form) = (self.forms[prev], self.forms[idx]);
+        let wrap = op_form & form::WRAP;
+        if op_form & !(form::OUT | form::A | form::WRAP) != 0 || store_form != form::B | wrap {
+            return;
+        }
+        let fused = match (self.code[prev], self.code[idx]) {
+            (
+                Instr::F64AddLoad {
+                    a, addr, offset, ..
+                },
+                Instr::F64Store {
+                    addr: to,
+                    offset: at,
+                    ..
+                },
+            ) if (to, at) == (addr, offset) => Instr::F64AddInPlace { a, addr, offset },
+            (
+                Instr::I32AddLoad {
+                    a, addr, offset, ..
+                },
+                Instr::I32Store {
+                    addr: to,
+                    offset: at,
+                    ..
+                },
+            ) if (to, at) == (addr, offset) => Instr::I32AddInPlace { a, addr, offset },
+            _ => return,
+        };
+        // The wasm offset kept is the load's, for its trap.
+        self.replace_pair(prev, fused, (op_form & form::A) | wrap, &[]);
+        self.last_result = None;
+    }
+
     /// A `select` at `idx` of the two operands of the integer compare just before it,
     /// which only the `select` reads (through the accumulator), is a minimum or maximum:
     /// one instruction in the compare's place.

@@ -887,6 +887,7 @@ impl<'a> Translator<'a> {
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
         self.fold_address_arithmetic();
+        self.fuse_add_in_place();
         Ok(())
     }
 
