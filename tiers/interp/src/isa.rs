@@ -598,7 +598,7 @@ macro_rules! define_instr {
             }
 
             /// The destination of an instruction that writes one register and reads all its
-            /// operands before writing it (so it may be retargeted). One fused pair writes
+            /// operands before writing it (so it may be retargeted). Two fused pairs write
             /// a second register before it, which [`Instr::also_writes`] names.
             pub(crate) fn dst_mut(&mut self) -> Option<&mut Reg> {
                 match self {
@@ -624,6 +624,7 @@ macro_rules! define_instr {
                     | Instr::Copy { dst, .. }
                     | Instr::I32AddShl { dst, .. }
                     | Instr::I32AddShlLoad { val: dst, .. }
+                    | Instr::CopyI32Load { dst, .. }
                     | Instr::I32AddShrU { dst, .. }
                     | Instr::I32XorShl { dst, .. }
                     | Instr::I32XorShrU { dst, .. }
@@ -661,10 +662,10 @@ macro_rules! define_instr {
             }
 
             /// The register an instruction with a `dst_mut` writes before that one:
-            /// `I32AddShlLoad`'s address.
+            /// `I32AddShlLoad`'s address, `CopyI32Load`'s copy.
             pub(crate) fn also_writes(&self) -> Option<Reg> {
                 match *self {
-                    Instr::I32AddShlLoad { dst, .. } => Some(dst),
+                    Instr::I32AddShlLoad { dst, .. } | Instr::CopyI32Load { copy: dst, .. } => Some(dst),
                     _ => None,
                 }
             }
@@ -1038,6 +1039,11 @@ for_each_op!(define_instr!(
     /// it, as a swap does) and the element loaded from it. Traps as the load, after
     /// `dst` is written.
     I32AddShlLoad { dst: Reg, a: Reg, b: Reg, val: Reg, shift: u8, offset: u32 },
+    /// `copy = src`, then `dst` = the i32 at `addr + src * scale` (in 32-bit arithmetic,
+    /// as form `INDEX`) `+ offset`: a loop moving its index to a local before it loads
+    /// the element at the new one (`i = next; x = a[i]`, as in a merge). The load reads
+    /// `src`, which holds what `copy` now does, so it need not wait for the copy.
+    CopyI32Load { copy: Reg, src: Reg, dst: Reg, addr: Reg, scale: u8, offset: u32 },
     /// `dst = a / d` (i32, unsigned) for a constant `d >= 2`, by a multiplication:
     /// `magic = ceil(2^64 / d)`, and `a / d = (a * magic) >> 64` for every 32-bit `a`
     /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019). A

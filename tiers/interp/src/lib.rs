@@ -79,7 +79,8 @@
 //! data between them share a dispatch too: two consecutive copies (`Copy2`), two
 //! increments of locals (`I32AddImm2`), two other adds into locals (`I32Add2`), and an
 //! element's address computed into a local with the `i32.load` from it (`I32AddShlLoad`:
-//! the address stays for the store back through it, as in a swap). When a
+//! the address stays for the store back through it, as in a swap), and a copy of an index
+//! with the indexed `i32.load` at it (`CopyI32Load`: `i = next; x = a[i]`). When a
 //! fusion leaves the fused instruction right after the producer of one of its operands,
 //! that operand is linked through the accumulator as well. An unsigned division by a constant is a multiplication
 //! (`I32DivUMagic`); a multiplication by a constant joins the `i32.sub` that reads it

@@ -1222,3 +1222,105 @@ fn adds_to_memory_update_in_place() {
     );
     assert!(!code(&i, 3).contains("InPlace"), "{}", code(&i, 3));
 }
+
+#[test]
+fn index_copies_fuse_with_the_load_at_the_index() {
+    // A copy of an index to a local and the indexed load at it are one instruction,
+    // which indexes with the copy's source: a branchless merge of two sorted runs, a
+    // list chase whose loaded value overwrites the copy's source, a copy that the loaded
+    // value then overwrites, a copy that is the address too (its value read through the
+    // accumulator), and a trap at the end of memory.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "merge") (param $a i32) (param $h i32) (param $n i32) (param $out i32)
+            (result i32)
+            (local $i i32) (local $j i32) (local $ii i32) (local $jj i32) (local $x i32)
+            (local $y i32) (local $k i32)
+            local.get $h local.set $j
+            block $done
+              loop $l
+                local.get $i local.get $h i32.ge_u br_if $done
+                local.get $j local.get $n i32.ge_u br_if $done
+                local.get $i local.set $ii
+                local.get $a local.get $ii i32.const 2 i32.shl i32.add i32.load local.set $x
+                local.get $j local.set $jj
+                local.get $a local.get $jj i32.const 2 i32.shl i32.add i32.load local.set $y
+                local.get $out local.get $k i32.const 2 i32.shl i32.add
+                local.get $x local.get $y local.get $x local.get $y i32.le_u select
+                i32.store
+                local.get $ii local.get $x local.get $y i32.le_u i32.add local.set $i
+                local.get $jj local.get $x local.get $y i32.gt_u i32.add local.set $j
+                local.get $k i32.const 1 i32.add local.set $k
+                br $l
+              end
+            end
+            local.get $k)
+          (func (export "chase") (param $a i32) (param $cur i32) (result i32)
+            (local $prev i32) (local $n i32)
+            block $done
+              loop $l
+                local.get $cur i32.eqz br_if $done
+                local.get $cur local.set $prev
+                local.get $a local.get $prev i32.const 2 i32.shl i32.add i32.load
+                local.set $cur
+                local.get $n i32.const 1 i32.add local.set $n
+                br $l
+              end
+            end
+            local.get $prev i32.const 16 i32.shl local.get $n i32.or)
+          (func (export "overwrite") (param $a i32) (param $p i32) (result i32) (local $q i32)
+            local.get $p local.set $q
+            local.get $a local.get $q i32.const 2 i32.shl i32.add i32.load local.set $q
+            local.get $q local.get $p i32.sub)
+          (func (export "same") (param $p i32) (result i32) (local $b i32)
+            local.get $p local.set $b
+            local.get $b local.get $b i32.const 2 i32.shl i32.add i32.load offset=4
+            local.get $b i32.add))"#,
+        1,
+    );
+    let put = |i: &mut Instance, at: usize, v: u32| {
+        i.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    };
+    let get =
+        |i: &Instance, at: usize| u32::from_le_bytes(i.memory[at..at + 4].try_into().unwrap());
+    // Runs [1, 4, 4, 9, 30] and [2, 4, 5, 40] at 0; the merge stops when one runs out.
+    let keys = [1, 4, 4, 9, 30, 2, 4, 5, 40];
+    for (k, &v) in keys.iter().enumerate() {
+        put(&mut i, 4 * k, v);
+    }
+    assert_eq!(i.i32("merge", &[0, 5, 9, 1024]), 8);
+    let merged: Vec<u32> = (0..8).map(|k| get(&i, 1024 + 4 * k)).collect();
+    assert_eq!(merged, [1, 2, 4, 4, 4, 5, 9, 30]);
+
+    // A list through words 512.. (index k holds the next index): 300 -> 301 -> ... -> 0.
+    for k in 300..310 {
+        put(&mut i, 4 * k, k as u32 + 1);
+    }
+    put(&mut i, 4 * 310, 0);
+    assert_eq!(i.i32("chase", &[0, 300]), (310 << 16) | 11);
+    put(&mut i, 4 * 310, 20000);
+    let t = i.call("chase", &[0, 300]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+
+    put(&mut i, 64 + 4 * 7, 1000);
+    assert_eq!(i.i32("overwrite", &[64, 7]), 993);
+    put(&mut i, 5 * 9 + 4, 77);
+    assert_eq!(i.i32("same", &[9]), 86);
+
+    for f in 0..4 {
+        let code = format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+        let want = if f == 0 { 2 } else { 1 };
+        assert_eq!(
+            code.matches("CopyI32Load").count(),
+            want,
+            "function {f}: {code}"
+        );
+    }
+    let same = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    assert!(
+        same.contains("CopyI32Load { copy: 1, src: 0, dst: 2, addr: 0"),
+        "{same}"
+    );
+    assert!(same.contains("} [OUT]"), "{same}");
+}

@@ -599,6 +599,26 @@ handler! {
     }
 }
 
+handler! {
+    /// `copy = src`, then the i32 at `addr + src * scale + offset` to `dst` (form `OUT`:
+    /// to the accumulator).
+    CopyI32Load<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, CopyI32Load { copy, src, addr, scale, offset, .. });
+        let index = get(fp, src);
+        set(fp, copy, index);
+        const I: u8 = form::INDEX;
+        let ea = address!(I, indexed!(I, get(fp, addr), index, scale), offset);
+        if ea + 4 > ml {
+            leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+        }
+        let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; 4]);
+        second_half();
+        decode!(ip, CopyI32Load { dst, .. });
+        result!(F, fp, dst, acc, u32, u32::from_le_bytes(bytes) as u64);
+        next!(ip.add(1), fp, mb, ml, cx, acc)
+    }
+}
+
 /// Generates the handlers of an operation whose second operand is loaded from memory
 /// (form `A`: the first operand from the accumulator; form `B`: the address from it;
 /// form `WRAP`: the address and offset added in 32 bits).
@@ -1009,8 +1029,9 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     // A load, an add and the store back: the operand from a register or the
     // accumulator, and a wrapping address.
     each!([0, A, W, W | A]: F64AddInPlace, I32AddInPlace);
-    // An element's address and its load: operands from registers, the value to either.
-    each!([0, O]: I32AddShlLoad);
+    // An element's address and its load, a copy of an index and the load at it: operands
+    // from registers, the value to either.
+    each!([0, O]: I32AddShlLoad, CopyI32Load);
     // A load fused into its operation: as two operands, and with a wrapping address.
     each!(
         [0, O, A, O | A, B, O | B, W, W | O, W | A, W | O | A, W | B, W | O | B]:

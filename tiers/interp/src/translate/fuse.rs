@@ -586,6 +586,48 @@ impl Translator<'_> {
         self.replace_pair_into_second(idx - 1, fused, 0, &[]);
     }
 
+    /// An indexed `i32.load` (the last instruction, form `INDEX`) right after a copy (no
+    /// label between) whose destination or source is its index joins the copy in one
+    /// `CopyI32Load`, which indexes with the source: `i = next; x = a[i]`.
+    pub(super) fn fuse_copy_load(&mut self) {
+        let Some(idx) = self.code.len().checked_sub(1) else {
+            return;
+        };
+        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != 0 {
+            return;
+        }
+        if self.forms[idx] != form::INDEX {
+            return;
+        }
+        let (
+            Instr::Copy { dst: copy, src },
+            Instr::I32Load {
+                dst,
+                addr,
+                index,
+                scale,
+                offset,
+            },
+        ) = (self.code[idx - 1], self.code[idx])
+        else {
+            return;
+        };
+        if index != copy && index != src {
+            return;
+        }
+        // The load reads its registers after the copy: an address in `copy` is `src`.
+        let addr = if addr == copy { src } else { addr };
+        let fused = Instr::CopyI32Load {
+            copy,
+            src,
+            dst,
+            addr,
+            scale,
+            offset,
+        };
+        self.replace_pair_into_second(idx - 1, fused, 0, &[]);
+    }
+
     /// [`Translator::replace_pair`] for a fusion into the instruction at `prev + 1`, such
     /// as a load or store taking in its address arithmetic: a trap is that instruction's,
     /// so its wasm offset is the one kept, and one without a result (a store) still has

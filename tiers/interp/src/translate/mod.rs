@@ -868,6 +868,7 @@ impl<'a> Translator<'a> {
         self.fuse_address_index(idx);
         self.fold_address_arithmetic();
         self.fuse_shifted_address_load();
+        self.fuse_copy_load();
         Ok(())
     }
 
