@@ -68,9 +68,10 @@
 //! addresses (form `WRAP`), the
 //! `i32.add` of two registers (or an `I32AddShl`) into the load or store it addresses
 //! (form `INDEX`: `addr + index * scale`), a loop counter's add into the back edge that
-//! tests it (form `PRE`), a load into the `f64.add`, `f64.mul` or `i32.add` that reads
-//! it (and that add with the store of its sum back to the same address, `c[j] += x`:
-//! `F64AddInPlace`, `I32AddInPlace`), an integer compare with the `select` of its own operands into a minimum or
+//! tests it and an increment into the forward `br_if` that tests it (form `PRE`), a load
+//! into the `f64.add`, `f64.mul` or `i32.add` that reads it (and that add with the store
+//! of its sum back to the same address, `c[j] += x`: `F64AddInPlace`, `I32AddInPlace`),
+//! an integer compare with the `select` of its own operands into a minimum or
 //! maximum, a constant shift with a constant mask (`I32ShiftMask`, and with the `i32.or`
 //! that inserts the field: `I32OrShiftMask`), and an indexed byte
 //! load into the `==`/`!=` branch that reads it (`BrI32NeLoad8U`). Address
@@ -82,8 +83,9 @@
 //! the address stays for the store back through it, as in a swap), and a copy of an index
 //! with the indexed `i32.load` at it (`CopyI32Load`: `i = next; x = a[i]`). When a
 //! fusion leaves the fused instruction right after the producer of one of its operands,
-//! that operand is linked through the accumulator as well. An unsigned division by a constant is a multiplication
-//! (`I32DivUMagic`); a multiplication by a constant joins the `i32.sub` that reads it
+//! that operand is linked through the accumulator as well. An unsigned division by a
+//! constant is a multiplication (`I32DivUMagic`); a multiplication by a constant joins
+//! the `i32.sub` that reads it
 //! (`I32SubMulImm`, a remainder from its quotient) or the `i32.xor` it reads
 //! (`I32XorMulImm`, the step of FNV-1a). An `i32.wrap_i64` that only a load, store, i32
 //! operation or condition reads goes: those read the low half of the i64's register. The

@@ -1324,3 +1324,47 @@ fn index_copies_fuse_with_the_load_at_the_index() {
     );
     assert!(same.contains("} [OUT]"), "{same}");
 }
+
+#[test]
+fn forward_branches_take_the_increment_before_them() {
+    // A forward `br_if` on a register just advanced by a constant or a register takes
+    // the add in (`PRE`), as back edges do: `if (++c < n)`. The register holds the sum
+    // on both paths; other branches to the same block still land; the sum wraps.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "count") (param $c i32) (param $n i32) (result i32)
+            block $out
+              block $small
+                local.get $c i32.const 3 i32.add local.tee $c
+                local.get $n i32.lt_s br_if $small
+                local.get $c i32.const 100 i32.gt_s br_if $out
+                local.get $c i32.const 1000 i32.add return
+              end
+              local.get $c i32.const 1 i32.add local.set $c
+              local.get $c local.get $n i32.eq br_if $out
+              local.get $c i32.const 2000 i32.add return
+            end
+            local.get $c)
+          (func (export "step") (param $x i64) (param $s i64) (param $lim i64) (result i64)
+            block $b
+              local.get $x local.get $s i64.add local.set $x
+              local.get $x local.get $lim i64.ge_u br_if $b
+              local.get $x i64.const 1000 i64.add return
+            end
+            local.get $x))"#,
+        0,
+    );
+    assert_eq!(i.i32("count", &[0, 10]), 2004);
+    assert_eq!(i.i32("count", &[6, 10]), 10);
+    assert_eq!(i.i32("count", &[7, 10]), 1010);
+    assert_eq!(i.i32("count", &[200, 10]), 203);
+    let max = i32::MAX as u32 as u64;
+    assert_eq!(i.i32("count", &[max - 1, 10]), i32::MIN.wrapping_add(2002));
+    assert_eq!(i.i64("step", &[5, 7, 20]), 1012);
+    assert_eq!(i.i64("step", &[15, 7, 20]), 22);
+    assert_eq!(i.i64("step", &[u64::MAX, 2, 5]), 1001);
+    let count = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert_eq!(count.matches("[PRE]").count(), 2, "{count}");
+    let step = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    assert!(step.contains("[PRE|ADD_REG]"), "{step}");
+}

@@ -479,9 +479,13 @@ impl Translator<'_> {
             self.bind_label();
         } else {
             let idx = self.emit_cond_branch(cond, false);
-            self.link(idx, f);
             if matches!(self.ctrl[f].kind, CtrlKind::Loop { .. }) {
+                self.link(idx, f);
                 self.fuse_counter_branch(idx);
+            } else {
+                // Fused before it joins the chain of its frame, which records its index.
+                let idx = self.fuse_counter_branch(idx);
+                self.link(idx, f);
             }
         }
         Ok(())
@@ -593,19 +597,20 @@ impl Translator<'_> {
             )
     }
 
-    /// A loop's back edge at `idx` that tests the register the instruction before it just
+    /// A `br_if` at `idx` that tests the register the instruction before it just
     /// advanced (`r = r + k`, an `i32.add` or `i64.add` of a small constant, or of a
     /// register with `ADD_REG`) takes the add in (form `PRE`): a counted loop closes in
-    /// one dispatch. Only where no label lies
-    /// between the two, and the branch's offset is already resolved (a back edge), so
-    /// that moving it one place up only changes its offset.
-    fn fuse_counter_branch(&mut self, idx: usize) {
+    /// one dispatch, and `if (++c < n)` tests in one. Only where no label lies between
+    /// the two. A back edge's offset is resolved already (moving the branch one place up
+    /// changes it by one); a forward branch is fused before it is linked, and the index
+    /// returned is where the branch now is.
+    fn fuse_counter_branch(&mut self, idx: usize) -> usize {
         if idx == 0 || self.last_label == idx || self.forms[idx] != 0 {
-            return;
+            return idx;
         }
         let prev = idx - 1;
         if self.forms[prev] != 0 {
-            return;
+            return idx;
         }
         // The second increment of a pair: the first stays, in the pair's place.
         let mut first = None;
@@ -647,18 +652,18 @@ impl Translator<'_> {
             Instr::I32AddImm { dst, a, imm } if dst == a => {
                 match i16::try_from(imm as u32 as i32) {
                     Ok(k) => (dst, Addend::Const(k), 32),
-                    Err(_) => return,
+                    Err(_) => return idx,
                 }
             }
             Instr::I64AddImm { dst, a, imm } if dst == a => match i16::try_from(imm as i64) {
                 Ok(k) => (dst, Addend::Const(k), 64),
-                Err(_) => return,
+                Err(_) => return idx,
             },
             Instr::I32Add { dst, a, b } if dst == a => (dst, Addend::Reg(b), 32),
             Instr::I32Add { dst, a, b } if dst == b => (dst, Addend::Reg(a), 32),
             Instr::I64Add { dst, a, b } if dst == a => (dst, Addend::Reg(b), 64),
             Instr::I64Add { dst, a, b } if dst == b => (dst, Addend::Reg(a), 64),
-            _ => return,
+            _ => return idx,
         };
         let fused_form = match by {
             Addend::Const(_) => form::PRE,
@@ -666,13 +671,13 @@ impl Translator<'_> {
         };
         let mut branch = self.code[idx];
         if !branch.pre_add(r, by, bits) || !supports(&branch, fused_form) {
-            return;
+            return idx;
         }
         if let Some(first) = first {
             self.code[prev] = first;
             self.code[idx] = branch;
             self.forms[idx] = fused_form;
-            return;
+            return idx;
         }
         if let Some(offset) = branch.offset_mut() {
             *offset += 1;
@@ -681,6 +686,7 @@ impl Translator<'_> {
         self.replace_pair(prev, branch, fused_form, &[]);
         // A branch has no result to link to.
         self.last_result = None;
+        prev
     }
 
     pub(super) fn op_br_table(
