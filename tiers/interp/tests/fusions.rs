@@ -1327,9 +1327,10 @@ fn index_copies_fuse_with_the_load_at_the_index() {
 
 #[test]
 fn forward_branches_take_the_increment_before_them() {
-    // A forward `br_if` on a register just advanced by a constant or a register takes
-    // the add in (`PRE`), as back edges do: `if (++c < n)`. The register holds the sum
-    // on both paths; other branches to the same block still land; the sum wraps.
+    // A forward `br_if` (or an `if`) on a register just advanced by a constant or a
+    // register takes the add in (`PRE`), as back edges do: `if (++c < n)`. The register
+    // holds the sum on both paths; other branches to the same block still land; the sum
+    // wraps (`when(0, 5)`: -1 is above 5 unsigned).
     let mut i = Instance::new(
         r#"(module
           (func (export "count") (param $c i32) (param $n i32) (result i32)
@@ -1351,7 +1352,15 @@ fn forward_branches_take_the_increment_before_them() {
               local.get $x local.get $lim i64.ge_u br_if $b
               local.get $x i64.const 1000 i64.add return
             end
-            local.get $x))"#,
+            local.get $x)
+          (func (export "when") (param $c i32) (param $n i32) (result i32)
+            local.get $c i32.const -1 i32.add local.tee $c
+            local.get $n i32.gt_u
+            if (result i32)
+              local.get $c i32.const 100 i32.add
+            else
+              local.get $c
+            end))"#,
         0,
     );
     assert_eq!(i.i32("count", &[0, 10]), 2004);
@@ -1363,6 +1372,11 @@ fn forward_branches_take_the_increment_before_them() {
     assert_eq!(i.i64("step", &[5, 7, 20]), 1012);
     assert_eq!(i.i64("step", &[15, 7, 20]), 22);
     assert_eq!(i.i64("step", &[u64::MAX, 2, 5]), 1001);
+    assert_eq!(i.i32("when", &[10, 5]), 109);
+    assert_eq!(i.i32("when", &[6, 5]), 5);
+    assert_eq!(i.i32("when", &[0, 5]), 99);
+    let when = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
+    assert!(when.contains("[PRE]"), "{when}");
     let count = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
     assert_eq!(count.matches("[PRE]").count(), 2, "{count}");
     let step = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());

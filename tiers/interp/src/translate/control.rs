@@ -385,6 +385,7 @@ impl Translator<'_> {
             self.saved.push((p, wide));
         }
         let else_branch = self.emit_cond_branch(cond, true);
+        let else_branch = self.fuse_counter_branch(else_branch);
         self.enter(CtrlKind::If { else_branch, saved }, ty, params, results)
     }
 
@@ -600,9 +601,10 @@ impl Translator<'_> {
     /// A `br_if` at `idx` that tests the register the instruction before it just
     /// advanced (`r = r + k`, an `i32.add` or `i64.add` of a small constant, or of a
     /// register with `ADD_REG`) takes the add in (form `PRE`): a counted loop closes in
-    /// one dispatch, and `if (++c < n)` tests in one. Only where no label lies between
-    /// the two. A back edge's offset is resolved already (moving the branch one place up
-    /// changes it by one); a forward branch is fused before it is linked, and the index
+    /// one dispatch, and `if (++c < n)` tests in one (a `br_if` out of a block, or the
+    /// branch of an `if` to its `else`). Only where no label lies between the two. A back
+    /// edge's offset is resolved already (moving the branch one place up changes it by
+    /// one); a forward branch is fused before it is linked or patched, and the index
     /// returned is where the branch now is.
     fn fuse_counter_branch(&mut self, idx: usize) -> usize {
         if idx == 0 || self.last_label == idx || self.forms[idx] != 0 {
