@@ -403,3 +403,35 @@ fn lazy_validation_reports_an_invalid_body_when_it_is_called() {
     }
     assert_eq!(good.call(&mut store, ()).unwrap(), 7);
 }
+
+#[test]
+fn calls_setting_their_argument_survive_lazy_translation() {
+    // A call that sets its argument itself (`f(x)`, `f(n - 1)`: the interpreter's form
+    // `PRE`) runs again when its callee is translated at that call. Each callee here is
+    // first called from such a call, and `h(g(x) + 1)` computes its argument from the
+    // call slot (which the translator leaves to its own instruction). Regression: yosys
+    // once trapped with an uninitialized table element after a doubled increment.
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (func $g (param i32) (result i32) local.get 0 i32.const 3 i32.mul)
+             (func $h (param i32) (result i32) local.get 0 i32.const 5 i32.mul)
+             (func $k (param i32) (result i32) local.get 0 i32.const 7 i32.add)
+             (func (export "nested") (param $x i32) (result i32)
+               local.get $x call $g i32.const 1 i32.add call $h
+               local.get $x i32.const -1 i32.add call $k
+               i32.add))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let nested = instance
+        .get_typed_func::<i32, i32>(&mut store, "nested")
+        .unwrap();
+    // h(g(5) + 1) + k(5 - 1) = 80 + 11, on the first call and after.
+    assert_eq!(nested.call(&mut store, 5).unwrap(), 91);
+    assert_eq!(nested.call(&mut store, 5).unwrap(), 91);
+}

@@ -1006,11 +1006,16 @@ for_each_op!(define_instr!(
     ReturnOne { src: Reg },
     /// Calls function `func` (`calls[site]` has the rest of the signature). The
     /// arguments are in the registers from `base`, the top of the operand stack: the
-    /// callee's frame begins there, and its results are left there.
-    Call { base: Reg, site: u32, func: u32 },
+    /// callee's frame begins there, and its results are left there. In form `PRE` the
+    /// call first sets its first argument, `base = arg + step` (i32; a copy of `arg` when
+    /// `step` is 0; `arg` is not `base`, as the slow path may run the call again): the
+    /// `fib(n - 1)` or `f(x)` of a one-argument call, computed or copied just before it,
+    /// in the same dispatch.
+    Call { base: Reg, site: u32, func: u32, arg: Reg, step: Step },
     /// Calls through table element `index` (`calls[site]` names type and table); `ty`
-    /// is the expected type index. Arguments and results as for `Call`.
-    CallIndirect { base: Reg, index: Reg, site: u32, ty: u32 },
+    /// is the expected type index. Arguments and results as for `Call`; in form `PRE`,
+    /// first `base = arg` (after `index` is read).
+    CallIndirect { base: Reg, index: Reg, arg: Reg, site: u32, ty: u32 },
     /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
     /// the next `i32.add` reads, as in array indexing. This and the eight after it are
     /// the shifted-operand family: an add, xor or or of a register and a shift or

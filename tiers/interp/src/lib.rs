@@ -81,7 +81,8 @@
 //! increments of locals (`I32AddImm2`), two other adds into locals (`I32Add2`), and an
 //! element's address computed into a local with the `i32.load` from it (`I32AddShlLoad`:
 //! the address stays for the store back through it, as in a swap), and a copy of an index
-//! with the indexed `i32.load` at it (`CopyI32Load`: `i = next; x = a[i]`). When a
+//! with the indexed `i32.load` at it (`CopyI32Load`: `i = next; x = a[i]`); a call
+//! sets its one argument itself when it was just copied or incremented (form `PRE`). When a
 //! fusion leaves the fused instruction right after the producer of one of its operands,
 //! that operand is linked through the accumulator as well. An unsigned division by a
 //! constant is a multiplication (`I32DivUMagic`); a multiplication by a constant joins

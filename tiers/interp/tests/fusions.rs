@@ -1382,3 +1382,55 @@ fn forward_branches_take_the_increment_before_them() {
     let step = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
     assert!(step.contains("[PRE|ADD_REG]"), "{step}");
 }
+
+#[test]
+fn calls_set_their_argument() {
+    // A call whose one argument was computed (`n - 1`) or copied just before it sets
+    // the argument itself (`PRE`), direct or through a table. An argument computed from
+    // the call slot itself (`f(g() + 1)`) is left to its own instruction: the slow path
+    // of a call runs it again (see `vm/tests/exec.rs`, `calls_setting_their_argument_
+    // survive_lazy_translation`), which would add twice.
+    let mut i = Instance::new(
+        r#"(module
+          (type $t (func (param i32) (result i32)))
+          (table 5 funcref)
+          (func $fib (param $n i32) (result i32)
+            local.get $n i32.const 2 i32.lt_u
+            if (result i32)
+              local.get $n
+            else
+              local.get $n i32.const -1 i32.add call $fib
+              local.get $n i32.const -2 i32.add call $fib
+              i32.add
+            end)
+          (func $g (param $x i32) (result i32) local.get $x i32.const 3 i32.mul)
+          (func $h (param $x i32) (result i32) local.get $x i32.const 5 i32.mul)
+          (func (export "fib") (param i32) (result i32) local.get 0 call $fib)
+          (func (export "twice") (param $x i32) (param $k i32) (result i32)
+            local.get $x local.get $k call_indirect (type $t))
+          (func (export "nested") (param $x i32) (result i32)
+            local.get $x call $g i32.const 1 i32.add call $h))"#,
+        0,
+    );
+    assert_eq!(i.i32("nested", &[5]), 80);
+    assert_eq!(i.i32("fib", &[20]), 6765);
+    assert_eq!(i.i32("twice", &[7, 1]), 21);
+    assert_eq!(i.i32("twice", &[7, 0]), 13);
+    // The harness's table holds the six functions in order.
+    let t = i.call("twice", &[7, 4]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::IndirectCallTypeMismatch));
+    let fib = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    assert_eq!(fib.matches("} [PRE]").count(), 2, "{fib}");
+    assert!(fib.contains("arg: 0, step: Step(-1) } [PRE]"), "{fib}");
+    let twice = format!("{:?}", tierup_interp::translate(&i.env, 4).unwrap());
+    assert!(
+        twice.contains("CallIndirect") && twice.contains("} [PRE]"),
+        "{twice}"
+    );
+    let nested = format!("{:?}", tierup_interp::translate(&i.env, 5).unwrap());
+    assert_eq!(nested.matches("[PRE]").count(), 1, "{nested}");
+    assert!(
+        nested.contains("I32AddImm { dst: 1, a: 1, imm: 1 }"),
+        "{nested}"
+    );
+}

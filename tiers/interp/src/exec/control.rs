@@ -305,8 +305,13 @@ macro_rules! call_fast {
 
 handler! {
     /// Direct call.
-    Call |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, Call { base, func, .. });
+    Call<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, Call { base, func, arg, step, .. });
+        if F & form::PRE != 0 {
+            let v = get(fp, arg);
+            let sum = (v as u32).wrapping_add(step.0 as i32 as u32) as u64;
+            set(fp, base, if step.0 == 0 { v } else { sum });
+        }
         let callee = *(*cx).func_refs.add(func as usize);
         call_fast!(ip, fp, mb, ml, cx, acc, callee, base, 1)
     }
@@ -326,10 +331,14 @@ handler! {
 
 handler! {
     /// Call through a table, with the element and signature checks.
-    CallIndirect |ip, fp, mb, ml, cx, acc| {
-        decode!(ip, CallIndirect { site, base, index, ty });
+    CallIndirect<F> |ip, fp, mb, ml, cx, acc| {
+        decode!(ip, CallIndirect { site, base, index, arg, ty });
+        let element = get(fp, index);
+        if F & form::PRE != 0 {
+            set(fp, base, get(fp, arg));
+        }
         let site = *(*(*cx).func).calls.as_ptr().add(site as usize);
-        let callee = match indirect_callee((*cx).vmctx, site.table, get(fp, index), ty) {
+        let callee = match indirect_callee((*cx).vmctx, site.table, element, ty) {
             Ok(callee) => callee,
             Err(code) => leave!(ip, fp, cx, Exit::trap(code)),
         };
@@ -1038,6 +1047,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         F64AddLoad, F64MulLoad, I32AddLoad,
     );
     each!([0, A]: BrTable, ReturnOne);
+    // Calls: the first argument set by the call itself, or not.
+    each!([0, P]: Call, CallIndirect);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
             $( t[Op::$name as usize][0] = Some($name as Handler); )*
@@ -1054,8 +1065,6 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
         CopySpan,
         Br,
         Return,
-        Call,
-        CallIndirect,
         GlobalGet,
         GlobalSet,
         MemorySize,

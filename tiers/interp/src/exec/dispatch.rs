@@ -61,8 +61,9 @@ pub(crate) mod form {
     /// `i32.add` the translator fused into the access, which wraps like the add did.
     pub const WRAP: u8 = 8;
     /// Integer compare-branches: first `a += add` (in the operands' width), the loop
-    /// counter's `i32.add`/`i64.add` of a constant fused into its back edge. The same bit
-    /// as `WRAP`: no instruction has both.
+    /// counter's `i32.add`/`i64.add` of a constant fused into its back edge (or an
+    /// increment into a forward branch). Calls: first set the first argument (see
+    /// `Instr::Call`). The same bit as `WRAP`: no instruction has both.
     pub const PRE: u8 = 8;
     /// With `PRE`: the addend is register `add_reg` (a step held in a local), not the
     /// constant `add`.
@@ -137,10 +138,11 @@ impl core::fmt::Debug for Inst {
         if bits == 0 {
             return Ok(());
         }
-        // Bits 8 and 16 are `PRE` and `ADD_REG` on a branch, `WRAP` and `INDEX` on an
-        // access.
+        // Bits 8 and 16 are `PRE` and `ADD_REG` on a branch or call, `WRAP` and `INDEX` on
+        // an access.
         let mut instr = self.instr;
-        let branch = instr.offset_mut().is_some();
+        let branch = instr.offset_mut().is_some()
+            || matches!(instr, Instr::Call { .. } | Instr::CallIndirect { .. });
         let names = [
             (form::OUT, "OUT"),
             (form::A, "A"),

@@ -774,8 +774,52 @@ impl Translator<'_> {
         call.index = func;
         let site = self.calls.len() as u32;
         self.calls.push(call);
-        self.emit(Instr::Call { base, site, func });
+        let idx = self.emit(Instr::Call {
+            base,
+            site,
+            func,
+            arg: base,
+            step: Step(0),
+        });
+        self.fuse_call_argument(idx);
         Ok(())
+    }
+
+    /// A call at `idx` whose first argument the instruction just before it computed
+    /// (an increment of another register by a small constant, or a copy; no label
+    /// between) sets that argument itself (form `PRE`): one dispatch fewer per call of a
+    /// one-argument function.
+    fn fuse_call_argument(&mut self, idx: usize) {
+        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != 0 {
+            return;
+        }
+        let (dst, src, k) = match self.code[idx - 1] {
+            Instr::I32AddImm { dst, a, imm } => match i16::try_from(imm as u32 as i32) {
+                Ok(k) if k != 0 => (dst, a, k),
+                _ => return,
+            },
+            Instr::Copy { dst, src } => (dst, src, 0),
+            _ => return,
+        };
+        // The slow path of a call may run it again (after translating the callee, or
+        // growing the frame stack): setting the argument must give the same value then,
+        // so it may not read the register it writes.
+        if src == dst {
+            return;
+        }
+        let mut call = self.code[idx];
+        match &mut call {
+            Instr::Call {
+                base, arg, step, ..
+            } if *base == dst => (*arg, *step) = (src, Step(k)),
+            Instr::CallIndirect {
+                base, index, arg, ..
+            } if *base == dst && *index != dst && k == 0 => *arg = src,
+            _ => return,
+        }
+        if supports(&call, form::PRE) {
+            self.replace_pair_into_second(idx - 1, call, form::PRE, &[]);
+        }
     }
 
     pub(super) fn op_call_indirect(
@@ -795,12 +839,14 @@ impl Translator<'_> {
         call.table = table;
         let site = self.calls.len() as u32;
         self.calls.push(call);
-        self.emit(Instr::CallIndirect {
+        let idx = self.emit(Instr::CallIndirect {
             base,
             index,
+            arg: base,
             site,
             ty: type_index,
         });
+        self.fuse_call_argument(idx);
         Ok(())
     }
 }

@@ -632,7 +632,7 @@ impl Translator<'_> {
     /// as a load or store taking in its address arithmetic: a trap is that instruction's,
     /// so its wasm offset is the one kept, and one without a result (a store) still has
     /// none.
-    fn replace_pair_into_second(
+    pub(super) fn replace_pair_into_second(
         &mut self,
         prev: usize,
         fused: Instr,
