@@ -742,6 +742,7 @@ macro_rules! define_instr {
                     )*
                     $( (Instr::$lname { .. }, OUT) => <$lt as AccClass>::FLOAT, )*
                     (Instr::F64AddLoad { .. } | Instr::F64MulLoad { .. }, OUT | A) => true,
+                    (Instr::F64AddInPlace { .. }, A) => true,
                     $( (Instr::$sname { .. }, B) => <$st as AccClass>::FLOAT, )*
                     _ => false,
                 }
