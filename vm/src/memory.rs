@@ -1,5 +1,6 @@
 //! Linear memories: [`MemoryInstance`] (an address-space reservation that grows in place, so
-//! its base never moves) and the [`Memory`] handle of the embedding API.
+//! its base never moves, backed by transparent huge pages where the host allows it unless
+//! `Config::huge_pages` is off) and the [`Memory`] handle of the embedding API.
 
 use core::sync::atomic::Ordering;
 
