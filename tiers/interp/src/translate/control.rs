@@ -12,6 +12,7 @@ use crate::TranslateError;
 use crate::exec::{form, supports};
 use crate::func::CallSite;
 use crate::isa::{Addend, Instr, Reg, Step};
+use crate::num::Imm;
 
 /// A popped branch condition.
 enum Cond {
@@ -642,24 +643,19 @@ impl Translator<'_> {
                     None => Instr::I32Add { dst, a, b },
                 });
                 let step = if dst2 == a2 { b2 } else { a2 };
-                let by = match self
-                    .const_bits(step)
-                    .map(|k| i16::try_from(k as u32 as i32))
-                {
-                    Some(Ok(k)) => Addend::Const(k),
-                    _ => Addend::Reg(step),
+                let by = match self.const_bits(step).and_then(<u32 as Imm>::to_imm) {
+                    Some(k) => Addend::Const(k),
+                    None => Addend::Reg(step),
                 };
                 (dst2, by, 32)
             }
-            Instr::I32AddImm { dst, a, imm } if dst == a => {
-                match i16::try_from(imm as u32 as i32) {
-                    Ok(k) => (dst, Addend::Const(k), 32),
-                    Err(_) => return idx,
-                }
-            }
-            Instr::I64AddImm { dst, a, imm } if dst == a => match i16::try_from(imm as i64) {
-                Ok(k) => (dst, Addend::Const(k), 64),
-                Err(_) => return idx,
+            Instr::I32AddImm { dst, a, imm } if dst == a => match <u32 as Imm>::to_imm(imm) {
+                Some(k) => (dst, Addend::Const(k), 32),
+                None => return idx,
+            },
+            Instr::I64AddImm { dst, a, imm } if dst == a => match <u64 as Imm>::to_imm(imm) {
+                Some(k) => (dst, Addend::Const(k), 64),
+                None => return idx,
             },
             Instr::I32Add { dst, a, b } if dst == a => (dst, Addend::Reg(b), 32),
             Instr::I32Add { dst, a, b } if dst == b => (dst, Addend::Reg(a), 32),
@@ -794,8 +790,8 @@ impl Translator<'_> {
             return;
         }
         let (dst, src, k) = match self.code[idx - 1] {
-            Instr::I32AddImm { dst, a, imm } => match i16::try_from(imm as u32 as i32) {
-                Ok(k) if k != 0 => (dst, a, k),
+            Instr::I32AddImm { dst, a, imm } => match <u32 as Imm>::to_imm(imm) {
+                Some(k) if k != 0 => (dst, a, k),
                 _ => return,
             },
             Instr::Copy { dst, src } => (dst, src, 0),

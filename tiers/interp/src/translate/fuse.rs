@@ -9,6 +9,7 @@
 use super::{CtrlKind, Translator};
 use crate::exec::{form, supports};
 use crate::isa::{Instr, Reg, Step};
+use crate::num::Imm;
 
 /// The second operand of an `i32.add` into a local (see `Translator::pair_increments`).
 #[derive(Clone, Copy)]
@@ -104,7 +105,7 @@ impl Translator<'_> {
             return;
         }
         let step = |addend: Addend32| match addend {
-            Addend32::Imm(k) => i16::try_from(k as u32 as i32).ok().map(Step),
+            Addend32::Imm(k) => <u32 as Imm>::to_imm(k).map(Step),
             Addend32::Reg(_) => None,
         };
         let fused = match (step(b), step(b2)) {
