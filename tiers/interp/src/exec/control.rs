@@ -112,10 +112,8 @@ macro_rules! load_branch_handlers {
                 // The address of an `i32.load8_u` of form `INDEX` (scale 1).
                 const F: u8 = form::INDEX;
                 let ea = address!(F, indexed!(F, get(fp, addr), get(fp, index), 1), mem_offset);
-                if ea + 1 > ml {
-                    leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-                }
-                let byte = *mb.add(ea as usize) as u32;
+                let [byte] = *checked!(ea, 1, ip, fp, mb, ml, cx);
+                let byte = byte as u32;
                 if $taken(get(fp, a) as u32, byte) {
                     branch!(ip, offset, fp, mb, ml, cx, acc)
                 }
@@ -598,11 +596,8 @@ handler! {
         decode!(ip, I32AddShlLoad { dst, a, b, val, shift, offset });
         let addr = (get(fp, a) as u32).wrapping_add((get(fp, b) as u32).wrapping_shl(shift as u32));
         set(fp, dst, addr as u64);
-        let ea = address!(F, addr, offset);
-        if ea + 4 > ml {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-        }
-        let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; 4]);
+        let at = checked!(address!(F, addr, offset), 4, ip, fp, mb, ml, cx);
+        let bytes = ptr::read_unaligned(at);
         result!(F, fp, val, acc, u32, u32::from_le_bytes(bytes) as u64);
         next!(ip.add(1), fp, mb, ml, cx, acc)
     }
@@ -617,10 +612,7 @@ handler! {
         set(fp, copy, index);
         const I: u8 = form::INDEX;
         let ea = address!(I, indexed!(I, get(fp, addr), index, scale), offset);
-        if ea + 4 > ml {
-            leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-        }
-        let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; 4]);
+        let bytes = ptr::read_unaligned(checked!(ea, 4, ip, fp, mb, ml, cx));
         second_half();
         decode!(ip, CopyI32Load { dst, .. });
         result!(F, fp, dst, acc, u32, u32::from_le_bytes(bytes) as u64);
@@ -638,10 +630,7 @@ macro_rules! load_op {
             $name<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { dst, a, addr, offset });
                 let ea = address!(F, operand!(F, form::B, fp, addr, acc, u32), offset);
-                if ea + $n > ml {
-                    leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-                }
-                let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; $n]);
+                let bytes = ptr::read_unaligned(checked!(ea, $n, ip, fp, mb, ml, cx));
                 let x = <$t as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $t));
                 let y = <$t>::from_le_bytes(bytes);
                 let v: $t = $f(x, y);
@@ -667,11 +656,7 @@ macro_rules! op_in_place {
             /// the same address (see the instruction).
             $name<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { a, addr, offset });
-                let ea = address!(F, get(fp, addr), offset);
-                if ea + $n > ml {
-                    leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-                }
-                let at = mb.add(ea as usize) as *mut [u8; $n];
+                let at = checked!(address!(F, get(fp, addr), offset), $n, ip, fp, mb, ml, cx);
                 let x = <$t as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $t));
                 let v: $t = $f(x, <$t>::from_le_bytes(ptr::read_unaligned(at)));
                 ptr::write_unaligned(at, v.to_le_bytes());

@@ -358,6 +358,19 @@ macro_rules! address {
     };
 }
 
+/// The `$n` bytes of memory at effective address `$ea`, as a pointer, after the bounds
+/// check of a scalar access: past the memory's length, the instruction at `$ip` traps
+/// with `MemoryOutOfBounds`.
+macro_rules! checked {
+    ($ea:expr, $n:literal, $ip:expr, $fp:expr, $mb:expr, $ml:expr, $cx:expr) => {{
+        let ea: u64 = $ea;
+        if ea + $n > $ml {
+            leave!($ip, $fp, $cx, Exit::trap(TrapCode::MemoryOutOfBounds));
+        }
+        $mb.add(ea as usize) as *mut [u8; $n]
+    }};
+}
+
 /// The address register bits `$addr` of a scalar access of form `$f`, plus `$index *
 /// $scale` in 32-bit arithmetic with `form::INDEX` (`$index` is only evaluated then). A
 /// multiplication, not a shift: a shift by a variable needs one particular register

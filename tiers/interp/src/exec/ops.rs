@@ -185,23 +185,17 @@ macro_rules! table_handlers {
                 operand!(F, form::B, fp, index, acc, u32),
                 scale
             );
-            let ea = address!(F, base, offset);
-            if ea + $ln > ml {
-                leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-            }
-            let bytes = ptr::read_unaligned(mb.add(ea as usize) as *const [u8; $ln]);
+            let at = checked!(address!(F, base, offset), $ln, ip, fp, mb, ml, cx);
+            let bytes = ptr::read_unaligned(at);
             result!(F, fp, dst, acc, $lt, call1::<[u8; $ln], u64, _>($lf, bytes));
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $sname<F> |ip, fp, mb, ml, cx, acc| {
             decode!(ip, $sname { addr, val, index, scale, offset });
             let base = indexed!(F, operand!(F, form::A, fp, addr, acc, u32), get(fp, index), scale);
-            let ea = address!(F, base, offset);
-            if ea + $sn > ml {
-                leave!(ip, fp, cx, Exit::trap(TrapCode::MemoryOutOfBounds));
-            }
+            let at = checked!(address!(F, base, offset), $sn, ip, fp, mb, ml, cx);
             let bytes = call1::<u64, [u8; $sn], _>($sf, operand!(F, form::B, fp, val, acc, $st));
-            ptr::write_unaligned(mb.add(ea as usize) as *mut [u8; $sn], bytes);
+            ptr::write_unaligned(at, bytes);
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
 
