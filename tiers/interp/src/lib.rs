@@ -75,7 +75,7 @@
 //! maximum, a constant shift with a constant mask (`I32ShiftMask`, and with the `i32.or`
 //! that inserts the field: `I32OrShiftMask`), and an indexed byte
 //! load into the `==`/`!=` branch that reads it (`BrI32NeLoad8U`). Address
-//! arithmetic from locals a few straight-line instructions before the access (a store's
+//! arithmetic from locals up to 16 straight-line instructions before the access (a store's
 //! address comes before its value is computed) folds into it the same ways. Pairs with no
 //! data between them share a dispatch too: two consecutive copies (`Copy2`), two
 //! increments of locals (`I32AddImm2`), two other adds into locals (`I32Add2`), and an

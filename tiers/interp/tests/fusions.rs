@@ -967,6 +967,17 @@ fn store_addresses_fold_past_the_value() {
             local.get 0 local.get 1 i32.add
             local.get 2 i32.load i32.store offset=4)
           (func (export "word") (param i32) (result i32) local.get 0 i32.load)
+          (func (export "blend") (param $i i32) (param $x i32) (param $y i32)
+            local.get $i i32.const 1000 i32.add
+            local.get $x local.get $y i32.mul
+            local.get $x i32.sub
+            i32.const 3 i32.rotl
+            local.get $y i32.xor
+            local.get $x i32.mul
+            local.get $y i32.const 7 i32.rem_u i32.sub
+            local.get $x i32.const 1 i32.shr_u i32.add
+            local.get $y i32.rotr
+            i32.store16)
           (func (export "setup")
             i32.const 200 i32.const 0x11223344 i32.store
             i32.const 300 i32.const 0x5a i32.store8))"#,
@@ -984,6 +995,25 @@ fn store_addresses_fold_past_the_value() {
     assert_eq!(i.i32("word", &[108]), 0x1122_3344);
     let t = i.call("copy_byte", &[65530, 10, 300]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    // The address of `c[i]` ten instructions before its store, as a compiler schedules
+    // it ahead of the value's arithmetic.
+    let blend = |i: u32, x: u32, y: u32| {
+        let v = (x.wrapping_mul(y).wrapping_sub(x).rotate_left(3) ^ y).wrapping_mul(x);
+        (
+            v.wrapping_sub(y % 7).wrapping_add(x >> 1).rotate_right(y) as u16,
+            i.wrapping_add(1000),
+        )
+    };
+    for (at, x, y) in [(4, 0xdead_beef, 0x1234_5679), (0xffff_fc19, 77, 3)] {
+        let (v, ea) = blend(at, x, y);
+        i.call("blend", &[at as u64, x as u64, y as u64]).unwrap();
+        assert_eq!(i.i32("word", &[ea as u64]) as u16, v);
+    }
+    let t = i.call("blend", &[64535, 1, 2]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+    let code = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    assert!(!code.contains("I32AddImm"), "{code}");
+    assert!(code.contains("offset: 1000 } [B|WRAP]"), "{code}");
     for func in [0, 1] {
         let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
         assert!(!code.contains("I32Add"), "{code}");

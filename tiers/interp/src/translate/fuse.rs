@@ -695,8 +695,9 @@ impl Translator<'_> {
 
     /// The last instruction, a scalar load or store whose address is a temporary read
     /// from its register, takes in the address arithmetic that computed that temporary
-    /// from locals a few instructions back (straight-line code, no label between, nothing
-    /// in between touching the temporary or writing those locals), which then goes:
+    /// from locals up to 16 instructions back (straight-line code, no label between,
+    /// nothing in between touching the temporary or writing those locals), which then
+    /// goes:
     /// - `local + k` (`I32AddImm`): the access adds `k` itself in 32-bit arithmetic
     ///   (`form::WRAP`; only an access without an offset of its own);
     /// - `a + b` or `a + (b << s)` (`I32Add`, `I32AddShl`): `form::INDEX`;
@@ -706,8 +707,10 @@ impl Translator<'_> {
     /// The address arithmetic of `base[k + i]` where the add came before the index was
     /// computed, as in the register file of an interpreter compiled to wasm.
     pub(super) fn fold_address_arithmetic(&mut self) {
-        /// How far back the arithmetic may be.
-        const WINDOW: usize = 6;
+        /// How far back the arithmetic may be. Compilers schedule a store's address
+        /// ahead of its value's arithmetic, in the kernels measured up to ten
+        /// instructions before the store.
+        const WINDOW: usize = 16;
         let Some(last) = self.code.len().checked_sub(1) else {
             return;
         };
