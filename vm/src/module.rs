@@ -126,8 +126,9 @@ impl Module {
     }
 
     /// Validates a binary module (WebAssembly 2.0 features) without decoding it further.
-    /// The sections are validated in order; the function bodies after them, on several
-    /// threads when there is enough code (see [`validate_bodies`]).
+    /// The sections are validated in order; the function bodies after them, on up to
+    /// eight threads when there is enough code. The error reported is that of the first
+    /// invalid body in module order, as a sequential validation would report it.
     pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
         validate_bodies(validate_sections(bytes)?)
     }
