@@ -995,8 +995,8 @@ fn store_addresses_fold_past_the_value() {
     assert_eq!(i.i32("word", &[108]), 0x1122_3344);
     let t = i.call("copy_byte", &[65530, 10, 300]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
-    // The address of `c[i]` ten instructions before its store, as a compiler schedules
-    // it ahead of the value's arithmetic.
+    // The address of `c[i]` computed eight instructions (translated) before its store,
+    // as a compiler schedules it ahead of the value's arithmetic.
     let blend = |i: u32, x: u32, y: u32| {
         let v = (x.wrapping_mul(y).wrapping_sub(x).rotate_left(3) ^ y).wrapping_mul(x);
         (
