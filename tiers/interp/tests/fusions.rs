@@ -1464,3 +1464,82 @@ fn calls_set_their_argument() {
         "{nested}"
     );
 }
+
+#[test]
+fn locals_written_and_read_at_once_pass_in_the_accumulator() {
+    // An operator whose result goes to a local that the next instruction reads passes it
+    // in the accumulator as well (form `TEE`), the reader taking it from there: heap
+    // sort's `c = 2 * c + 1` and its test, an f64 chain through a local, a compare kept
+    // in a local and branched on, and a reader that writes the local itself. Not into a
+    // branch target (a loop head, reached from the back edge with another accumulator),
+    // nor into a reader that names the local twice.
+    let mut i = Instance::new(
+        r#"(module
+          (func (export "levels") (param $n i32) (result i32) (local $c i32) (local $k i32)
+            loop $l
+              local.get $k i32.const 1 i32.add local.set $k
+              local.get $c i32.const 1 i32.shl i32.const 1 i32.or local.tee $c
+              local.get $n i32.lt_u br_if $l
+            end
+            local.get $k)
+          (func (export "poly") (param $x f64) (result f64) (local $y f64)
+            local.get $x f64.const 1.5 f64.mul local.set $y
+            local.get $y f64.const 0.25 f64.add local.set $y
+            local.get $y local.get $x f64.mul)
+          (func (export "below") (param $a i32) (param $b i32) (result i32) (local $t i32)
+            local.get $a local.get $b i32.lt_u local.set $t
+            block $no
+              local.get $t i32.eqz br_if $no
+              i32.const 7 return
+            end
+            i32.const 9)
+          (func (export "bump") (param $x i32) (result i32) (local $y i32)
+            local.get $x i32.const 3 i32.mul local.set $y
+            local.get $y i32.const 1 i32.add local.set $y
+            local.get $y)
+          (func (export "head") (param $x i32) (param $n i32) (result i32) (local $y i32)
+            local.get $x i32.const 1 i32.add local.set $y
+            loop $l
+              local.get $y i32.const 3 i32.mul local.set $y
+              local.get $n i32.const 1 i32.sub local.tee $n
+              br_if $l
+            end
+            local.get $y)
+          (func (export "square") (param $a i32) (param $b i32) (result i32) (local $x i32)
+            local.get $a local.get $b i32.add local.set $x
+            local.get $x local.get $x i32.mul))"#,
+        0,
+    );
+    // c = 1, 3, 7, ...: 2^k - 1 reaches 1000 at k = 10.
+    assert_eq!(i.i32("levels", &[1000]), 10);
+    assert_eq!(i.i32("levels", &[0]), 1);
+    let poly = |x: f64| (x * 1.5 + 0.25) * x;
+    for x in [3.0f64, -0.1, 1e300] {
+        let got = f64::from_bits(i.call("poly", &[x.to_bits()]).unwrap()[0]);
+        assert_eq!(got.to_bits(), poly(x).to_bits(), "poly({x})");
+    }
+    assert_eq!(i.i32("below", &[1, 2]), 7);
+    assert_eq!(i.i32("below", &[2, 1]), 9);
+    assert_eq!(i.i32("below", &[u32::MAX as u64, 0]), 9);
+    assert_eq!(i.i32("bump", &[5]), 16);
+    // (x + 1) * 3^n: the loop head reads `y` from its register on every round.
+    assert_eq!(i.i32("head", &[1, 4]), 2 * 81);
+    assert_eq!(i.i32("square", &[3, 4]), 49);
+
+    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+    let levels = code(&i, 0);
+    assert!(
+        levels.contains("I32OrImm { dst: 1, a: 3, imm: 1 } [A|TEE]"),
+        "{levels}"
+    );
+    assert!(levels.contains("add: Step(0) } [A]"), "{levels}");
+    assert!(code(&i, 1).contains("TEE]"), "{}", code(&i, 1));
+    assert!(code(&i, 2).contains("TEE]"), "{}", code(&i, 2));
+    assert!(code(&i, 3).contains("TEE]"), "{}", code(&i, 3));
+    let head = code(&i, 4);
+    assert!(
+        head.contains("I32AddImm { dst: 2, a: 0, imm: 1 }, I32MulImm { dst: 2, a: 2, imm: 3 },"),
+        "{head}"
+    );
+    assert!(!code(&i, 5).contains("TEE"), "{}", code(&i, 5));
+}

@@ -74,6 +74,11 @@ pub(crate) mod form {
     /// accumulator. With `WRAP` too, the offset is added in 32 bits as well. The same bit
     /// as `ADD_REG`: no instruction has both.
     pub const INDEX: u8 = 16;
+    /// Operators (binary, with an immediate, unary, compares): the result goes to
+    /// register `dst` and to the accumulator, for the next instruction, which reads it
+    /// from there (a local written and read at once: `c = 2 * c + 1; if c < n`). The
+    /// same bit as `WRAP` and `PRE`: operators have neither.
+    pub const TEE: u8 = 8;
     /// The number of forms (all bits plus one).
     pub const COUNT: usize = 32;
 }
@@ -139,15 +144,26 @@ impl core::fmt::Debug for Inst {
             return Ok(());
         }
         // Bits 8 and 16 are `PRE` and `ADD_REG` on a branch or call, `WRAP` and `INDEX` on
-        // an access.
+        // an access; bit 8 is an operator's `TEE`.
         let mut instr = self.instr;
         let branch = instr.offset_mut().is_some()
             || matches!(instr, Instr::Call { .. } | Instr::CallIndirect { .. });
+        let tee =
+            !branch && instr.address_mut().is_none() && instr.scalar_operand_mut(false).is_some();
         let names = [
             (form::OUT, "OUT"),
             (form::A, "A"),
             (form::B, "B"),
-            (form::WRAP, if branch { "PRE" } else { "WRAP" }),
+            (
+                form::WRAP,
+                if branch {
+                    "PRE"
+                } else if tee {
+                    "TEE"
+                } else {
+                    "WRAP"
+                },
+            ),
             (form::ADD_REG, if branch { "ADD_REG" } else { "INDEX" }),
         ];
         let mut sep = " [";
@@ -327,6 +343,22 @@ macro_rules! operand {
             get($fp, $r)
         }
     };
+}
+
+/// [`result!`] for an operator, which also has `form::TEE`: then the result goes to
+/// register `$dst` and to the accumulator.
+macro_rules! result_tee {
+    ($f:ident, $fp:expr, $dst:expr, $acc:ident, $t:ty, $v:expr) => {{
+        let v: u64 = $v;
+        result!($f, $fp, $dst, $acc, $t, v);
+        if $f & super::dispatch::form::TEE != 0 {
+            if <$t as super::dispatch::AccClass>::FLOAT {
+                $acc.f = f64::from_bits(v);
+            } else {
+                $acc.i = v;
+            }
+        }
+    }};
 }
 
 /// Writes the result bits `$v`, of type `$t`, of a handler of form `$f`: to the

@@ -60,7 +60,7 @@ macro_rules! table_handlers {
                 <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ba)),
                 <$bb as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $bb)),
             );
-            result!(F, fp, dst, acc, $br, v.into_reg());
+            result_tee!(F, fp, dst, acc, $br, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $tname |ip, fp, mb, ml, cx, acc| {
@@ -82,7 +82,7 @@ macro_rules! table_handlers {
                 <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ba)),
                 <$bb as Bits>::from_reg(imm),
             );
-            result!(F, fp, dst, acc, $br, v.into_reg());
+            result_tee!(F, fp, dst, acc, $br, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $tiname |ip, fp, mb, ml, cx, acc| {
@@ -103,7 +103,7 @@ macro_rules! table_handlers {
                 $uf,
                 <$ua as Bits>::from_reg(operand!(F, form::A, fp, src, acc, $ua)),
             );
-            result!(F, fp, dst, acc, $ur, v.into_reg());
+            result_tee!(F, fp, dst, acc, $ur, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $vname |ip, fp, mb, ml, cx, acc| {
@@ -124,7 +124,7 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
                 <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
-            result!(F, fp, dst, acc, u32, v as u64);
+            result_tee!(F, fp, dst, acc, u32, v as u64);
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $cbr<F> |ip, fp, mb, ml, cx, acc| {
@@ -208,13 +208,14 @@ macro_rules! table_handlers {
             const P: u8 = form::PRE;
             const R: u8 = form::ADD_REG;
             const I: u8 = form::INDEX;
-            $( forms!(t, $bname, [0, O, A, O | A, B, O | B]); )*
+            const T: u8 = form::TEE;
+            $( forms!(t, $bname, [0, O, A, O | A, B, O | B, T, T | A, T | B]); )*
             $( t[Op::$tname as usize][0] = Some($tname as Handler); )*
-            $( forms!(t, $biname, [0, O, A, O | A]); )*
+            $( forms!(t, $biname, [0, O, A, O | A, T, T | A]); )*
             $( t[Op::$tiname as usize][0] = Some($tiname as Handler); )*
-            $( forms!(t, $uname, [0, O, A, O | A]); )*
+            $( forms!(t, $uname, [0, O, A, O | A, T, T | A]); )*
             $( t[Op::$vname as usize][0] = Some($vname as Handler); )*
-            $( forms!(t, $cname, [0, O, A, O | A, B, O | B]); )*
+            $( forms!(t, $cname, [0, O, A, O | A, B, O | B, T, T | A, T | B]); )*
             $( forms!(t, $cbr, [0, A, B]); )*
             $( forms!(t, $cbrn, [0, A, B]); )*
             $( $(

@@ -4,7 +4,8 @@
 //! that nothing else reads the value passed between the two: it travelled through the
 //! accumulator, or it is a temporary that only the last instruction names. Also here:
 //! the pairing of adds into locals, the elision of `i32.wrap_i64` where 32-bit code reads
-//! it and of zeroing a local that still holds its initial zero.
+//! it and of zeroing a local that still holds its initial zero, and the pass that hands a
+//! local just written to its reader in the accumulator as well (form `TEE`).
 
 use super::{CtrlKind, Translator};
 use crate::exec::{form, supports};
@@ -818,6 +819,68 @@ impl Translator<'_> {
         }
         self.last_result = shifted(self.last_result, from, k);
         self.emitted_after = self.emitted_after.map(|i| shifted(i, from, k));
+    }
+
+    /// On the laid-out code: an operator whose result register the next instruction
+    /// reads (as an operand it can take from the accumulator, and through no other
+    /// operand) also passes the result in the accumulator (form `TEE`), and the reader
+    /// takes it from there. The linking at emission covers temporaries; this covers
+    /// locals (the register is still written for later readers), where the value would
+    /// otherwise go through memory and back: `c = 2 * c + 1` and the test of `c`, a
+    /// sum kept in a local and stored at once. Never into a branch target, which is
+    /// reached with another accumulator.
+    pub(super) fn link_through_locals(&mut self) {
+        let n = self.code.len();
+        let mut target = vec![false; n + 1];
+        for (k, instr) in self.code.iter().enumerate() {
+            let mut copy = *instr;
+            if let Some(offset) = copy.offset_mut()
+                && let Ok(t) = usize::try_from(k as i64 + *offset as i64)
+                && t <= n
+            {
+                target[t] = true;
+            }
+        }
+        for k in 0..n.saturating_sub(1) {
+            let (mut producer, mut consumer) = (self.code[k], self.code[k + 1]);
+            let (form, next_form) = (self.forms[k], self.forms[k + 1]);
+            // Bit `TEE` is `WRAP` on a load: the producer is an operator.
+            let operator =
+                producer.address_mut().is_none() && producer.scalar_operand_mut(false).is_some();
+            if target[k + 1]
+                || !operator
+                || form & (form::OUT | form::TEE) != 0
+                || next_form & (form::A | form::B) != 0
+                || !supports(&producer, form | form::TEE)
+                || producer.also_writes().is_some()
+            {
+                continue;
+            }
+            let Some(&mut r) = producer.dst_mut() else {
+                continue;
+            };
+            // `r` is read once, through the operand linked; the reader may write it.
+            let writes_r = consumer.dst_mut().is_some_and(|d| *d == r);
+            let mut names = 0;
+            consumer.regs_mut(|x| names += (*x == r) as usize);
+            if names != 1 + writes_r as usize {
+                continue;
+            }
+            let bit = if consumer.scalar_operand_mut(false).is_some_and(|x| *x == r) {
+                form::A
+            } else if consumer.scalar_operand_mut(true).is_some_and(|x| *x == r) {
+                form::B
+            } else {
+                continue;
+            };
+            if !supports(&consumer, next_form | bit)
+                || producer.acc_float(form::OUT) != consumer.acc_float(bit)
+            {
+                continue;
+            }
+            self.forms[k] |= form::TEE;
+            self.forms[k + 1] |= bit;
+        }
     }
 
     /// Whether `instr` names register `r` in any operand.

@@ -258,6 +258,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     }
     if result.is_ok() {
         t.duplicate_dispatch_heads();
+        t.link_through_locals();
         if t.code.len() > MAX_INSTRS {
             result = Err(t.error(format!(
                 "function {func_index} needs more than {MAX_INSTRS} interpreter instructions"
