@@ -148,8 +148,6 @@ impl core::fmt::Debug for Inst {
         let mut instr = self.instr;
         let branch = instr.offset_mut().is_some()
             || matches!(instr, Instr::Call { .. } | Instr::CallIndirect { .. });
-        let tee =
-            !branch && instr.address_mut().is_none() && instr.scalar_operand_mut(false).is_some();
         let names = [
             (form::OUT, "OUT"),
             (form::A, "A"),
@@ -158,7 +156,7 @@ impl core::fmt::Debug for Inst {
                 form::WRAP,
                 if branch {
                     "PRE"
-                } else if tee {
+                } else if instr.is_operator() {
                     "TEE"
                 } else {
                     "WRAP"

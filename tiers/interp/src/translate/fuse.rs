@@ -844,11 +844,8 @@ impl Translator<'_> {
         for k in 0..n.saturating_sub(1) {
             let (mut producer, mut consumer) = (self.code[k], self.code[k + 1]);
             let (form, next_form) = (self.forms[k], self.forms[k + 1]);
-            // Bit `TEE` is `WRAP` on a load: the producer is an operator.
-            let operator =
-                producer.address_mut().is_none() && producer.scalar_operand_mut(false).is_some();
             if target[k + 1]
-                || !operator
+                || !producer.is_operator()
                 || form & (form::OUT | form::TEE) != 0
                 || next_form & (form::A | form::B) != 0
                 || !supports(&producer, form | form::TEE)
