@@ -863,22 +863,6 @@ macro_rules! define_instr {
                 }
             }
 
-            /// Whether this is one of the table's operators (binary, with an immediate,
-            /// unary, compare, and their trapping kin), whose form bit 8 is `TEE` (on an
-            /// access it is `WRAP`, on a branch `PRE`).
-            pub(crate) fn is_operator(&self) -> bool {
-                matches!(
-                    self,
-                    $( Instr::$bname { .. } )|*
-                    | $( Instr::$tname { .. } )|*
-                    | $( Instr::$biname { .. } )|*
-                    | $( Instr::$tiname { .. } )|*
-                    | $( Instr::$uname { .. } )|*
-                    | $( Instr::$vname { .. } )|*
-                    | $( Instr::$cname { .. } )|*
-                )
-            }
-
             /// The value register of a scalar store.
             pub(crate) fn stored_value(&self) -> Option<Reg> {
                 match *self {

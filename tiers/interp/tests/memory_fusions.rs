@@ -646,3 +646,98 @@ fn index_copies_fuse_with_the_load_at_the_index() {
     );
     assert!(same.contains("} [OUT]"), "{same}");
 }
+
+#[test]
+fn loaded_locals_pass_in_the_accumulator() {
+    // A load whose value goes to a local that the next instruction reads passes it in the
+    // accumulator as well (form `TEE`): quicksort's scan `while (a[i] < p) i++` (the
+    // value is stored later, so it stays in its local), heap sort's test of an element
+    // whose address is kept for the swap (`I32AddShlLoad`), an f64 and a sign-extending
+    // byte load into their arithmetic. A trap in the linked form is the load's. Not into
+    // a loop head, which the back edge reaches with another accumulator.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "scan") (param $a i32) (param $p i32) (result i32)
+            (local $i i32) (local $x i32)
+            loop $l
+              local.get $a local.get $i i32.const 2 i32.shl i32.add i32.load
+              local.set $x
+              local.get $x local.get $p i32.lt_u
+              local.get $i i32.const 1 i32.add local.set $i
+              br_if $l
+            end
+            local.get $x i32.const 8 i32.shl local.get $i i32.or)
+          (func (export "sift") (param $a i32) (param $c i32) (param $v i32) (result i32)
+            (local $q i32) (local $x i32)
+            local.get $a local.get $c i32.const 2 i32.shl i32.add local.tee $q
+            i32.load local.set $x
+            block $keep
+              local.get $v local.get $x i32.ge_u br_if $keep
+              local.get $q local.get $v i32.store
+            end
+            local.get $x)
+          (func (export "half") (param $p i32) (result f64) (local $y f64)
+            local.get $p f64.load local.set $y
+            local.get $y f64.const 0.5 f64.mul local.get $y f64.sub)
+          (func (export "byte") (param $p i32) (result i64) (local $b i64)
+            local.get $p i64.load8_s local.set $b
+            local.get $b i64.const 3 i64.mul)
+          (func (export "head") (param $p i32) (param $n i32) (result i32) (local $x i32)
+            local.get $p i32.load local.set $x
+            loop $l
+              local.get $x i32.const 3 i32.mul local.set $x
+              local.get $n i32.const 1 i32.sub local.tee $n
+              br_if $l
+            end
+            local.get $x))"#,
+        1,
+    );
+    let put = |i: &mut Instance, at: usize, v: u32| {
+        i.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    };
+    // The scan stops at the first key not below the pivot: 9 at index 3.
+    for (k, v) in [1u32, 5, 2, 9, 0].into_iter().enumerate() {
+        put(&mut i, 4 * k, v);
+    }
+    assert_eq!(i.i32("scan", &[0, 6]), (9 << 8) | 4);
+    assert_eq!(i.i32("scan", &[0, 1]), (1 << 8) | 1);
+    // Past the end of memory: the load traps, linked or not.
+    let t = i.call("scan", &[65536 - 8, u32::MAX as u64]).unwrap_err();
+    assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
+
+    // The element is returned, and replaced by `v` when `v` is below it.
+    put(&mut i, 64 + 4 * 3, 40);
+    assert_eq!(i.i32("sift", &[64, 3, 10]), 40);
+    assert_eq!(i.i32("sift", &[64, 3, 50]), 10);
+    assert_eq!(i.i32("sift", &[64, 3, 0]), 10);
+    assert_eq!(i.i32("sift", &[64, 3, 0]), 0);
+
+    i.memory[128..136].copy_from_slice(&(-3.0f64).to_bits().to_le_bytes());
+    let half = f64::from_bits(i.call("half", &[128]).unwrap()[0]);
+    assert_eq!(half, 1.5);
+    i.memory[200] = 0xfe;
+    assert_eq!(i.call("byte", &[200]).unwrap()[0] as i64, -6);
+    put(&mut i, 256, 2);
+    assert_eq!(i.i32("head", &[256, 3]), 54);
+
+    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+    let scan = code(&i, 0);
+    assert!(
+        scan.contains("I32Load { dst: 3, addr: 0, index: 2, scale: 4, offset: 0 } [INDEX|TEE]"),
+        "{scan}"
+    );
+    assert!(code(&i, 1).contains("I32AddShlLoad"), "{}", code(&i, 1));
+    for f in 1..4 {
+        assert!(
+            code(&i, f).contains("TEE]"),
+            "function {f}: {}",
+            code(&i, f)
+        );
+    }
+    let head = code(&i, 4);
+    assert!(
+        head.contains("offset: 0 }, I32MulImm { dst: 2, a: 2, imm: 3 },"),
+        "{head}"
+    );
+}

@@ -8,6 +8,7 @@ use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw, WASM_PAGE_SIZE};
 
 use super::dispatch::{Acc, Ctx, Exit, Handler, Inst, form, memory};
 use super::ops::{get, set};
+use super::run::HandlerTable;
 use super::stack::{Frame, ThreadStack};
 use super::{cells_to_regs, copy_regs, frame_fits, init_frame, regs_to_cells};
 use crate::func::{CallSite, InterpFunc, NARROW};
@@ -591,7 +592,7 @@ handler! {
 
 handler! {
     /// `dst = a + (b << shift)`, then the i32 at `dst + offset` to `val` (form `OUT`: to
-    /// the accumulator).
+    /// the accumulator instead, `TEE`: as well).
     I32AddShlLoad<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, I32AddShlLoad { dst, a, b, val, shift, offset });
         let addr = (get(fp, a) as u32).wrapping_add((get(fp, b) as u32).wrapping_shl(shift as u32));
@@ -605,7 +606,7 @@ handler! {
 
 handler! {
     /// `copy = src`, then the i32 at `addr + src * scale + offset` to `dst` (form `OUT`:
-    /// to the accumulator).
+    /// to the accumulator instead, `TEE`: as well).
     CopyI32Load<F> |ip, fp, mb, ml, cx, acc| {
         decode!(ip, CopyI32Load { copy, src, addr, scale, offset, .. });
         let index = get(fp, src);
@@ -997,8 +998,8 @@ handler! {
 
 /// Enters the hand-written handlers into `t`, each in the forms it has: one list of forms
 /// per group of handlers that read and write the same operands.
-pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
-    use form::{A, ADD_REG as R, B, OUT as O, PRE as P, WRAP as W};
+pub(super) const fn register(t: &mut HandlerTable) {
+    use form::{A, ADD_REG as R, B, OUT as O, PRE as P, TEE as T, WRAP as W};
     // Enters each handler of the list in the forms `$forms`.
     macro_rules! each {
         ($forms:tt: $($name:ident),* $(,)?) => {
@@ -1024,8 +1025,8 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     // accumulator, and a wrapping address.
     each!([0, A, W, W | A]: F64AddInPlace, I32AddInPlace);
     // An element's address and its load, a copy of an index and the load at it: operands
-    // from registers, the value to either.
-    each!([0, O]: I32AddShlLoad, CopyI32Load);
+    // from registers, the value to either or both.
+    each!([0, O, T]: I32AddShlLoad, CopyI32Load);
     // A load fused into its operation: as two operands, and with a wrapping address.
     each!(
         [0, O, A, O | A, B, O | B, W, W | O, W | A, W | O | A, W | B, W | O | B]:
@@ -1036,7 +1037,7 @@ pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]
     each!([0, P]: Call, CallIndirect);
     macro_rules! reg {
         ($($name:ident),* $(,)?) => {
-            $( t[Op::$name as usize][0] = Some($name as Handler); )*
+            $( t[0][Op::$name as usize] = Some($name as Handler); )*
         };
     }
     reg!(

@@ -74,13 +74,14 @@ pub(crate) mod form {
     /// accumulator. With `WRAP` too, the offset is added in 32 bits as well. The same bit
     /// as `ADD_REG`: no instruction has both.
     pub const INDEX: u8 = 16;
-    /// Operators (binary, with an immediate, unary, compares): the result goes to
-    /// register `dst` and to the accumulator, for the next instruction, which reads it
-    /// from there (a local written and read at once: `c = 2 * c + 1; if c < n`). The
-    /// same bit as `WRAP` and `PRE`: operators have neither.
-    pub const TEE: u8 = 8;
+    /// Operators (binary, with an immediate, unary, compares) and loads: the result goes
+    /// to register `dst` (a load fused with its address arithmetic: `val` or `dst`, the
+    /// loaded value) and to the accumulator, for the next instruction, which reads it
+    /// from there (a local written and read at once: `c = 2 * c + 1; if c < n`, or
+    /// `x = a[i]; if x < p`). Its own bit: loads have all the others.
+    pub const TEE: u8 = 32;
     /// The number of forms (all bits plus one).
-    pub const COUNT: usize = 32;
+    pub const COUNT: usize = 64;
 }
 
 /// An instruction as the executor runs it: the address of its handler, then the
@@ -117,9 +118,10 @@ impl Inst {
 
 /// The handler of `instr` in form `form`, if it has one.
 fn handler_of(instr: &Instr, form: u8) -> Option<Handler> {
-    // Every tag is below the table's length (`Op::COUNT`).
-    let forms = super::run::HANDLERS.get(instr.tag() as usize)?;
-    *forms.get(form as usize)?
+    // Every tag is below the rows' length (`Op::COUNT`).
+    *super::run::HANDLERS
+        .get(form as usize)?
+        .get(instr.tag() as usize)?
 }
 
 /// Whether `instr` has a handler for form `form` (for the translator).
@@ -132,11 +134,10 @@ impl core::fmt::Debug for Inst {
     /// `F64AddLoad { .. } [A|WRAP]`.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         self.instr.fmt(f)?;
-        let forms = super::run::HANDLERS.get(self.instr.tag() as usize);
-        let Some(bits) = forms.and_then(|forms| {
-            forms
-                .iter()
-                .position(|h| h.is_some_and(|h| h as usize == self.handler as usize))
+        let tag = self.instr.tag() as usize;
+        let Some(bits) = super::run::HANDLERS.iter().position(|row| {
+            row.get(tag)
+                .is_some_and(|h| h.is_some_and(|h| h as usize == self.handler as usize))
         }) else {
             return Ok(());
         };
@@ -144,7 +145,7 @@ impl core::fmt::Debug for Inst {
             return Ok(());
         }
         // Bits 8 and 16 are `PRE` and `ADD_REG` on a branch or call, `WRAP` and `INDEX` on
-        // an access; bit 8 is an operator's `TEE`.
+        // an access.
         let mut instr = self.instr;
         let branch = instr.offset_mut().is_some()
             || matches!(instr, Instr::Call { .. } | Instr::CallIndirect { .. });
@@ -152,17 +153,9 @@ impl core::fmt::Debug for Inst {
             (form::OUT, "OUT"),
             (form::A, "A"),
             (form::B, "B"),
-            (
-                form::WRAP,
-                if branch {
-                    "PRE"
-                } else if instr.is_operator() {
-                    "TEE"
-                } else {
-                    "WRAP"
-                },
-            ),
+            (form::WRAP, if branch { "PRE" } else { "WRAP" }),
             (form::ADD_REG, if branch { "ADD_REG" } else { "INDEX" }),
+            (form::TEE, "TEE"),
         ];
         let mut sep = " [";
         for (bit, name) in names {
@@ -343,34 +336,20 @@ macro_rules! operand {
     };
 }
 
-/// [`result!`] for an operator, which also has `form::TEE`: then the result goes to
-/// register `$dst` and to the accumulator.
-macro_rules! result_tee {
+/// Writes the result bits `$v`, of type `$t`, of a handler of form `$f`: to the
+/// accumulator (the half for `$t`) when the form has `form::OUT`, else to register `$dst`,
+/// and to the accumulator as well when it has `form::TEE`.
+macro_rules! result {
     ($f:ident, $fp:expr, $dst:expr, $acc:ident, $t:ty, $v:expr) => {{
         let v: u64 = $v;
-        result!($f, $fp, $dst, $acc, $t, v);
-        if $f & super::dispatch::form::TEE != 0 {
+        if $f & (super::dispatch::form::OUT | super::dispatch::form::TEE) != 0 {
             if <$t as super::dispatch::AccClass>::FLOAT {
                 $acc.f = f64::from_bits(v);
             } else {
                 $acc.i = v;
             }
         }
-    }};
-}
-
-/// Writes the result bits `$v`, of type `$t`, of a handler of form `$f`: to the
-/// accumulator (the half for `$t`) when the form has `form::OUT`, else to register `$dst`.
-macro_rules! result {
-    ($f:ident, $fp:expr, $dst:expr, $acc:ident, $t:ty, $v:expr) => {{
-        let v: u64 = $v;
-        if $f & super::dispatch::form::OUT != 0 {
-            if <$t as super::dispatch::AccClass>::FLOAT {
-                $acc.f = f64::from_bits(v);
-            } else {
-                $acc.i = v;
-            }
-        } else {
+        if $f & super::dispatch::form::OUT == 0 {
             set($fp, $dst, v);
         }
     }};
@@ -419,7 +398,7 @@ macro_rules! indexed {
 /// `Handler` are in scope).
 macro_rules! forms {
     ($t:ident, $name:ident, [$($f:expr),*]) => {
-        $( $t[Op::$name as usize][$f as usize] = Some($name::<{ $f }> as Handler); )*
+        $( $t[$f as usize][Op::$name as usize] = Some($name::<{ $f }> as Handler); )*
     };
 }
 

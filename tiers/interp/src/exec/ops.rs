@@ -7,6 +7,7 @@ use core::ptr;
 use tierup_abi::TrapCode;
 
 use super::dispatch::{Ctx, Exit, Handler, Inst, form};
+use super::run::HandlerTable;
 use crate::isa::{Instr, Op, for_each_op};
 use crate::num::{Bits, Imm, call1, call2};
 
@@ -60,7 +61,7 @@ macro_rules! table_handlers {
                 <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ba)),
                 <$bb as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $bb)),
             );
-            result_tee!(F, fp, dst, acc, $br, v.into_reg());
+            result!(F, fp, dst, acc, $br, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $tname |ip, fp, mb, ml, cx, acc| {
@@ -82,7 +83,7 @@ macro_rules! table_handlers {
                 <$ba as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ba)),
                 <$bb as Bits>::from_reg(imm),
             );
-            result_tee!(F, fp, dst, acc, $br, v.into_reg());
+            result!(F, fp, dst, acc, $br, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $tiname |ip, fp, mb, ml, cx, acc| {
@@ -103,7 +104,7 @@ macro_rules! table_handlers {
                 $uf,
                 <$ua as Bits>::from_reg(operand!(F, form::A, fp, src, acc, $ua)),
             );
-            result_tee!(F, fp, dst, acc, $ur, v.into_reg());
+            result!(F, fp, dst, acc, $ur, v.into_reg());
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $vname |ip, fp, mb, ml, cx, acc| {
@@ -124,7 +125,7 @@ macro_rules! table_handlers {
                 <$ct as Bits>::from_reg(operand!(F, form::A, fp, a, acc, $ct)),
                 <$ct as Bits>::from_reg(operand!(F, form::B, fp, b, acc, $ct)),
             );
-            result_tee!(F, fp, dst, acc, u32, v as u64);
+            result!(F, fp, dst, acc, u32, v as u64);
             next!(ip.add(1), fp, mb, ml, cx, acc)
         }} )*
         $( handler! { $cbr<F> |ip, fp, mb, ml, cx, acc| {
@@ -200,7 +201,7 @@ macro_rules! table_handlers {
         }} )*
 
         /// Enters the handlers of the table's rows into `t`, each in the forms it has.
-        pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
+        pub(super) const fn register(t: &mut HandlerTable) {
             const O: u8 = form::OUT;
             const A: u8 = form::A;
             const B: u8 = form::B;
@@ -210,11 +211,11 @@ macro_rules! table_handlers {
             const I: u8 = form::INDEX;
             const T: u8 = form::TEE;
             $( forms!(t, $bname, [0, O, A, O | A, B, O | B, T, T | A, T | B]); )*
-            $( t[Op::$tname as usize][0] = Some($tname as Handler); )*
+            $( t[0][Op::$tname as usize] = Some($tname as Handler); )*
             $( forms!(t, $biname, [0, O, A, O | A, T, T | A]); )*
-            $( t[Op::$tiname as usize][0] = Some($tiname as Handler); )*
+            $( t[0][Op::$tiname as usize] = Some($tiname as Handler); )*
             $( forms!(t, $uname, [0, O, A, O | A, T, T | A]); )*
-            $( t[Op::$vname as usize][0] = Some($vname as Handler); )*
+            $( t[0][Op::$vname as usize] = Some($vname as Handler); )*
             $( forms!(t, $cname, [0, O, A, O | A, B, O | B, T, T | A, T | B]); )*
             $( forms!(t, $cbr, [0, A, B]); )*
             $( forms!(t, $cbrn, [0, A, B]); )*
@@ -227,6 +228,7 @@ macro_rules! table_handlers {
             $( forms!(t, $lname, [0, O, A, O | A, W, W | O, W | A, W | O | A]); )*
             $( forms!(t, $lname, [I, I | O, I | A, I | O | A, I | B, I | O | B]); )*
             $( forms!(t, $lname, [I | W, I | W | O, I | W | B, I | W | O | B]); )*
+            $( forms!(t, $lname, [T, T | A, T | W, T | W | A, T | I, T | I | B, T | I | W]); )*
             $( forms!(t, $sname, [0, A, B, W, W | A, W | B, I, I | A, I | B, I | W, I | W | B]); )*
         }
     };

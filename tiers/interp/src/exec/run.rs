@@ -4,7 +4,7 @@
 //! compiler turns into an indirect jump. So each handler has its own dispatch jump, and
 //! the branch predictor learns instruction pairs instead of sharing one jump for all.
 //! The handler of an instruction is stored beside it (`Inst::handler`, taken from
-//! `HANDLERS[tag]` when the function is translated), so dispatch is one load and one
+//! `HANDLERS[form][tag]` when the function is translated), so dispatch is one load and one
 //! jump.
 //!
 //! Bounded host stack. An optimising build compiles every handler's tail call into a
@@ -37,17 +37,22 @@ const STACK_SLACK: usize = 256 << 10;
 
 /// The handlers of each instruction tag, by form (see `dispatch::form`): form 0 for
 /// every tag, others where the tag supports them.
-pub(super) static HANDLERS: [[Option<Handler>; form::COUNT]; Op::COUNT] = handler_table();
+pub(super) static HANDLERS: HandlerTable = handler_table();
+
+/// Handlers by form, then by instruction tag. Form-major: the loader relocates only the
+/// pages that hold a handler, and a form that no tag has (most combinations of bits)
+/// leaves its row untouched, so the table costs resident memory only for the forms in use.
+pub(super) type HandlerTable = [[Option<Handler>; Op::COUNT]; form::COUNT];
 
 /// Builds [`HANDLERS`]; a tag without a form-0 handler is a compile-time error.
-const fn handler_table() -> [[Option<Handler>; form::COUNT]; Op::COUNT] {
-    let mut t: [[Option<Handler>; form::COUNT]; Op::COUNT] = [[None; form::COUNT]; Op::COUNT];
+const fn handler_table() -> HandlerTable {
+    let mut t: HandlerTable = [[None; Op::COUNT]; form::COUNT];
     ops::register(&mut t);
     control::register(&mut t);
     vector::register(&mut t);
     let mut i = 0;
     while i < Op::COUNT {
-        if t[i][0].is_none() {
+        if t[0][i].is_none() {
             panic!("an instruction without a handler");
         }
         i += 1;

@@ -7,7 +7,8 @@ use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler, Inst, form};
+use super::dispatch::{Ctx, Exit, Handler, Inst};
+use super::run::HandlerTable;
 use crate::isa::{Instr, Op, Reg, for_each_op};
 use crate::num::RegVal;
 
@@ -294,17 +295,17 @@ macro_rules! vector_exec {
         }}
 
         /// Enters the v128 handlers into `t`.
-        pub(super) const fn register(t: &mut [[Option<Handler>; form::COUNT]; Op::COUNT]) {
-            $( t[Op::$wname as usize][0] = Some($wname as Handler); )*
-            $( t[Op::$zname as usize][0] = Some($zname as Handler); )*
-            $( t[Op::$xname as usize][0] = Some($xname as Handler); )*
-            $( t[Op::$rname as usize][0] = Some($rname as Handler); )*
-            $( t[Op::$vlname as usize][0] = Some($vlname as Handler); )*
-            $( t[Op::$vsname as usize][0] = Some($vsname as Handler); )*
-            $( t[Op::$llname as usize][0] = Some($llname as Handler); )*
-            $( t[Op::$slname as usize][0] = Some($slname as Handler); )*
-            t[Op::V128Bitselect as usize][0] = Some(V128Bitselect as Handler);
-            t[Op::I8x16Shuffle as usize][0] = Some(I8x16Shuffle as Handler);
+        pub(super) const fn register(t: &mut HandlerTable) {
+            $( t[0][Op::$wname as usize] = Some($wname as Handler); )*
+            $( t[0][Op::$zname as usize] = Some($zname as Handler); )*
+            $( t[0][Op::$xname as usize] = Some($xname as Handler); )*
+            $( t[0][Op::$rname as usize] = Some($rname as Handler); )*
+            $( t[0][Op::$vlname as usize] = Some($vlname as Handler); )*
+            $( t[0][Op::$vsname as usize] = Some($vsname as Handler); )*
+            $( t[0][Op::$llname as usize] = Some($llname as Handler); )*
+            $( t[0][Op::$slname as usize] = Some($slname as Handler); )*
+            t[0][Op::V128Bitselect as usize] = Some(V128Bitselect as Handler);
+            t[0][Op::I8x16Shuffle as usize] = Some(I8x16Shuffle as Handler);
         }
     };
 }

@@ -821,14 +821,16 @@ impl Translator<'_> {
         self.emitted_after = self.emitted_after.map(|i| shifted(i, from, k));
     }
 
-    /// On the laid-out code: an operator whose result register the next instruction
-    /// reads (as an operand it can take from the accumulator, and through no other
-    /// operand) also passes the result in the accumulator (form `TEE`), and the reader
-    /// takes it from there. The linking at emission covers temporaries; this covers
-    /// locals (the register is still written for later readers), where the value would
-    /// otherwise go through memory and back: `c = 2 * c + 1` and the test of `c`, a
-    /// sum kept in a local and stored at once. Never into a branch target, which is
-    /// reached with another accumulator.
+    /// On the laid-out code: an operator or load whose result register the next
+    /// instruction reads (as an operand it can take from the accumulator, and through no
+    /// other operand) also passes the result in the accumulator (form `TEE`), and the
+    /// reader takes it from there. The linking at emission covers temporaries; this
+    /// covers locals (the register is still written for later readers), where the value
+    /// would otherwise go through memory and back: `c = 2 * c + 1` and the test of `c`,
+    /// a sum kept in a local and stored at once, an element loaded into a local and
+    /// compared at once (`while (a[i] < p)`, where the compare decides a branch that is
+    /// hard to predict, so the sooner it has its operand the less a misprediction
+    /// costs). Never into a branch target, which is reached with another accumulator.
     pub(super) fn link_through_locals(&mut self) {
         let n = self.code.len();
         let mut target = vec![false; n + 1];
@@ -845,11 +847,9 @@ impl Translator<'_> {
             let (mut producer, mut consumer) = (self.code[k], self.code[k + 1]);
             let (form, next_form) = (self.forms[k], self.forms[k + 1]);
             if target[k + 1]
-                || !producer.is_operator()
                 || form & (form::OUT | form::TEE) != 0
                 || next_form & (form::A | form::B) != 0
                 || !supports(&producer, form | form::TEE)
-                || producer.also_writes().is_some()
             {
                 continue;
             }
