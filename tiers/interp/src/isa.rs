@@ -931,6 +931,50 @@ macro_rules! define_instr {
                     _ => None,
                 }
             }
+
+            /// The branch taken exactly when this conditional branch is not (the same
+            /// operands, target and `PRE` step; a float compare's negation is also taken
+            /// on NaN), which has the same forms: a conditional branch over an
+            /// unconditional one is inverted into one branch.
+            pub(crate) fn negated_branch(&self) -> Option<Instr> {
+                Some(match *self {
+                    $( $(
+                        Instr::$cbi { a, imm, add_reg, offset, add } => {
+                            Instr::$cbni { a, imm, add_reg, offset, add }
+                        }
+                        Instr::$cbni { a, imm, add_reg, offset, add } => {
+                            Instr::$cbi { a, imm, add_reg, offset, add }
+                        }
+                    )? )*
+                    $(
+                        Instr::$cbr { a, b, add_reg, offset, add } => {
+                            Instr::$cbrn { a, b, add_reg, offset, add }
+                        }
+                        Instr::$cbrn { a, b, add_reg, offset, add } => {
+                            Instr::$cbr { a, b, add_reg, offset, add }
+                        }
+                    )*
+                    Instr::BrEqz { cond, add_reg, offset, add } => {
+                        Instr::BrNez { cond, add_reg, offset, add }
+                    }
+                    Instr::BrNez { cond, add_reg, offset, add } => {
+                        Instr::BrEqz { cond, add_reg, offset, add }
+                    }
+                    Instr::BrI64Eqz { cond, add_reg, offset, add } => {
+                        Instr::BrI64Nez { cond, add_reg, offset, add }
+                    }
+                    Instr::BrI64Nez { cond, add_reg, offset, add } => {
+                        Instr::BrI64Eqz { cond, add_reg, offset, add }
+                    }
+                    Instr::BrI32NeLoad8U { a, addr, index, offset, mem_offset } => {
+                        Instr::BrI32EqLoad8U { a, addr, index, offset, mem_offset }
+                    }
+                    Instr::BrI32EqLoad8U { a, addr, index, offset, mem_offset } => {
+                        Instr::BrI32NeLoad8U { a, addr, index, offset, mem_offset }
+                    }
+                    _ => return None,
+                })
+            }
         }
     };
 }

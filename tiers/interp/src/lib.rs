@@ -94,7 +94,9 @@
 //! (`I32XorMulImm`, the step of FNV-1a). An `i32.wrap_i64` that only a load, store, i32
 //! operation or condition reads goes: those read the low half of the i64's register. The
 //! jump back to the head of a `loop { br_table }` (an interpreter compiled to wasm) is
-//! replaced by a copy of the head, so each case dispatches the next one itself. A single
+//! replaced by a copy of the head, so each case dispatches the next one itself. A
+//! conditional branch over an unconditional jump (`br_if $a; br $b; $a:`) is one branch
+//! to the jump's target, its condition negated. A single
 //! scalar result returns without a copy loop (`ReturnOne`). Backward
 //! branches and calls check the host stack pointer, and a chain that finds it too deep
 //! (only possible where the compiler kept a tail call as a call) returns to a trampoline

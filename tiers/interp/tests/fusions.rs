@@ -907,3 +907,95 @@ fn locals_written_and_read_at_once_pass_in_the_accumulator() {
     );
     assert!(!code(&i, 5).contains("TEE"), "{}", code(&i, 5));
 }
+
+#[test]
+fn branches_over_jumps_are_inverted() {
+    // `br_if $a; br $b; $a:` is one branch to `$b` with the condition negated, the jump
+    // gone: `c + 1 < n && a[c + 1] > a[c]`, a float compare (its negation is taken on
+    // NaN), a counting branch that keeps its step (and becomes a loop on itself), and a
+    // jump that another branch also reaches, which stays.
+    let mut i = Instance::new(
+        r#"(module
+          (memory 1)
+          (func (export "pick") (param $c i32) (param $n i32) (result i32)
+            block $no
+              block $yes
+                local.get $c i32.const 1 i32.add local.get $n i32.lt_s br_if $yes
+                br $no
+              end
+              local.get $c i32.const 4 i32.mul i32.load offset=4
+              local.get $c i32.const 4 i32.mul i32.load
+              i32.gt_u br_if $no
+              i32.const 1 return
+            end
+            i32.const 0)
+          (func (export "below") (param $x f64) (param $y f64) (result i32)
+            block $no
+              block $yes
+                local.get $x local.get $y f64.lt br_if $yes
+                br $no
+              end
+              i32.const 1 return
+            end
+            i32.const 0)
+          (func (export "spin") (param $n i32) (result i32) (local $k i32)
+            block $out
+              loop $l
+                local.get $k i32.const 3 i32.add local.tee $k
+                local.get $n i32.ge_u br_if $out
+                br $l
+              end
+            end
+            local.get $k)
+          (func (export "shared") (param $a i32) (param $b i32) (result i32)
+            block $no
+              block $yes
+                block $mid
+                  local.get $b br_if $mid
+                  local.get $a br_if $yes
+                end
+                br $no
+              end
+              i32.const 1 return
+            end
+            i32.const 0))"#,
+        1,
+    );
+    // Words 4, 9, 2 at 0: a[1] > a[0], a[2] < a[1].
+    for (k, v) in [4u32, 9, 2].into_iter().enumerate() {
+        i.memory[4 * k..4 * k + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    // 1 when `c + 1 < n` and not `a[c + 1] > a[c]`.
+    assert_eq!(i.i32("pick", &[0, 3]), 0);
+    assert_eq!(i.i32("pick", &[1, 3]), 1);
+    assert_eq!(i.i32("pick", &[2, 3]), 0);
+    assert_eq!(i.i32("pick", &[1, 2]), 0);
+    let f = |x: f64| x.to_bits();
+    assert_eq!(i.i32("below", &[f(1.0), f(2.0)]), 1);
+    assert_eq!(i.i32("below", &[f(2.0), f(1.0)]), 0);
+    assert_eq!(i.i32("below", &[f(f64::NAN), f(1.0)]), 0);
+    assert_eq!(i.i32("below", &[f(1.0), f(f64::NAN)]), 0);
+    assert_eq!(i.i32("spin", &[10]), 12);
+    assert_eq!(i.i32("spin", &[0]), 3);
+    assert_eq!(i.i32("shared", &[1, 0]), 1);
+    assert_eq!(i.i32("shared", &[0, 0]), 0);
+    assert_eq!(i.i32("shared", &[1, 1]), 0);
+
+    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+    let pick = code(&i, 0);
+    assert!(
+        pick.contains("BrI32NotLtS") && !pick.contains("Br {"),
+        "{pick}"
+    );
+    let below = code(&i, 1);
+    assert!(
+        below.contains("BrF64NotLt") && !below.contains("Br {"),
+        "{below}"
+    );
+    let spin = code(&i, 2);
+    assert!(
+        spin.contains("offset: 0, add: Step(3) } [PRE]") && !spin.contains("Br {"),
+        "{spin}"
+    );
+    assert!(code(&i, 3).contains("Br {"), "{}", code(&i, 3));
+}

@@ -554,17 +554,91 @@ impl Translator<'_> {
         if !any {
             return;
         }
-        // Rebuild: `origin[k]` is the old instruction new instruction `k` copies, `map[i]`
-        // where old instruction `i` (or the copy replacing it) now starts.
-        let mut code = Vec::with_capacity(n + n / 2);
-        let mut forms = Vec::with_capacity(n + n / 2);
-        let mut offsets = Vec::with_capacity(n + n / 2);
-        let mut origin = Vec::with_capacity(n + n / 2);
+        self.relayout(&copies);
+    }
+
+    /// A conditional branch over an unconditional one (`br_if $a; br $b; $a:`, how
+    /// compilers lay out `c + 1 < n && ...` and many loop exits) becomes one branch to the
+    /// unconditional one's target, its condition negated, and the unconditional branch
+    /// goes (unless something else jumps to it): the path that falls through, usually
+    /// the common one, dispatches once instead of twice. Runs on the laid-out code.
+    pub(super) fn invert_branches_over_jumps(&mut self) {
+        // The jump after a branch over it, if instruction `k` is such a branch. A jump to
+        // itself stays: the branch would go to what follows it.
+        let jump_over = |code: &[Instr], k: usize| match code[k + 1] {
+            Instr::Br { offset } if offset != 0 => {
+                let mut cond = code[k];
+                cond.offset_mut().is_some_and(|o| *o == 2).then_some(offset)
+            }
+            _ => None,
+        };
+        let n = self.code.len();
+        // Most functions have none: they pay one scan, no allocation.
+        if !(0..n.saturating_sub(1)).any(|k| jump_over(&self.code, k).is_some()) {
+            return;
+        }
+        let target = self.branch_targets();
+        let mut removed: Vec<Option<(usize, usize)>> = vec![None; n];
+        let mut any = false;
+        let mut k = 0;
+        while k + 1 < n {
+            if let Some(offset) = jump_over(&self.code, k)
+                && !target[k + 1]
+                && let Some(mut negated) = self.code[k].negated_branch()
+                && supports(&negated, self.forms[k])
+                && let Some(o) = negated.offset_mut()
+            {
+                // Offsets count from the branch: the jump's target is `k + 1 + offset`.
+                *o = offset + 1;
+                self.code[k] = negated;
+                removed[k + 1] = Some((k + 1, k + 1));
+                any = true;
+                k += 2;
+            } else {
+                k += 1;
+            }
+        }
+        if any {
+            self.relayout(&removed);
+        }
+    }
+
+    /// Which instructions of the laid-out code a branch jumps to (one more entry, for
+    /// the end of the code).
+    pub(super) fn branch_targets(&self) -> Vec<bool> {
+        let n = self.code.len();
+        let mut target = vec![false; n + 1];
+        for (k, instr) in self.code.iter().enumerate() {
+            let mut copy = *instr;
+            if let Some(offset) = copy.offset_mut()
+                && let Ok(t) = usize::try_from(k as i64 + *offset as i64)
+                && t <= n
+            {
+                target[t] = true;
+            }
+        }
+        target
+    }
+
+    /// Lays the code out again with old instruction `i` replaced by a copy of old
+    /// instructions `start..end` where `pieces[i]` is `Some((start, end))` (an empty
+    /// range removes it), the others kept, and every branch (copied ones included)
+    /// pointed at where its old target now starts. A removed instruction's place is
+    /// taken by what follows it.
+    fn relayout(&mut self, pieces: &[Option<(usize, usize)>]) {
+        let n = self.code.len();
+        let extra: usize = pieces.iter().flatten().map(|&(s, e)| e - s).sum();
+        // `origin[k]` is the old instruction new instruction `k` copies, `map[i]` where
+        // old instruction `i` (or what replaces it) now starts.
+        let mut code = Vec::with_capacity(n + extra);
+        let mut forms = Vec::with_capacity(n + extra);
+        let mut offsets = Vec::with_capacity(n + extra);
+        let mut origin = Vec::with_capacity(n + extra);
         let mut map = Vec::with_capacity(n + 1);
-        for (i, copy) in copies.iter().enumerate() {
+        for (i, piece) in pieces.iter().enumerate() {
             map.push(code.len());
-            let range = copy.map_or(i..i + 1, |(start, end)| start..end);
-            for k in range {
+            let (start, end) = piece.unwrap_or((i, i + 1));
+            for k in start..end {
                 code.push(self.code[k]);
                 forms.push(self.forms[k]);
                 offsets.push(self.offsets[k]);

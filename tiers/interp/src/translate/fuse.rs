@@ -833,16 +833,7 @@ impl Translator<'_> {
     /// costs). Never into a branch target, which is reached with another accumulator.
     pub(super) fn link_through_locals(&mut self) {
         let n = self.code.len();
-        let mut target = vec![false; n + 1];
-        for (k, instr) in self.code.iter().enumerate() {
-            let mut copy = *instr;
-            if let Some(offset) = copy.offset_mut()
-                && let Ok(t) = usize::try_from(k as i64 + *offset as i64)
-                && t <= n
-            {
-                target[t] = true;
-            }
-        }
+        let target = self.branch_targets();
         for k in 0..n.saturating_sub(1) {
             let (mut producer, mut consumer) = (self.code[k], self.code[k + 1]);
             let (form, next_form) = (self.forms[k], self.forms[k + 1]);

@@ -258,6 +258,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
     }
     if result.is_ok() {
         t.duplicate_dispatch_heads();
+        t.invert_branches_over_jumps();
         t.link_through_locals();
         if t.code.len() > MAX_INSTRS {
             result = Err(t.error(format!(
