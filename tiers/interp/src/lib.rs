@@ -60,7 +60,8 @@
 //! the frame, so a chain of operations does not store and reload each intermediate value.
 //! When the result goes to a local that the next instruction reads (and that is not a
 //! branch target), the operator or load writes the local and passes the value on in the
-//! accumulator too (form `TEE`, set by a pass over the laid-out code). Constant operands
+//! accumulator too (form `TEE`, set by a pass over the laid-out code; a branch that
+//! counts, `PRE` below, passes its counter on so). Constant operands
 //! of binary operators are immediates in the instruction. Setting a
 //! declared local to zero where it still holds its initial zero (nothing named it yet, no
 //! loop around) emits nothing. A few

@@ -83,7 +83,8 @@ macro_rules! cond_branch {
     ($($name:ident($cond:ident: $t:ty) = $test:expr;)*) => {$(
         handler! {
             /// Branch on one register (or the accumulator, in form `A`; in form `PRE`
-            /// the register plus `add`, written back).
+            /// the register plus `add`, written back, and with `TEE` passed on in the
+            /// accumulator too).
             $name<F> |ip, fp, mb, ml, cx, acc| {
                 decode!(ip, $name { cond, add_reg, offset, add });
                 let $cond = counter_operand!(F, fp, cond, add, add_reg, acc, $t);
@@ -1007,7 +1008,7 @@ pub(super) const fn register(t: &mut HandlerTable) {
         };
     }
     // Branches on one register: from the accumulator, or counting (`PRE`).
-    each!([0, A, P, P | R]: BrEqz, BrNez, BrI64Eqz, BrI64Nez);
+    each!([0, A, P, P | R, P | T, P | R | T]: BrEqz, BrNez, BrI64Eqz, BrI64Nez);
     // One operand, from a register or the accumulator; the result to either.
     each!([0, O, A, O | A]: Select, I32Eqz, I64Eqz, I32ShiftMask, I32DivUMagic);
     // Two operands, each from a register or the accumulator; the result to either.

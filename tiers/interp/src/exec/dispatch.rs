@@ -78,7 +78,10 @@ pub(crate) mod form {
     /// to register `dst` (a load fused with its address arithmetic: `val` or `dst`, the
     /// loaded value) and to the accumulator, for the next instruction, which reads it
     /// from there (a local written and read at once: `c = 2 * c + 1; if c < n`, or
-    /// `x = a[i]; if x < p`). Its own bit: loads have all the others.
+    /// `x = a[i]; if x < p`). Integer branches of form `PRE`: the counter after its
+    /// add goes to the accumulator as well, for the instruction after the branch (the
+    /// path that falls through; a branch target never reads the accumulator). Its own
+    /// bit: loads have all the others.
     pub const TEE: u8 = 32;
     /// The number of forms (all bits plus one).
     pub const COUNT: usize = 64;
@@ -438,6 +441,9 @@ macro_rules! counter_operand {
             };
             let v = super::dispatch::pre_add::<$t>(get($fp, $a), addend);
             set($fp, $a, v);
+            if $f & super::dispatch::form::TEE != 0 {
+                $acc.i = v;
+            }
             v
         } else {
             operand!($f, super::dispatch::form::A, $fp, $a, $acc, $t)

@@ -220,10 +220,10 @@ macro_rules! table_handlers {
             $( forms!(t, $cbr, [0, A, B]); )*
             $( forms!(t, $cbrn, [0, A, B]); )*
             $( $(
-                forms!(t, $cbi, [0, A, P, P | R]);
-                forms!(t, $cbni, [0, A, P, P | R]);
-                forms!(t, $cbr, [P, P | R]);
-                forms!(t, $cbrn, [P, P | R]);
+                forms!(t, $cbi, [0, A, P, P | R, P | T, P | R | T]);
+                forms!(t, $cbni, [0, A, P, P | R, P | T, P | R | T]);
+                forms!(t, $cbr, [P, P | R, P | T, P | R | T]);
+                forms!(t, $cbrn, [P, P | R, P | T, P | R | T]);
             )? )*
             $( forms!(t, $lname, [0, O, A, O | A, W, W | O, W | A, W | O | A]); )*
             $( forms!(t, $lname, [I, I | O, I | A, I | O | A, I | B, I | O | B]); )*

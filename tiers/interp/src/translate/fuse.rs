@@ -824,7 +824,8 @@ impl Translator<'_> {
     /// On the laid-out code: an operator or load whose result register the next
     /// instruction reads (as an operand it can take from the accumulator, and through no
     /// other operand) also passes the result in the accumulator (form `TEE`), and the
-    /// reader takes it from there. The linking at emission covers temporaries; this
+    /// reader takes it from there; so does a counting branch (`PRE`) with its counter,
+    /// for the path that falls through (`if (++c < n) x = a[c]`). The linking at emission covers temporaries; this
     /// covers locals (the register is still written for later readers), where the value
     /// would otherwise go through memory and back: `c = 2 * c + 1` and the test of `c`,
     /// a sum kept in a local and stored at once, an element loaded into a local and
@@ -844,7 +845,14 @@ impl Translator<'_> {
             {
                 continue;
             }
-            let Some(&mut r) = producer.dst_mut() else {
+            // A counting branch passes its counter on; the others their result.
+            let counting = form & form::PRE != 0 && producer.offset_mut().is_some();
+            let written = if counting {
+                producer.scalar_operand_mut(false)
+            } else {
+                producer.dst_mut()
+            };
+            let Some(&mut r) = written else {
                 continue;
             };
             // `r` is read once, through the operand linked; the reader may write it.
