@@ -825,13 +825,14 @@ impl Translator<'_> {
     /// instruction reads (as an operand it can take from the accumulator, and through no
     /// other operand) also passes the result in the accumulator (form `TEE`), and the
     /// reader takes it from there; so does a counting branch (`PRE`) with its counter,
-    /// for the path that falls through (`if (++c < n) x = a[c]`). The linking at emission covers temporaries; this
-    /// covers locals (the register is still written for later readers), where the value
-    /// would otherwise go through memory and back: `c = 2 * c + 1` and the test of `c`,
-    /// a sum kept in a local and stored at once, an element loaded into a local and
-    /// compared at once (`while (a[i] < p)`, where the compare decides a branch that is
-    /// hard to predict, so the sooner it has its operand the less a misprediction
-    /// costs). Never into a branch target, which is reached with another accumulator.
+    /// for the path that falls through (`if (++c < n) x = a[c]`). The linking at
+    /// emission covers temporaries; this covers locals (the register is still written
+    /// for later readers), where the value would otherwise go through memory and back:
+    /// `c = 2 * c + 1` and the test of `c`, a sum kept in a local and stored at once, an
+    /// element loaded into a local and compared at once (`while (a[i] < p)`, where the
+    /// compare decides a branch that is hard to predict, so the sooner it has its
+    /// operand the less a misprediction costs). Never into a branch target, which is
+    /// reached with another accumulator.
     pub(super) fn link_through_locals(&mut self) {
         let n = self.code.len();
         let target = self.branch_targets();
