@@ -967,7 +967,7 @@ fn branches_over_jumps_are_inverted() {
     );
     // Words 4, 9, 2 at 0: a[1] > a[0], a[2] < a[1].
     for (k, v) in [4u32, 9, 2].into_iter().enumerate() {
-        i.memory[4 * k..4 * k + 4].copy_from_slice(&v.to_le_bytes());
+        i.put_u32(4 * k, v);
     }
     // 1 when `c + 1 < n` and not `a[c + 1] > a[c]`.
     assert_eq!(i.i32("pick", &[0, 3]), 0);

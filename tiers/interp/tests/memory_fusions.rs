@@ -421,18 +421,16 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
             x >> 4
         })
         .collect();
-    for (k, v) in keys.iter().enumerate() {
-        i.memory[64 + 4 * k..68 + 4 * k].copy_from_slice(&v.to_le_bytes());
+    for (k, &v) in keys.iter().enumerate() {
+        i.put_u32(64 + 4 * k, v);
     }
     i.call("heapsort", &[64, 1000]).unwrap();
     keys.sort_unstable();
-    let sorted: Vec<u32> = (0..1000)
-        .map(|k| u32::from_le_bytes(i.memory[64 + 4 * k..68 + 4 * k].try_into().unwrap()))
-        .collect();
+    let sorted: Vec<u32> = (0..1000).map(|k| i.get_u32(64 + 4 * k)).collect();
     assert_eq!(sorted, keys);
 
-    i.memory[0x14..0x18].copy_from_slice(&7u32.to_le_bytes());
-    i.memory[0x134..0x138].copy_from_slice(&9u32.to_le_bytes());
+    i.put_u32(0x14, 7);
+    i.put_u32(0x134, 9);
     assert_eq!(i.i32("elem", &[0x10, 9]), 9 + 0x130);
     // 0xffff_fff0 + (1 << 5) wraps to 0x10.
     assert_eq!(i.i32("elem", &[0xffff_fff0, 1]), 7 + 0x10);
@@ -449,8 +447,8 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
     }
     // The address from the old x (0x2030 + 0x10) holds 5, the pair loads 0x3000 + 0x40
     // (3), and the address from the new x would hold 100.
-    for (at, v) in [(0x2040, 5u32), (0x3040, 3), (0x3050, 100)] {
-        i.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    for (at, v) in [(0x2040, 5), (0x3040, 3), (0x3050, 100)] {
+        i.put_u32(at, v);
     }
     assert_eq!(i.i32("reuse", &[0x2030, 0x10, 0x3000]), 8);
     let reuse = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
@@ -507,13 +505,11 @@ fn adds_to_memory_update_in_place() {
     for k in [3, 5, 3, 3, 1023] {
         i.call("count", &[k, 2]).unwrap();
     }
-    let word =
-        |i: &Instance, at: usize| u32::from_le_bytes(i.memory[at..at + 4].try_into().unwrap());
-    assert_eq!(word(&i, 4096 + 12), 6);
-    assert_eq!(word(&i, 4096 + 20), 2);
-    assert_eq!(word(&i, 4096 + 4092), 2);
+    assert_eq!(i.get_u32(4096 + 12), 6);
+    assert_eq!(i.get_u32(4096 + 20), 2);
+    assert_eq!(i.get_u32(4096 + 4092), 2);
     i.call("count", &[7, u32::MAX as u64]).unwrap();
-    assert_eq!(word(&i, 4096 + 28), u32::MAX);
+    assert_eq!(i.get_u32(4096 + 28), u32::MAX);
     // One past the last word of memory: a trap, and nothing written.
     let before = i.memory.clone();
     let t = i.call("count", &[15360, 1]).unwrap_err();
@@ -525,10 +521,10 @@ fn adds_to_memory_update_in_place() {
         .unwrap();
     assert_eq!(f64::from_le_bytes(i.memory[0..8].try_into().unwrap()), 2.75);
 
-    i.memory[8000..8004].copy_from_slice(&40u32.to_le_bytes());
+    i.put_u32(8000, 40);
     i.call("elsewhere", &[8000, 8004, 2]).unwrap();
-    assert_eq!(word(&i, 8000), 40);
-    assert_eq!(word(&i, 8004), 42);
+    assert_eq!(i.get_u32(8000), 40);
+    assert_eq!(i.get_u32(8004), 42);
 
     let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
     let axpy = code(&i, 0);
@@ -601,33 +597,28 @@ fn index_copies_fuse_with_the_load_at_the_index() {
             local.get $b i32.add))"#,
         1,
     );
-    let put = |i: &mut Instance, at: usize, v: u32| {
-        i.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
-    };
-    let get =
-        |i: &Instance, at: usize| u32::from_le_bytes(i.memory[at..at + 4].try_into().unwrap());
     // Runs [1, 4, 4, 9, 30] and [2, 4, 5, 40] at 0; the merge stops when one runs out.
     let keys = [1, 4, 4, 9, 30, 2, 4, 5, 40];
     for (k, &v) in keys.iter().enumerate() {
-        put(&mut i, 4 * k, v);
+        i.put_u32(4 * k, v);
     }
     assert_eq!(i.i32("merge", &[0, 5, 9, 1024]), 8);
-    let merged: Vec<u32> = (0..8).map(|k| get(&i, 1024 + 4 * k)).collect();
+    let merged: Vec<u32> = (0..8).map(|k| i.get_u32(1024 + 4 * k)).collect();
     assert_eq!(merged, [1, 2, 4, 4, 4, 5, 9, 30]);
 
     // A list through words 512.. (index k holds the next index): 300 -> 301 -> ... -> 0.
     for k in 300..310 {
-        put(&mut i, 4 * k, k as u32 + 1);
+        i.put_u32(4 * k, k as u32 + 1);
     }
-    put(&mut i, 4 * 310, 0);
+    i.put_u32(4 * 310, 0);
     assert_eq!(i.i32("chase", &[0, 300]), (310 << 16) | 11);
-    put(&mut i, 4 * 310, 20000);
+    i.put_u32(4 * 310, 20000);
     let t = i.call("chase", &[0, 300]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
 
-    put(&mut i, 64 + 4 * 7, 1000);
+    i.put_u32(64 + 4 * 7, 1000);
     assert_eq!(i.i32("overwrite", &[64, 7]), 993);
-    put(&mut i, 5 * 9 + 4, 77);
+    i.put_u32(5 * 9 + 4, 77);
     assert_eq!(i.i32("same", &[9]), 86);
 
     for f in 0..4 {
@@ -693,12 +684,9 @@ fn loaded_locals_pass_in_the_accumulator() {
             local.get $x))"#,
         1,
     );
-    let put = |i: &mut Instance, at: usize, v: u32| {
-        i.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
-    };
     // The scan stops at the first key not below the pivot: 9 at index 3.
     for (k, v) in [1u32, 5, 2, 9, 0].into_iter().enumerate() {
-        put(&mut i, 4 * k, v);
+        i.put_u32(4 * k, v);
     }
     assert_eq!(i.i32("scan", &[0, 6]), (9 << 8) | 4);
     assert_eq!(i.i32("scan", &[0, 1]), (1 << 8) | 1);
@@ -707,7 +695,7 @@ fn loaded_locals_pass_in_the_accumulator() {
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
 
     // The element is returned, and replaced by `v` when `v` is below it.
-    put(&mut i, 64 + 4 * 3, 40);
+    i.put_u32(64 + 4 * 3, 40);
     assert_eq!(i.i32("sift", &[64, 3, 10]), 40);
     assert_eq!(i.i32("sift", &[64, 3, 50]), 10);
     assert_eq!(i.i32("sift", &[64, 3, 0]), 10);
@@ -718,7 +706,7 @@ fn loaded_locals_pass_in_the_accumulator() {
     assert_eq!(half, 1.5);
     i.memory[200] = 0xfe;
     assert_eq!(i.call("byte", &[200]).unwrap()[0] as i64, -6);
-    put(&mut i, 256, 2);
+    i.put_u32(256, 2);
     assert_eq!(i.i32("head", &[256, 3]), 54);
 
     let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());

@@ -364,4 +364,14 @@ impl Instance {
     pub fn i64(&mut self, name: &str, args: &[u64]) -> i64 {
         self.call(name, args).expect("no trap")[0] as i64
     }
+
+    /// Writes the little-endian u32 `v` to memory at `at`.
+    pub fn put_u32(&mut self, at: usize, v: u32) {
+        self.memory[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    /// The little-endian u32 in memory at `at`.
+    pub fn get_u32(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.memory[at..at + 4].try_into().unwrap())
+    }
 }
