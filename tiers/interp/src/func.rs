@@ -3,7 +3,7 @@
 
 use tierup_abi::FuncCode;
 
-use crate::exec::Inst;
+use crate::inst::Inst;
 
 /// What a `Call`/`CallIndirect` instruction needs besides its registers.
 #[derive(Clone, Copy, Debug)]

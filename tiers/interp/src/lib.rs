@@ -115,6 +115,7 @@
 
 mod exec;
 mod func;
+mod inst;
 mod isa;
 mod num;
 mod simd;

@@ -1,5 +1,6 @@
-//! Numeric helpers with exact WebAssembly semantics: trapping integer division, float
-//! `min`/`max`/`copysign`, and float-to-int truncation (trapping and saturating).
+//! How values sit in registers ([`Bits`], [`RegVal`], [`AccClass`], immediates), and the
+//! numeric operations with exact WebAssembly semantics: trapping integer division, float
+//! `min`/`max`/`copysign`, float-to-int truncation (trapping and saturating).
 
 use tierup_abi::TrapCode;
 
@@ -55,6 +56,23 @@ impl Bits for bool {
         self as u64
     }
 }
+
+/// Which half of the executor's accumulator a value of this type travels in (an integer
+/// register, or a vector register for f64, so that float chains need no moves between
+/// the register files). The translator links two instructions only where they agree.
+pub(crate) trait AccClass {
+    /// Whether the value travels in the accumulator's float half.
+    const FLOAT: bool;
+}
+
+macro_rules! acc_class {
+    ($($t:ty => $float:expr),*) => {$(
+        impl AccClass for $t {
+            const FLOAT: bool = $float;
+        }
+    )*};
+}
+acc_class!(u32 => false, i32 => false, u64 => false, i64 => false, f32 => false, f64 => true);
 
 /// How an instruction operand of type `Self` is read from and written to the register
 /// file: scalars (any [`Bits`] type) in one register, a `v128` in two adjacent registers
@@ -359,4 +377,14 @@ mod tests {
         assert_eq!(i32_div_s(i32::MIN, -1), Err(TrapCode::IntegerOverflow));
         assert_eq!(i32_rem_s(i32::MIN, -1), Ok(0));
     }
+}
+
+/// Whether `f`'s result is a v128 (for the translator: the width of the result slot).
+pub(crate) fn wide_result1<A, R: RegVal>(_: impl Fn(A) -> R) -> bool {
+    R::WIDE
+}
+
+/// As [`wide_result1`] for a binary operation.
+pub(crate) fn wide_result2<A, B, R: RegVal>(_: impl Fn(A, B) -> R) -> bool {
+    R::WIDE
 }

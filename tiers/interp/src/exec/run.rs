@@ -1,10 +1,11 @@
 //! The instruction loop, as threaded code: every instruction has its own handler function
-//! (`ops` for the rows of the instruction table, `control` for the rest), and every
+//! (`ops` and `vector` for the rows of the instruction table, the other modules of `exec`
+//! for the rest), and every
 //! handler ends by calling the handler of the next instruction in tail position, which the
 //! compiler turns into an indirect jump. So each handler has its own dispatch jump, and
 //! the branch predictor learns instruction pairs instead of sharing one jump for all.
 //! The handler of an instruction is stored beside it (`Inst::handler`, taken from
-//! `HANDLERS[form][tag]` when the function is translated), so dispatch is one load and one
+//! the handler table of `encode` when the function is translated), so dispatch is one load and one
 //! jump.
 //!
 //! Bounded host stack. An optimising build compiles every handler's tail call into a
@@ -24,51 +25,24 @@
 
 use tierup_abi::{ValRaw, VmContext, trap};
 
-use super::dispatch::{Acc, Ctx, Exit, Handler, Outcome, form, memory};
-use super::push_backtrace;
+use super::dispatch::{Acc, Ctx, Exit, Outcome, memory};
+use super::frame::push_backtrace;
 use super::stack::ThreadStack;
-use super::{control, ops, vector};
 use crate::func::InterpFunc;
-use crate::isa::Op;
 
 /// How far below the trampoline's frame a chain may take the host stack before a
 /// branch, call or return sends it back (see the module docs).
 const STACK_SLACK: usize = 256 << 10;
-
-/// The handlers of each instruction tag, by form (see `dispatch::form`): form 0 for
-/// every tag, others where the tag supports them.
-pub(super) static HANDLERS: HandlerTable = handler_table();
-
-/// Handlers by form, then by instruction tag. Form-major: the loader relocates only the
-/// pages that hold a handler, and a form that no tag has (most combinations of bits)
-/// leaves its row untouched, so the table costs resident memory only for the forms in use.
-pub(super) type HandlerTable = [[Option<Handler>; Op::COUNT]; form::COUNT];
-
-/// Builds [`HANDLERS`]; a tag without a form-0 handler is a compile-time error.
-const fn handler_table() -> HandlerTable {
-    let mut t: HandlerTable = [[None; Op::COUNT]; form::COUNT];
-    ops::register(&mut t);
-    control::register(&mut t);
-    vector::register(&mut t);
-    let mut i = 0;
-    while i < Op::COUNT {
-        if t[0][i].is_none() {
-            panic!("an instruction without a handler");
-        }
-        i += 1;
-    }
-    t
-}
 
 /// Runs `func` (whose frame is set up at `fp`) until its outermost frame returns or a trap.
 /// Returns the status; on a trap the record is made and the backtrace pushed.
 ///
 /// # Safety
 ///
-/// `ts` is this thread's stack, `fp` a frame for `func` entered with `enter_frame`,
+/// `stack` is this thread's stack, `fp` a frame for `func` entered with `enter_frame`,
 /// `vmctx` the context `func` runs in, `results` has room for the results.
 pub(super) unsafe fn run(
-    ts: *mut ThreadStack,
+    stack: *mut ThreadStack,
     func: *const InterpFunc,
     vmctx: *mut VmContext,
     fp: *mut u64,
@@ -76,12 +50,12 @@ pub(super) unsafe fn run(
     results: *mut ValRaw,
 ) -> u32 {
     // SAFETY: the handlers rely on the translator invariants stated on `InterpFunc` and in
-    // the module docs of `exec`; the context is only accessed through `cx` while a chain
+    // the module docs of `exec`; the context is only accessed through `ctx` while a chain
     // runs, and the chain is entered with the state the handler contract requires.
     unsafe {
         let max_depth = (*vmctx).max_call_depth;
         let mut ctx = Ctx {
-            ts,
+            stack,
             func,
             vmctx,
             func_refs: (*vmctx).func_refs,
@@ -90,7 +64,7 @@ pub(super) unsafe fn run(
             depth_limit: if max_depth == 0 {
                 usize::MAX
             } else {
-                max_depth.saturating_sub((*ts).nesting as usize)
+                max_depth.saturating_sub((*stack).nesting as usize)
             },
             results,
             ip: (*func).code.as_ptr(),
@@ -99,11 +73,11 @@ pub(super) unsafe fn run(
             stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
         };
         ctx.set_frames_limit();
-        let cx: *mut Ctx = &mut ctx;
+        let ctx: *mut Ctx = &mut ctx;
         let exit = loop {
-            let ip = (*cx).ip;
-            let (mb, ml) = memory((*cx).vmctx);
-            let exit = ((*ip).handler)(ip, (*cx).fp, mb, ml, cx, (*cx).acc);
+            let ip = (*ctx).ip;
+            let (mem, mem_len) = memory((*ctx).vmctx);
+            let exit = (*ip).handler()(ip, (*ctx).fp, mem, mem_len, ctx, (*ctx).acc);
             if exit != Exit::YIELD {
                 break exit;
             }
@@ -112,11 +86,11 @@ pub(super) unsafe fn run(
             Outcome::Yield | Outcome::Done => tierup_abi::STATUS_OK,
             Outcome::Trap(code) => {
                 let status = trap::record(code);
-                push_backtrace(ts, frames_base, (*cx).func, (*cx).vmctx, (*cx).ip);
+                push_backtrace(stack, frames_base, (*ctx).func, (*ctx).vmctx, (*ctx).ip);
                 status
             }
             Outcome::Propagate(status) => {
-                push_backtrace(ts, frames_base, (*cx).func, (*cx).vmctx, (*cx).ip);
+                push_backtrace(stack, frames_base, (*ctx).func, (*ctx).vmctx, (*ctx).ip);
                 status
             }
         }

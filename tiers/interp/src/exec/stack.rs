@@ -23,7 +23,7 @@ pub(crate) struct Frame {
     pub func: *const InterpFunc,
     pub vmctx: *mut VmContext,
     /// The caller's call instruction (execution resumes after it).
-    pub ip: *const super::dispatch::Inst,
+    pub ip: *const crate::inst::Inst,
     pub fp: *mut u64,
 }
 
@@ -59,17 +59,17 @@ thread_local! {
 /// into it across a call out of the interpreter (a nested activation uses it too); they
 /// access fields through the raw pointer.
 pub(crate) fn thread_stack() -> Option<*mut ThreadStack> {
-    let ts = STACK.try_with(|s| s.get()).ok()?;
-    // SAFETY: `ts` is this thread's stack; no reference to it is live here (callers only
+    let stack = STACK.try_with(|s| s.get()).ok()?;
+    // SAFETY: `stack` is this thread's stack; no reference to it is live here (callers only
     // keep raw pointers), so this short exclusive access does not alias.
     unsafe {
-        if (*ts).regs.is_empty() {
-            (*ts).regs = vec![0u64; MAX_REGISTERS];
-            let base = (*ts).regs.as_mut_ptr();
-            (*ts).top = base;
-            (*ts).end = base.add(MAX_REGISTERS);
-            (*ts).frames.reserve(1024);
+        if (*stack).regs.is_empty() {
+            (*stack).regs = vec![0u64; MAX_REGISTERS];
+            let base = (*stack).regs.as_mut_ptr();
+            (*stack).top = base;
+            (*stack).end = base.add(MAX_REGISTERS);
+            (*stack).frames.reserve(1024);
         }
     }
-    Some(ts)
+    Some(stack)
 }

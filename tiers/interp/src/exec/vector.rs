@@ -1,15 +1,18 @@
-//! The handlers of the v128 instructions, one per vector row of the instruction table
-//! (lane operations, lane access, v128 loads and stores), plus `v128.bitselect` and
-//! `i8x16.shuffle`. Operand and result types come from each operation's signature (see
+//! The handlers of the v128 instructions: one per vector row of the instruction table
+//! (lane operations, lane access, v128 loads and stores), and the hand-written v128
+//! instructions (copy, `select`, globals, `v128.bitselect`, `i8x16.shuffle`). Operand and result types come from each operation's signature (see
 //! `num::RegVal`); the lane arrays of `simd` compile to SSE instructions.
 
 use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler, Inst};
-use super::run::HandlerTable;
-use crate::isa::{Instr, Op, Reg, for_each_op};
+use tierup_abi::ValRaw;
+
+use super::dispatch::{Ctx, Exit, Handler, get};
+use super::encode::HandlerTable;
+use crate::inst::Inst;
+use crate::isa::{Instr, Op, Reg, for_each_row};
 use crate::num::RegVal;
 
 /// `dst = f(a, b)`.
@@ -203,110 +206,182 @@ unsafe fn ternary<A: RegVal, B: RegVal, C: RegVal, R: RegVal>(
     unsafe { f(A::load(fp, abc.0), B::load(fp, abc.1), C::load(fp, abc.2)).store(fp, dst) }
 }
 
-/// Whether `f`'s result is a v128 (for the translator: the width of the result slot).
-pub(crate) fn wide_result1<A, R: RegVal>(_: impl Fn(A) -> R) -> bool {
-    R::WIDE
+/// The handler of one vector row of the table, by group (scalar rows have none here).
+macro_rules! vector_handler {
+    (vbinary $name:ident {} = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { dst, a, b });
+            binary($f, fp, dst, a, b);
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (vunary $name:ident {} = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { dst, src });
+            unary($f, fp, dst, src);
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (extract $name:ident { lane } = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { dst, src, lane });
+            extract($f, fp, dst, src, lane);
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (replace $name:ident { lane } = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { dst, a, b, lane });
+            replace($f, fp, dst, a, b, lane);
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (vload $name:ident { memarg } [$n:literal] = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { dst, addr, offset });
+            if let Err(code) = load::<$n, _>($f, fp, dst, addr, offset, mem, mem_len) {
+                leave!(ip, fp, ctx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (vstore $name:ident { memarg } [$n:literal] = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { addr, val, offset });
+            if let Err(code) = store::<$n, _>($f, fp, addr, val, offset, mem, mem_len) {
+                leave!(ip, fp, ctx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (load_lane $name:ident { memarg, lane } [$n:literal] = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { dst, addr, src, lane, offset });
+            let at = (mem, mem_len);
+            if let Err(code) = load_lane::<$n, _, _>($f, fp, dst, addr, src, lane, offset, at) {
+                leave!(ip, fp, ctx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    (store_lane $name:ident { memarg, lane } [$n:literal] = $f:expr) => {
+        handler! { $name |ip, fp, mem, mem_len, ctx, acc| {
+            decode!(ip, $name { addr, val, lane, offset });
+            if let Err(code) = store_lane::<$n, _>($f, fp, addr, val, lane, offset, mem, mem_len) {
+                leave!(ip, fp, ctx, Exit::trap(code));
+            }
+            next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+        }}
+    };
+    ($scalar:ident $($row:tt)*) => {};
 }
 
-/// As [`wide_result1`] for a binary operation.
-pub(crate) fn wide_result2<A, B, R: RegVal>(_: impl Fn(A, B) -> R) -> bool {
-    R::WIDE
+/// Enters the handler of one vector row into the table, in form 0 (scalar rows: none).
+macro_rules! vector_register {
+    ($t:ident, vbinary $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, vunary $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, extract $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, replace $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, vload $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, vstore $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, load_lane $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, store_lane $name:ident $($row:tt)*) => {
+        register!($t, $name);
+    };
+    ($t:ident, $scalar:ident $($row:tt)*) => {};
 }
 
-/// Generates one handler per vector row of the table, and `register`.
-macro_rules! vector_exec {
-    (
-        ( $($extra:tt)* )
-        binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
-        binary_trap { $( $tname:ident / $tiname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
-        unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
-        unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
-        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
-        load { $( $lname:ident [$ln:literal] -> $lt:ty = $lf:expr; )* }
-        store { $( $sname:ident [$sn:literal] ($st:ty) = $sf:expr; )* }
-        vbinary { $( $wname:ident = $wf:expr; )* }
-        vunary { $( $zname:ident = $zf:expr; )* }
-        extract { $( $xname:ident = $xf:expr; )* }
-        replace { $( $rname:ident = $rf:expr; )* }
-        vload { $( $vlname:ident [$vln:literal] = $vlf:expr; )* }
-        vstore { $( $vsname:ident [$vsn:literal] = $vsf:expr; )* }
-        load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
-        store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
-    ) => {
-        $( handler! { $wname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $wname { dst, a, b });
-            binary($wf, fp, dst, a, b);
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $zname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $zname { dst, src });
-            unary($zf, fp, dst, src);
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $xname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $xname { dst, src, lane });
-            extract($xf, fp, dst, src, lane);
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $rname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $rname { dst, a, b, lane });
-            replace($rf, fp, dst, a, b, lane);
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $vlname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $vlname { dst, addr, offset });
-            if let Err(code) = load::<$vln, _>($vlf, fp, dst, addr, offset, mb, ml) {
-                leave!(ip, fp, cx, Exit::trap(code));
-            }
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $vsname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $vsname { addr, val, offset });
-            if let Err(code) = store::<$vsn, _>($vsf, fp, addr, val, offset, mb, ml) {
-                leave!(ip, fp, cx, Exit::trap(code));
-            }
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $llname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $llname { dst, addr, src, lane, offset });
-            if let Err(code) = load_lane::<$lln, _, _>(
-                $llf, fp, dst, addr, src, lane, offset, (mb, ml),
-            ) {
-                leave!(ip, fp, cx, Exit::trap(code));
-            }
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        $( handler! { $slname |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, $slname { addr, val, lane, offset });
-            if let Err(code) = store_lane::<$sln, _>($slf, fp, addr, val, lane, offset, mb, ml) {
-                leave!(ip, fp, cx, Exit::trap(code));
-            }
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }} )*
-        handler! { V128Bitselect |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, V128Bitselect { dst, a, b, c });
-            ternary(crate::simd::v128_bitselect, fp, dst, (a, b, c));
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }}
-        handler! { I8x16Shuffle |ip, fp, mb, ml, cx, acc| {
-            decode!(ip, I8x16Shuffle { dst, a, b, mask });
-            ternary(crate::simd::i8x16_shuffle, fp, dst, (a, b, mask));
-            next!(ip.add(1), fp, mb, ml, cx, acc)
-        }}
+/// Generates the vector rows' handlers and `register`, which enters them and the
+/// hand-written v128 handlers below into the handler table.
+macro_rules! vector_rows {
+    (() $( [$group:ident $($row:tt)*] )*) => {
+        $( vector_handler! { $group $($row)* } )*
 
         /// Enters the v128 handlers into `t`.
         pub(super) const fn register(t: &mut HandlerTable) {
-            $( t[0][Op::$wname as usize] = Some($wname as Handler); )*
-            $( t[0][Op::$zname as usize] = Some($zname as Handler); )*
-            $( t[0][Op::$xname as usize] = Some($xname as Handler); )*
-            $( t[0][Op::$rname as usize] = Some($rname as Handler); )*
-            $( t[0][Op::$vlname as usize] = Some($vlname as Handler); )*
-            $( t[0][Op::$vsname as usize] = Some($vsname as Handler); )*
-            $( t[0][Op::$llname as usize] = Some($llname as Handler); )*
-            $( t[0][Op::$slname as usize] = Some($slname as Handler); )*
-            t[0][Op::V128Bitselect as usize] = Some(V128Bitselect as Handler);
-            t[0][Op::I8x16Shuffle as usize] = Some(I8x16Shuffle as Handler);
+            $( vector_register!(t, $group $($row)*); )*
+            register!(
+                t,
+                V128Bitselect,
+                I8x16Shuffle,
+                CopyV128,
+                SelectV128,
+                GlobalGetV128,
+                GlobalSetV128,
+            );
         }
     };
 }
-for_each_op!(vector_exec!());
+
+for_each_row!(vector_rows!());
+
+handler! {
+    /// `dst = v128.bitselect(a, b, c)`.
+    V128Bitselect |ip, fp, mem, mem_len, ctx, acc| {
+        decode!(ip, V128Bitselect { dst, a, b, c });
+        ternary(crate::simd::v128_bitselect, fp, dst, (a, b, c));
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
+}
+
+handler! {
+    /// `dst = i8x16.shuffle(a, b)` with the lanes of constant `mask`.
+    I8x16Shuffle |ip, fp, mem, mem_len, ctx, acc| {
+        decode!(ip, I8x16Shuffle { dst, a, b, mask });
+        ternary(crate::simd::i8x16_shuffle, fp, dst, (a, b, mask));
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
+}
+
+handler! {
+    /// v128 copy.
+    CopyV128 |ip, fp, mem, mem_len, ctx, acc| {
+        decode!(ip, CopyV128 { dst, src });
+        <u128 as RegVal>::load(fp, src).store(fp, dst);
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
+}
+
+handler! {
+    /// v128 `select`.
+    SelectV128 |ip, fp, mem, mem_len, ctx, acc| {
+        decode!(ip, SelectV128 { dst, cond, a, b });
+        let v = if get(fp, cond) as u32 != 0 { a } else { b };
+        <u128 as RegVal>::load(fp, v).store(fp, dst);
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
+}
+
+handler! {
+    /// v128 `global.get`.
+    GlobalGetV128 |ip, fp, mem, mem_len, ctx, acc| {
+        decode!(ip, GlobalGetV128 { dst, index });
+        let cell = *(*(*ctx).vmctx).globals.add(index as usize);
+        (*cell).get_v128().store(fp, dst);
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
+}
+
+handler! {
+    /// v128 `global.set`.
+    GlobalSetV128 |ip, fp, mem, mem_len, ctx, acc| {
+        decode!(ip, GlobalSetV128 { src, index });
+        let cell = *(*(*ctx).vmctx).globals.add(index as usize);
+        *cell = ValRaw::v128(<u128 as RegVal>::load(fp, src));
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
+}

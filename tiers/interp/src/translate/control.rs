@@ -9,8 +9,9 @@ use wasmparser::{BlockType, FuncType};
 
 use super::{Ctrl, CtrlKind, Provider, Translator};
 use crate::TranslateError;
-use crate::exec::{form, supports};
+use crate::exec::supports;
 use crate::func::CallSite;
+use crate::inst::{Access, Counting, Form};
 use crate::isa::{Addend, Instr, Reg, Step};
 use crate::num::Imm;
 
@@ -195,7 +196,7 @@ impl Translator<'_> {
             // conditional one still reads the register).
             let ret = Instr::ReturnOne { src };
             if link {
-                self.emit_linked(ret, &[(src, form::A)], false);
+                self.emit_linked(ret, &[(src, Form::A)], false);
             } else {
                 self.emit(ret);
             }
@@ -243,7 +244,7 @@ impl Translator<'_> {
                         add: Step(0),
                     }
                 };
-                self.emit_linked(br, &[(cond, form::A)], false)
+                self.emit_linked(br, &[(cond, Form::A)], false)
             }
             Cond::Fused(idx) => {
                 let cmp = self.code.remove(idx);
@@ -254,12 +255,12 @@ impl Translator<'_> {
                         // The compare may read the accumulator, written by the instruction
                         // before it; the copies in between leave it alone, so the branch
                         // reads it instead. (Its handler has the same operand forms.)
-                        let inputs = cmp_form & (form::A | form::B);
+                        let inputs = cmp_form & (Form::A | Form::B);
                         let at = self.emit(br);
                         if supports(&br, inputs) {
                             self.forms[at] = inputs;
                         } else if idx > 0 {
-                            self.forms[idx - 1] &= !form::OUT;
+                            self.forms[idx - 1] &= !Form::OUT;
                         }
                         self.fuse_load_branch(at)
                     }
@@ -282,11 +283,11 @@ impl Translator<'_> {
     /// `BrI32EqLoad8U`/`BrI32NeLoad8U` in the load's place, which traps as the load did:
     /// the byte compares of string and match-length loops. Returns the branch's index.
     fn fuse_load_branch(&mut self, at: usize) -> usize {
-        if at == 0 || self.last_label == at || self.forms[at] != form::B {
+        if at == 0 || self.last_label == at || self.forms[at] != Form::B {
             return at;
         }
         let prev = at - 1;
-        if self.forms[prev] != form::OUT | form::INDEX {
+        if self.forms[prev] != Form::OUT | Access::INDEX {
             return at;
         }
         let Instr::I32Load8U {
@@ -322,7 +323,7 @@ impl Translator<'_> {
         };
         // The wasm offset kept is the load's, for its trap. Forward branches are patched
         // later through the index returned.
-        self.replace_pair(prev, fused, 0, &[]);
+        self.replace_pair(prev, fused, Form::NONE, &[]);
         self.last_result = None;
         prev
     }
@@ -682,11 +683,11 @@ impl Translator<'_> {
     /// one); a forward branch is fused before it is linked or patched, and the index
     /// returned is where the branch now is.
     fn fuse_counter_branch(&mut self, idx: usize) -> usize {
-        if idx == 0 || self.last_label == idx || self.forms[idx] != 0 {
+        if idx == 0 || self.last_label == idx || self.forms[idx] != Form::NONE {
             return idx;
         }
         let prev = idx - 1;
-        if self.forms[prev] != 0 {
+        if self.forms[prev] != Form::NONE {
             return idx;
         }
         // The second increment of a pair: the first stays, in the pair's place.
@@ -738,8 +739,8 @@ impl Translator<'_> {
             _ => return idx,
         };
         let fused_form = match by {
-            Addend::Const(_) => form::PRE,
-            Addend::Reg(_) => form::PRE | form::ADD_REG,
+            Addend::Const(_) => Form::from(Counting::PRE),
+            Addend::Reg(_) => Counting::PRE | Counting::ADD_REG,
         };
         let mut branch = self.code[idx];
         if !branch.pre_add(r, by, bits) || !supports(&branch, fused_form) {
@@ -767,7 +768,7 @@ impl Translator<'_> {
     ) -> Result<(), TranslateError> {
         let index = self.pop()?;
         let len = table.len();
-        self.emit_linked(Instr::BrTable { index, len }, &[(index, form::A)], false);
+        self.emit_linked(Instr::BrTable { index, len }, &[(index, Form::A)], false);
         let first = self.code.len();
         let mut depths = Vec::with_capacity(len as usize + 1);
         for t in table.targets() {
@@ -860,7 +861,7 @@ impl Translator<'_> {
     /// between) sets that argument itself (form `PRE`): one dispatch fewer per call of a
     /// one-argument function.
     fn fuse_call_argument(&mut self, idx: usize) {
-        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != 0 {
+        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != Form::NONE {
             return;
         }
         let (dst, src, k) = match self.code[idx - 1] {
@@ -887,8 +888,8 @@ impl Translator<'_> {
             } if *base == dst && *index != dst && k == 0 => *arg = src,
             _ => return,
         }
-        if supports(&call, form::PRE) {
-            self.replace_pair_into_second(idx - 1, call, form::PRE, &[]);
+        if supports(&call, Counting::PRE.into()) {
+            self.replace_pair_into_second(idx - 1, call, Counting::PRE.into(), &[]);
         }
     }
 

@@ -8,7 +8,9 @@
 //! local just written to its reader in the accumulator as well (form `TEE`).
 
 use super::{CtrlKind, Translator};
-use crate::exec::{form, supports};
+use crate::exec::supports;
+use crate::inst::{Access, Counting, Form};
+use crate::isa::Slot;
 use crate::isa::{Instr, Reg, Step};
 use crate::num::Imm;
 
@@ -27,13 +29,13 @@ impl Translator<'_> {
     /// of its register alone (see `Instr::scalar_operand_mut`): it reads the i64 instead.
     /// An `i32.wrap_i64` costs nothing where 32-bit code consumes it, as in hardware.
     /// Returns the instruction's index, `idx - 1` when the wrap went.
-    pub(super) fn elide_wrap(&mut self, idx: usize, bit: u8, operands: &[(Reg, u8)]) -> usize {
+    pub(super) fn elide_wrap(&mut self, idx: usize, bit: Form, operands: &[(Reg, Form)]) -> usize {
         let prev = idx - 1;
         let Instr::I32WrapI64 { dst: wrapped, src } = self.code[prev] else {
             return idx;
         };
         let mut instr = self.code[idx];
-        let Some(operand) = instr.scalar_operand_mut(bit == form::B) else {
+        let Some(operand) = instr.scalar_operand_mut(bit == Form::B) else {
             return idx;
         };
         *operand = src;
@@ -53,8 +55,12 @@ impl Translator<'_> {
     /// `bit` if the instruction at `i` reads its first operand from the accumulator, else
     /// 0: the form bit under which an instruction fused in its place, which takes that
     /// operand as its `bit` operand, still reads it from there.
-    fn first_from_acc(&self, i: usize, bit: u8) -> u8 {
-        if self.forms[i] & form::A != 0 { bit } else { 0 }
+    fn first_from_acc(&self, i: usize, bit: Form) -> Form {
+        if self.forms[i].has(Form::A) {
+            bit
+        } else {
+            Form::NONE
+        }
     }
 
     /// Whether the instruction at `idx` is the last one emitted (and not already fused
@@ -92,7 +98,7 @@ impl Translator<'_> {
             return;
         }
         let prev = idx - 1;
-        if self.forms[prev] != 0 || self.forms[idx] != 0 {
+        if self.forms[prev] != Form::NONE || self.forms[idx] != Form::NONE {
             return;
         }
         let (Some((dst, a, b)), Some((dst2, a2, b2))) = (
@@ -132,7 +138,7 @@ impl Translator<'_> {
                 }
             }
         };
-        self.replace_pair(prev, fused, 0, &[]);
+        self.replace_pair(prev, fused, Form::NONE, &[]);
         self.last_result = None;
     }
 
@@ -164,13 +170,13 @@ impl Translator<'_> {
         &mut self,
         prev: usize,
         fused: Instr,
-        mut form: u8,
-        operands: &[(Reg, u8)],
+        mut form: Form,
+        operands: &[(Reg, Form)],
     ) {
         let before = self.emitted_after[0].filter(|&p| p + 1 == prev);
         let link = before.and_then(|p| Some((p, self.link_bit(p, &fused, form, operands)?)));
         if let Some((p, bit)) = link {
-            self.forms[p] |= form::OUT;
+            self.forms[p] |= Form::OUT;
             form |= bit;
         }
         self.code[prev] = fused;
@@ -194,7 +200,7 @@ impl Translator<'_> {
             return;
         }
         let op_form = self.forms[idx];
-        if op_form & (form::A | form::B) == 0 {
+        if !op_form.any(Form::A | Form::B) {
             return;
         }
         let prev = idx - 1;
@@ -228,7 +234,7 @@ impl Translator<'_> {
             Instr::I32Add { dst, a, b }
             | Instr::I32Xor { dst, a, b }
             | Instr::I32Or { dst, a, b }
-            | Instr::I64Xor { dst, a, b } => (dst, if op_form & form::A != 0 { b } else { a }),
+            | Instr::I64Xor { dst, a, b } => (dst, if op_form.has(Form::A) { b } else { a }),
             _ => return,
         };
         let shift_by = k as u8;
@@ -264,7 +270,7 @@ impl Translator<'_> {
         };
         // The shift's own operand may come from the accumulator; it is the fused
         // instruction's second operand.
-        let fused_form = self.first_from_acc(prev, form::B);
+        let fused_form = self.first_from_acc(prev, Form::B);
         if !supports(&fused, fused_form) {
             return;
         }
@@ -272,7 +278,7 @@ impl Translator<'_> {
             prev,
             fused,
             fused_form,
-            &[(base, form::A), (index, form::B)],
+            &[(base, Form::A), (index, Form::B)],
         );
     }
 
@@ -280,7 +286,7 @@ impl Translator<'_> {
     /// a constant just before it (through the accumulator, so nothing else reads it)
     /// becomes one `I32SubMulImm` in the multiplication's place.
     pub(super) fn fuse_mul_sub(&mut self, idx: usize) {
-        if idx == 0 || !self.is_last(idx) || self.forms[idx] != form::B {
+        if idx == 0 || !self.is_last(idx) || self.forms[idx] != Form::B {
             return;
         }
         let Instr::I32Sub { dst, a, .. } = self.code[idx] else {
@@ -291,21 +297,21 @@ impl Translator<'_> {
             return;
         };
         // The multiplication's operand from the accumulator is the fused `B`.
-        let fused_form = self.first_from_acc(prev, form::B);
+        let fused_form = self.first_from_acc(prev, Form::B);
         let fused = Instr::I32SubMulImm {
             dst,
             a,
             b,
             imm: imm as u32,
         };
-        self.replace_pair(prev, fused, fused_form, &[(a, form::A), (b, form::B)]);
+        self.replace_pair(prev, fused, fused_form, &[(a, Form::A), (b, Form::B)]);
     }
 
     /// A multiplication by a constant at `idx` that reads the result of the `i32.xor`
     /// just before it (through the accumulator, so nothing else reads it) becomes one
     /// `I32XorMulImm` in the xor's place.
     pub(super) fn fuse_xor_mul(&mut self, idx: usize) {
-        if idx == 0 || !self.is_last(idx) || self.forms[idx] != form::A {
+        if idx == 0 || !self.is_last(idx) || self.forms[idx] != Form::A {
             return;
         }
         let Instr::I32MulImm { dst, imm, .. } = self.code[idx] else {
@@ -316,14 +322,14 @@ impl Translator<'_> {
             return;
         };
         // The xor's operands are where they were (one may be in the accumulator).
-        let fused_form = self.forms[prev] & (form::A | form::B);
+        let fused_form = self.forms[prev] & (Form::A | Form::B);
         let fused = Instr::I32XorMulImm {
             dst,
             a,
             b,
             imm: imm as u32,
         };
-        self.replace_pair(prev, fused, fused_form, &[(a, form::A), (b, form::B)]);
+        self.replace_pair(prev, fused, fused_form, &[(a, Form::A), (b, Form::B)]);
     }
 
     /// `instr`, an operation with a constant, or a cheaper one that computes the same: an
@@ -345,7 +351,7 @@ impl Translator<'_> {
     /// so nothing else reads it) becomes one `I32ShiftMask` in that one's place: the
     /// shift and mask of a bit field in one dispatch.
     pub(super) fn fuse_shift_mask(&mut self, idx: usize) {
-        if idx == 0 || !self.is_last(idx) || self.forms[idx] != form::A {
+        if idx == 0 || !self.is_last(idx) || self.forms[idx] != Form::A {
             return;
         }
         let prev = idx - 1;
@@ -375,20 +381,20 @@ impl Translator<'_> {
             shl,
             mask,
         };
-        let fused_form = self.forms[prev] & form::A;
-        self.replace_pair(prev, fused, fused_form, &[(a, form::A)]);
+        let fused_form = self.forms[prev] & Form::A;
+        self.replace_pair(prev, fused, fused_form, &[(a, Form::A)]);
     }
 
     /// An `f64.add`, `f64.mul` or `i32.add` at `idx` whose second operand is the value
     /// the load just before it produced (through the accumulator, so nothing else reads
     /// it) becomes one instruction in the load's place, which traps as the load did.
     pub(super) fn fuse_load_op(&mut self, idx: usize) {
-        if idx == 0 || idx >= self.code.len() || self.forms[idx] != form::B {
+        if idx == 0 || idx >= self.code.len() || self.forms[idx] != Form::B {
             return;
         }
         let prev = idx - 1;
         let load_form = self.forms[prev];
-        if load_form & !(form::OUT | form::A | form::WRAP) != 0 {
+        if load_form.any(!(Form::OUT | Form::A | Access::WRAP)) {
             return;
         }
         let fused = match (self.code[prev], self.code[idx]) {
@@ -420,7 +426,7 @@ impl Translator<'_> {
         };
         // The load's address from the accumulator is the fused instruction's `B`; a
         // wrapping address stays one.
-        let fused_form = self.first_from_acc(prev, form::B) | (load_form & form::WRAP);
+        let fused_form = self.first_from_acc(prev, Form::B) | (load_form & Access::WRAP);
         if !supports(&fused, fused_form) {
             return;
         }
@@ -430,7 +436,7 @@ impl Translator<'_> {
         else {
             return;
         };
-        self.replace_pair(prev, fused, fused_form, &[(a, form::A), (addr, form::B)]);
+        self.replace_pair(prev, fused, fused_form, &[(a, Form::A), (addr, Form::B)]);
     }
 
     /// A store (the last instruction) of the sum an `F64AddLoad` or `I32AddLoad` just
@@ -445,8 +451,8 @@ impl Translator<'_> {
         }
         let prev = idx - 1;
         let (op_form, store_form) = (self.forms[prev], self.forms[idx]);
-        let wrap = op_form & form::WRAP;
-        if op_form & !(form::OUT | form::A | form::WRAP) != 0 || store_form != form::B | wrap {
+        let wrap = op_form & Access::WRAP;
+        if op_form.any(!(Form::OUT | Form::A | Access::WRAP)) || store_form != Form::B | wrap {
             return;
         }
         let fused = match (self.code[prev], self.code[idx]) {
@@ -473,7 +479,7 @@ impl Translator<'_> {
             _ => return,
         };
         // The wasm offset kept is the load's, for its trap.
-        self.replace_pair(prev, fused, (op_form & form::A) | wrap, &[]);
+        self.replace_pair(prev, fused, (op_form & Form::A) | wrap, &[]);
         self.last_result = None;
     }
 
@@ -484,7 +490,7 @@ impl Translator<'_> {
         let Instr::Select { dst, a, b, .. } = self.code[idx] else {
             return;
         };
-        if idx == 0 || self.forms[idx] != form::A || self.forms[idx - 1] != form::OUT {
+        if idx == 0 || self.forms[idx] != Form::A || self.forms[idx - 1] != Form::OUT {
             return;
         }
         let prev = idx - 1;
@@ -517,15 +523,15 @@ impl Translator<'_> {
             (true, true, true) => Instr::I64MinS { dst, a, b },
             (true, true, false) => Instr::I64MaxS { dst, a, b },
         };
-        self.replace_pair(prev, fused, 0, &[(a, form::A), (b, form::B)]);
+        self.replace_pair(prev, fused, Form::NONE, &[(a, Form::A), (b, Form::B)]);
     }
 
     /// A scalar load or store at `idx` without an offset, whose address is the result of
     /// the `i32.add` of a constant just before it (through the accumulator, so nothing
     /// else reads it), takes the add in: the constant becomes its offset, added in 32-bit
-    /// arithmetic (`form::WRAP`) as the add did. One dispatch instead of two.
+    /// arithmetic (`Access::WRAP`) as the add did. One dispatch instead of two.
     pub(super) fn fuse_address_add(&mut self, idx: usize) {
-        if idx == 0 || self.forms[idx] & form::A == 0 {
+        if idx == 0 || !self.forms[idx].has(Form::A) {
             return;
         }
         let prev = idx - 1;
@@ -541,12 +547,12 @@ impl Translator<'_> {
             _ => return,
         }
         // The add's own operand may come from the accumulator: it is the address now.
-        let fused_form = form::WRAP | (self.forms[idx] & !form::A) | (self.forms[prev] & form::A);
+        let fused_form = Access::WRAP | (self.forms[idx] & !Form::A) | (self.forms[prev] & Form::A);
         if !supports(&access, fused_form) {
             return;
         }
-        let val = access.stored_value().map(|v| (v, form::B));
-        let operands: Vec<_> = [(base, form::A)].into_iter().chain(val).collect();
+        let val = access.stored_value().map(|v| (v, Form::B));
+        let operands: Vec<_> = [(base, Form::A)].into_iter().chain(val).collect();
         self.replace_pair_into_second(prev, access, fused_form, &operands);
     }
 
@@ -559,7 +565,11 @@ impl Translator<'_> {
         let Some(idx) = self.code.len().checked_sub(1) else {
             return;
         };
-        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != 0 || self.forms[idx] != 0 {
+        if idx == 0
+            || self.last_label == idx
+            || self.forms[idx - 1] != Form::NONE
+            || self.forms[idx] != Form::NONE
+        {
             return;
         }
         let (
@@ -585,7 +595,7 @@ impl Translator<'_> {
             shift,
             offset,
         };
-        self.replace_pair_into_second(idx - 1, fused, 0, &[]);
+        self.replace_pair_into_second(idx - 1, fused, Form::NONE, &[]);
     }
 
     /// An indexed `i32.load` (the last instruction, form `INDEX`) right after a copy (no
@@ -595,10 +605,10 @@ impl Translator<'_> {
         let Some(idx) = self.code.len().checked_sub(1) else {
             return;
         };
-        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != 0 {
+        if idx == 0 || self.last_label == idx || self.forms[idx - 1] != Form::NONE {
             return;
         }
-        if self.forms[idx] != form::INDEX {
+        if self.forms[idx] != Form::from(Access::INDEX) {
             return;
         }
         let (
@@ -627,7 +637,7 @@ impl Translator<'_> {
             scale,
             offset,
         };
-        self.replace_pair_into_second(idx - 1, fused, 0, &[]);
+        self.replace_pair_into_second(idx - 1, fused, Form::NONE, &[]);
     }
 
     /// [`Translator::replace_pair`] for a fusion into the instruction at `prev + 1`, such
@@ -638,8 +648,8 @@ impl Translator<'_> {
         &mut self,
         prev: usize,
         fused: Instr,
-        form: u8,
-        operands: &[(Reg, u8)],
+        form: Form,
+        operands: &[(Reg, Form)],
     ) {
         self.offsets[prev] = self.offsets[prev + 1];
         let result = self.last_result.is_some();
@@ -651,7 +661,7 @@ impl Translator<'_> {
 
     /// A scalar load or store at `idx` whose address is the result of the `i32.add` or
     /// `I32AddShl` just before it (through the accumulator, so nothing else reads it),
-    /// takes that in (`form::INDEX`): it computes `addr + index * scale` in 32-bit
+    /// takes that in (`Access::INDEX`): it computes `addr + index * scale` in 32-bit
     /// arithmetic, as the add did, then adds its offset as before. One dispatch instead
     /// of two. Scales go up to 8 (a shift by 3), those of arrays of scalars.
     pub(super) fn fuse_address_index(&mut self, idx: usize) {
@@ -659,29 +669,29 @@ impl Translator<'_> {
             return;
         }
         let access_form = self.forms[idx];
-        if access_form & !(form::A | form::B | form::OUT) != 0 || access_form & form::A == 0 {
+        if access_form.any(!(Form::A | Form::B | Form::OUT)) || !access_form.has(Form::A) {
             return;
         }
         let prev = idx - 1;
-        let add_form = self.forms[prev] & (form::A | form::B);
+        let add_form = self.forms[prev] & (Form::A | Form::B);
         let (base, index, scale, add_form) = match self.code[prev] {
             // The add's operand from the accumulator becomes the address, which both
             // loads and stores can take from there.
-            Instr::I32Add { a, b, .. } if add_form == form::B => (b, a, 1, form::A),
+            Instr::I32Add { a, b, .. } if add_form == Form::B => (b, a, 1, Form::A),
             Instr::I32Add { a, b, .. } => (a, b, 1, add_form),
             Instr::I32AddShl { a, b, shift, .. } if shift <= 3 => (a, b, 1 << shift, add_form),
             _ => return,
         };
         let mut access = self.code[idx];
         // A store's `B` is its value: the index cannot come from the accumulator.
-        if access.stored_value().is_some() && add_form & form::B != 0 {
+        if access.stored_value().is_some() && add_form.has(Form::B) {
             return;
         }
         let Some((addr, index_reg, scale_field)) = access.index_mut() else {
             return;
         };
         (*addr, *index_reg, *scale_field) = (base, index, scale);
-        let fused_form = form::INDEX | (access_form & !form::A) | add_form;
+        let fused_form = Access::INDEX | (access_form & !Form::A) | add_form;
         if !supports(&access, fused_form) {
             return;
         }
@@ -690,7 +700,7 @@ impl Translator<'_> {
             prev,
             access,
             fused_form,
-            &[(base, form::A), (second, form::B)],
+            &[(base, Form::A), (second, Form::B)],
         );
     }
 
@@ -700,8 +710,8 @@ impl Translator<'_> {
     /// nothing in between touching the temporary or writing those locals), which then
     /// goes:
     /// - `local + k` (`I32AddImm`): the access adds `k` itself in 32-bit arithmetic
-    ///   (`form::WRAP`; only an access without an offset of its own);
-    /// - `a + b` or `a + (b << s)` (`I32Add`, `I32AddShl`): `form::INDEX`;
+    ///   (`Access::WRAP`; only an access without an offset of its own);
+    /// - `a + b` or `a + (b << s)` (`I32Add`, `I32AddShl`): `Access::INDEX`;
     /// - `(local + k) + b`, the constant add linked into the add of `b`: both, with
     ///   `INDEX` and `WRAP`.
     ///
@@ -716,7 +726,7 @@ impl Translator<'_> {
             return;
         };
         let access_form = self.forms[last];
-        if access_form & (form::A | form::WRAP) != 0 {
+        if access_form.any(Form::A | Access::WRAP) {
             return;
         }
         let mut access = self.code[last];
@@ -749,17 +759,23 @@ impl Translator<'_> {
         // constant.
         let before = (k > first).then(|| (self.code[k - 1], self.forms[k - 1]));
         let (from, base, index, scale, constant) = match (self.code[k], self.forms[k], before) {
-            (Instr::I32AddImm { a, imm, .. }, 0, _) if local(a) => (k, a, None, 1, Some(imm)),
-            (Instr::I32Add { a, b, .. }, 0, _) if local(a) && local(b) => (k, a, Some(b), 1, None),
-            (Instr::I32AddShl { a, b, shift, .. }, 0, _) if local(a) && local(b) && shift <= 3 => {
+            (Instr::I32AddImm { a, imm, .. }, Form::NONE, _) if local(a) => {
+                (k, a, None, 1, Some(imm))
+            }
+            (Instr::I32Add { a, b, .. }, Form::NONE, _) if local(a) && local(b) => {
+                (k, a, Some(b), 1, None)
+            }
+            (Instr::I32AddShl { a, b, shift, .. }, Form::NONE, _)
+                if local(a) && local(b) && shift <= 3 =>
+            {
                 (k, a, Some(b), 1 << shift, None)
             }
             (
                 Instr::I32Add { a, b, .. },
-                f @ (form::A | form::B),
-                Some((Instr::I32AddImm { a: base, imm, .. }, form::OUT)),
+                f @ (Form::A | Form::B),
+                Some((Instr::I32AddImm { a: base, imm, .. }, Form::OUT)),
             ) => {
-                let other = if f == form::A { b } else { a };
+                let other = if f == Form::A { b } else { a };
                 if !local(base) || !local(other) {
                     return;
                 }
@@ -769,7 +785,7 @@ impl Translator<'_> {
         };
         // An indexed access already has its index; only a constant can join it.
         if (constant.is_some() && own_offset != 0)
-            || (index.is_some() && access_form & form::INDEX != 0)
+            || (index.is_some() && access_form.has(Access::INDEX))
         {
             return;
         }
@@ -790,7 +806,7 @@ impl Translator<'_> {
                 return;
             };
             (*addr, *index_reg, *scale_reg) = (base, index, scale);
-            fused_form |= form::INDEX;
+            fused_form |= Access::INDEX;
         } else if let Some((addr, _)) = access.address_mut() {
             *addr = base;
         }
@@ -798,7 +814,7 @@ impl Translator<'_> {
             && let Some((_, offset)) = access.address_mut()
         {
             *offset = imm as u32;
-            fused_form |= form::WRAP;
+            fused_form |= Access::WRAP;
         }
         if !supports(&access, fused_form) {
             return;
@@ -840,14 +856,14 @@ impl Translator<'_> {
             let (mut producer, mut consumer) = (self.code[k], self.code[k + 1]);
             let (form, next_form) = (self.forms[k], self.forms[k + 1]);
             if target[k + 1]
-                || form & (form::OUT | form::TEE) != 0
-                || next_form & (form::A | form::B) != 0
-                || !supports(&producer, form | form::TEE)
+                || form.any(Form::OUT | Form::TEE)
+                || next_form.any(Form::A | Form::B)
+                || !supports(&producer, form | Form::TEE)
             {
                 continue;
             }
             // A counting branch passes its counter on; the others their result.
-            let counting = form & form::PRE != 0 && producer.offset_mut().is_some();
+            let counting = form.has(Counting::PRE) && producer.offset_mut().is_some();
             let written = if counting {
                 producer.scalar_operand_mut(false)
             } else {
@@ -864,18 +880,20 @@ impl Translator<'_> {
                 continue;
             }
             let bit = if consumer.scalar_operand_mut(false).is_some_and(|x| *x == r) {
-                form::A
+                Form::A
             } else if consumer.scalar_operand_mut(true).is_some_and(|x| *x == r) {
-                form::B
+                Form::B
             } else {
                 continue;
             };
             if !supports(&consumer, next_form | bit)
-                || producer.acc_float(form::OUT) != consumer.acc_float(bit)
+                || bit
+                    .slot()
+                    .is_none_or(|s| producer.acc_float(Slot::Out) != consumer.acc_float(s))
             {
                 continue;
             }
-            self.forms[k] |= form::TEE;
+            self.forms[k] |= Form::TEE;
             self.forms[k + 1] |= bit;
         }
     }

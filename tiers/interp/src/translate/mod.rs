@@ -21,8 +21,10 @@ use tierup_abi::{FuncCode, ModuleEnv, Tier};
 use wasmparser::{BlockType, FuncType, Operator, ValType};
 
 use crate::TranslateError;
-use crate::exec::{form, supports};
+use crate::exec::supports;
 use crate::func::{CallSite, InterpFunc, NARROW};
+use crate::inst::Form;
+use crate::isa::Slot;
 use crate::isa::{Instr, Reg};
 
 /// Where the value of one operand-stack slot is.
@@ -81,7 +83,7 @@ pub(crate) struct Translator<'a> {
     code: Vec<Instr>,
     /// The form of each instruction (`exec::form`): which operands travel in the
     /// accumulator. Set by [`Translator::emit_linked`].
-    forms: Vec<u8>,
+    forms: Vec<Form>,
     offsets: Vec<u32>,
     /// Constant values: `consts[k]` is register `-1 - k` until [`Translator::layout`],
     /// register `num_locals + k` after it.
@@ -155,7 +157,7 @@ const MAX_REG: u32 = i16::MAX as u32;
 /// The most instructions a function may have: its branch offsets, in bytes, must fit an
 /// `i32` (see `exec::Inst`). Far above what the largest wasm body (7,654,321 bytes, the
 /// common implementation limit) translates to.
-const MAX_INSTRS: usize = (i32::MAX as usize) / (2 * core::mem::size_of::<crate::exec::Inst>());
+const MAX_INSTRS: usize = (i32::MAX as usize) / (2 * core::mem::size_of::<crate::inst::Inst>());
 /// The largest number of distinct constants (registers `-1 ..= -32768`).
 const MAX_CONSTS: usize = 1 << 15;
 
@@ -332,7 +334,7 @@ impl<'a> Translator<'a> {
                 .code
                 .iter()
                 .zip(&self.forms)
-                .map(|(&i, &f)| crate::exec::Inst::new(i, f))
+                .map(|(&i, &f)| crate::exec::encode(i, f))
                 .collect(),
             offsets: self.offsets.into_boxed_slice(),
             image: image.into_boxed_slice(),
@@ -410,7 +412,7 @@ impl<'a> Translator<'a> {
     fn emit(&mut self, instr: Instr) -> usize {
         let idx = self.code.len();
         self.code.push(instr);
-        self.forms.push(0);
+        self.forms.push(Form::NONE);
         self.offsets.push(self.offset);
         self.emitted_after = [self.emitted_after[1], self.last_result];
         self.last_result = None;
@@ -433,7 +435,7 @@ impl<'a> Translator<'a> {
     pub(super) fn emit_linked(
         &mut self,
         instr: Instr,
-        operands: &[(Reg, u8)],
+        operands: &[(Reg, Form)],
         result: bool,
     ) -> usize {
         let link = self.link_to_previous(&instr, operands);
@@ -442,7 +444,7 @@ impl<'a> Translator<'a> {
             self.last_result = Some(idx);
         }
         if let Some((prev, bit)) = link {
-            self.forms[prev] |= form::OUT;
+            self.forms[prev] |= Form::OUT;
             self.forms[idx] = bit;
             return self.elide_wrap(idx, bit, operands);
         }
@@ -451,12 +453,12 @@ impl<'a> Translator<'a> {
 
     /// For [`Translator::emit_linked`]: the previous instruction and the form bit of the
     /// operand of `instr` that can come from the accumulator, if any.
-    fn link_to_previous(&self, instr: &Instr, operands: &[(Reg, u8)]) -> Option<(usize, u8)> {
+    fn link_to_previous(&self, instr: &Instr, operands: &[(Reg, Form)]) -> Option<(usize, Form)> {
         let prev = self.last_result?;
         if prev + 1 != self.code.len() {
             return None;
         }
-        self.link_bit(prev, instr, 0, operands)
+        self.link_bit(prev, instr, Form::NONE, operands)
             .map(|bit| (prev, bit))
     }
 
@@ -464,19 +466,27 @@ impl<'a> Translator<'a> {
     /// the top slot's temporary) in form `form`, can read `prev`'s result from the
     /// accumulator: `operands` (each with its bit) name that temporary exactly once, and
     /// both instructions have the handlers.
-    fn link_bit(&self, prev: usize, instr: &Instr, form: u8, operands: &[(Reg, u8)]) -> Option<u8> {
+    fn link_bit(
+        &self,
+        prev: usize,
+        instr: &Instr,
+        form: Form,
+        operands: &[(Reg, Form)],
+    ) -> Option<Form> {
         let mut producer = self.code[prev];
         let dst = *producer.dst_mut()?;
-        if dst < self.num_locals as Reg || self.forms[prev] & form::OUT != 0 {
+        if dst < self.num_locals as Reg || self.forms[prev].has(Form::OUT) {
             return None;
         }
         let mut reading = operands.iter().filter(|(r, _)| *r == dst);
         let &(_, bit) = reading.next()?;
         let linked = reading.next().is_none()
-            && form & bit == 0
-            && supports(&producer, self.forms[prev] | form::OUT)
+            && !form.any(bit)
+            && supports(&producer, self.forms[prev] | Form::OUT)
             && supports(instr, form | bit)
-            && producer.acc_float(form::OUT) == instr.acc_float(bit);
+            && bit
+                .slot()
+                .is_some_and(|s| producer.acc_float(Slot::Out) == instr.acc_float(s));
         linked.then_some(bit)
     }
 
@@ -793,7 +803,7 @@ impl<'a> Translator<'a> {
     ) -> Result<(), TranslateError> {
         let src = self.pop()?;
         let dst = self.push_temp(wide)?;
-        self.emit_linked(make(dst, src), &[(src, form::A)], true);
+        self.emit_linked(make(dst, src), &[(src, Form::A)], true);
         Ok(())
     }
 
@@ -805,7 +815,7 @@ impl<'a> Translator<'a> {
         let b = self.pop()?;
         let a = self.pop()?;
         let dst = self.push_temp(wide)?;
-        self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
+        self.emit_linked(make(dst, a, b), &[(a, Form::A), (b, Form::B)], true);
         Ok(())
     }
 
@@ -824,15 +834,15 @@ impl<'a> Translator<'a> {
         let idx = match (self.const_bits(a), self.const_bits(b)) {
             (_, Some(imm)) => {
                 let instr = Self::reduce_strength(make_imm(dst, a, imm));
-                let idx = self.emit_linked(instr, &[(a, form::A)], true);
+                let idx = self.emit_linked(instr, &[(a, Form::A)], true);
                 self.fuse_xor_mul(idx);
                 idx
             }
             (Some(imm), None) if commutative => {
-                self.emit_linked(make_imm(dst, b, imm), &[(b, form::A)], true)
+                self.emit_linked(make_imm(dst, b, imm), &[(b, Form::A)], true)
             }
             _ => {
-                let idx = self.emit_linked(make(dst, a, b), &[(a, form::A), (b, form::B)], true);
+                let idx = self.emit_linked(make(dst, a, b), &[(a, Form::A), (b, Form::B)], true);
                 self.fuse_shifted_operand(idx);
                 self.fuse_load_op(idx);
                 self.fuse_mul_sub(idx);
@@ -865,7 +875,7 @@ impl<'a> Translator<'a> {
         let offset = self.mem_offset(&memarg)?;
         let addr = self.pop()?;
         let dst = self.push_temp(wide)?;
-        let idx = self.emit_linked(make(dst, addr, offset), &[(addr, form::A)], true);
+        let idx = self.emit_linked(make(dst, addr, offset), &[(addr, Form::A)], true);
         self.fuse_address_add(idx);
         self.fuse_address_index(idx);
         self.fold_address_arithmetic();
@@ -884,7 +894,7 @@ impl<'a> Translator<'a> {
         let addr = self.pop()?;
         let idx = self.emit_linked(
             make(addr, val, offset),
-            &[(addr, form::A), (val, form::B)],
+            &[(addr, Form::A), (val, Form::B)],
             false,
         );
         self.fuse_address_add(idx);

@@ -1,91 +1,127 @@
-//! The operator dispatch: table-driven numeric, compare, load and store operators (from
-//! `isa::for_each_op!`) plus the hand-written rest.
+//! The operator dispatch: the operators of the instruction table's rows (from
+//! `isa::for_each_row!`), each translated by its group, plus the hand-written rest.
 
 use tierup_abi::TrapCode;
 use wasmparser::Operator;
 
 use super::{Provider, Translator};
 use crate::TranslateError;
-use crate::exec::{wide_result1, wide_result2};
-use crate::isa::{Instr, for_each_op};
+use crate::inst::Form;
+use crate::isa::{Instr, for_each_row};
+use crate::num::{wide_result1, wide_result2};
 
-/// Generates the operator `match`: table rows map mechanically, `$rest` handles the others.
+/// The translation of one row's operator, by group; the operator's fields (`memarg`,
+/// `lane`) are bound by the `match` arm that calls this.
+macro_rules! operator_row {
+    ($this:ident, $op:ident, binary $name:ident {} / $imm:ident $($row:tt)*) => {
+        $this.binary_imm(
+            commutative(&$op),
+            |dst, a, b| Instr::$name { dst, a, b },
+            |dst, a, imm| Instr::$imm { dst, a, imm },
+        )
+    };
+    ($this:ident, $op:ident, binary_trap $name:ident {} / $imm:ident $($row:tt)*) => {
+        $this.binary_imm(
+            false,
+            |dst, a, b| Instr::$name { dst, a, b },
+            |dst, a, imm| Instr::$imm { dst, a, imm },
+        )
+    };
+    ($this:ident, $op:ident, unary $name:ident $($row:tt)*) => {
+        $this.unary(false, |dst, src| Instr::$name { dst, src })
+    };
+    ($this:ident, $op:ident, unary_trap $name:ident $($row:tt)*) => {
+        $this.unary(false, |dst, src| Instr::$name { dst, src })
+    };
+    ($this:ident, $op:ident, compare $name:ident $($row:tt)*) => {
+        $this.binary(false, |dst, a, b| Instr::$name { dst, a, b })
+    };
+    ($this:ident, $op:ident, load $name:ident { $memarg:ident } $($row:tt)*) => {
+        $this.load($memarg, false, |dst, addr, offset| Instr::$name {
+            dst,
+            addr,
+            index: 0,
+            scale: 0,
+            offset,
+        })
+    };
+    ($this:ident, $op:ident, store $name:ident { $memarg:ident } $($row:tt)*) => {
+        $this.store($memarg, |addr, val, offset| Instr::$name {
+            addr,
+            val,
+            index: 0,
+            scale: 0,
+            offset,
+        })
+    };
+    ($this:ident, $op:ident, vbinary $name:ident {} = $f:expr) => {
+        $this.binary(wide_result2($f), |dst, a, b| Instr::$name { dst, a, b })
+    };
+    ($this:ident, $op:ident, vunary $name:ident {} = $f:expr) => {
+        $this.unary(wide_result1($f), |dst, src| Instr::$name { dst, src })
+    };
+    ($this:ident, $op:ident, extract $name:ident { $lane:ident } $($row:tt)*) => {
+        $this.unary(false, |dst, src| Instr::$name {
+            dst,
+            src,
+            lane: $lane,
+        })
+    };
+    ($this:ident, $op:ident, replace $name:ident { $lane:ident } $($row:tt)*) => {
+        $this.binary(true, |dst, a, b| Instr::$name {
+            dst,
+            a,
+            b,
+            lane: $lane,
+        })
+    };
+    ($this:ident, $op:ident, vload $name:ident { $memarg:ident } $($row:tt)*) => {
+        $this.load($memarg, true, |dst, addr, offset| Instr::$name {
+            dst,
+            addr,
+            offset,
+        })
+    };
+    ($this:ident, $op:ident, vstore $name:ident { $memarg:ident } $($row:tt)*) => {
+        $this.store($memarg, |addr, val, offset| Instr::$name {
+            addr,
+            val,
+            offset,
+        })
+    };
+    ($this:ident, $op:ident, load_lane $name:ident { $memarg:ident, $lane:ident } $($row:tt)*) => {{
+        let offset = $this.mem_offset(&$memarg)?;
+        $this.binary(true, |dst, addr, src| Instr::$name {
+            dst,
+            addr,
+            src,
+            lane: $lane,
+            offset,
+        })
+    }};
+    ($this:ident, $op:ident, store_lane $name:ident { $memarg:ident, $lane:ident } $($row:tt)*) => {
+        $this.store($memarg, |addr, val, offset| Instr::$name {
+            addr,
+            val,
+            lane: $lane,
+            offset,
+        })
+    };
+}
+
+/// Generates the operator `match`: each table row maps mechanically (`operator_row!`),
+/// `$rest` handles the others.
 macro_rules! translate_match {
     (
-        ( $this:ident, $op:ident, $rest:ident )
-        binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
-        binary_trap { $( $tname:ident / $tiname:ident ($ta:ty, $tb:ty) -> $tr:ty = $tf:expr; )* }
-        unary { $( $uname:ident ($ua:ty) -> $ur:ty = $uf:expr; )* }
-        unary_trap { $( $vname:ident ($va:ty) -> $vr:ty = $vf:expr; )* }
-        compare { $( $cname:ident / $cbr:ident / $cbrn:ident ($ct:ty) $([ $cbi:ident / $cbni:ident ])? = $cf:expr; )* }
-        load { $( $lname:ident [$ln:literal] -> $lt:ty = $lf:expr; )* }
-        store { $( $sname:ident [$sn:literal] ($st:ty) = $sf:expr; )* }
-        vbinary { $( $wname:ident = $wf:expr; )* }
-        vunary { $( $zname:ident = $zf:expr; )* }
-        extract { $( $xname:ident = $xf:expr; )* }
-        replace { $( $rname:ident = $rf:expr; )* }
-        vload { $( $vlname:ident [$vln:literal] = $vlf:expr; )* }
-        vstore { $( $vsname:ident [$vsn:literal] = $vsf:expr; )* }
-        load_lane { $( $llname:ident [$lln:literal] = $llf:expr; )* }
-        store_lane { $( $slname:ident [$sln:literal] = $slf:expr; )* }
+        ($this:ident, $op:ident, $rest:ident)
+        $( [$group:ident $name:ident { $($field:ident),* } $($row:tt)*] )*
     ) => {
         match $op {
-            $( Operator::$bname => $this.binary_imm(
-                commutative(&$op),
-                |dst, a, b| Instr::$bname { dst, a, b },
-                |dst, a, imm| Instr::$biname { dst, a, imm },
-            ), )*
-            $( Operator::$tname => $this.binary_imm(
-                false,
-                |dst, a, b| Instr::$tname { dst, a, b },
-                |dst, a, imm| Instr::$tiname { dst, a, imm },
-            ), )*
-            $( Operator::$cname => $this.binary(false, |dst, a, b| Instr::$cname { dst, a, b }), )*
-            $( Operator::$uname => $this.unary(false, |dst, src| Instr::$uname { dst, src }), )*
-            $( Operator::$wname => $this.binary(wide_result2($wf), |dst, a, b| {
-                Instr::$wname { dst, a, b }
-            }), )*
-            $( Operator::$zname => $this.unary(wide_result1($zf), |dst, src| {
-                Instr::$zname { dst, src }
-            }), )*
-            $( Operator::$vname => $this.unary(false, |dst, src| Instr::$vname { dst, src }), )*
-            $( Operator::$lname { memarg } => {
-                $this.load(memarg, false, |dst, addr, offset| Instr::$lname {
-                    dst,
-                    addr,
-                    index: 0,
-                    scale: 0,
-                    offset,
-                })
-            } )*
-            $( Operator::$xname { lane } => {
-                $this.unary(false, |dst, src| Instr::$xname { dst, src, lane })
-            } )*
-            $( Operator::$rname { lane } => {
-                $this.binary(true, |dst, a, b| Instr::$rname { dst, a, b, lane })
-            } )*
-            $( Operator::$vlname { memarg } => {
-                $this.load(memarg, true, |dst, addr, offset| Instr::$vlname { dst, addr, offset })
-            } )*
-            $( Operator::$vsname { memarg } => {
-                $this.store(memarg, |addr, val, offset| Instr::$vsname { addr, val, offset })
-            } )*
-            $( Operator::$llname { memarg, lane } => {
-                let offset = $this.mem_offset(&memarg)?;
-                $this.binary(true, |dst, addr, src| Instr::$llname { dst, addr, src, lane, offset })
-            } )*
-            $( Operator::$slname { memarg, lane } => {
-                $this.store(memarg, |addr, val, offset| Instr::$slname { addr, val, lane, offset })
-            } )*
-            $( Operator::$sname { memarg } => {
-                $this.store(memarg, |addr, val, offset| Instr::$sname {
-                    addr,
-                    val,
-                    index: 0,
-                    scale: 0,
-                    offset,
-                })
-            } )*
+            $(
+                Operator::$name { $($field),* } => {
+                    operator_row!($this, $op, $group $name { $($field),* } $($row)*)
+                }
+            )*
             other => $this.$rest(other),
         }
     };
@@ -113,7 +149,7 @@ fn commutative(op: &Operator<'_>) -> bool {
 impl Translator<'_> {
     /// Translates one operator in reachable code.
     pub(super) fn reachable_operator(&mut self, op: Operator<'_>) -> Result<(), TranslateError> {
-        for_each_op!(translate_match!(self, op, other_operator))
+        for_each_row!(translate_match!(self, op, other_operator))
     }
 
     fn other_operator(&mut self, op: Operator<'_>) -> Result<(), TranslateError> {
@@ -152,7 +188,7 @@ impl Translator<'_> {
                 } else {
                     Instr::Select { dst, cond, a, b }
                 };
-                let idx = self.emit_linked(select, &[(cond, crate::exec::form::A)], true);
+                let idx = self.emit_linked(select, &[(cond, Form::A)], true);
                 self.fuse_min_max(idx);
                 Ok(())
             }
