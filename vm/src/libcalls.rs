@@ -53,10 +53,6 @@ unsafe fn parts<'a>(vmctx: *mut VmContext) -> (&'a mut InstanceData, &'a mut Sto
     }
 }
 
-fn oob(code: TrapCode) -> u32 {
-    trap::record(code)
-}
-
 /// Copies `len` items starting at `src` of a segment to `dst` of a memory or table, as
 /// `memory.init`, `table.init` and active segments do; returns `false`, having written
 /// nothing, if either range is out of bounds.
@@ -114,11 +110,11 @@ unsafe extern "sysv64" fn memory_init(
         let range = inst.datas.get(data as usize).cloned().unwrap_or(0..0);
         let seg = &inst.module.inner.env.wasm[range];
         let Some(m) = inst.memories.get(memory as usize) else {
-            return oob(TrapCode::MemoryOutOfBounds);
+            return trap::record(TrapCode::MemoryOutOfBounds);
         };
         let mem = store.memories[*m].data_mut();
         if !copy_segment(seg, mem, dst as usize, src as usize, len as usize) {
-            return oob(TrapCode::MemoryOutOfBounds);
+            return trap::record(TrapCode::MemoryOutOfBounds);
         }
         STATUS_OK
     })
@@ -176,12 +172,12 @@ unsafe extern "sysv64" fn table_fill(
         // SAFETY: the caller's contract.
         let (inst, store) = unsafe { parts(vmctx) };
         let Some(t) = inst.tables.get(table as usize) else {
-            return oob(TrapCode::TableOutOfBounds);
+            return trap::record(TrapCode::TableOutOfBounds);
         };
         let elems = store.tables[*t].elements_mut();
         let (dst, len) = (dst as usize, len as usize);
         if dst + len > elems.len() {
-            return oob(TrapCode::TableOutOfBounds);
+            return trap::record(TrapCode::TableOutOfBounds);
         }
         elems[dst..dst + len].fill(val);
         STATUS_OK
@@ -208,13 +204,13 @@ unsafe extern "sysv64" fn table_copy(
             inst.tables.get(dst_table as usize),
             inst.tables.get(src_table as usize),
         ) else {
-            return oob(TrapCode::TableOutOfBounds);
+            return trap::record(TrapCode::TableOutOfBounds);
         };
         let (dst, src, len) = (dst as usize, src as usize, len as usize);
         let src_len = store.tables[*st].elements().len();
         let dst_len = store.tables[*dt].elements().len();
         if src + len > src_len || dst + len > dst_len {
-            return oob(TrapCode::TableOutOfBounds);
+            return trap::record(TrapCode::TableOutOfBounds);
         }
         if dt == st {
             store.tables[*dt]
@@ -246,11 +242,11 @@ unsafe extern "sysv64" fn table_init(
         let (inst, store) = unsafe { parts(vmctx) };
         let seg: &[usize] = inst.elems.get(elem as usize).map_or(&[], |s| &s[..]);
         let Some(t) = inst.tables.get(table as usize) else {
-            return oob(TrapCode::TableOutOfBounds);
+            return trap::record(TrapCode::TableOutOfBounds);
         };
         let elems = store.tables[*t].elements_mut();
         if !copy_segment(seg, elems, dst as usize, src as usize, len as usize) {
-            return oob(TrapCode::TableOutOfBounds);
+            return trap::record(TrapCode::TableOutOfBounds);
         }
         STATUS_OK
     })

@@ -2,8 +2,7 @@
 //! (plain, or counting a loop counter first), compare-branches on a loaded byte, and
 //! `br_table`. Compare-branches of the table's rows are in `ops`.
 
-use super::dispatch::{Ctx, Exit, Handler, bits, get, set};
-use super::encode::HandlerTable;
+use super::dispatch::{Ctx, Exit, Handler, HandlerTable, bits, get, set};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op};
 use tierup_abi::TrapCode;
@@ -28,7 +27,7 @@ handler! {
 macro_rules! cond_branch {
     ($($name:ident($cond:ident: $t:ty) = $test:expr;)*) => {$(
         handler! {
-            /// Branch on one register (or the accumulator, in form `A`; in form `PRE`
+            /// Branch on one register (or the accumulator, in form `Form::A`; in form `Counting::PRE`
             /// the register plus `add`, written back, and with `TEE` passed on in the
             /// accumulator too).
             $name<F> |ip, fp, mem, mem_len, ctx, acc| {
@@ -57,7 +56,7 @@ macro_rules! load_branch_handlers {
             #[doc = concat!("Branch if `", stringify!($taken), "` of `a` and a loaded byte.")]
             $name |ip, fp, mem, mem_len, ctx, acc| {
                 decode!(ip, $name { a, addr, index, offset, mem_offset });
-                // The address of an `i32.load8_u` of form `INDEX` (scale 1).
+                // The address of an `i32.load8_u` of form `Access::INDEX` (scale 1).
                 const F: u8 = bits::I;
                 let ea = address!(F, indexed!(F, get(fp, addr), get(fp, index), 1), mem_offset);
                 let [byte] = *checked!(ea, 1, ip, fp, mem, mem_len, ctx);
@@ -77,7 +76,7 @@ load_branch_handlers! {
 }
 
 handler! {
-    /// Jumps to one of the `Br` instructions that follow (form `A`: the index from the
+    /// Jumps to one of the `Br` instructions that follow (form `Form::A`: the index from the
     /// accumulator).
     BrTable<F> |ip, fp, mem, mem_len, ctx, acc| {
         decode!(ip, BrTable { index, len });

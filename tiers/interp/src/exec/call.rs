@@ -7,8 +7,7 @@ use core::ptr;
 
 use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw};
 
-use super::dispatch::{Acc, Ctx, Exit, Handler, bits, get, memory, set};
-use super::encode::HandlerTable;
+use super::dispatch::{Acc, Ctx, Exit, Handler, HandlerTable, bits, get, memory, set};
 use super::frame::{cells_to_regs, copy_regs, frame_fits, init_frame, regs_to_cells};
 use super::stack::{Frame, ThreadStack};
 use crate::func::{CallSite, InterpFunc, NARROW};
@@ -79,7 +78,7 @@ handler! {
 }
 
 handler! {
-    /// Returns one scalar (in form `A` from the accumulator's integer half): the common
+    /// Returns one scalar (in form `Form::A` from the accumulator's integer half): the common
     /// case, without `Return`'s copy loop.
     ReturnOne<F> |ip, fp, mem, mem_len, ctx, acc| {
         decode!(ip, ReturnOne { src });

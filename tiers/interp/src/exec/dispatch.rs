@@ -9,8 +9,8 @@ use tierup_abi::{FuncEntry, TrapCode, ValRaw, VmContext};
 
 use super::stack::ThreadStack;
 use crate::func::InterpFunc;
-use crate::inst::Inst;
-use crate::isa::Reg;
+use crate::inst::{Form, Inst};
+use crate::isa::{Op, Reg};
 
 /// One instruction handler: `(ip, fp, mem, mem_len, ctx, acc)`.
 ///
@@ -22,9 +22,24 @@ use crate::isa::Reg;
 /// `inst::Form`).
 pub(crate) type Handler = unsafe fn(*const Inst, *mut u64, *mut u8, u64, *mut Ctx, Acc) -> Exit;
 
+/// Handlers by form, then by instruction tag: form [`Form::NONE`] for every tag, others
+/// where the tag has them. Form-major: the loader relocates only the pages that hold a
+/// handler, and a form that no tag has (most combinations of bits) leaves its row
+/// untouched, so the table costs resident memory only for the forms in use.
+pub(super) type HandlerTable = [[Option<Handler>; Op::COUNT]; Form::COUNT];
+
+impl Inst {
+    /// The handler of this instruction.
+    #[inline(always)]
+    pub(super) fn handler(&self) -> Handler {
+        // SAFETY: `handler` is only ever written by `encode::encode`, from a `Handler`.
+        unsafe { core::mem::transmute::<*const (), Handler>(self.handler) }
+    }
+}
+
 /// The accumulator: integers and f32 (by their bits) travel in `i`, a general register,
 /// f64 in `f`, a vector register, so that float chains need no moves between the two
-/// register files (`num::AccClass` says which a type uses). A handler takes and passes
+/// register files (`regs::AccClass` says which a type uses). A handler takes and passes
 /// it by value: the pair travels in two argument registers.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Acc {
@@ -198,7 +213,7 @@ macro_rules! handler {
         /// The handler contract (see [`Handler`](super::dispatch::Handler) and the `run` module
         /// docs): `ip` points at an instruction of this tag in the code of `(*ctx).func`,
         /// `fp` is that function's frame, the memory pair is current; in a handler generic
-        /// over its form `F`, the operands that `F` names (see `form`) are in `acc`.
+        /// over its form `F`, the operands that `F` names (see `inst::Form`) are in `acc`.
         #[allow(non_snake_case, unused_variables, unused_mut)]
         pub(super) unsafe fn $name $(<const $f: u8>)? (
             mut $ip: *const Inst,
@@ -221,7 +236,7 @@ macro_rules! handler {
 macro_rules! operand {
     ($f:ident, $bit:expr, $fp:expr, $r:expr, $acc:expr, $t:ty) => {
         if $f & $bit != 0 {
-            if <$t as $crate::num::AccClass>::FLOAT {
+            if <$t as $crate::regs::AccClass>::FLOAT {
                 $acc.f.to_bits()
             } else {
                 $acc.i
@@ -239,7 +254,7 @@ macro_rules! result {
     ($f:ident, $fp:expr, $dst:expr, $acc:ident, $t:ty, $v:expr) => {{
         let v: u64 = $v;
         if $f & ($crate::inst::Form::OUT.bits() | $crate::inst::Form::TEE.bits()) != 0 {
-            if <$t as $crate::num::AccClass>::FLOAT {
+            if <$t as $crate::regs::AccClass>::FLOAT {
                 $acc.f = f64::from_bits(v);
             } else {
                 $acc.i = v;
@@ -343,7 +358,7 @@ macro_rules! decode {
 }
 
 /// `r` (register bits of an integer of `T`'s width) plus `addend`, in that width: the
-/// fused add of form `PRE`.
+/// fused add of form `Counting::PRE`.
 #[inline(always)]
 pub(super) fn pre_add<T>(r: u64, addend: u64) -> u64 {
     if core::mem::size_of::<T>() == 4 {
@@ -354,7 +369,7 @@ pub(super) fn pre_add<T>(r: u64, addend: u64) -> u64 {
 }
 
 /// The first operand of a compare-branch of form `$f`: with `PRE`, register `$a` plus
-/// the step (`$add`, or register `$add_reg` with `ADD_REG`), written back; else as
+/// the step (`$add`, or register `$add_reg` with `Counting::ADD_REG`), written back; else as
 /// `operand!`.
 macro_rules! counter_operand {
     ($f:ident, $fp:expr, $a:expr, $add:expr, $add_reg:expr, $acc:expr, $t:ty) => {

@@ -2,17 +2,11 @@
 //! its [`Form`] into the [`Inst`] the executor runs, with the address of the handler
 //! that implements that form; [`supports`] tells the translator which forms exist.
 
-use super::dispatch::Handler;
+use super::dispatch::{Handler, HandlerTable};
 use super::{branch, call, fused, instance, ops, values, vector};
 use crate::inst::{Form, Inst};
 use crate::isa::{Instr, Op};
 use tierup_abi::TrapCode;
-
-/// Handlers by form, then by instruction tag: form [`Form::NONE`] for every tag, others
-/// where the tag has them. Form-major: the loader relocates only the pages that hold a
-/// handler, and a form that no tag has (most combinations of bits) leaves its row
-/// untouched, so the table costs resident memory only for the forms in use.
-pub(super) type HandlerTable = [[Option<Handler>; Op::COUNT]; Form::COUNT];
 
 /// The handlers of each instruction tag, by form.
 static HANDLERS: HandlerTable = handler_table();
@@ -75,13 +69,6 @@ pub(crate) fn encode(mut instr: Instr, form: Form) -> Inst {
 }
 
 impl Inst {
-    /// The handler of this instruction.
-    #[inline(always)]
-    pub(super) fn handler(&self) -> Handler {
-        // SAFETY: `handler` was written by `encode`, from a `Handler`.
-        unsafe { core::mem::transmute::<*const (), Handler>(self.handler) }
-    }
-
     /// The form whose handler this instruction carries (for `Debug`).
     fn form(&self) -> Option<Form> {
         let tag = self.instr.tag() as usize;

@@ -6,11 +6,10 @@ use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler, bits, get, second_half, set};
-use super::encode::HandlerTable;
+use super::dispatch::{Ctx, Exit, Handler, HandlerTable, bits, get, second_half, set};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op};
-use crate::num::Bits;
+use crate::regs::Bits;
 
 /// The handlers of two-operand instructions with a constant, `dst = f(a, b, k)`, each
 /// from its operand type, the constant's field and `|a, b, k|` expression: the
@@ -104,7 +103,7 @@ handler! {
 }
 
 handler! {
-    /// `dst = a + (b << shift)`, then the i32 at `dst + offset` to `val` (form `OUT`: to
+    /// `dst = a + (b << shift)`, then the i32 at `dst + offset` to `val` (form `Form::OUT`: to
     /// the accumulator instead, `TEE`: as well).
     I32AddShlLoad<F> |ip, fp, mem, mem_len, ctx, acc| {
         decode!(ip, I32AddShlLoad { dst, a, b, val, shift, offset });
@@ -118,7 +117,7 @@ handler! {
 }
 
 handler! {
-    /// `copy = src`, then the i32 at `addr + src * scale + offset` to `dst` (form `OUT`:
+    /// `copy = src`, then the i32 at `addr + src * scale + offset` to `dst` (form `Form::OUT`:
     /// to the accumulator instead, `TEE`: as well).
     CopyI32Load<F> |ip, fp, mem, mem_len, ctx, acc| {
         decode!(ip, CopyI32Load { copy, src, addr, scale, offset, .. });
@@ -135,8 +134,8 @@ handler! {
 }
 
 /// Generates the handlers of an operation whose second operand is loaded from memory
-/// (form `A`: the first operand from the accumulator; form `B`: the address from it;
-/// form `WRAP`: the address and offset added in 32 bits).
+/// (form `Form::A`: the first operand from the accumulator; form `Form::B`: the address from it;
+/// form `Access::WRAP`: the address and offset added in 32 bits).
 macro_rules! load_op {
     ($($name:ident($t:ty, $n:literal) = $f:expr;)*) => {$(
         handler! {
@@ -161,8 +160,8 @@ load_op! {
     I32AddLoad(u32, 4) = |x: u32, y: u32| x.wrapping_add(y);
 }
 
-/// Generates the handlers of an operation that updates memory in place (form `A`: the
-/// operand from the accumulator; form `WRAP`: the address and offset added in 32 bits).
+/// Generates the handlers of an operation that updates memory in place (form `Form::A`: the
+/// operand from the accumulator; form `Access::WRAP`: the address and offset added in 32 bits).
 macro_rules! op_in_place {
     ($($name:ident($t:ty, $n:literal) = $f:expr;)*) => {$(
         handler! {

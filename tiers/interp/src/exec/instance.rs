@@ -6,8 +6,7 @@ use core::ptr;
 
 use tierup_abi::{TrapCode, ValRaw, WASM_PAGE_SIZE};
 
-use super::dispatch::{Ctx, Exit, Handler, get, memory, set};
-use super::encode::HandlerTable;
+use super::dispatch::{Ctx, Exit, Handler, HandlerTable, get, memory, set};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op};
 

@@ -7,11 +7,11 @@ use core::ptr;
 
 use tierup_abi::TrapCode;
 
-use super::dispatch::{Ctx, Exit, Handler, bits, get, set};
-use super::encode::HandlerTable;
+use super::dispatch::{Ctx, Exit, Handler, HandlerTable, bits, get, set};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op, for_each_row};
-use crate::num::{Bits, Imm, call1, call2};
+use crate::num::{call1, call2};
+use crate::regs::{Bits, Imm};
 
 /// The handlers of one scalar row of the table, by group (vector rows have none here).
 macro_rules! scalar_handlers {

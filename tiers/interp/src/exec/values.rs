@@ -1,8 +1,7 @@
 //! Copies between registers, `select`, and the `eqz` tests: the instructions that move
 //! or pick values without computing on them.
 
-use super::dispatch::{Ctx, Exit, Handler, bits, get, second_half, set};
-use super::encode::HandlerTable;
+use super::dispatch::{Ctx, Exit, Handler, HandlerTable, bits, get, second_half, set};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op};
 
@@ -59,7 +58,7 @@ handler! {
 }
 
 handler! {
-    /// `select` (in form `A` the condition is in the accumulator).
+    /// `select` (in form `Form::A` the condition is in the accumulator).
     Select<F> |ip, fp, mem, mem_len, ctx, acc| {
         decode!(ip, Select { dst, cond, a, b });
         let c = operand!(F, bits::A, fp, cond, acc, u32);

@@ -1,7 +1,7 @@
 //! The handlers of the v128 instructions: one per vector row of the instruction table
 //! (lane operations, lane access, v128 loads and stores), and the hand-written v128
 //! instructions (copy, `select`, globals, `v128.bitselect`, `i8x16.shuffle`). Operand and result types come from each operation's signature (see
-//! `num::RegVal`); the lane arrays of `simd` compile to SSE instructions.
+//! `regs::RegVal`); the lane arrays of `simd` compile to SSE instructions.
 
 use core::ptr;
 
@@ -9,11 +9,10 @@ use tierup_abi::TrapCode;
 
 use tierup_abi::ValRaw;
 
-use super::dispatch::{Ctx, Exit, Handler, get};
-use super::encode::HandlerTable;
+use super::dispatch::{Ctx, Exit, Handler, HandlerTable, get};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op, Reg, for_each_row};
-use crate::num::RegVal;
+use crate::regs::RegVal;
 
 /// `dst = f(a, b)`.
 ///

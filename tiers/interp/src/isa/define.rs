@@ -343,7 +343,7 @@ macro_rules! define_instr {
                         Instr::$cname { a, b, .. } => {
                             $(
                                 let imm = const_bits(b)
-                                    .and_then(<$ct as crate::num::Imm>::to_imm);
+                                    .and_then(<$ct as crate::regs::Imm>::to_imm);
                                 if let Some(imm) = imm {
                                     return Some(if negate {
                                         Instr::$cbni { a, imm, offset: 0, add_reg: 0, add: Step(0) }
@@ -374,9 +374,9 @@ macro_rules! define_instr {
             }
 
             /// Whether the value in `slot` travels in the float half of the accumulator
-            /// (see `num::AccClass`): a link joins two instructions only where they agree.
+            /// (see `regs::AccClass`): a link joins two instructions only where they agree.
             pub(crate) fn acc_float(&self, slot: Slot) -> bool {
-                use crate::num::AccClass;
+                use crate::regs::AccClass;
                 use Slot::{A, B, Out};
                 match (self, slot) {
                     $(
@@ -480,7 +480,7 @@ macro_rules! define_instr {
             }
 
             /// The address register, index register and scale of a scalar load or store
-            /// (see form `INDEX`).
+            /// (see form `Access::INDEX`).
             pub(crate) fn index_mut(&mut self) -> Option<(&mut Reg, &mut Reg, &mut u8)> {
                 match self {
                     $( Instr::$lname { addr, index, scale, .. } )|*
@@ -490,7 +490,7 @@ macro_rules! define_instr {
             }
 
             /// The register operand of one of the table's scalar instructions that the
-            /// translator links through the accumulator under form `A` (`second` false:
+            /// translator links through the accumulator under form `Form::A` (`second` false:
             /// `a`, `src`, a load's or store's `addr`) or `B` (`second`: `b`, a load's
             /// `index`, a store's `val`), or the i32 condition, operand or index of
             /// `br_if`, `i32.eqz`, `select` and `br_table`; `None` for other
@@ -535,7 +535,7 @@ macro_rules! define_instr {
 
             /// Makes an integer branch reading register `r` first add `by` to it, in
             /// `bits` (32 or 64) arithmetic: the branch then does the work of the
-            /// `r = r + by` before it (form `PRE`, with `ADD_REG` for a register). `r`
+            /// `r = r + by` before it (form `Counting::PRE`, with `Counting::ADD_REG` for a register). `r`
             /// must be the first operand, or either operand of an `eq`/`ne`. Returns
             /// whether the branch took it.
             pub(crate) fn pre_add(&mut self, r: Reg, by: Addend, bits: usize) -> bool {

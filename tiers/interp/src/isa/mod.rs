@@ -14,9 +14,7 @@ use define::define_instr;
 use table::for_each_op;
 use tierup_abi::TrapCode;
 
-/// A register index relative to the frame pointer. Negative indices are the function's
-/// constants, `0..num_locals` its parameters and locals, the rest operand-stack temporaries.
-pub type Reg = i16;
+pub use crate::regs::Reg;
 
 /// An operand position of an instruction that the translator may link through the
 /// accumulator: its result, its first operand or its second (see `inst::Form`).
@@ -30,7 +28,7 @@ pub(crate) enum Slot {
     B,
 }
 
-/// The constant a compare-branch of form `PRE` adds to its first operand (a loop
+/// The constant a compare-branch of form `Counting::PRE` adds to its first operand (a loop
 /// counter's step), or `I32AddImm2` to its operands. A type of its own, so that it is
 /// not taken for a register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,8 +75,8 @@ for_each_op!(define_instr!(
     CopySpan { dst: Reg, src: Reg, len: u16 },
     /// Unconditional branch.
     Br { offset: i32 },
-    /// Branch if the i32 `cond` is zero. (In this and the next three, form `PRE` first
-    /// adds `add`, or register `add_reg` with `ADD_REG`, to `cond`, as for the
+    /// Branch if the i32 `cond` is zero. (In this and the next three, form `Counting::PRE` first
+    /// adds `add`, or register `add_reg` with `Counting::ADD_REG`, to `cond`, as for the
     /// compare-branches.)
     BrEqz { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Branch if the i32 `cond` is not zero.
@@ -88,7 +86,7 @@ for_each_op!(define_instr!(
     /// Branch if the i64 `cond` is not zero.
     BrI64Nez { cond: Reg, add_reg: Reg, offset: i32, add: Step },
     /// Branch if `a` differs from the byte at `addr + index` (in 32-bit arithmetic, as
-    /// form `INDEX` of a load) plus `mem_offset`: an indexed `i32.load8_u` whose value
+    /// form `Access::INDEX` of a load) plus `mem_offset`: an indexed `i32.load8_u` whose value
     /// only the compare-branch after it reads, as in a loop comparing two byte strings.
     /// Traps as the load.
     BrI32NeLoad8U { a: Reg, addr: Reg, index: Reg, offset: i32, mem_offset: u32 },
@@ -103,14 +101,14 @@ for_each_op!(define_instr!(
     ReturnOne { src: Reg },
     /// Calls function `func` (`calls[site]` has the rest of the signature). The
     /// arguments are in the registers from `base`, the top of the operand stack: the
-    /// callee's frame begins there, and its results are left there. In form `PRE` the
+    /// callee's frame begins there, and its results are left there. In form `Counting::PRE` the
     /// call first sets its first argument, `base = arg + step` (i32; a copy of `arg` when
     /// `step` is 0; `arg` is not `base`, as the slow path may run the call again): the
     /// `fib(n - 1)` or `f(x)` of a one-argument call, computed or copied just before it,
     /// in the same dispatch.
     Call { base: Reg, site: u32, func: u32, arg: Reg, step: Step },
     /// Calls through table element `index` (`calls[site]` names type and table); `ty`
-    /// is the expected type index. Arguments and results as for `Call`; in form `PRE`,
+    /// is the expected type index. Arguments and results as for `Call`; in form `Counting::PRE`,
     /// first `base = arg` (after `index` is read).
     CallIndirect { base: Reg, index: Reg, arg: Reg, site: u32, ty: u32 },
     /// `dst = a + (b << shift)` (i32, wrapping): a constant `i32.shl` whose result only
@@ -142,7 +140,7 @@ for_each_op!(define_instr!(
     /// `dst` is written.
     I32AddShlLoad { dst: Reg, a: Reg, b: Reg, val: Reg, shift: u8, offset: u32 },
     /// `copy = src`, then `dst` = the i32 at `addr + src * scale` (in 32-bit arithmetic,
-    /// as form `INDEX`) `+ offset`: a loop moving its index to a local before it loads
+    /// as form `Access::INDEX`) `+ offset`: a loop moving its index to a local before it loads
     /// the element at the new one (`i = next; x = a[i]`, as in a merge). The load reads
     /// `src`, which holds what `copy` now does, so it need not wait for the copy.
     CopyI32Load { copy: Reg, src: Reg, dst: Reg, addr: Reg, scale: u8, offset: u32 },

@@ -5,7 +5,7 @@
 //!
 //! A row names the operator (as `wasmparser::Operator` does, so the translator maps it
 //! mechanically), the instructions derived from it (an immediate form, fused branches),
-//! the Rust types its operands are read as (see `num::Bits`) and the function that
+//! the Rust types its operands are read as (see `regs::Bits`) and the function that
 //! computes it (`Result` for operators that may trap). A group's shape:
 //!
 //! | group | row | instructions |

@@ -3,7 +3,7 @@
 //! a NaN operand, `abs`/`neg` only touch the sign bit, `pmin`/`pmax` return an operand,
 //! and the saturating conversions map NaN to 0.
 
-use super::*;
+use super::lanes::{cmp, map1, map2};
 use crate::num;
 
 map2! {

@@ -2,7 +2,7 @@
 //! widening, reductions (`any_true`, `all_true`, `bitmask`), splats, lane access, swizzle
 //! and shuffle.
 
-use super::*;
+use super::lanes::{cmp, map1, map2};
 
 map2! {
     i8x16_add: u8, 16 => |a: u8, b: u8| a.wrapping_add(b);

@@ -179,7 +179,7 @@ impl Translator<'_> {
         self.replace_pair_into_second(idx - 1, fused, Form::NONE, &[]);
     }
 
-    /// An indexed `i32.load` (the last instruction, form `INDEX`) right after a copy (no
+    /// An indexed `i32.load` (the last instruction, form `Access::INDEX`) right after a copy (no
     /// label between) whose destination or source is its index joins the copy in one
     /// `CopyI32Load`, which indexes with the source: `i = next; x = a[i]`.
     pub(super) fn fuse_copy_load(&mut self) {

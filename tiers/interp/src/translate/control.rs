@@ -8,12 +8,12 @@ use tierup_abi::BlockSig;
 use wasmparser::{BlockType, FuncType};
 
 use super::{Ctrl, CtrlKind, Provider, Translator};
-use crate::TranslateError;
+use crate::error::TranslateError;
 use crate::exec::supports;
 use crate::func::CallSite;
 use crate::inst::{Access, Counting, Form};
 use crate::isa::{Addend, Instr, Reg, Step};
-use crate::num::Imm;
+use crate::regs::Imm;
 
 /// A popped branch condition.
 enum Cond {
@@ -512,7 +512,7 @@ impl Translator<'_> {
 
     /// A `br_if` at `idx` that tests the register the instruction before it just
     /// advanced (`r = r + k`, an `i32.add` or `i64.add` of a small constant, or of a
-    /// register with `ADD_REG`) takes the add in (form `PRE`): a counted loop closes in
+    /// register with `Counting::ADD_REG`) takes the add in (form `Counting::PRE`): a counted loop closes in
     /// one dispatch, and `if (++c < n)` tests in one (a `br_if` out of a block, or the
     /// branch of an `if` to its `else`). Only where no label lies between the two. A back
     /// edge's offset is resolved already (moving the branch one place up changes it by
@@ -694,7 +694,7 @@ impl Translator<'_> {
 
     /// A call at `idx` whose first argument the instruction just before it computed
     /// (an increment of another register by a small constant, or a copy; no label
-    /// between) sets that argument itself (form `PRE`): one dispatch fewer per call of a
+    /// between) sets that argument itself (form `Counting::PRE`): one dispatch fewer per call of a
     /// one-argument function.
     fn fuse_call_argument(&mut self, idx: usize) {
         if idx == 0 || self.last_label == idx || self.forms[idx - 1] != Form::NONE {

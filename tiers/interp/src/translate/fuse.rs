@@ -5,13 +5,13 @@
 //! accumulator, or it is a temporary that only the last instruction names. Also here:
 //! the pairing of adds into locals, the elision of `i32.wrap_i64` where 32-bit code reads
 //! it and of zeroing a local that still holds its initial zero, and the pass that hands a
-//! local just written to its reader in the accumulator as well (form `TEE`).
+//! local just written to its reader in the accumulator as well (form `Form::TEE`).
 
 use super::{CtrlKind, Translator};
 use crate::exec::supports;
 use crate::inst::Form;
 use crate::isa::{Instr, Reg, Step};
-use crate::num::Imm;
+use crate::regs::Imm;
 
 /// The second operand of an `i32.add` into a local (see `Translator::pair_increments`).
 #[derive(Clone, Copy)]

@@ -175,7 +175,7 @@ impl Translator<'_> {
 
     /// On the laid-out code: an operator or load whose result register the next
     /// instruction reads (as an operand it can take from the accumulator, and through no
-    /// other operand) also passes the result in the accumulator (form `TEE`), and the
+    /// other operand) also passes the result in the accumulator (form `Form::TEE`), and the
     /// reader takes it from there; so does a counting branch (`PRE`) with its counter,
     /// for the path that falls through (`if (++c < n) x = a[c]`). The linking at
     /// emission covers temporaries; this covers locals (the register is still written

@@ -11,6 +11,9 @@
 //! no `Local` provider remains on the stack (they are copied to their slots first), so a
 //! `local.set` inside a nested block never has to fix up values of an outer one.
 
+//!
+#![doc = include_str!("fusions.md")]
+
 mod access;
 mod control;
 mod fuse;
@@ -23,7 +26,7 @@ use std::collections::HashMap;
 use tierup_abi::{FuncCode, ModuleEnv, Tier};
 use wasmparser::{BlockType, Operator, ValType};
 
-use crate::TranslateError;
+use crate::error::TranslateError;
 use crate::exec::supports;
 use crate::func::{CallSite, InterpFunc};
 use crate::inst::Form;
@@ -83,7 +86,7 @@ pub(crate) struct Translator<'a> {
     /// Start register and width (`true`: v128) of every local.
     locals: Vec<(Reg, bool)>,
     code: Vec<Instr>,
-    /// The form of each instruction (`exec::form`): which operands travel in the
+    /// The form of each instruction (`inst::Form`): which operands travel in the
     /// accumulator. Set by [`Translator::emit_linked`].
     forms: Vec<Form>,
     offsets: Vec<u32>,
@@ -157,7 +160,7 @@ thread_local! {
 const MAX_REG: u32 = i16::MAX as u32;
 
 /// The most instructions a function may have: its branch offsets, in bytes, must fit an
-/// `i32` (see `exec::Inst`). Far above what the largest wasm body (7,654,321 bytes, the
+/// `i32` (see `inst::Inst`). Far above what the largest wasm body (7,654,321 bytes, the
 /// common implementation limit) translates to.
 const MAX_INSTRS: usize = (i32::MAX as usize) / (2 * core::mem::size_of::<crate::inst::Inst>());
 /// The largest number of distinct constants (registers `-1 ..= -32768`).
@@ -427,7 +430,7 @@ impl<'a> Translator<'a> {
         self.last_result = Some(idx);
     }
 
-    /// Appends `instr`, which reads `operands` (each with the `exec::form` bit that reads it
+    /// Appends `instr`, which reads `operands` (each with the `inst::Form` bit that reads it
     /// from the accumulator), as [`Translator::emit_result`] when `result`, else as
     /// [`Translator::emit`]; returns its index. When one operand is the temporary the
     /// previous instruction has just written (nothing, no label, in between), and both

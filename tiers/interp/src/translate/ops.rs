@@ -5,10 +5,10 @@ use tierup_abi::TrapCode;
 use wasmparser::Operator;
 
 use super::{Provider, Translator};
-use crate::TranslateError;
+use crate::error::TranslateError;
 use crate::inst::Form;
 use crate::isa::{Instr, for_each_row};
-use crate::num::{wide_result1, wide_result2};
+use crate::regs::{wide_result1, wide_result2};
 
 /// The translation of one row's operator, by group; the operator's fields (`memarg`,
 /// `lane`) are bound by the `match` arm that calls this.

@@ -6,7 +6,7 @@
 use wasmparser::{FuncType, ValType};
 
 use super::{MAX_CONSTS, MAX_REG, Provider, Translator};
-use crate::TranslateError;
+use crate::error::TranslateError;
 use crate::func::NARROW;
 use crate::isa::{Instr, Reg};
 
