@@ -125,7 +125,10 @@ unsafe fn write_results(func: *const InterpFunc, s: *const u64, results: *mut Va
 /// six when the image came first); every other case continues in `tail_only($slow)`, a
 /// handler for the same instruction, by a tail call.
 macro_rules! call_fast {
-    ($ip:ident, $fp:ident, $mem:ident, $mem_len:ident, $ctx:ident, $acc:ident, $callee:expr, $base:expr, $slow:expr) => {{
+    (
+        $ip:ident, $fp:ident, $mem:ident, $mem_len:ident, $ctx:ident, $acc:ident,
+        $callee:expr, $base:expr, $slow:expr
+    ) => {{
         let callee: *const FuncEntry = $callee;
         let code = (*callee).load_code();
         let stack = (*$ctx).stack;

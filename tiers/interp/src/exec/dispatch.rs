@@ -205,7 +205,11 @@ pub(super) fn second_half() {
 /// signature (generic over its form with `$name<F>`); the body runs inside `unsafe` under
 /// the handler contract.
 macro_rules! handler {
-    ($(#[$m:meta])* $name:ident $(<$f:ident>)? |$ip:ident, $fp:ident, $mem:ident, $mem_len:ident, $ctx:ident, $acc:ident| { $($body:tt)* }) => {
+    (
+        $(#[$m:meta])* $name:ident $(<$f:ident>)?
+        |$ip:ident, $fp:ident, $mem:ident, $mem_len:ident, $ctx:ident, $acc:ident|
+        { $($body:tt)* }
+    ) => {
         $(#[$m])*
         ///
         /// # Safety

@@ -84,7 +84,10 @@ macro_rules! scalar_handlers {
             next!(ip.add(1), fp, mem, mem_len, ctx, acc)
         }}
     };
-    (compare $name:ident {} / $br:ident / $br_not:ident ($t:ty) $([$br_imm:ident / $br_not_imm:ident])? = $f:expr) => {
+    (
+        compare $name:ident {} / $br:ident / $br_not:ident ($t:ty)
+        $([$br_imm:ident / $br_not_imm:ident])? = $f:expr
+    ) => {
         handler! { $name<F> |ip, fp, mem, mem_len, ctx, acc| {
             decode!(ip, $name { dst, a, b });
             let v = call2::<$t, $t, bool, _>(

@@ -1,27 +1,8 @@
-//! The instruction loop, as threaded code: every instruction has its own handler function
-//! (`ops` and `vector` for the rows of the instruction table, the other modules of `exec`
-//! for the rest), and every
-//! handler ends by calling the handler of the next instruction in tail position, which the
-//! compiler turns into an indirect jump. So each handler has its own dispatch jump, and
-//! the branch predictor learns instruction pairs instead of sharing one jump for all.
-//! The handler of an instruction is stored beside it (`Inst::handler`, taken from
-//! the handler table of `encode` when the function is translated), so dispatch is one load and one
-//! jump.
-//!
-//! Bounded host stack. An optimising build compiles every handler's tail call into a
-//! jump, so a chain runs in the trampoline's stack frame however long it is. Where that
-//! does not happen (a compiler that keeps some call, an unusual build), backward branches
-//! and calls compare the host stack pointer with `Ctx::stack_limit` (`STACK_SLACK` below
-//! the trampoline's) and return `Exit::YIELD` to the trampoline when it is below, which
-//! re-enters the chain where it stopped. Every endless run of instructions passes a
-//! backward branch or a call, and between two of them a chain runs forward through one
-//! function's code or returns: the host stack stays bounded by the slack plus the handler
-//! frames of one function's length. An unoptimised
-//! build (no `tierup_tail_dispatch` cfg, see the build script) returns to the trampoline
-//! after every instruction. Calls between interpreted functions do not recurse on the
-//! host stack either: they push a `Frame` on the thread's frame stack and continue in the
-//! same chain. The trampoline is also where tier-up hotness counters and interrupt checks
-//! (epochs, fuel metering) are meant to hook in.
+//! The trampoline: enters an activation's handler chain and runs it until the outermost
+//! frame returns or a trap, re-entering the chain whenever it returns early (see
+//! [`STACK_SLACK`]). Each handler ends by calling the next instruction's handler in tail
+//! position, which the compiler turns into an indirect jump, so each handler has its own
+//! dispatch jump and the branch predictor learns instruction pairs.
 
 use tierup_abi::{ValRaw, VmContext, trap};
 
@@ -31,7 +12,18 @@ use super::stack::ThreadStack;
 use crate::func::InterpFunc;
 
 /// How far below the trampoline's frame a chain may take the host stack before a
-/// branch, call or return sends it back (see the module docs).
+/// backward branch or a call sends it back.
+///
+/// An optimising build compiles every handler's tail call into a jump, so a chain runs in
+/// the trampoline's stack frame however long it is. Where that does not happen (a
+/// compiler that keeps some call, an unusual build), backward branches and calls compare
+/// the host stack pointer with `Ctx::stack_limit` (this far below the trampoline's) and
+/// return `Exit::YIELD` to the trampoline when it is below, which re-enters the chain
+/// where it stopped. Every endless run of instructions passes a backward branch or a
+/// call, and between two of them a chain runs forward through one function's code or
+/// returns: the host stack stays bounded by the slack plus the handler frames of one
+/// function's length. An unoptimised build (no `tierup_tail_dispatch` cfg, see the build
+/// script) returns to the trampoline after every instruction.
 const STACK_SLACK: usize = 256 << 10;
 
 /// Runs `func` (whose frame is set up at `fp`) until its outermost frame returns or a trap.

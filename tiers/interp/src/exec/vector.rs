@@ -1,7 +1,8 @@
 //! The handlers of the v128 instructions: one per vector row of the instruction table
 //! (lane operations, lane access, v128 loads and stores), and the hand-written v128
-//! instructions (copy, `select`, globals, `v128.bitselect`, `i8x16.shuffle`). Operand and result types come from each operation's signature (see
-//! `regs::RegVal`); the lane arrays of `simd` compile to SSE instructions.
+//! instructions (copy, `select`, globals, `v128.bitselect`, `i8x16.shuffle`). Operand and
+//! result types come from each operation's signature (see `regs::RegVal`); the lane
+//! arrays of `simd` compile to SSE instructions.
 
 use core::ptr;
 
