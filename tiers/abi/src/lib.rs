@@ -42,12 +42,14 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod decode;
 pub mod entry;
 pub mod env;
 pub mod trap;
 pub mod val;
 pub mod vmctx;
 
+pub use decode::{ConstExpr, DecodeError, Entry, ModuleEnvBuilder};
 pub use entry::{ArrayEntry, CompileState, FuncCode, FuncEntry, Tier};
 pub use env::{BlockSig, FuncBodyRange, ModuleEnv};
 pub use trap::{TrapCode, TrapFrame};

@@ -1,32 +1,22 @@
 //! Decoding of a validated module into [`ModuleInfo`]: imports, exports, globals, tables,
 //! memories, element and data segments, the start function, custom sections and names, plus
-//! the [`ModuleEnv`] handed to the tiers.
+//! the [`ModuleEnv`] handed to the tiers, which `tierup-abi`'s decoder builds in the same
+//! pass (the tiers' test kit uses that decoder too).
 
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use tierup_abi::{FuncBodyRange, ModuleEnv};
+use tierup_abi::{Entry, ModuleEnv, ModuleEnvBuilder};
 use wasmparser::{
-    DataKind, ElementItems, ElementKind, ExternalKind, Name, Operator, Parser, Payload, TableInit,
-    TypeRef,
+    DataKind, ElementItems, ElementKind, ExternalKind, Name, Parser, Payload, TableInit, TypeRef,
 };
 
 use crate::Result;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 
-/// A constant expression of WebAssembly 2.0.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ConstExpr {
-    I32(i32),
-    I64(i64),
-    F32(u32),
-    F64(u64),
-    V128(u128),
-    RefNull,
-    RefFunc(u32),
-    GlobalGet(u32),
-}
+/// A constant expression of WebAssembly 2.0, decoded by the shared decoder of `tierup-abi`.
+pub(crate) use tierup_abi::ConstExpr;
 
 /// One import.
 #[derive(Clone, Debug)]
@@ -143,124 +133,19 @@ impl ModuleInfo {
 }
 
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
-    let mut reader = expr.get_operators_reader();
-    let mut value = None;
-    while !reader.eof() {
-        let op = reader.read()?;
-        value = match op {
-            Operator::I32Const { value } => Some(ConstExpr::I32(value)),
-            Operator::I64Const { value } => Some(ConstExpr::I64(value)),
-            Operator::F32Const { value } => Some(ConstExpr::F32(value.bits())),
-            Operator::F64Const { value } => Some(ConstExpr::F64(value.bits())),
-            Operator::V128Const { value } => Some(ConstExpr::V128(value.i128() as u128)),
-            Operator::RefNull { .. } => Some(ConstExpr::RefNull),
-            Operator::RefFunc { function_index } => Some(ConstExpr::RefFunc(function_index)),
-            Operator::GlobalGet { global_index } => Some(ConstExpr::GlobalGet(global_index)),
-            Operator::End => break,
-            other => anyhow::bail!("unsupported constant expression operator {other:?}"),
-        };
-    }
-    value.ok_or_else(|| anyhow::anyhow!("empty constant expression"))
+    Ok(ConstExpr::decode(expr)?)
 }
 
-/// Decodes a module that already passed validation.
+/// Decodes a module that already passed validation, in one pass over its payloads: the
+/// shared [`ModuleEnvBuilder`] records what the tiers see, and hands each type, import,
+/// table, memory and global it decoded to this function for what only the runtime needs.
 pub(crate) fn parse(wasm: &Arc<[u8]>) -> Result<(ModuleInfo, ModuleEnv)> {
     let mut info = ModuleInfo::default();
-    let features = wasmparser::WasmFeatures::WASM2;
-    let mut env = ModuleEnv {
-        wasm: wasm.clone(),
-        types: Vec::new(),
-        funcs: Vec::new(),
-        num_imported_funcs: 0,
-        bodies: Vec::new(),
-        globals: Vec::new(),
-        tables: Vec::new(),
-        memories: Vec::new(),
-        num_data: 0,
-        num_elems: 0,
-        features,
-    };
+    let mut builder = ModuleEnvBuilder::new(wasm.clone(), wasmparser::WasmFeatures::WASM2);
     for payload in Parser::new(0).parse_all(wasm) {
-        match payload? {
-            Payload::TypeSection(reader) => {
-                for ty in reader.into_iter_err_on_gc_types() {
-                    let ty = ty?;
-                    info.types.push(FuncType::from_wasmparser(&ty));
-                    env.types.push(ty);
-                }
-            }
-            Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
-                    let import = import?;
-                    let ty = match import.ty {
-                        TypeRef::Func(t) | TypeRef::FuncExact(t) => {
-                            info.funcs.push(t);
-                            env.funcs.push(t);
-                            info.num_imported_funcs += 1;
-                            env.num_imported_funcs += 1;
-                            let ft = info.types.get(t as usize).cloned();
-                            ExternType::Func(ft.ok_or_else(|| anyhow::anyhow!("bad type index"))?)
-                        }
-                        TypeRef::Table(t) => {
-                            info.num_imported_tables += 1;
-                            env.tables.push(t);
-                            ExternType::Table(TableType::from_wasmparser(&t))
-                        }
-                        TypeRef::Memory(m) => {
-                            info.num_imported_memories += 1;
-                            env.memories.push(m);
-                            ExternType::Memory(MemoryType::from_wasmparser(&m))
-                        }
-                        TypeRef::Global(g) => {
-                            info.num_imported_globals += 1;
-                            env.globals.push(g);
-                            ExternType::Global(GlobalType::from_wasmparser(&g))
-                        }
-                        TypeRef::Tag(_) => anyhow::bail!("tags are not supported"),
-                    };
-                    info.imports.push(ImportInfo {
-                        module: import.module.to_string(),
-                        name: import.name.to_string(),
-                        ty,
-                    });
-                }
-            }
-            Payload::FunctionSection(reader) => {
-                for t in reader {
-                    let t = t?;
-                    info.funcs.push(t);
-                    env.funcs.push(t);
-                }
-            }
-            Payload::TableSection(reader) => {
-                for table in reader {
-                    let table = table?;
-                    let init = match &table.init {
-                        TableInit::RefNull => None,
-                        TableInit::Expr(e) => Some(const_expr(e)?),
-                    };
-                    info.tables
-                        .push((TableType::from_wasmparser(&table.ty), init));
-                    env.tables.push(table.ty);
-                }
-            }
-            Payload::MemorySection(reader) => {
-                for m in reader {
-                    let m = m?;
-                    info.memories.push(MemoryType::from_wasmparser(&m));
-                    env.memories.push(m);
-                }
-            }
-            Payload::GlobalSection(reader) => {
-                for g in reader {
-                    let g = g?;
-                    info.globals.push((
-                        GlobalType::from_wasmparser(&g.ty),
-                        const_expr(&g.init_expr)?,
-                    ));
-                    env.globals.push(g.ty);
-                }
-            }
+        let payload = payload?;
+        builder.payload_with(&payload, |entry| record(&mut info, entry))?;
+        match payload {
             Payload::ExportSection(reader) => {
                 for e in reader {
                     let e = e?;
@@ -308,7 +193,6 @@ pub(crate) fn parse(wasm: &Arc<[u8]>) -> Result<(ModuleInfo, ModuleEnv)> {
                     }
                     info.elems.push(ElemInfo { mode, items });
                 }
-                env.num_elems = u32::try_from(info.elems.len()).unwrap_or(u32::MAX);
             }
             Payload::DataSection(reader) => {
                 for data in reader {
@@ -327,15 +211,6 @@ pub(crate) fn parse(wasm: &Arc<[u8]>) -> Result<(ModuleInfo, ModuleEnv)> {
                         range: start..end,
                     });
                 }
-                env.num_data = u32::try_from(info.datas.len()).unwrap_or(u32::MAX);
-            }
-            Payload::DataCountSection { count, .. } => env.num_data = count,
-            Payload::CodeSectionEntry(body) => {
-                let r = body.range();
-                env.bodies.push(FuncBodyRange {
-                    start: r.start as usize,
-                    end: r.end as usize,
-                });
             }
             Payload::CustomSection(reader) => {
                 let start = reader.data_offset() as usize;
@@ -348,7 +223,57 @@ pub(crate) fn parse(wasm: &Arc<[u8]>) -> Result<(ModuleInfo, ModuleEnv)> {
             _ => {}
         }
     }
-    Ok((info, env))
+    Ok((info, builder.finish()?))
+}
+
+/// Records in `info` what the runtime needs of one entry the shared decoder decoded.
+fn record(info: &mut ModuleInfo, entry: Entry<'_, '_>) -> Result<()> {
+    match entry {
+        Entry::Type(ty) => info.types.push(FuncType::from_wasmparser(ty)),
+        Entry::Import(import) => {
+            let ty = match import.ty {
+                TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+                    info.funcs.push(t);
+                    info.num_imported_funcs += 1;
+                    let ft = info.types.get(t as usize).cloned();
+                    ExternType::Func(ft.ok_or_else(|| anyhow::anyhow!("bad type index"))?)
+                }
+                TypeRef::Table(t) => {
+                    info.num_imported_tables += 1;
+                    ExternType::Table(TableType::from_wasmparser(&t))
+                }
+                TypeRef::Memory(m) => {
+                    info.num_imported_memories += 1;
+                    ExternType::Memory(MemoryType::from_wasmparser(&m))
+                }
+                TypeRef::Global(g) => {
+                    info.num_imported_globals += 1;
+                    ExternType::Global(GlobalType::from_wasmparser(&g))
+                }
+                TypeRef::Tag(_) => anyhow::bail!("tags are not supported"),
+            };
+            info.imports.push(ImportInfo {
+                module: import.module.to_string(),
+                name: import.name.to_string(),
+                ty,
+            });
+        }
+        Entry::Function(t) => info.funcs.push(t),
+        Entry::Table(table) => {
+            let init = match &table.init {
+                TableInit::RefNull => None,
+                TableInit::Expr(e) => Some(const_expr(e)?),
+            };
+            info.tables
+                .push((TableType::from_wasmparser(&table.ty), init));
+        }
+        Entry::Memory(m) => info.memories.push(MemoryType::from_wasmparser(m)),
+        Entry::Global(g) => info.globals.push((
+            GlobalType::from_wasmparser(&g.ty),
+            const_expr(&g.init_expr)?,
+        )),
+    }
+    Ok(())
 }
 
 /// Reads the module and function names of a name section, ignoring malformed parts (a
