@@ -1,14 +1,16 @@
-//! Runs small modules through the interpreter's array entry on a hand-built instance:
-//! arithmetic, loops, block results, `br_table`, recursion, calls, memory and traps.
+//! Runs small modules through the interpreter's array entry on an instance of the test
+//! kit: arithmetic, loops, block results, `br_table`, recursion, calls, memory and traps.
 
-mod harness;
+mod common;
 
-use harness::Instance;
+use common::interp;
 use tierup_abi::TrapCode;
+use tierup_testkit::Instance;
 
 #[test]
 fn arithmetic_and_locals() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
           (func (export "mix") (param i64) (result i64) (local i64)
@@ -18,7 +20,6 @@ fn arithmetic_and_locals() {
           (func (export "tee") (param i32) (result i32)
             local.get 0 local.get 0 i32.const 1 i32.add local.tee 0 i32.mul)
           (func (export "fmin") (param f32 f32) (result f32) local.get 0 local.get 1 f32.min))"#,
-        0,
     );
     assert_eq!(i.i32("add", &[2, 40]), 42);
     assert_eq!(i.i32("add", &[u32::MAX as u64, 1]), 0);
@@ -34,6 +35,7 @@ fn arithmetic_and_locals() {
 #[test]
 fn loops_blocks_and_branches() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "sum") (param i32) (result i32) (local i32)
             block
@@ -81,7 +83,6 @@ fn loops_blocks_and_branches() {
               end
               i32.const 1 i32.add
             end))"#,
-        0,
     );
     assert_eq!(i.i32("sum", &[100]), 5050);
     assert_eq!(i.i32("blockres", &[1]), 11);
@@ -103,9 +104,11 @@ fn loops_blocks_and_branches() {
 #[test]
 fn calls_and_recursion() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (type $ii (func (param i32) (result i32)))
           (table 6 funcref)
+          (elem (i32.const 0) $fib $double $indirect $deep $inf)
           (func $fib (export "fib") (param i32) (result i32)
             local.get 0 i32.const 2 i32.lt_u
             if (result i32) local.get 0
@@ -115,12 +118,11 @@ fn calls_and_recursion() {
               i32.add
             end)
           (func $double (param i32) (result i32) local.get 0 i32.const 2 i32.mul)
-          (func (export "indirect") (param i32 i32) (result i32)
+          (func $indirect (export "indirect") (param i32 i32) (result i32)
             local.get 1 local.get 0 call_indirect (type $ii))
-          (func (export "deep") (param i32) (result i32)
+          (func $deep (export "deep") (param i32) (result i32)
             local.get 0 call 3)
           (func $inf (param i32) (result i32) local.get 0 call $inf))"#,
-        0,
     );
     assert_eq!(i.i32("fib", &[20]), 6765);
     assert_eq!(i.i32("indirect", &[1, 21]), 42);
@@ -139,6 +141,7 @@ fn calls_and_recursion() {
 #[test]
 fn memory_and_traps() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (global $g (mut i32) (i32.const 5))
@@ -154,7 +157,6 @@ fn memory_and_traps() {
           (func (export "trunc") (param f64) (result i32) local.get 0 i32.trunc_f64_s)
           (func (export "unreachable") (result i32) nop unreachable)
           (func (export "size") (result i32) memory.size))"#,
-        1,
     );
     assert_eq!(i.i64("store_load", &[10, 0x1ff]), -1);
     assert_eq!(i.i32("fill", &[100, 0xab, 4]), 0xabababab_u32 as i32);
@@ -212,13 +214,13 @@ unsafe extern "sysv64" fn host_reenter(
 #[test]
 fn host_calls_reenter_the_interpreter() {
     let mut i = Instance::with_host(
+        interp,
         r#"(module
           (import "env" "host" (func $host (param i32) (result i32)))
           (func (export "down") (param i32) (result i32)
             (i32.add (i32.const 1000) (call $host (local.get 0)))
             i32.const 1000 i32.sub))"#,
-        0,
-        Some(host_reenter),
+        host_reenter,
     );
     assert_eq!(i.i32("down", &[0]), 0);
     assert_eq!(i.i32("down", &[50]), 50);
@@ -238,6 +240,7 @@ fn interp_func_is_send_and_sync() {
 #[test]
 fn operand_folding_hazards() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           ;; A pending `local.get 0` must keep the old value across `local.set 0`.
           (func (export "pending") (param i32) (result i32)
@@ -277,7 +280,6 @@ fn operand_folding_hazards() {
             if (result i32) i32.const 1 else i32.const 0 end
             block (result i32) i32.const 5 local.get 0 local.get 0 f32.ge br_if 0 drop i32.const 6 end
             i32.add))"#,
-        0,
     );
     assert_eq!(i.i32("pending", &[10]), 3);
     assert_eq!(i.i32("nested", &[1, 0]), 2);
@@ -297,6 +299,7 @@ fn operand_folding_hazards() {
 #[test]
 fn compares_with_constants() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "ltu_m1") (param i32) (result i32)
             block local.get 0 i32.const -1 i32.lt_u br_if 0 i32.const 0 return end i32.const 1)
@@ -310,7 +313,6 @@ fn compares_with_constants() {
               local.get 1 i32.const 1000 i32.lt_s br_if 0
             end
             local.get 1))"#,
-        0,
     );
     assert_eq!(i.i32("ltu_m1", &[5]), 1);
     assert_eq!(i.i32("ltu_m1", &[u32::MAX as u64]), 0);
@@ -344,7 +346,7 @@ fn long_runs_keep_the_host_stack_bounded() {
     std::thread::Builder::new()
         .stack_size(256 << 10)
         .spawn(move || {
-            let mut i = Instance::new(&wat, 0);
+            let mut i = Instance::new(interp, &wat);
             assert_eq!(i.i32("long", &[5]), 3005);
             assert_eq!(i.i32("spin", &[25_000_000]), 25_000_000);
             assert_eq!(i.i32("down", &[900]), 900);
@@ -359,6 +361,7 @@ fn constant_operands_become_immediates() {
     // A constant second operand (or first, for commutative integer operators) is encoded
     // in the instruction; the results and traps must be those of the register forms.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "sub_k") (param i32) (result i32) local.get 0 i32.const 7 i32.sub)
           (func (export "k_sub") (param i32) (result i32) i32.const 7 local.get 0 i32.sub)
@@ -369,7 +372,6 @@ fn constant_operands_become_immediates() {
           (func (export "div_m1") (param i64) (result i64) local.get 0 i64.const -1 i64.div_s)
           (func (export "k_div") (param i32) (result i32) i32.const 100 local.get 0 i32.div_s)
           (func (export "fadd_k") (param f64) (result f64) local.get 0 f64.const 0.5 f64.add))"#,
-        0,
     );
     assert_eq!(i.i32("sub_k", &[5]), -2);
     assert_eq!(i.i32("k_sub", &[5]), 2);
@@ -383,7 +385,7 @@ fn constant_operands_become_immediates() {
     assert_eq!(t.code, Some(TrapCode::IntegerOverflow));
     let r = i.call("fadd_k", &[1.25f64.to_bits()]).unwrap();
     assert_eq!(f64::from_bits(r[0]), 1.75);
-    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    let f = tierup_interp::translate(i.env(), 0).unwrap();
     assert!(format!("{f:?}").contains("I32SubImm"), "{f:?}");
 }
 
@@ -393,6 +395,7 @@ fn callee_frames_begin_at_the_arguments() {
     // caller's constants and locals lie below them and must survive the call, the callee's
     // zeroed locals and its own constants included. Results come back in place.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func $wide (param i32 i32) (result i32 i64 i32) (local i32 i64 i64 i32)
             (; 1 when the locals start at zero ;)
@@ -418,7 +421,6 @@ fn callee_frames_begin_at_the_arguments() {
             i32.const 41 local.get 0)
           (func (export "only_imm") (param i32) (result i32)
             local.get 0 i32.const 123456 i32.add))"#,
-        0,
     );
     assert_eq!(
         i.i32("outer", &[3]),
@@ -429,7 +431,7 @@ fn callee_frames_begin_at_the_arguments() {
     assert_eq!(i.call("pair", &[12345]).unwrap(), vec![41, 12345]);
     assert_eq!(i.i32("only_imm", &[1]), 123457);
     // A constant read only as an immediate is not part of the frame image.
-    let f = tierup_interp::translate(&i.env, 4).unwrap();
+    let f = tierup_interp::translate(i.env(), 4).unwrap();
     assert!(format!("{f:?}").contains("image: []"), "{f:?}");
 }
 
@@ -440,6 +442,7 @@ fn accumulator_links_keep_values_right() {
     // of computed addresses and values, both operand positions, and conditional and
     // unconditional returns between producer and consumer.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "chain") (param i32 i32) (result i32)
@@ -479,7 +482,6 @@ fn accumulator_links_keep_values_right() {
             local.get 0 f64.const 0.5 f64.mul return)
           (func (export "ret_i64") (param i64) (result i64)
             local.get 0 i64.const 1 i64.rotr))"#,
-        1,
     );
     assert_eq!(i.i32("ret_cond", &[4]), 5);
     assert_eq!(i.i32("ret_cond", &[0]), 11);
@@ -505,6 +507,7 @@ fn float_accumulator_and_reinterpretations() {
     // integer half; a reinterpretation (no instruction of its own) between two linked
     // instructions must not join halves.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "dot") (param f64 f64 f64) (result f64)
             local.get 0 local.get 1 f64.mul local.get 2 f64.add f64.sqrt)
@@ -516,7 +519,6 @@ fn float_accumulator_and_reinterpretations() {
             local.get 0 local.get 1 f32.mul f32.const 0.5 f32.add f32.neg)
           (func (export "cmp") (param f64 f64) (result i32)
             local.get 0 f64.const 1 f64.add local.get 1 f64.lt))"#,
-        0,
     );
     let f = |x: f64| x.to_bits();
     let r = i.call("dot", &[f(3.0), f(4.0), f(4.0)]).unwrap();

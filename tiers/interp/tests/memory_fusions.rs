@@ -1,14 +1,16 @@
-//! The translator's fusions around memory accesses, run through the interpreter on a
-//! hand-built instance: address arithmetic taken into loads and stores (constant adds,
-//! indexed addressing, arithmetic folded from earlier instructions), loads fused into the
-//! operation or branch that reads them, and the load-and-store pairs. Each test checks
-//! the results (wrap-around, traps and their offsets) and the translated form, so it
-//! fails if the fusion is removed or wrong. The other fusions: `fusions.rs`.
+//! The translator's fusions around memory accesses, run through the interpreter on an
+//! instance of the test kit: address arithmetic taken into loads and stores (constant
+//! adds, indexed addressing, arithmetic folded from earlier instructions), loads fused
+//! into the operation or branch that reads them, and the load-and-store pairs. Each test
+//! checks the results (wrap-around, traps and their offsets) and the translated form, so
+//! it fails if the fusion is removed or wrong. The other families: `arith_fusions.rs`,
+//! `control_fusions.rs`, `local_fusions.rs`.
 
-mod harness;
+mod common;
 
-use harness::Instance;
+use common::interp;
 use tierup_abi::TrapCode;
+use tierup_testkit::Instance;
 
 #[test]
 fn constant_address_adds_fuse_into_accesses() {
@@ -16,6 +18,7 @@ fn constant_address_adds_fuse_into_accesses() {
     // offset is added in 32-bit arithmetic, as the add did (an offset proper does not
     // wrap). A trap reports the access's offset.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "load") (param i32) (result i32)
@@ -26,7 +29,6 @@ fn constant_address_adds_fuse_into_accesses() {
             local.get 0 i32.const 16 i32.add local.get 1 i32.store)
           (func (export "store_computed") (param i32 i32)
             local.get 0 i32.const 1 i32.add i32.const 3 i32.add local.get 1 i32.store8))"#,
-        1,
     );
     i.call("store", &[0, 0x1234_5678]).unwrap();
     assert_eq!(i.i32("load", &[8]), 0x1234_5678);
@@ -41,7 +43,7 @@ fn constant_address_adds_fuse_into_accesses() {
     let t = i.call("load", &[65536]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
     assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 0));
-    let f = tierup_interp::translate(&i.env, 0).unwrap();
+    let f = tierup_interp::translate(i.env(), 0).unwrap();
     assert!(!format!("{f:?}").contains("I32AddImm"), "{f:?}");
 }
 
@@ -51,6 +53,7 @@ fn loads_fuse_into_the_operation_that_reads_them() {
     // operand, the address may be computed just before, and a bad address traps where
     // the load is.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "setup")
@@ -62,7 +65,6 @@ fn loads_fuse_into_the_operation_that_reads_them() {
             local.get 0 local.get 1 i32.const 4 i32.mul f64.load f64.mul)
           (func (export "iadd") (param i32 i32) (result i32)
             local.get 0 local.get 1 i32.load offset=8 i32.add))"#,
-        1,
     );
     i.call("setup", &[]).unwrap();
     let r = i.call("fadd", &[1.25f64.to_bits(), 8]).unwrap();
@@ -74,7 +76,7 @@ fn loads_fuse_into_the_operation_that_reads_them() {
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
     assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 3));
     for (func, name) in [(1, "F64AddLoad"), (2, "F64MulLoad"), (3, "I32AddLoad")] {
-        let f = tierup_interp::translate(&i.env, func).unwrap();
+        let f = tierup_interp::translate(i.env(), func).unwrap();
         assert!(format!("{f:?}").contains(name), "{f:?}");
     }
 }
@@ -85,6 +87,7 @@ fn fused_loads_wrap_and_link() {
     // the load fuse into the add, and the product then reaches it through the
     // accumulator; a bad address still traps at the second load.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "setup")
@@ -94,7 +97,6 @@ fn fused_loads_wrap_and_link() {
           (func (export "f") (param f64 i32 i32) (result f64)
             local.get 0 local.get 1 f64.load f64.mul
             local.get 2 i32.const 8 i32.add f64.load f64.add))"#,
-        1,
     );
     i.call("setup", &[]).unwrap();
     let f = |x: f64| x.to_bits();
@@ -106,7 +108,7 @@ fn fused_loads_wrap_and_link() {
     let t = i.call("f", &[f(2.0), 16, 65530]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
     let mut ops = i
-        .env
+        .env()
         .body_reader(1)
         .unwrap()
         .get_operators_reader()
@@ -117,7 +119,7 @@ fn fused_loads_wrap_and_link() {
         .unwrap()
         .1;
     assert_eq!(t.frames[0].code_offset as u64, second_load as u64);
-    let code = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    let code = format!("{:?}", tierup_interp::translate(i.env(), 1).unwrap());
     assert!(code.contains("offset: 0 } [OUT]"), "{code}");
     assert!(code.contains("offset: 8 } [A|WRAP]"), "{code}");
 }
@@ -128,6 +130,7 @@ fn indexed_accesses_take_the_address_add_in() {
     // wraps at 32 bits as the add did, the offset is then added without wrapping, the
     // index may come from the instruction before, and a trap is the access's.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "load") (param i32 i32) (result i32)
@@ -139,7 +142,6 @@ fn indexed_accesses_take_the_address_add_in() {
             local.get 0 local.get 1 i32.const 3 i32.shl i32.add local.get 2 i64.store)
           (func (export "load64") (param i32 i32) (result i64)
             local.get 1 local.get 0 i32.const 3 i32.shl i32.add i64.load))"#,
-        1,
     );
     // 0xffff_fff0 + 0x18 wraps to 8; the offset makes it 12.
     i.call("store", &[0, 1, 0x1234_5678_9abc_def0]).unwrap();
@@ -157,7 +159,7 @@ fn indexed_accesses_take_the_address_add_in() {
     let t = i.call("store", &[65536, 0, 0]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
     for (func, form) in [(0, "INDEX]"), (1, "B|INDEX]"), (2, "INDEX]"), (3, "INDEX]")] {
-        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        let code = format!("{:?}", tierup_interp::translate(i.env(), func).unwrap());
         assert!(code.contains(form), "{code}");
         assert!(
             !code.contains("I32Add {") && !code.contains("I32AddShl"),
@@ -172,6 +174,7 @@ fn byte_compares_take_the_load_in() {
     // instruction with it: the loop of a common prefix, either sense of the branch, and
     // a trap past the end of memory reported as the load's.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "init")
@@ -198,7 +201,6 @@ fn byte_compares_take_the_load_in() {
               end
             end
             local.get 3))"#,
-        1,
     );
     i.call("init", &[]).unwrap();
     assert_eq!(i.i32("common", &[0, 100, 6]), 3);
@@ -210,9 +212,9 @@ fn byte_compares_take_the_load_in() {
     // Zeros at 200.. and 65534..: the second load runs off the end.
     let t = i.call("common", &[200, 65534, 8]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
-    let common = format!("{:?}", tierup_interp::translate(&i.env, 1).unwrap());
+    let common = format!("{:?}", tierup_interp::translate(i.env(), 1).unwrap());
     assert!(common.contains("BrI32NeLoad8U"), "{common}");
-    let find = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
+    let find = format!("{:?}", tierup_interp::translate(i.env(), 2).unwrap());
     assert!(find.contains("BrI32EqLoad8U"), "{find}");
 }
 
@@ -222,6 +224,7 @@ fn address_constants_fold_into_later_accesses() {
     // constant in (32-bit wrapping, as the add did) and the add goes, unless the local it
     // read is written in between.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "setup")
@@ -237,7 +240,6 @@ fn address_constants_fold_into_later_accesses() {
             local.get 0 i32.const 16 i32.add
             i32.const 100 local.set 0
             local.get 1 i32.load8_u i32.const 2 i32.shl i32.add i32.load))"#,
-        1,
     );
     i.call("setup", &[]).unwrap();
     // 0 + 16 + 3 * 4 = 28.
@@ -252,13 +254,13 @@ fn address_constants_fold_into_later_accesses() {
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
     assert_eq!(t.frames[0].code_offset as u64, i32_load_offset(&i, 1));
     for func in [1, 2] {
-        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        let code = format!("{:?}", tierup_interp::translate(i.env(), func).unwrap());
         assert!(
             !code.contains("I32AddImm") && code.contains("WRAP"),
             "{code}"
         );
     }
-    let code = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    let code = format!("{:?}", tierup_interp::translate(i.env(), 3).unwrap());
     assert!(code.contains("I32AddImm"), "{code}");
 }
 
@@ -267,6 +269,7 @@ fn store_addresses_fold_past_the_value() {
     // A store's address is computed before its value: `(base + 16) + i` and `base + i`
     // fold into the store past the load of the value (INDEX, with WRAP for the constant).
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "copy_byte") (param i32 i32 i32)
@@ -290,7 +293,6 @@ fn store_addresses_fold_past_the_value() {
           (func (export "setup")
             i32.const 200 i32.const 0x11223344 i32.store
             i32.const 300 i32.const 0x5a i32.store8))"#,
-        1,
     );
     i.call("setup", &[]).unwrap();
     // 0 + 16 + 4 = 20.
@@ -320,11 +322,11 @@ fn store_addresses_fold_past_the_value() {
     }
     let t = i.call("blend", &[64535, 1, 2]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
-    let code = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    let code = format!("{:?}", tierup_interp::translate(i.env(), 3).unwrap());
     assert!(!code.contains("I32AddImm"), "{code}");
     assert!(code.contains("offset: 1000 } [B|WRAP]"), "{code}");
     for func in [0, 1] {
-        let code = format!("{:?}", tierup_interp::translate(&i.env, func).unwrap());
+        let code = format!("{:?}", tierup_interp::translate(i.env(), func).unwrap());
         assert!(!code.contains("I32Add"), "{code}");
         assert!(code.contains("INDEX]"), "{code}");
     }
@@ -332,7 +334,7 @@ fn store_addresses_fold_past_the_value() {
 
 fn i32_load_offset(i: &Instance, func: u32) -> u64 {
     let mut ops = i
-        .env
+        .env()
         .body_reader(func)
         .unwrap()
         .get_operators_reader()
@@ -352,6 +354,7 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
     // through two such addresses. The address wraps in 32 bits as the add did; the load
     // adds its offset without wrapping, and traps past the end of memory.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func $sift (param $a i32) (param $root i32) (param $n i32)
@@ -412,7 +415,6 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
             local.get $b local.get $y i32.const 2 i32.shl i32.add local.tee $x
             i32.load local.set $v
             i32.load local.get $v i32.add))"#,
-        1,
     );
     let mut x = 12345u32;
     let mut keys: Vec<u32> = (0..1000)
@@ -451,11 +453,11 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
         i.put_u32(at, v);
     }
     assert_eq!(i.i32("reuse", &[0x2030, 0x10, 0x3000]), 8);
-    let reuse = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    let reuse = format!("{:?}", tierup_interp::translate(i.env(), 3).unwrap());
     assert!(reuse.contains("I32AddShlLoad"), "{reuse}");
-    let sift = format!("{:?}", tierup_interp::translate(&i.env, 0).unwrap());
+    let sift = format!("{:?}", tierup_interp::translate(i.env(), 0).unwrap());
     assert_eq!(sift.matches("I32AddShlLoad").count(), 2, "{sift}");
-    let elem = format!("{:?}", tierup_interp::translate(&i.env, 2).unwrap());
+    let elem = format!("{:?}", tierup_interp::translate(i.env(), 2).unwrap());
     assert!(elem.contains("I32AddShlLoad"), "{elem}");
 }
 
@@ -466,6 +468,7 @@ fn adds_to_memory_update_in_place() {
     // that wrap in 32 bits (so both accesses hit address 0), a trap that leaves memory
     // as it was, and a store elsewhere, which stays a load-add and a store.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "axpy") (param $x f64) (param $a i32) (param $c i32) (param $n i32)
@@ -487,18 +490,17 @@ fn adds_to_memory_update_in_place() {
             f64.store)
           (func (export "elsewhere") (param $p i32) (param $q i32) (param $x i32)
             local.get $q local.get $x local.get $p i32.load i32.add i32.store))"#,
-        1,
     );
     let a: Vec<f64> = (0..100).map(|k| 0.5 + k as f64 / 7.0).collect();
     let mut c: Vec<f64> = (0..100).map(|k| (k as f64).sqrt() - 3.0).collect();
     for k in 0..100 {
-        i.memory[8 * k..8 * k + 8].copy_from_slice(&a[k].to_le_bytes());
-        i.memory[800 + 8 * k..808 + 8 * k].copy_from_slice(&c[k].to_le_bytes());
+        i.memory_mut()[8 * k..8 * k + 8].copy_from_slice(&a[k].to_le_bytes());
+        i.memory_mut()[800 + 8 * k..808 + 8 * k].copy_from_slice(&c[k].to_le_bytes());
     }
     i.call("axpy", &[1.25f64.to_bits(), 0, 800, 100]).unwrap();
     for (k, c) in c.iter_mut().enumerate() {
         *c += 1.25 * a[k];
-        let got = f64::from_le_bytes(i.memory[800 + 8 * k..808 + 8 * k].try_into().unwrap());
+        let got = f64::from_le_bytes(i.memory()[800 + 8 * k..808 + 8 * k].try_into().unwrap());
         assert_eq!(got.to_bits(), c.to_bits(), "c[{k}]");
     }
 
@@ -511,22 +513,25 @@ fn adds_to_memory_update_in_place() {
     i.call("count", &[7, u32::MAX as u64]).unwrap();
     assert_eq!(i.get_u32(4096 + 28), u32::MAX);
     // One past the last word of memory: a trap, and nothing written.
-    let before = i.memory.clone();
+    let before = i.memory().to_vec();
     let t = i.call("count", &[15360, 1]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::MemoryOutOfBounds));
-    assert!(i.memory == before);
+    assert!(i.memory() == before);
 
-    i.memory[0..8].copy_from_slice(&2.5f64.to_le_bytes());
+    i.memory_mut()[0..8].copy_from_slice(&2.5f64.to_le_bytes());
     i.call("wrapped", &[0xffff_fff8, 0.25f64.to_bits()])
         .unwrap();
-    assert_eq!(f64::from_le_bytes(i.memory[0..8].try_into().unwrap()), 2.75);
+    assert_eq!(
+        f64::from_le_bytes(i.memory()[0..8].try_into().unwrap()),
+        2.75
+    );
 
     i.put_u32(8000, 40);
     i.call("elsewhere", &[8000, 8004, 2]).unwrap();
     assert_eq!(i.get_u32(8000), 40);
     assert_eq!(i.get_u32(8004), 42);
 
-    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(i.env(), f).unwrap());
     let axpy = code(&i, 0);
     assert!(
         axpy.contains("F64AddInPlace") && axpy.contains("} [A]"),
@@ -549,6 +554,7 @@ fn index_copies_fuse_with_the_load_at_the_index() {
     // value then overwrites, a copy that is the address too (its value read through the
     // accumulator), and a trap at the end of memory.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "merge") (param $a i32) (param $h i32) (param $n i32) (param $out i32)
@@ -595,7 +601,6 @@ fn index_copies_fuse_with_the_load_at_the_index() {
             local.get $p local.set $b
             local.get $b local.get $b i32.const 2 i32.shl i32.add i32.load offset=4
             local.get $b i32.add))"#,
-        1,
     );
     // Runs [1, 4, 4, 9, 30] and [2, 4, 5, 40] at 0; the merge stops when one runs out.
     let keys = [1, 4, 4, 9, 30, 2, 4, 5, 40];
@@ -622,7 +627,7 @@ fn index_copies_fuse_with_the_load_at_the_index() {
     assert_eq!(i.i32("same", &[9]), 86);
 
     for f in 0..4 {
-        let code = format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+        let code = format!("{:?}", tierup_interp::translate(i.env(), f).unwrap());
         let want = if f == 0 { 2 } else { 1 };
         assert_eq!(
             code.matches("CopyI32Load").count(),
@@ -630,7 +635,7 @@ fn index_copies_fuse_with_the_load_at_the_index() {
             "function {f}: {code}"
         );
     }
-    let same = format!("{:?}", tierup_interp::translate(&i.env, 3).unwrap());
+    let same = format!("{:?}", tierup_interp::translate(i.env(), 3).unwrap());
     assert!(
         same.contains("CopyI32Load { copy: 1, src: 0, dst: 2, addr: 0"),
         "{same}"
@@ -647,6 +652,7 @@ fn loaded_locals_pass_in_the_accumulator() {
     // byte load into their arithmetic. A trap in the linked form is the load's. Not into
     // a loop head, which the back edge reaches with another accumulator.
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (func (export "scan") (param $a i32) (param $p i32) (result i32)
@@ -682,7 +688,6 @@ fn loaded_locals_pass_in_the_accumulator() {
               br_if $l
             end
             local.get $x))"#,
-        1,
     );
     // The scan stops at the first key not below the pivot: 9 at index 3.
     for (k, v) in [1u32, 5, 2, 9, 0].into_iter().enumerate() {
@@ -701,15 +706,15 @@ fn loaded_locals_pass_in_the_accumulator() {
     assert_eq!(i.i32("sift", &[64, 3, 0]), 10);
     assert_eq!(i.i32("sift", &[64, 3, 0]), 0);
 
-    i.memory[128..136].copy_from_slice(&(-3.0f64).to_bits().to_le_bytes());
+    i.memory_mut()[128..136].copy_from_slice(&(-3.0f64).to_bits().to_le_bytes());
     let half = f64::from_bits(i.call("half", &[128]).unwrap()[0]);
     assert_eq!(half, 1.5);
-    i.memory[200] = 0xfe;
+    i.memory_mut()[200] = 0xfe;
     assert_eq!(i.call("byte", &[200]).unwrap()[0] as i64, -6);
     i.put_u32(256, 2);
     assert_eq!(i.i32("head", &[256, 3]), 54);
 
-    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(&i.env, f).unwrap());
+    let code = |i: &Instance, f| format!("{:?}", tierup_interp::translate(i.env(), f).unwrap());
     let scan = code(&i, 0);
     assert!(
         scan.contains("I32Load { dst: 3, addr: 0, index: 2, scale: 4, offset: 0 } [INDEX|TEE]"),

@@ -2,10 +2,11 @@
 //! between interpreted functions, host calls and `call_indirect`, block and branch
 //! values, `select`, globals and memory.
 
-mod harness;
+mod common;
 
-use harness::Instance;
+use common::interp;
 use tierup_abi::{TrapCode, ValRaw};
+use tierup_testkit::Instance;
 
 const V: u128 = 0x0000_0004_0000_0003_0000_0002_0000_0001;
 const W: u128 = 0x0000_0028_0000_001e_0000_0014_0000_000a;
@@ -17,11 +18,11 @@ fn v(x: u128) -> ValRaw {
 #[test]
 fn v128_parameters_and_results_keep_all_128_bits() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "id") (param v128) (result v128) local.get 0)
           (func (export "swap") (param i32 v128 i64 v128) (result v128 i64 v128 i32)
             local.get 3 local.get 2 local.get 1 local.get 0))"#,
-        0,
     );
     let r = i.call_cells("id", &[v(V)]).unwrap();
     assert_eq!(r[0].get_v128(), V);
@@ -36,11 +37,12 @@ fn v128_parameters_and_results_keep_all_128_bits() {
 
 #[test]
 fn v128_through_calls_blocks_and_branches() {
-    // The harness fills the table with every function in order ($scale is element 0).
     let mut i = Instance::new(
+        interp,
         r#"(module
           (type $t (func (param v128 i32) (result v128)))
           (table 1 funcref)
+          (elem (i32.const 0) $scale)
           (func $scale (type $t)
             (i32x4.mul (local.get 0) (i32x4.splat (local.get 1))))
           (func $pick (param i32 v128 v128) (result v128)
@@ -75,7 +77,6 @@ fn v128_through_calls_blocks_and_branches() {
                 (local.get 1) (i32.const 5)
                 (br_table $a $b (local.get 0)))
               (drop) (i32x4.neg) (i32.const 6))))"#,
-        0,
     );
     let r = i.call_cells("calls", &[v(V), ValRaw::i32(3)]).unwrap();
     assert_eq!(r[0].get_v128(), 0x0000_0024_0000_001b_0000_0012_0000_0009);
@@ -103,6 +104,7 @@ fn v128_through_calls_blocks_and_branches() {
 #[test]
 fn v128_globals_and_memory() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (memory 1)
           (global $g (mut v128) (v128.const i64x2 0 0))
@@ -112,7 +114,6 @@ fn v128_globals_and_memory() {
             (v128.store offset=1 (local.get 0) (local.get 1))
             (v128.load (local.get 0))
             (i32.load8_u offset=13 (local.get 0))))"#,
-        1,
     );
     assert_eq!(
         i.call_cells("swap_global", &[v(V)]).unwrap()[0].get_v128(),
@@ -156,13 +157,13 @@ unsafe extern "sysv64" fn host_v128(
 #[test]
 fn v128_through_host_calls() {
     let mut i = Instance::with_host(
+        interp,
         r#"(module
           (import "env" "h" (func $h (param i32 v128) (result v128 i32)))
           (func (export "f") (param v128) (result v128 i32)
             (local i64)
             (call $h (i32.const 1) (local.get 0))))"#,
-        0,
-        Some(host_v128),
+        host_v128,
     );
     let r = i.call_cells("f", &[v(V)]).unwrap();
     assert_eq!(
@@ -175,6 +176,7 @@ fn v128_through_host_calls() {
 #[test]
 fn v128_local_hazards_and_mixed_width_copies() {
     let mut i = Instance::new(
+        interp,
         r#"(module
           (func (export "swap") (param v128 v128) (result v128 v128)
             local.get 0 local.get 1 local.set 0 local.set 1
@@ -189,7 +191,6 @@ fn v128_local_hazards_and_mixed_width_copies() {
               (br_if $b (local.get 0))
               (drop) (drop) (drop)
               (i64.const 7) (v128.const i32x4 7 7 7 7) (i32.const 7))))"#,
-        0,
     );
     let r = i.call_cells("swap", &[v(V), v(W)]).unwrap();
     assert_eq!((r[0].get_v128(), r[1].get_v128()), (W, V));
