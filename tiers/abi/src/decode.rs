@@ -1,13 +1,8 @@
-//! The one decoder of a module's sections into a [`ModuleEnv`] ([`ModuleEnvBuilder`]), and
-//! the decoder of constant expressions ([`ConstExpr`]). The runtime and the test kit of the
-//! tiers both build their `ModuleEnv` here, so a tier sees the same facts in its own tests
-//! as in the runtime.
-//!
-//! The builder is fed the module's `wasmparser` payloads one at a time, in order, so that a
-//! caller that needs more from the same sections (import names, initialisers, segments,
-//! exports) decodes the module in one pass: [`ModuleEnvBuilder::payload_with`] hands every
-//! entry it decoded to the caller as an [`Entry`]. Nothing here panics on malformed input;
-//! every inconsistency is a [`DecodeError`].
+//! The one decoder of a module into its [`ModuleEnv`] ([`ModuleEnvBuilder`]) and of constant
+//! expressions ([`ConstExpr`]), used by the runtime and the test kit alike. The builder is
+//! fed one payload at a time and hands each entry it decoded back to its caller
+//! ([`Entry`]), so a caller that needs more of the same sections still decodes in one
+//! pass. Malformed input is a [`DecodeError`], never a panic.
 
 use std::sync::Arc;
 

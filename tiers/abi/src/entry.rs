@@ -8,8 +8,9 @@
 //!    `*const FuncEntry`.
 //! 2. `FuncEntry::code` always points at a valid `FuncCode`. A `FuncCode` is never mutated
 //!    after it is first published, and it (with everything its `data` points at) stays
-//!    alive until the module that owns it is dropped, so an activation still running old
-//!    code stays valid after a newer record is published.
+//!    alive until its owner is dropped (the module for code of its functions, the store for
+//!    a host function), so an activation still running old code stays valid after a newer
+//!    record is published.
 //! 3. Publishing new code is one `code.store(new, Release)`; callers load with `Acquire`.
 //!    Nothing else on the call path takes a lock.
 
@@ -52,9 +53,9 @@ pub enum Tier {
     Host = 1,
     /// Register bytecode run by `tierup-interp`.
     Interp = 2,
-    /// Single-pass baseline machine code.
+    /// Single-pass baseline machine code (reserved: that tier does not exist yet).
     Baseline = 3,
-    /// Cranelift-optimised machine code.
+    /// Cranelift-optimised machine code (reserved: that tier does not exist yet).
     Optimizing = 4,
 }
 
@@ -83,8 +84,9 @@ impl Tier {
     }
 }
 
-/// The state of a function's background compilation, kept in its slot so that a request is
-/// queued at most once.
+/// Reserved for background compilation: the states a slot's `compile_state` is to go
+/// through once tiers compile hot functions on worker threads, so that a request is queued
+/// at most once. Nothing does that yet; every slot stays `Idle`.
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompileState {
@@ -106,8 +108,10 @@ pub enum CompileState {
 pub struct FuncCode {
     /// The array entry to call.
     pub array_entry: ArrayEntry,
-    /// Tier-private data: the interpreter's translated function, a host closure, JIT
-    /// metadata. Only the tier that made the record reads it.
+    /// Tier-private data; only the tier that made the record reads it. The runtime's host
+    /// functions keep their closure record here; the interpreter leaves it null (its record
+    /// is the first field of the translated function, so the record's address is the
+    /// function's).
     pub data: *const (),
     /// The tier this code belongs to.
     pub tier: Tier,
@@ -127,15 +131,19 @@ pub struct FuncEntry {
     pub code: AtomicPtr<FuncCode>,
     /// The instance context the function runs in; null for host functions.
     pub vmctx: *mut VmContext,
-    /// The engine-wide canonical id of the function's signature (for `call_indirect`).
+    /// The canonical id of the function's signature (engine-wide in the runtime), which
+    /// `call_indirect` compares with the id of the type it expects.
     pub type_id: u32,
     /// The function's index in its defining module (for host functions: an index in the
     /// store's host function list).
     pub func_index: u32,
-    /// Counts down with the work done in the function; a request for the next tier is made
-    /// when it drops to zero or below.
+    /// Reserved for tier-up: a counter a tier is to decrement with the work done in the
+    /// function, asking for the next tier when it drops to zero or below. No tier counts
+    /// yet and nothing reads it: it keeps the value given to [`FuncEntry::new`] (0 from the
+    /// runtime and from the test kit).
     pub hotness: AtomicI32,
-    /// A [`CompileState`].
+    /// Reserved for background compilation: a [`CompileState`], `Idle` from
+    /// [`FuncEntry::new`]; nothing else writes or reads it yet.
     pub compile_state: AtomicU8,
 }
 
@@ -146,7 +154,8 @@ unsafe impl Send for FuncEntry {}
 unsafe impl Sync for FuncEntry {}
 
 impl FuncEntry {
-    /// A slot whose code is `code`.
+    /// A slot whose code is `code`, its (reserved) hotness counter `hotness` and its compile
+    /// state `Idle`.
     pub fn new(
         code: *const FuncCode,
         vmctx: *mut VmContext,

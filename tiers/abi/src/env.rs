@@ -1,9 +1,10 @@
 //! [`ModuleEnv`]: the read-only facts about a validated module that a tier needs to
 //! translate one of its function bodies.
 //!
-//! The runtime builds one `ModuleEnv` per module while it validates it, and hands it to the
-//! tiers behind an `Arc`. Every module reaching a tier has passed full validation, so a tier
-//! may treat a malformed body as an internal error rather than a user error.
+//! One `ModuleEnv` is built per module by the decoder in [`crate::decode`] (the runtime's
+//! and the test kit's alike), after the module's sections have been validated. Every body a
+//! tier is asked to translate has passed validation (with lazy validation, just before), so
+//! a tier may treat a malformed body as an internal error rather than a user error.
 
 use std::sync::Arc;
 

@@ -1,44 +1,73 @@
 //! `tierup-abi`: the contract between the tierup runtime (`vm/`) and every execution tier.
 //!
 //! A tier never links against the runtime. It sees a running instance only through the
-//! types of this crate:
+//! types of this crate, and the runtime calls a tier's code only through them, so each
+//! tier is a compiler from one function of a module to code, testable on its own (the
+//! `tierup-testkit` crate builds real instances from this contract alone).
 //!
-//! * [`FuncEntry`] — the *entry slot* of one function of one instance. Its `code` field is
-//!   an atomic pointer to an immutable [`FuncCode`] record; one `store(Release)` of that
-//!   pointer retargets direct calls, indirect calls, exports and table elements at once.
-//! * [`ArrayEntry`] — the uniform "array" calling convention every tier provides for every
-//!   function: parameters in, results out, through 16-byte [`ValRaw`] cells.
-//! * [`VmContext`] — the per-instance context, laid out once by the `vmctx_layout!` macro,
-//!   which also yields the byte offsets a JIT uses ([`vmctx::offsets`]).
-//! * [`Libcalls`] — what a tier cannot do inline (memory.grow, table and segment operations,
-//!   lazy translation).
-//! * [`TrapCode`] and the per-thread [`trap`] record: how a trap travels back as a value.
-//! * [`ModuleEnv`] — the read-only facts about a validated module a tier needs to translate
-//!   one function body.
+//! **Entry slots.** Every function of an instance, imported or defined, and every host
+//! function has one [`FuncEntry`], at an address that never changes while its owner
+//! lives. Funcref values and table elements are `*const FuncEntry`. Every call, direct,
+//! indirect, from an export or from the host, loads the slot's `code` pointer (`Acquire`)
+//! and calls through what it finds, so one `Release` store of that pointer
+//! ([`FuncEntry::publish`]) retargets every caller at once, from any tier, without
+//! patching call sites. The slot also holds the callee's context, the canonical id of its
+//! signature (which `call_indirect` compares) and its function index.
 //!
-//! # Changes to the contract of `DESIGN.md`
+//! **Code records.** The slot points at a [`FuncCode`], not at machine code: the array
+//! entry to call, tier-private data and the [`Tier`] that made it. An interpreted function
+//! has no machine code of its own (all of them share the interpreter's entry and differ
+//! only in their bytecode), so the record carries what differs. A record is immutable
+//! once published and lives until its owner (the module, or the store for a host
+//! function) is dropped: the single pointer store publishes the entry and its data
+//! together, no reader can see one without the other, and an activation still running
+//! old code stays valid. A slot that starts with a [`Tier::Lazy`] record is translated on
+//! its first call.
 //!
-//! `DESIGN.md` sketches the array entry as `fn(vmctx, args_results) -> u32` and the slot as
-//! holding "the current code pointer". Two things made us widen that, and this crate is now
-//! the contract:
+//! **The array entry** ([`ArrayEntry`]) is the one calling convention every tier provides
+//! for every function: `unsafe extern "sysv64" fn(callee, code, caller, args_results) ->
+//! u32`. `callee` is the slot the call went through (its context is one load away, null
+//! for a host function); `code` is the record loaded from it, passed so that the callee
+//! runs exactly the code whose data it was given even if the slot is republished
+//! meanwhile; `caller` is the calling instance's context (null from Rust), which host
+//! functions need to reach the caller's memory; `args_results` are 16-byte [`ValRaw`]
+//! cells, parameters in and results out. The fixed `sysv64` ABI lets generated code call
+//! and be called the same way on every x86-64 host. The return value is [`STATUS_OK`] or
+//! a [`TrapCode`] status.
 //!
-//! 1. **The slot points at a [`FuncCode`] record, not at machine code.** An interpreted
-//!    function has no machine code of its own: every interpreted function shares one array
-//!    entry and differs only in its bytecode. The record pairs the entry with tier-private
-//!    data (bytecode, host closure, JIT metadata) and is immutable once published, so the
-//!    single atomic pointer store still publishes *everything* about the new code at once;
-//!    no reader can ever see a new entry with old data.
-//! 2. **The array entry receives the callee slot, the code record it was reached through,
-//!    and the caller's context:**
-//!    `fn(callee: *const FuncEntry, code: *const FuncCode, caller: *mut VmContext, args_results: *mut ValRaw) -> u32`.
-//!    The callee's `vmctx` is one load away (`callee.vmctx`); the code record is passed so
-//!    that the callee runs exactly the code whose data it was given even if the slot is
-//!    swapped concurrently; the caller's context is what host functions (WASI, `Caller` in
-//!    the embedding API) need to reach the calling instance's memory.
+//! **Traps** travel back as that status, with the details in a per-thread record
+//! ([`trap`]): whoever raises the trap records it, each wasm frame it leaves adds itself
+//! (innermost first), and the Rust code that called into wasm takes the record. A store is
+//! used by one thread at a time, so a per-thread record is a per-store record that code
+//! without a store at hand (a libcall, a trap stub) can still fill. No Rust frame is ever
+//! unwound by a jump: Rust reached from generated code (a libcall, a host function, the
+//! interpreter's entry) always returns normally, with a status where it can fail.
 //!
-//! Trap details do not sit in the store but in a per-thread record ([`trap`]): a store is
-//! used by one thread at a time, so this is equivalent, and it lets code that has no store
-//! pointer at hand (a libcall, a JIT trap stub) report a trap.
+//! **The context** ([`VmContext`]) is what code running in an instance reaches it through:
+//! linear memory 0's base and descriptor, the slot pointer of every function index, the
+//! cell of every global, the table descriptors, the canonical signature ids, the libcall
+//! table, the call-depth bound and two pointers private to whoever built the context. Its
+//! `#[repr(C)]` layout is written once, in a macro that also yields the byte offsets a JIT
+//! uses ([`vmctx::offsets`]) and is pinned by tests, so a layout change is a visible change
+//! of the contract.
+//!
+//! **Libcalls** ([`Libcalls`]) are what a tier cannot do inline: `memory.grow`,
+//! `memory.init`, `data.drop`, `table.grow`, `table.fill`, `table.copy`, `table.init`,
+//! `elem.drop` and the translation of a lazy slot, as function pointers with fixed
+//! signatures in a table the context points at. A tier needs to know nothing of how its
+//! host stores memories, tables and segments; the runtime and the test kit each provide
+//! a table.
+//!
+//! **The module environment** ([`ModuleEnv`]) is what a tier may know about a module to
+//! translate one of its functions: its bytes, types, every function's type, where each
+//! body lies, the types of its globals, tables and memories, its segment counts and
+//! features. It is built by one decoder ([`ModuleEnvBuilder`]), which the runtime and the
+//! test kit both feed, so a tier sees the same facts in its tests as in the runtime.
+//!
+//! Some fields are reserved for tiering that does not exist yet: [`FuncEntry::hotness`],
+//! [`FuncEntry::compile_state`] and [`VmContext::stack_limit`] are set when a slot or
+//! context is made and read by nothing; [`Tier::Baseline`] and [`Tier::Optimizing`] name
+//! tiers still to be written.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

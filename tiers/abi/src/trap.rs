@@ -2,8 +2,8 @@
 //!
 //! A tier that traps returns the [`TrapCode`] as its status. Whoever raises the trap first
 //! calls [`record`]; every wasm frame the trap unwinds then adds itself with [`push_frame`]
-//! (innermost first), and the runtime, once the status reaches Rust code that called into
-//! wasm, collects the whole record with [`take`]. Host functions that fail store their
+//! (innermost first), and the Rust code that called into wasm (the runtime, the test kit)
+//! collects the whole record with [`take`] once the status reaches it. Host functions that fail store their
 //! error with [`record_host_error`] and return [`TrapCode::Host`].
 
 use core::cell::RefCell;
@@ -33,7 +33,8 @@ pub enum TrapCode {
     UninitializedElement = 8,
     /// `call_indirect` whose callee's signature differs from the expected one.
     IndirectCallTypeMismatch = 9,
-    /// The call depth or the host stack limit was exceeded.
+    /// A bound on the call stack was exceeded (in the interpreter: `max_call_depth`, its
+    /// register stack or the nesting of calls back in from host functions).
     StackOverflow = 10,
     /// A host function returned an error (see [`TrapRecord::host_error`]).
     Host = 11,

@@ -3,9 +3,9 @@
 //!
 //! The layout is written once, in the `vmctx_layout!` invocation below, which yields the
 //! `#[repr(C)]` struct and one offset constant per field in [`offsets`]. Fields that
-//! generated code touches on hot paths (memory base and bound, the entry-slot array,
-//! globals, the stack limit) come first. The tests at the end pin every offset, so a change
-//! of the layout is a visible change of the contract.
+//! generated code touches on hot paths (the memory base and descriptor, the slot array,
+//! globals, and the place reserved for a stack limit) come first. The tests at the end pin
+//! every offset, so a change of the layout is a visible change of the contract.
 
 use core::sync::atomic::AtomicUsize;
 
@@ -56,20 +56,27 @@ vmctx_layout! {
         [FUNC_REFS] func_refs: *const *const FuncEntry,
         /// One cell pointer per global index, imports first.
         [GLOBALS] globals: *const *mut ValRaw,
-        /// The lowest host stack address generated code may use before it traps with
-        /// `call stack exhausted`.
+        /// Reserved for the stack check of generated code: the lowest host stack address
+        /// it may use before trapping with `call stack exhausted`. Not enforced: the
+        /// runtime and the test kit set it to 0 and no tier reads it. The interpreter bounds
+        /// recursion with `max_call_depth` and guards its own host stack by itself.
         [STACK_LIMIT] stack_limit: usize,
         /// One descriptor pointer per table index, imports first.
         [TABLES] tables: *const *mut TableDef,
-        /// Engine-wide canonical signature id per module type index (for `call_indirect`).
+        /// The canonical signature id of each of the module's type indices (engine-wide in
+        /// the runtime), for `call_indirect`.
         [TYPE_IDS] type_ids: *const u32,
-        /// The libcall table (shared by all instances).
+        /// The libcall table (one static table for all of the runtime's instances).
         [LIBCALLS] libcalls: *const Libcalls,
-        /// The number of wasm frames a thread may have live at once (interpreter bound).
+        /// The number of wasm frames a thread may have live at once, 0 for no bound. The
+        /// interpreter enforces it (`call stack exhausted`); it is the only bound on
+        /// recursion today.
         [MAX_CALL_DEPTH] max_call_depth: usize,
-        /// Runtime-private: the instance that owns this context.
+        /// Private to whoever built the context: the runtime's instance that owns it (the
+        /// test kit's libcall state). Tiers never read it; libcalls do.
         [INSTANCE] instance: *mut (),
-        /// Runtime-private: the store the instance lives in.
+        /// Private to whoever built the context: the runtime's store the instance lives in
+        /// (null in the test kit).
         [STORE] store: *mut (),
     }
 }
