@@ -38,9 +38,9 @@ use stack::{MAX_NESTING, thread_stack};
 ///
 /// # Safety
 ///
-/// As for [`tierup_abi::ArrayEntry`]: `callee` and `code` are valid, `code.data` points at a
-/// live [`InterpFunc`] of the module `callee.vmctx` instantiates, and `args_results` has
-/// `max(params, results)` cells.
+/// As for [`tierup_abi::ArrayEntry`]: `callee` and `code` are valid, `code` is the record
+/// of a live [`InterpFunc`] (its first field, see `InterpFunc::code`) of the module
+/// `callee.vmctx` instantiates, and `args_results` has `max(params, results)` cells.
 pub unsafe extern "sysv64" fn array_entry(
     callee: *const FuncEntry,
     code: *const FuncCode,
