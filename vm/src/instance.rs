@@ -10,7 +10,6 @@ use crate::Result;
 use crate::externs::Extern;
 use crate::func::{Func, TypedFunc, WasmTyList};
 use crate::global::Global;
-use crate::libcalls::copy_segment;
 use crate::linker::LinkError;
 use crate::memory::Memory;
 use crate::module::{ConstExpr, ElemMode, ExportKind, Module};
@@ -309,7 +308,7 @@ impl Instance {
                     let items = core::mem::take(&mut store.instances[self.index].elems[i]);
                     let t = store.instances[self.index].tables[*table as usize];
                     let dst = store.tables[t].elements_mut();
-                    if !copy_segment(&items, dst, offset as usize, 0, items.len()) {
+                    if !tierup_abi::bulk::copy_in(&items, dst, offset as usize, 0, items.len()) {
                         return Err(Trap::new(TrapCode::TableOutOfBounds).into());
                     }
                 }
@@ -326,7 +325,7 @@ impl Instance {
             let m = inst.memories[mem as usize];
             let bytes = &module.inner.env.wasm[seg.range.clone()];
             let dst = store.memories[m].data_mut();
-            if !copy_segment(bytes, dst, offset as usize, 0, bytes.len()) {
+            if !tierup_abi::bulk::copy_in(bytes, dst, offset as usize, 0, bytes.len()) {
                 return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
             }
             store.instances[self.index].datas[i] = 0..0;

@@ -4,8 +4,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tierup_abi::trap;
 use tierup_abi::{FuncCode, FuncEntry, Libcalls, STATUS_OK, TrapCode, ValRaw, VmContext};
+use tierup_abi::{bulk, trap};
 
 use crate::instance::InstanceData;
 use crate::store::StoreOpaque;
@@ -53,26 +53,6 @@ unsafe fn parts<'a>(vmctx: *mut VmContext) -> (&'a mut InstanceData, &'a mut Sto
     }
 }
 
-/// Copies `len` items starting at `src` of a segment to `dst` of a memory or table, as
-/// `memory.init`, `table.init` and active segments do; returns `false`, having written
-/// nothing, if either range is out of bounds.
-pub(crate) fn copy_segment<T: Copy>(
-    seg: &[T],
-    into: &mut [T],
-    dst: usize,
-    src: usize,
-    len: usize,
-) -> bool {
-    let (Some(src_end), Some(dst_end)) = (src.checked_add(len), dst.checked_add(len)) else {
-        return false;
-    };
-    if src_end > seg.len() || dst_end > into.len() {
-        return false;
-    }
-    into[dst..dst_end].copy_from_slice(&seg[src..src_end]);
-    true
-}
-
 /// `memory.grow`.
 ///
 /// # Safety
@@ -113,7 +93,7 @@ unsafe extern "sysv64" fn memory_init(
             return trap::record(TrapCode::MemoryOutOfBounds);
         };
         let mem = store.memories[*m].data_mut();
-        if !copy_segment(seg, mem, dst as usize, src as usize, len as usize) {
+        if !bulk::copy_in(seg, mem, dst as usize, src as usize, len as usize) {
             return trap::record(TrapCode::MemoryOutOfBounds);
         }
         STATUS_OK
@@ -175,11 +155,10 @@ unsafe extern "sysv64" fn table_fill(
             return trap::record(TrapCode::TableOutOfBounds);
         };
         let elems = store.tables[*t].elements_mut();
-        let (dst, len) = (dst as usize, len as usize);
-        if dst + len > elems.len() {
+        let Some(r) = bulk::range(dst as usize, len as usize, elems.len()) else {
             return trap::record(TrapCode::TableOutOfBounds);
-        }
-        elems[dst..dst + len].fill(val);
+        };
+        elems[r].fill(val);
         STATUS_OK
     })
 }
@@ -206,19 +185,18 @@ unsafe extern "sysv64" fn table_copy(
         ) else {
             return trap::record(TrapCode::TableOutOfBounds);
         };
-        let (dst, src, len) = (dst as usize, src as usize, len as usize);
-        let src_len = store.tables[*st].elements().len();
-        let dst_len = store.tables[*dt].elements().len();
-        if src + len > src_len || dst + len > dst_len {
+        let len = len as usize;
+        let (Some(dr), Some(sr)) = (
+            bulk::range(dst as usize, len, store.tables[*dt].elements().len()),
+            bulk::range(src as usize, len, store.tables[*st].elements().len()),
+        ) else {
             return trap::record(TrapCode::TableOutOfBounds);
-        }
+        };
         if dt == st {
-            store.tables[*dt]
-                .elements_mut()
-                .copy_within(src..src + len, dst);
+            store.tables[*dt].elements_mut().copy_within(sr, dr.start);
         } else {
-            let items: Vec<usize> = store.tables[*st].elements()[src..src + len].to_vec();
-            store.tables[*dt].elements_mut()[dst..dst + len].copy_from_slice(&items);
+            let items: Vec<usize> = store.tables[*st].elements()[sr].to_vec();
+            store.tables[*dt].elements_mut()[dr].copy_from_slice(&items);
         }
         STATUS_OK
     })
@@ -245,7 +223,7 @@ unsafe extern "sysv64" fn table_init(
             return trap::record(TrapCode::TableOutOfBounds);
         };
         let elems = store.tables[*t].elements_mut();
-        if !copy_segment(seg, elems, dst as usize, src as usize, len as usize) {
+        if !bulk::copy_in(seg, elems, dst as usize, src as usize, len as usize) {
             return trap::record(TrapCode::TableOutOfBounds);
         }
         STATUS_OK

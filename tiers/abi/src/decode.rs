@@ -115,6 +115,91 @@ impl ConstExpr {
     }
 }
 
+/// How an element segment is used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ElemMode {
+    /// Written into table `table` at `offset` when the module is instantiated.
+    Active {
+        /// The table index.
+        table: u32,
+        /// The first element written.
+        offset: ConstExpr,
+    },
+    /// Kept for `table.init` until `elem.drop`.
+    Passive,
+    /// Only declares the functions it names (for `ref.func`); dropped at instantiation.
+    Declared,
+}
+
+/// An element segment, decoded: its mode and its items (a function index is a
+/// `ConstExpr::RefFunc`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElemSegment {
+    /// How the segment is used.
+    pub mode: ElemMode,
+    /// The segment's references, unevaluated.
+    pub items: Vec<ConstExpr>,
+}
+
+impl ElemSegment {
+    /// Decodes one element segment of the element section.
+    pub fn decode(elem: wasmparser::Element<'_>) -> Result<ElemSegment, DecodeError> {
+        let mode = match &elem.kind {
+            wasmparser::ElementKind::Active {
+                table_index,
+                offset_expr,
+            } => ElemMode::Active {
+                table: table_index.unwrap_or(0),
+                offset: ConstExpr::decode(offset_expr)?,
+            },
+            wasmparser::ElementKind::Passive => ElemMode::Passive,
+            wasmparser::ElementKind::Declared => ElemMode::Declared,
+        };
+        let mut items = Vec::new();
+        match elem.items {
+            wasmparser::ElementItems::Functions(funcs) => {
+                for f in funcs {
+                    items.push(ConstExpr::RefFunc(f?));
+                }
+            }
+            wasmparser::ElementItems::Expressions(_, exprs) => {
+                for e in exprs {
+                    items.push(ConstExpr::decode(&e?)?);
+                }
+            }
+        }
+        Ok(ElemSegment { mode, items })
+    }
+}
+
+/// A data segment, decoded; its bytes are `wasm[range]` of the module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSegment {
+    /// For an active segment, the memory index and the offset it is written at when the
+    /// module is instantiated; `None` for a passive one.
+    pub active: Option<(u32, ConstExpr)>,
+    /// Where the segment's bytes lie in the module.
+    pub range: core::ops::Range<usize>,
+}
+
+impl DataSegment {
+    /// Decodes one data segment of the data section.
+    pub fn decode(data: wasmparser::Data<'_>) -> Result<DataSegment, DecodeError> {
+        let active = match &data.kind {
+            wasmparser::DataKind::Active {
+                memory_index,
+                offset_expr,
+            } => Some((*memory_index, ConstExpr::decode(offset_expr)?)),
+            wasmparser::DataKind::Passive => None,
+        };
+        let end = data.range.end as usize;
+        Ok(DataSegment {
+            active,
+            range: end - data.data.len()..end,
+        })
+    }
+}
+
 /// One entry of a section that [`ModuleEnvBuilder::payload_with`] decoded and recorded,
 /// lent to the caller's hook.
 #[derive(Debug)]

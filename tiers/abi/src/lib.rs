@@ -71,6 +71,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod bulk;
 pub mod decode;
 pub mod entry;
 pub mod env;
@@ -78,7 +79,9 @@ pub mod trap;
 pub mod val;
 pub mod vmctx;
 
-pub use decode::{ConstExpr, DecodeError, Entry, ModuleEnvBuilder};
+pub use decode::{
+    ConstExpr, DataSegment, DecodeError, ElemMode, ElemSegment, Entry, ModuleEnvBuilder,
+};
 pub use entry::{ArrayEntry, CompileState, FuncCode, FuncEntry, Tier};
 pub use env::{BlockSig, FuncBodyRange, ModuleEnv};
 pub use trap::{TrapCode, TrapFrame};

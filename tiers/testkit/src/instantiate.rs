@@ -5,17 +5,18 @@
 
 use std::sync::Arc;
 
+use tierup_abi::bulk;
 use tierup_abi::trap::{self, TrapRecord};
 use tierup_abi::{
-    ArrayEntry, ConstExpr, DecodeError, Entry, FuncCode, FuncEntry, ModuleEnv, ModuleEnvBuilder,
-    STATUS_OK, TableDef, Tier, TrapCode, ValRaw, VmContext,
+    ArrayEntry, ConstExpr, DataSegment, DecodeError, ElemMode, ElemSegment, Entry, FuncCode,
+    FuncEntry, ModuleEnv, ModuleEnvBuilder, STATUS_OK, TableDef, Tier, TrapCode, ValRaw, VmContext,
 };
-use wasmparser::{DataKind, ElementItems, ElementKind, Payload, TableInit, TypeRef};
+use wasmparser::{Payload, TableInit, TypeRef};
 
 use crate::compiler::Compiler;
 use crate::instance::{Export, Instance};
 use crate::libcalls::{LIBCALLS, lazy_entry};
-use crate::runtime::{LinearMemory, Runtime, Table, copy_in};
+use crate::runtime::{LinearMemory, Runtime, Table};
 use crate::shared::Shared;
 
 /// How the kit builds an instance. `Options::default()` compiles every function up front,
@@ -108,25 +109,6 @@ impl From<DecodeError> for Error {
     }
 }
 
-/// How an element segment is used.
-enum ElemMode {
-    Active { table: u32, offset: ConstExpr },
-    Passive,
-    Declared,
-}
-
-/// An element segment, decoded.
-struct Elem {
-    mode: ElemMode,
-    items: Vec<ConstExpr>,
-}
-
-/// A data segment, decoded; its bytes are `wasm[range]`.
-struct Data {
-    active: Option<(u32, ConstExpr)>,
-    range: core::ops::Range<usize>,
-}
-
 /// Everything the kit needs of a module.
 struct Decoded {
     env: ModuleEnv,
@@ -135,8 +117,8 @@ struct Decoded {
     global_inits: Vec<ConstExpr>,
     table_inits: Vec<Option<ConstExpr>>,
     exports: Vec<Export>,
-    elems: Vec<Elem>,
-    datas: Vec<Data>,
+    elems: Vec<ElemSegment>,
+    datas: Vec<DataSegment>,
     start: Option<u32>,
 }
 
@@ -182,24 +164,12 @@ fn decode(wasm: Arc<[u8]>) -> Result<Decoded, DecodeError> {
             Payload::StartSection { func, .. } => start = Some(func),
             Payload::ElementSection(reader) => {
                 for elem in reader {
-                    elems.push(decode_elem(elem?)?);
+                    elems.push(ElemSegment::decode(elem?)?);
                 }
             }
             Payload::DataSection(reader) => {
                 for data in reader {
-                    let data = data?;
-                    let active = match &data.kind {
-                        DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        } => Some((*memory_index, ConstExpr::decode(offset_expr)?)),
-                        DataKind::Passive => None,
-                    };
-                    let end = data.range.end as usize;
-                    datas.push(Data {
-                        active,
-                        range: end - data.data.len()..end,
-                    });
+                    datas.push(DataSegment::decode(data?)?);
                 }
             }
             _ => {}
@@ -216,35 +186,6 @@ fn decode(wasm: Arc<[u8]>) -> Result<Decoded, DecodeError> {
         datas,
         start,
     })
-}
-
-/// Decodes one element segment.
-fn decode_elem(elem: wasmparser::Element<'_>) -> Result<Elem, DecodeError> {
-    let mode = match &elem.kind {
-        ElementKind::Active {
-            table_index,
-            offset_expr,
-        } => ElemMode::Active {
-            table: table_index.unwrap_or(0),
-            offset: ConstExpr::decode(offset_expr)?,
-        },
-        ElementKind::Passive => ElemMode::Passive,
-        ElementKind::Declared => ElemMode::Declared,
-    };
-    let mut items = Vec::new();
-    match elem.items {
-        ElementItems::Functions(funcs) => {
-            for f in funcs {
-                items.push(ConstExpr::RefFunc(f?));
-            }
-        }
-        ElementItems::Expressions(_, exprs) => {
-            for e in exprs {
-                items.push(ConstExpr::decode(&e?)?);
-            }
-        }
-    }
-    Ok(Elem { mode, items })
 }
 
 /// The value of a constant expression in an instance whose slots are `entries` and whose
@@ -486,8 +427,8 @@ fn build(
 /// traps, keeping what earlier segments wrote.
 fn initialize(
     inst: &mut Instance,
-    elems: &[Elem],
-    datas: &[Data],
+    elems: &[ElemSegment],
+    datas: &[DataSegment],
     globals: &[ValRaw],
 ) -> Result<(), Error> {
     for (i, seg) in elems.iter().enumerate() {
@@ -499,8 +440,8 @@ fn initialize(
                 let Some(t) = rt.tables.get_mut(table as usize) else {
                     return Err(trapped(TrapCode::TableOutOfBounds));
                 };
-                let len = items.len() as u32;
-                if !t.update(|e| copy_in(&items, e, offset, 0, len)) {
+                let len = items.len();
+                if !t.update(|e| bulk::copy_in(&items, e, offset as usize, 0, len)) {
                     return Err(trapped(TrapCode::TableOutOfBounds));
                 }
             }
@@ -518,7 +459,7 @@ fn initialize(
         let Some(mem) = rt.memory.as_mut().filter(|_| memory == 0) else {
             return Err(trapped(TrapCode::MemoryOutOfBounds));
         };
-        if !copy_in(bytes, mem.bytes_mut(), offset, 0, bytes.len() as u32) {
+        if !bulk::copy_in(bytes, mem.bytes_mut(), offset as usize, 0, bytes.len()) {
             return Err(trapped(TrapCode::MemoryOutOfBounds));
         }
         rt.datas[i] = 0..0;

@@ -8,10 +8,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tierup_abi::trap;
 use tierup_abi::{FuncCode, FuncEntry, Libcalls, STATUS_OK, TrapCode, ValRaw, VmContext};
+use tierup_abi::{bulk, trap};
 
-use crate::runtime::{Runtime, copy_in, panic_message, range};
+use crate::runtime::{Runtime, panic_message};
 
 /// The libcall table of every kit instance.
 pub(crate) static LIBCALLS: Libcalls = Libcalls {
@@ -66,11 +66,6 @@ unsafe fn with_runtime<R>(
     }
 }
 
-/// The status of a trap `code`, recorded.
-fn oob(code: TrapCode) -> u32 {
-    trap::record(code)
-}
-
 /// `memory.grow`: the old size in pages, or -1.
 ///
 /// # Safety
@@ -107,10 +102,16 @@ unsafe extern "sysv64" fn memory_init(
             let seg = rt.datas.get(data as usize).cloned().unwrap_or(0..0);
             let seg = rt.env.wasm.get(seg).unwrap_or(&[]);
             let Some(mem) = rt.memory.as_mut().filter(|_| memory == 0) else {
-                return oob(TrapCode::MemoryOutOfBounds);
+                return trap::record(TrapCode::MemoryOutOfBounds);
             };
-            if !copy_in(seg, mem.bytes_mut(), dst, src, len) {
-                return oob(TrapCode::MemoryOutOfBounds);
+            if !bulk::copy_in(
+                seg,
+                mem.bytes_mut(),
+                dst as usize,
+                src as usize,
+                len as usize,
+            ) {
+                return trap::record(TrapCode::MemoryOutOfBounds);
             }
             STATUS_OK
         })
@@ -171,10 +172,10 @@ unsafe extern "sysv64" fn table_fill(
     unsafe {
         with_runtime(vmctx, TrapCode::Host.status(), TrapCode::Host, |rt| {
             let Some(t) = rt.tables.get_mut(table as usize) else {
-                return oob(TrapCode::TableOutOfBounds);
+                return trap::record(TrapCode::TableOutOfBounds);
             };
-            let Some(r) = range(dst, len, t.elems().len()) else {
-                return oob(TrapCode::TableOutOfBounds);
+            let Some(r) = bulk::range(dst as usize, len as usize, t.elems().len()) else {
+                return trap::record(TrapCode::TableOutOfBounds);
             };
             t.update(|e| e[r].fill(val));
             STATUS_OK
@@ -200,13 +201,13 @@ unsafe extern "sysv64" fn table_copy(
         with_runtime(vmctx, TrapCode::Host.status(), TrapCode::Host, |rt| {
             let (d, s) = (dst_table as usize, src_table as usize);
             let (Some(dt), Some(st)) = (rt.tables.get(d), rt.tables.get(s)) else {
-                return oob(TrapCode::TableOutOfBounds);
+                return trap::record(TrapCode::TableOutOfBounds);
             };
             let (Some(dr), Some(sr)) = (
-                range(dst, len, dt.elems().len()),
-                range(src, len, st.elems().len()),
+                bulk::range(dst as usize, len as usize, dt.elems().len()),
+                bulk::range(src as usize, len as usize, st.elems().len()),
             ) else {
-                return oob(TrapCode::TableOutOfBounds);
+                return trap::record(TrapCode::TableOutOfBounds);
             };
             if d == s {
                 rt.tables[d].update(|e| e.copy_within(sr, dr.start));
@@ -244,10 +245,10 @@ unsafe extern "sysv64" fn table_init(
         with_runtime(vmctx, TrapCode::Host.status(), TrapCode::Host, |rt| {
             let seg: &[usize] = rt.elems.get(elem as usize).map_or(&[], |s| &s[..]);
             let Some(t) = rt.tables.get_mut(table as usize) else {
-                return oob(TrapCode::TableOutOfBounds);
+                return trap::record(TrapCode::TableOutOfBounds);
             };
-            if !t.update(|e| copy_in(seg, e, dst, src, len)) {
-                return oob(TrapCode::TableOutOfBounds);
+            if !t.update(|e| bulk::copy_in(seg, e, dst as usize, src as usize, len as usize)) {
+                return trap::record(TrapCode::TableOutOfBounds);
             }
             STATUS_OK
         })

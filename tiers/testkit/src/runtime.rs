@@ -262,22 +262,3 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         "a panic without a message".to_string()
     }
 }
-
-/// Copies `len` items from `src` of `from` to `dst` of `to`, as `memory.init`, `table.init`
-/// and active segments do; `false`, having written nothing, if either range is out of
-/// bounds (a zero-length copy at the very end is in bounds).
-pub(crate) fn copy_in<T: Copy>(from: &[T], to: &mut [T], dst: u32, src: u32, len: u32) -> bool {
-    match (range(src, len, from.len()), range(dst, len, to.len())) {
-        (Some(s), Some(d)) => {
-            to[d].copy_from_slice(&from[s]);
-            true
-        }
-        _ => false,
-    }
-}
-
-/// `at .. at + len` if it lies within `0 .. bound`.
-pub(crate) fn range(at: u32, len: u32, bound: usize) -> Option<Range<usize>> {
-    let end = u64::from(at) + u64::from(len);
-    (end <= bound as u64).then_some(at as usize..end as usize)
-}

@@ -8,9 +8,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use tierup_abi::{Entry, ModuleEnv, ModuleEnvBuilder};
-use wasmparser::{
-    DataKind, ElementItems, ElementKind, ExternalKind, Name, Parser, Payload, TableInit, TypeRef,
-};
+use wasmparser::{ExternalKind, Name, Parser, Payload, TableInit, TypeRef};
 
 use crate::Result;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
@@ -43,27 +41,9 @@ pub(crate) struct ExportInfo {
     pub index: u32,
 }
 
-/// How an element segment is used.
-#[derive(Clone, Debug)]
-pub(crate) enum ElemMode {
-    Active { table: u32, offset: ConstExpr },
-    Passive,
-    Declared,
-}
-
-/// One element segment.
-#[derive(Clone, Debug)]
-pub(crate) struct ElemInfo {
-    pub mode: ElemMode,
-    pub items: Vec<ConstExpr>,
-}
-
-/// One data segment; its bytes are `wasm[range]`.
-#[derive(Clone, Debug)]
-pub(crate) struct DataInfo {
-    pub active: Option<(u32, ConstExpr)>,
-    pub range: Range<usize>,
-}
+/// How an element segment is used, one element segment and one data segment: decoded by
+/// the shared decoder of `tierup-abi`.
+pub(crate) use tierup_abi::{DataSegment as DataInfo, ElemMode, ElemSegment as ElemInfo};
 
 /// Everything the runtime knows about a module.
 #[derive(Debug, Default)]
@@ -166,50 +146,12 @@ pub(crate) fn parse(wasm: &Arc<[u8]>) -> Result<(ModuleInfo, ModuleEnv)> {
             Payload::StartSection { func, .. } => info.start = Some(func),
             Payload::ElementSection(reader) => {
                 for elem in reader {
-                    let elem = elem?;
-                    let mode = match &elem.kind {
-                        ElementKind::Active {
-                            table_index,
-                            offset_expr,
-                        } => ElemMode::Active {
-                            table: table_index.unwrap_or(0),
-                            offset: const_expr(offset_expr)?,
-                        },
-                        ElementKind::Passive => ElemMode::Passive,
-                        ElementKind::Declared => ElemMode::Declared,
-                    };
-                    let mut items = Vec::new();
-                    match elem.items {
-                        ElementItems::Functions(funcs) => {
-                            for f in funcs {
-                                items.push(ConstExpr::RefFunc(f?));
-                            }
-                        }
-                        ElementItems::Expressions(_, exprs) => {
-                            for e in exprs {
-                                items.push(const_expr(&e?)?);
-                            }
-                        }
-                    }
-                    info.elems.push(ElemInfo { mode, items });
+                    info.elems.push(ElemInfo::decode(elem?)?);
                 }
             }
             Payload::DataSection(reader) => {
                 for data in reader {
-                    let data = data?;
-                    let active = match &data.kind {
-                        DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        } => Some((*memory_index, const_expr(offset_expr)?)),
-                        DataKind::Passive => None,
-                    };
-                    let end = data.range.end as usize;
-                    let start = end - data.data.len();
-                    info.datas.push(DataInfo {
-                        active,
-                        range: start..end,
-                    });
+                    info.datas.push(DataInfo::decode(data?)?);
                 }
             }
             Payload::CustomSection(reader) => {
