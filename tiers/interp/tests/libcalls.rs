@@ -6,25 +6,9 @@
 
 mod common;
 
-use common::interp;
+use common::{interp, offset_of};
 use tierup_abi::{Tier, TrapCode};
 use tierup_testkit::{Instance, Options};
-
-/// The module offset of the first operator of function `func` that `is` picks.
-fn offset_of(i: &Instance, func: u32, is: impl Fn(&wasmparser::Operator<'_>) -> bool) -> u32 {
-    let mut ops = i
-        .env()
-        .body_reader(func)
-        .unwrap()
-        .get_operators_reader()
-        .unwrap();
-    loop {
-        let (op, at) = ops.read_with_offset().unwrap();
-        if is(&op) {
-            return at as u32;
-        }
-    }
-}
 
 #[test]
 fn accesses_after_memory_grow_see_the_new_bound() {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::interp;
+use common::{interp, offset_of};
 use tierup_abi::TrapCode;
 use tierup_testkit::Instance;
 
@@ -332,19 +332,11 @@ fn store_addresses_fold_past_the_value() {
     }
 }
 
+/// The module offset of the first `i32.load` of function `func`.
 fn i32_load_offset(i: &Instance, func: u32) -> u64 {
-    let mut ops = i
-        .env()
-        .body_reader(func)
-        .unwrap()
-        .get_operators_reader()
-        .unwrap();
-    loop {
-        let (op, at) = ops.read_with_offset().unwrap();
-        if let wasmparser::Operator::I32Load { .. } = op {
-            return at;
-        }
-    }
+    offset_of(i, func, |op| {
+        matches!(op, wasmparser::Operator::I32Load { .. })
+    }) as u64
 }
 
 #[test]

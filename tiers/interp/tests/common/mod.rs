@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tierup_abi::ModuleEnv;
-use tierup_testkit::Compiled;
+use tierup_testkit::{Compiled, Instance};
 
 /// Translates one function with `tierup_interp::translate`, for the kit to publish.
 pub fn interp(env: &Arc<ModuleEnv>, func_index: u32) -> Result<Compiled, String> {
@@ -14,4 +14,21 @@ pub fn interp(env: &Arc<ModuleEnv>, func_index: u32) -> Result<Compiled, String>
     // the box does not move the function. The interpreter's array entry honours the
     // contract for the function it translated.
     Ok(unsafe { Compiled::new(func, code) })
+}
+
+/// The module offset of the first operator of function `func` that `is` picks.
+#[allow(dead_code)] // not every test file reads offsets
+pub fn offset_of(i: &Instance, func: u32, is: impl Fn(&wasmparser::Operator<'_>) -> bool) -> u32 {
+    let mut ops = i
+        .env()
+        .body_reader(func)
+        .unwrap()
+        .get_operators_reader()
+        .unwrap();
+    loop {
+        let (op, at) = ops.read_with_offset().unwrap();
+        if is(&op) {
+            return at as u32;
+        }
+    }
 }
