@@ -7,7 +7,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tierup::{Engine, ExternType, Module};
+use tierup::{Engine, ExternType, Module, Tier};
 
 /// Mutants made from each seed module.
 const MUTANTS_PER_SEED: usize = 100;
@@ -103,7 +103,7 @@ fn exercise(engine: &Engine, bytes: &[u8]) -> bool {
         .count() as u32;
     // Defined functions follow the imported ones; the first index past them is an error.
     (imported..)
-        .take_while(|&f| module.translate_fresh(f).is_ok())
+        .take_while(|&f| module.compile_fresh(f, Tier::Interp).is_ok())
         .for_each(drop);
     true
 }

@@ -66,7 +66,7 @@ fn swap_while_calling(entry: &str) {
     let slot = f.slot(&store);
     assert_eq!(slot.tier(), Tier::Interp);
     // `g` has the same signature; its translation is owned by the module.
-    let other: CodeHandle = module.translate_fresh(1).unwrap();
+    let other: CodeHandle = module.compile_fresh(1, Tier::Interp).unwrap();
     let host_code = host.slot(&store).code();
     assert_eq!(host_code.tier(), Tier::Host);
 

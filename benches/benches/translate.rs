@@ -1,17 +1,17 @@
 //! Interpreter translation speed: every defined function of each benchmark module is
-//! translated to register bytecode (`Module::translate_fresh`), reported in bytes of code
+//! translated to register bytecode (`Module::compile_fresh`), reported in bytes of code
 //! section per second. Validation happens in the untimed setup.
 
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tierup::{Engine, Module};
+use tierup::{Engine, Module, Tier};
 use tierup_benches::{LARGE, PROGRAMS, Program, load, module_stats};
 
 /// Translates every defined function of `module`; the first error ends the run.
 fn translate_all(module: &Module, funcs: std::ops::Range<u32>) -> anyhow::Result<()> {
     for f in funcs {
-        module.translate_fresh(f)?;
+        module.compile_fresh(f, Tier::Interp)?;
     }
     Ok(())
 }

@@ -65,6 +65,9 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) lazy_validation: bool,
     pub(crate) huge_pages: bool,
+    pub(crate) guard_regions: bool,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) tier_seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -76,6 +79,9 @@ impl Default for Config {
             max_call_depth: 20_000,
             lazy_validation: false,
             huge_pages: true,
+            guard_regions: true,
+            max_wasm_stack: 1 << 20,
+            tier_seed: None,
         }
     }
 }
@@ -86,7 +92,8 @@ impl Config {
         Config::default()
     }
 
-    /// Selects the tiers that run code (only [`TierMode::Interp`] is available now).
+    /// Selects the tiers that run code ([`TierMode::Interp`], the default, and
+    /// [`TierMode::Optimizing`] are available now).
     pub fn tier(&mut self, mode: TierMode) -> &mut Self {
         self.tier = mode;
         self
@@ -105,7 +112,8 @@ impl Config {
         self
     }
 
-    /// The number of wasm frames a thread may have live at once (default 20,000).
+    /// The number of interpreted wasm frames a thread may have live at once (default
+    /// 20,000).
     pub fn max_call_depth(&mut self, depth: usize) -> &mut Self {
         self.max_call_depth = depth;
         self
@@ -122,6 +130,38 @@ impl Config {
     /// never called (the same trade as wasmi's lazy compilation mode).
     pub fn lazy_validation(&mut self, lazy: bool) -> &mut Self {
         self.lazy_validation = lazy;
+        self
+    }
+
+    /// The bytes of host stack wasm may use below the point where Rust first called into it
+    /// (default 1 MiB). Machine code checks the limit in every function's prologue and the
+    /// interpreter when it is entered; beyond it a call traps with `call stack exhausted`.
+    /// The limit never comes closer than 512 KiB to the end of the thread's stack, which
+    /// stays for the runtime and host functions.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Reserves a guard region with every linear memory (default: on).
+    ///
+    /// On, each memory reserves 8 GiB of address space (4 GiB it can grow into, then 4 GiB
+    /// never accessible), so machine code needs no bounds check for an access whose
+    /// static offset is below 4 GiB: one beyond the memory faults, and the fault becomes
+    /// `out of bounds memory access`. Where the reservation fails, that memory has no guard
+    /// and code run with it checks every access. Off, memories reserve only their maximum
+    /// size and all code checks bounds explicitly (less address space, slower code).
+    pub fn guard_regions(&mut self, on: bool) -> &mut Self {
+        self.guard_regions = on;
+        self
+    }
+
+    /// Runs each function in a tier picked at random, reproducibly from `seed`, among the
+    /// tiers of the mode (for tests: in [`TierMode::Optimizing`], about half of the
+    /// functions are interpreted, so calls cross tiers in every direction). `None` (the
+    /// default) runs every function in the mode's tier.
+    pub fn random_tiers(&mut self, seed: Option<u64>) -> &mut Self {
+        self.tier_seed = seed;
         self
     }
 

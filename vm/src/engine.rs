@@ -1,12 +1,16 @@
-//! [`Engine`]: the configuration shared by modules and stores, and the engine-wide
-//! signature registry that gives every distinct [`FuncType`] one canonical `u32` id.
+//! [`Engine`]: the configuration shared by modules and stores, the engine-wide signature
+//! registry that gives every distinct [`FuncType`] one canonical `u32` id, the tiers (as
+//! `tierup_abi::Compiler`s) and the tier each function runs in, and the adapters through
+//! which machine code calls interpreted and host functions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
+use tierup_abi::{Compiler, Tier};
 
 use crate::Result;
+use crate::code::{CodeMemory, CodeOwner};
 use crate::config::{Config, TierMode};
 use crate::types::FuncType;
 
@@ -20,6 +24,13 @@ struct Signatures {
 struct EngineInner {
     config: Config,
     signatures: RwLock<Signatures>,
+    interp: tierup_interp::Interp,
+    /// The optimizing tier, in the modes that use it.
+    optimizing: Option<Box<dyn Compiler>>,
+    /// Adapters from the register convention to the array entry, by signature id (see
+    /// [`Engine::adapter`]), in the engine's own code memory.
+    adapters: Mutex<HashMap<u32, usize>>,
+    adapter_code: CodeMemory,
 }
 
 /// The global context of modules and stores. Cheap to clone (shared).
@@ -45,19 +56,94 @@ impl Default for Engine {
 impl Engine {
     /// An engine with the given configuration; fails for tier modes not available yet.
     pub fn new(config: &Config) -> Result<Engine> {
-        if config.tier != TierMode::Interp {
-            anyhow::bail!("tier mode `{}` is not available yet", config.tier);
+        let optimizing = match config.tier {
+            TierMode::Interp => None,
+            TierMode::Optimizing => Some(crate::tiers::optimizing()?),
+            other => anyhow::bail!("tier mode `{other}` is not available yet"),
+        };
+        if optimizing.is_some() {
+            crate::code::install_signal_handlers();
         }
-        Ok(Engine::from_config(config.clone()))
+        Ok(Engine::build(config.clone(), optimizing))
     }
 
     fn from_config(config: Config) -> Engine {
+        Engine::build(config, None)
+    }
+
+    fn build(config: Config, optimizing: Option<Box<dyn Compiler>>) -> Engine {
         Engine {
             inner: Arc::new(EngineInner {
                 config,
                 signatures: RwLock::new(Signatures::default()),
+                interp: tierup_interp::Interp,
+                optimizing,
+                adapters: Mutex::new(HashMap::new()),
+                adapter_code: CodeMemory::new(64 << 10),
             }),
         }
+    }
+
+    /// The compiler of `tier`, if the engine has it.
+    pub(crate) fn compiler(&self, tier: Tier) -> Option<&dyn Compiler> {
+        match tier {
+            Tier::Interp => Some(&self.inner.interp),
+            Tier::Optimizing => self.inner.optimizing.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The tier function `func_index` of a module runs in. `salt` distinguishes the
+    /// functions of different modules when tiers are picked at random.
+    pub(crate) fn tier_for(&self, salt: u64, func_index: u32) -> Tier {
+        let config = &self.inner.config;
+        let top = match config.tier {
+            TierMode::Optimizing => Tier::Optimizing,
+            _ => return Tier::Interp,
+        };
+        match config.tier_seed {
+            None => top,
+            Some(seed) => {
+                let h = mix(seed ^ mix(salt ^ mix(u64::from(func_index))));
+                if h & 1 == 0 { top } else { Tier::Interp }
+            }
+        }
+    }
+
+    /// [`Engine::adapter`], or where it cannot be made (an error of the JIT tier, logged), a
+    /// register entry that raises `function failed to compile` when called.
+    pub(crate) fn adapter_or_trap(&self, ty: &FuncType) -> *const () {
+        self.adapter(ty).unwrap_or_else(|e| {
+            tracing::error!(target: "tierup::tiering", "{e:#}");
+            crate::code::no_adapter()
+        })
+    }
+
+    /// The register entry of the adapter for functions of type `ty` (compiled on first use
+    /// and kept for the engine's life), or null in an engine without machine code.
+    pub(crate) fn adapter(&self, ty: &FuncType) -> Result<*const ()> {
+        let Some(jit) = self.inner.optimizing.as_deref() else {
+            return Ok(core::ptr::null());
+        };
+        let id = self.signature_id(ty);
+        let mut adapters = self.inner.adapters.lock();
+        if let Some(&a) = adapters.get(&id) {
+            return Ok(a as *const ());
+        }
+        let params: Vec<_> = ty.params().iter().map(|t| t.to_wasmparser()).collect();
+        let results: Vec<_> = ty.results().iter().map(|t| t.to_wasmparser()).collect();
+        let code = jit
+            .compile_adapter(&params, &results)
+            .ok_or_else(|| anyhow::anyhow!("the {} tier makes no adapters", jit.tier().name()))?
+            .map_err(|e| anyhow::anyhow!("cannot compile the adapter for {ty}: {e}"))?;
+        let base = self
+            .inner
+            .adapter_code
+            .load(&code, CodeOwner::Adapter)
+            .map_err(|e| anyhow::anyhow!("cannot load the adapter for {ty}: {e}"))?;
+        let entry = base as usize + code.register_entry as usize;
+        adapters.insert(id, entry);
+        Ok(entry as *const ())
     }
 
     /// The engine's configuration.
@@ -95,4 +181,11 @@ impl Engine {
             .cloned()
             .unwrap_or_else(|| FuncType::new([], []))
     }
+}
+
+/// A 64-bit mixing function (the finaliser of SplitMix64).
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }

@@ -6,7 +6,7 @@ mod typed;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use tierup_abi::{FuncCode, FuncEntry, STATUS_OK, Tier, ValRaw, VmContext};
+use tierup_abi::{FuncCode, FuncEntry, RuntimeLimits, STATUS_OK, Tier, ValRaw, VmContext};
 
 pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};
 
@@ -160,6 +160,7 @@ impl Func {
         });
         let code = Box::new(FuncCode {
             array_entry: host_trampoline::<T>,
+            register_entry: store.opaque.engine.adapter_or_trap(&ty),
             data: &*record as *const HostFuncRecord<T> as *const (),
             tier: Tier::Host,
         });
@@ -246,8 +247,9 @@ impl Func {
             cells[i] = p.to_raw(store)?;
         }
         let id = store.id;
+        let (limits, stack) = store.entry_limits();
         // SAFETY: the slot is live and the buffer has `max(params, results)` cells.
-        unsafe { call_raw(self.entry(), &mut cells)? };
+        unsafe { call_raw(self.entry(), limits, stack, &mut cells)? };
         for (i, t) in ty.results().iter().enumerate() {
             results[i] = Val::from_raw(id, *t, cells[i]);
         }
@@ -264,17 +266,25 @@ impl Func {
     }
 }
 
-/// Calls the slot `entry` with the cells, turning a trap into an error.
+/// Calls the slot `entry` with the cells, turning a trap into an error. This is where Rust
+/// enters wasm: the thread's stack limit for the store (`limits`) is set here.
 ///
 /// The caller must not hold a Rust borrow of the store that it uses after the call begins:
 /// host functions reached from the callee borrow the store themselves.
 ///
 /// # Safety
 ///
-/// `entry` must be a live slot of a live store and `cells` at least `max(params, results)`
-/// long.
-pub(crate) unsafe fn call_raw(entry: *const FuncEntry, cells: &mut [ValRaw]) -> Result<()> {
+/// `entry` must be a live slot of the live store whose limits are `limits`, and `cells` at
+/// least `max(params, results)` long.
+pub(crate) unsafe fn call_raw(
+    entry: *const FuncEntry,
+    limits: *const RuntimeLimits,
+    max_wasm_stack: usize,
+    cells: &mut [ValRaw],
+) -> Result<()> {
     let ptr = cells.as_mut_ptr();
+    // SAFETY: the caller's contract: the limits live as long as the store.
+    let _entered = crate::code::enter_wasm(unsafe { &*limits }, max_wasm_stack);
     // SAFETY: the caller's contract.
     let status = unsafe { FuncEntry::call(entry, core::ptr::null_mut(), ptr) };
     if status == STATUS_OK {

@@ -37,6 +37,15 @@ pub(crate) struct InstanceData {
     pub elems: Vec<Box<[usize]>>,
     /// Data segments as ranges of the module's bytes (empty once dropped).
     pub datas: Vec<Range<usize>>,
+    /// Whether a memory of the instance has no guard region, so that its code must check
+    /// every access.
+    pub bounds_checks: bool,
+}
+
+impl Drop for InstanceData {
+    fn drop(&mut self) {
+        self.module.inner.unregister_instance(self.entries.as_ptr());
+    }
 }
 
 /// An instance of a module in a store.
@@ -52,11 +61,10 @@ fn empty_vmctx() -> VmContext {
         memory: core::ptr::null(),
         func_refs: core::ptr::null(),
         globals: core::ptr::null(),
-        stack_limit: 0,
+        limits: core::ptr::null(),
         tables: core::ptr::null(),
         type_ids: core::ptr::null(),
         libcalls: &crate::libcalls::LIBCALLS,
-        max_call_depth: 0,
         instance: core::ptr::null_mut(),
         store: core::ptr::null_mut(),
     }
@@ -212,9 +220,9 @@ impl Instance {
             globals: Vec::new(),
             elems: Vec::new(),
             datas: Vec::new(),
+            bounds_checks: false,
         });
         let vmctx: *mut VmContext = &mut inst.vmctx;
-        let lazy = &*module.inner.lazy_code as *const _;
         let num_imported = info.num_imported_funcs as usize;
         inst.entries = info.funcs[num_imported..]
             .iter()
@@ -226,7 +234,9 @@ impl Instance {
                     .get(*ty as usize)
                     .copied()
                     .unwrap_or(0);
-                FuncEntry::new(lazy, vmctx, type_id, (num_imported + i) as u32, 0)
+                let func_index = (num_imported + i) as u32;
+                let lazy = module.inner.lazy_code(func_index);
+                FuncEntry::new(lazy, vmctx, type_id, func_index, 0)
             })
             .collect();
         func_refs.extend(inst.entries.iter().map(|e| e as *const FuncEntry));
@@ -253,6 +263,14 @@ impl Instance {
         for ty in &info.memories {
             let m = Memory::new_in(store, *ty)?;
             memories.push(m.index);
+        }
+        // The slots start with the best code compiled so far for memories like these.
+        inst.bounds_checks = !store.engine.config().guard_regions
+            || memories.iter().any(|m| store.memories[*m].def.guarded == 0);
+        for e in inst.entries.iter() {
+            let code = module.inner.initial_code(e.func_index, inst.bounds_checks);
+            // SAFETY: the record belongs to the module, alive as long as the instance.
+            unsafe { e.publish(code) };
         }
         inst.table_ptrs = tables
             .iter()
@@ -281,12 +299,17 @@ impl Instance {
         v.globals = inst.global_ptrs.as_ptr();
         v.tables = inst.table_ptrs.as_ptr();
         v.type_ids = module.inner.type_ids.as_ptr();
-        v.max_call_depth = store.engine.config().max_call_depth;
+        v.limits = &*store.limits;
         v.instance = inst_ptr.cast();
         v.store = (store as *mut StoreOpaque).cast();
         inst.memories = memories;
         inst.tables = tables;
         inst.globals = globals;
+        module.inner.register_instance(
+            inst.entries.as_ptr(),
+            inst.entries.len(),
+            inst.bounds_checks,
+        );
         store.instances.push(inst);
         let handle = Instance {
             store: store.id,
@@ -333,8 +356,9 @@ impl Instance {
         if let Some(start) = info.start {
             let entry = store.instances[self.index].func_refs[start as usize];
             let mut cells = [ValRaw::ZERO; 1];
+            let (limits, stack) = store.entry_limits();
             // SAFETY: the start function has type [] -> [] and its slot is live.
-            unsafe { crate::func::call_raw(entry, &mut cells)? };
+            unsafe { crate::func::call_raw(entry, limits, stack, &mut cells)? };
         }
         Ok(())
     }

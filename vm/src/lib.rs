@@ -73,6 +73,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod code;
 mod config;
 mod engine;
 mod externs;
@@ -86,6 +87,7 @@ mod module;
 mod store;
 mod table;
 pub mod tiering;
+mod tiers;
 mod trap;
 mod types;
 mod values;

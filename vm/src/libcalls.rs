@@ -21,6 +21,7 @@ pub(crate) static LIBCALLS: Libcalls = Libcalls {
     table_init,
     elem_drop,
     translate,
+    raise: crate::code::RAISE,
 };
 
 /// Runs `f`, turning a panic into `on_panic` with a recorded trap.
@@ -245,9 +246,10 @@ unsafe extern "sysv64" fn elem_drop(vmctx: *mut VmContext, elem: u32) {
     })
 }
 
-/// Translates the function behind `callee` (once per module), publishes it into the slot if
-/// the slot still holds the lazy record, and returns the slot's code; null with a recorded
-/// `CompileError` trap on failure.
+/// Compiles the function behind `callee` in the tier it runs in (once per module, for the
+/// instance's kind of memory), publishes it into the slots of the live instances that still
+/// hold its lazy record, and returns the slot's code; null with a recorded `CompileError`
+/// trap on failure.
 ///
 /// # Safety
 ///
@@ -258,31 +260,13 @@ unsafe extern "sysv64" fn translate(callee: *const FuncEntry) -> *const FuncCode
         let inst = unsafe { &*((*(*callee).vmctx).instance as *const InstanceData) };
         // SAFETY: as above.
         let func_index = unsafe { (*callee).func_index };
-        let module = &inst.module.inner;
-        match module.translation(func_index) {
-            Ok(code) => {
-                let lazy = &*module.lazy_code as *const FuncCode as *mut FuncCode;
-                // SAFETY: `callee` is live (caller's contract).
-                let slot = unsafe { &(*callee).code };
-                match slot.compare_exchange(
-                    lazy,
-                    code as *mut FuncCode,
-                    core::sync::atomic::Ordering::AcqRel,
-                    core::sync::atomic::Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        tracing::debug!(
-                            target: "tierup::tiering",
-                            func_index,
-                            module = module.info.name.as_deref().unwrap_or("<unknown>"),
-                            tier = "interp",
-                            "published"
-                        );
-                        code
-                    }
-                    Err(current) => current,
-                }
-            }
+        match inst
+            .module
+            .inner
+            .compile_lazy(func_index, inst.bounds_checks)
+        {
+            // SAFETY: `callee` is live (caller's contract).
+            Ok(_) => unsafe { (*callee).load_code() },
             Err(e) => {
                 trap::record_with_message(TrapCode::CompileError, format!("{e:#}"));
                 core::ptr::null()

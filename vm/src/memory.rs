@@ -1,19 +1,17 @@
 //! Linear memories: [`MemoryInstance`] (an address-space reservation that grows in place, so
-//! its base never moves, backed by transparent huge pages where the host allows it unless
-//! `Config::huge_pages` is off) and the [`Memory`] handle of the embedding API.
+//! its base never moves, with a guard region unless `Config::guard_regions` is off or the
+//! host refuses the reservation, backed by transparent huge pages where the host allows it
+//! unless `Config::huge_pages` is off) and the [`Memory`] handle of the embedding API.
 
 use core::sync::atomic::Ordering;
 
 use memmap2::MmapMut;
 use rustix::mm::MprotectFlags;
-use tierup_abi::{MemoryDef, WASM_PAGE_SIZE};
+use tierup_abi::{GUARDED_RESERVATION, MemoryDef, WASM_PAGE_SIZE};
 
 use crate::Result;
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreId, StoreOpaque};
 use crate::types::MemoryType;
-
-/// The address space reserved per memory: 4 GiB of addressable memory plus 4 GiB of guard.
-const FULL_RESERVATION: usize = 8 << 30;
 
 /// One linear memory, owned by a store.
 pub(crate) struct MemoryInstance {
@@ -27,8 +25,14 @@ pub(crate) struct MemoryInstance {
 
 impl MemoryInstance {
     /// Reserves and commits a memory of type `ty` with at most `limit` pages, backed by
-    /// transparent huge pages where the host allows it if `huge_pages` (the Config).
-    pub fn new(ty: MemoryType, limit: u32, huge_pages: bool) -> Result<MemoryInstance> {
+    /// transparent huge pages where the host allows it if `huge_pages`, with a guard region
+    /// if `guard` and the host grants the reservation (the Config).
+    pub fn new(
+        ty: MemoryType,
+        limit: u32,
+        huge_pages: bool,
+        guard: bool,
+    ) -> Result<MemoryInstance> {
         let limit = u64::from(limit).min(tierup_abi::WASM32_MAX_PAGES);
         if let Some(max) = ty.maximum()
             && (max < ty.minimum() || u64::from(max) > tierup_abi::WASM32_MAX_PAGES)
@@ -42,9 +46,25 @@ impl MemoryInstance {
             );
         }
         let max_pages = ty.maximum().map_or(limit, |m| u64::from(m).min(limit));
-        let mmap = match reserve(FULL_RESERVATION) {
-            Ok(m) => m,
-            Err(_) => {
+        let guarded = if guard {
+            match reserve(GUARDED_RESERVATION) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    tracing::debug!(
+                        target: "tierup::memory",
+                        error = %e,
+                        "no guard region: the reservation failed; code run with this memory checks every access"
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let has_guard = guarded.is_some();
+        let mmap = match guarded {
+            Some(m) => m,
+            None => {
                 let bytes = (max_pages as usize * WASM_PAGE_SIZE).max(WASM_PAGE_SIZE);
                 reserve(bytes)
                     .map_err(|e| anyhow::anyhow!("failed to reserve linear memory: {e}"))?
@@ -60,6 +80,7 @@ impl MemoryInstance {
             def: MemoryDef {
                 base,
                 length: core::sync::atomic::AtomicUsize::new(initial),
+                guarded: usize::from(has_guard),
             },
             _mmap: mmap,
             max_pages,
@@ -173,7 +194,12 @@ impl Memory {
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
         let config = store.engine.config();
-        let mem = MemoryInstance::new(ty, config.max_memory_pages, config.huge_pages)?;
+        let mem = MemoryInstance::new(
+            ty,
+            config.max_memory_pages,
+            config.huge_pages,
+            config.guard_regions,
+        )?;
         store.memories.push(Box::new(mem));
         Ok(Memory {
             store: store.id,

@@ -1,39 +1,74 @@
 //! [`Module`]: a validated WebAssembly module, decoded once and shared (by `Arc`) by every
-//! instance. It owns the interpreter translations of its functions (made lazily, cached per
-//! function) and the shared `Lazy` code record every fresh entry slot starts with.
+//! instance. It owns the code every tier made for its functions (compiled once per module,
+//! on demand, and published into the slots of its live instances), the executable memory
+//! of that code, and the `Lazy` records fresh entry slots start with.
 
 mod parse;
 
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use parking_lot::Mutex;
-use tierup_abi::{FuncCode, ModuleEnv, Tier};
-use tierup_interp::InterpFunc;
+use tierup_abi::{CompileOptions, Compiled, FuncCode, FuncEntry, ModuleEnv, OwnedCode, Tier};
 
 pub(crate) use parse::{ConstExpr, ElemMode, ExportKind, ModuleInfo};
 
 use crate::Result;
+use crate::code::{CodeMemory, CodeOwner};
 use crate::engine::Engine;
-use crate::types::{ExportType, ImportType};
+use crate::types::{ExportType, FuncType, ImportType};
 
-/// One interpreter translation of a function, boxed so that its code record (which lies
-/// inside it) has a stable address.
-pub(crate) struct Translation {
-    func: Box<InterpFunc>,
+/// Code one tier made for one function, with its record at a stable address.
+pub(crate) enum FuncCodeBox {
+    /// Code the tier owns (the interpreter's), with the record inside it.
+    Owned {
+        _code: Box<dyn OwnedCode>,
+        record: *const FuncCode,
+    },
+    /// Machine code in the module's code memory, with the record the runtime made.
+    Machine(Box<FuncCode>),
 }
 
-impl Translation {
-    fn new(func: InterpFunc) -> Translation {
-        Translation {
-            func: Box::new(func),
+// SAFETY: the record is immutable once made, and the code it points at is `Send + Sync`
+// (`OwnedCode`) or machine code the module owns.
+unsafe impl Send for FuncCodeBox {}
+// SAFETY: see `Send`.
+unsafe impl Sync for FuncCodeBox {}
+
+impl FuncCodeBox {
+    /// The code record.
+    pub(crate) fn record(&self) -> *const FuncCode {
+        match self {
+            FuncCodeBox::Owned { record, .. } => *record,
+            FuncCodeBox::Machine(r) => &**r,
         }
     }
+}
 
-    /// The code record.
-    pub(crate) fn code(&self) -> *const FuncCode {
-        self.func.code()
+/// The number of kinds of code a function can have: the interpreter's, and the optimizing
+/// tier's for memories with a guard region and without one.
+const KEYS: usize = 3;
+
+/// The place of `tier`'s code for memories with (`bounds_checks` false) or without a guard
+/// region in a function's table of code.
+fn key(tier: Tier, bounds_checks: bool) -> Option<usize> {
+    match tier {
+        Tier::Interp => Some(0),
+        Tier::Optimizing => Some(1 + usize::from(bounds_checks)),
+        _ => None,
     }
 }
+
+/// The slots of a live instance, for publishing.
+struct LiveSlots {
+    /// The instance's slots of its defined functions.
+    entries: *const FuncEntry,
+    len: usize,
+    bounds_checks: bool,
+}
+
+// SAFETY: the slots are atomics that live until the instance unregisters itself.
+unsafe impl Send for LiveSlots {}
 
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
@@ -41,16 +76,22 @@ pub(crate) struct ModuleInner {
     pub(crate) env: ModuleEnv,
     /// Canonical signature id of every type index.
     pub(crate) type_ids: Box<[u32]>,
-    /// The record every defined function's slot starts with.
-    pub(crate) lazy_code: Box<FuncCode>,
-    /// Cached translations, by defined function index.
-    translations: Box<[OnceLock<Translation>]>,
+    /// The record a defined function's slot starts with, by type index.
+    lazy_codes: Box<[Box<FuncCode>]>,
+    /// The code each tier made, by defined function index and [`key`].
+    code: Box<[[OnceLock<FuncCodeBox>; KEYS]]>,
+    /// The executable memory of the module's machine code.
+    machine: CodeMemory,
+    /// The slots of every live instance.
+    instances: Mutex<Vec<LiveSlots>>,
+    /// Distinguishes this module's functions when tiers are picked at random.
+    salt: u64,
     /// With `Config::lazy_validation`: the validation state of each defined function's
     /// body, checked before its first translation. Empty when everything was validated
     /// up front.
     deferred: Box<[Mutex<Deferred>]>,
-    /// Translations made by [`Module::translate_fresh`], alive as long as the module.
-    fresh: Mutex<Vec<Translation>>,
+    /// Code made by [`Module::compile_fresh`], alive as long as the module.
+    fresh: Mutex<Vec<FuncCodeBox>>,
 }
 
 /// The state of a function body whose validation was deferred.
@@ -106,19 +147,34 @@ impl Module {
         let (info, env) = parse::parse(&wasm)?;
         let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let defined = env.bodies.len();
-        let lazy_code = Box::new(FuncCode {
-            array_entry: crate::libcalls::lazy_entry,
-            data: core::ptr::null(),
-            tier: Tier::Lazy,
-        });
+        let lazy_codes = info
+            .types
+            .iter()
+            .map(|ty| {
+                Ok(Box::new(FuncCode {
+                    array_entry: crate::libcalls::lazy_entry,
+                    register_entry: engine.adapter(ty)?,
+                    data: core::ptr::null(),
+                    tier: Tier::Lazy,
+                }))
+            })
+            .collect::<Result<_>>()?;
+        let code_bytes: usize = env.bodies.iter().map(|b| b.end - b.start).sum();
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
+                salt: salt(&wasm),
                 info,
                 env,
                 type_ids,
-                lazy_code,
-                translations: (0..defined).map(|_| OnceLock::new()).collect(),
+                lazy_codes,
+                code: (0..defined).map(|_| Default::default()).collect(),
+                // Machine code is a few times larger than wasm code; an arena holds a
+                // page per function at least.
+                machine: CodeMemory::new(
+                    (code_bytes * 8 + defined * 4096).clamp(64 << 10, 1 << 30),
+                ),
+                instances: Mutex::new(Vec::new()),
                 deferred,
                 fresh: Mutex::new(Vec::new()),
             }),
@@ -187,15 +243,25 @@ impl Module {
         &self.inner.env.wasm
     }
 
-    /// A new interpreter translation of the defined function `func_index`, owned by the
-    /// module and distinct from the cached one (used by tier-swap tests).
-    pub fn translate_fresh(&self, func_index: u32) -> Result<crate::tiering::CodeHandle> {
-        let func = self.inner.translate_new(func_index)?;
-        let t = Translation::new(func);
-        let code = t.code();
-        self.inner.fresh.lock().push(t);
-        Ok(crate::tiering::CodeHandle::from_raw(code))
+    /// New code of the defined function `func_index` by `tier`, owned by the module and
+    /// distinct from the code its instances run (used by tier-swap tests), for memories
+    /// with a guard region.
+    pub fn compile_fresh(&self, func_index: u32, tier: Tier) -> Result<crate::tiering::CodeHandle> {
+        let code = self.inner.compile(func_index, tier, false)?;
+        let record = code.record();
+        self.inner.fresh.lock().push(code);
+        Ok(crate::tiering::CodeHandle::from_raw(record))
     }
+}
+
+/// A cheap fingerprint of a module's bytes (FNV-1a over its length and at most its first
+/// 4 KiB), which tells the functions of different modules apart in random tier choices.
+fn salt(wasm: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ wasm.len() as u64;
+    for &b in wasm.iter().take(4096) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// A function body with what its validation needs.
@@ -299,17 +365,192 @@ fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<()> {
 }
 
 impl ModuleInner {
-    fn translate_new(&self, func_index: u32) -> Result<InterpFunc> {
+    /// Compiles the defined function `func_index` with `tier` into new code.
+    fn compile(&self, func_index: u32, tier: Tier, bounds_checks: bool) -> Result<FuncCodeBox> {
         if func_index < self.env.num_imported_funcs || func_index as usize >= self.env.funcs.len() {
             anyhow::bail!("function {func_index} is not a defined function of the module");
         }
         self.validate_deferred(func_index)?;
-        tierup_interp::translate(&self.env, func_index).map_err(|e| {
-            anyhow::anyhow!(
-                "failed to translate function {}: {e}",
-                self.func_display_name(func_index)
-            )
-        })
+        let compiler = self
+            .engine
+            .compiler(tier)
+            .ok_or_else(|| anyhow::anyhow!("the engine has no {} tier", tier.name()))?;
+        let name = || self.func_display_name(func_index);
+        let started = Instant::now();
+        let compiled = compiler
+            .compile(&self.env, func_index, &CompileOptions { bounds_checks })
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "failed to compile function {} ({}): {e}",
+                    name(),
+                    tier.name()
+                )
+            })?;
+        let ty = FuncType::from_wasmparser(self.env.func_type(func_index));
+        let register_entry = self.engine.adapter(&ty)?;
+        let (code, size) = match compiled {
+            Compiled::Owned(mut owned) => {
+                let record = owned.record();
+                // SAFETY: the record is the tier's, valid by the `OwnedCode` contract, and
+                // not published yet: this is the one write the runtime makes.
+                unsafe { (*record).register_entry = register_entry };
+                let code = FuncCodeBox::Owned {
+                    _code: owned,
+                    record,
+                };
+                (code, 0)
+            }
+            Compiled::Machine(machine) => {
+                let Some(shim) = machine.array_shim else {
+                    anyhow::bail!(
+                        "the {} tier gave function {} no array shim",
+                        tier.name(),
+                        name()
+                    );
+                };
+                let owner = CodeOwner::Func {
+                    module: self as *const ModuleInner as *const (),
+                    func_index,
+                };
+                let base = self.machine.load(&machine, owner).map_err(|e| {
+                    anyhow::anyhow!("cannot load the code of function {}: {e}", name())
+                })?;
+                // SAFETY: both offsets lie in the code just loaded (`load` copied all of it).
+                let record = unsafe {
+                    FuncCode {
+                        array_entry: crate::code::jit_entry,
+                        register_entry: base.add(machine.register_entry as usize).cast(),
+                        data: base.add(shim as usize).cast(),
+                        tier,
+                    }
+                };
+                (FuncCodeBox::Machine(Box::new(record)), machine.bytes.len())
+            }
+        };
+        tracing::debug!(
+            target: "tierup::tiering",
+            func_index,
+            module = self.info.name.as_deref().unwrap_or("<unknown>"),
+            tier = tier.name(),
+            micros = started.elapsed().as_micros() as u64,
+            code_bytes = size,
+            "compiled"
+        );
+        Ok(code)
+    }
+
+    /// The code of defined function `func_index` by `tier` for memories with
+    /// (`bounds_checks` false) or without a guard region, compiled on first use and kept.
+    pub(crate) fn code(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<*const FuncCode> {
+        let place = func_index
+            .checked_sub(self.env.num_imported_funcs)
+            .and_then(|d| self.code.get(d as usize))
+            .zip(key(tier, bounds_checks))
+            .map(|(table, k)| &table[k])
+            .ok_or_else(|| anyhow::anyhow!("function {func_index} has no {} code", tier.name()))?;
+        if let Some(c) = place.get() {
+            return Ok(c.record());
+        }
+        let code = self.compile(func_index, tier, bounds_checks)?;
+        // Another thread may have won the race; then its code is used and ours is dropped
+        // without ever having been published (machine code of ours stays in the code
+        // memory, unused, until the module is dropped).
+        let _ = place.set(code);
+        place
+            .get()
+            .map(FuncCodeBox::record)
+            .ok_or_else(|| anyhow::anyhow!("compiled code vanished"))
+    }
+
+    /// The code of function `func_index` in the tier it runs in, compiled on first use,
+    /// and published into the slot of every live instance (of the same memory kind) that
+    /// still holds the function's lazy record.
+    pub(crate) fn compile_lazy(
+        &self,
+        func_index: u32,
+        bounds_checks: bool,
+    ) -> Result<*const FuncCode> {
+        let tier = self.engine.tier_for(self.salt, func_index);
+        let code = self.code(func_index, tier, bounds_checks)?;
+        let lazy = self.lazy_code(func_index) as *mut FuncCode;
+        let defined = (func_index - self.env.num_imported_funcs) as usize;
+        for live in self.instances.lock().iter() {
+            if live.bounds_checks != bounds_checks || defined >= live.len {
+                continue;
+            }
+            // SAFETY: the instance is alive while registered (it unregisters under this
+            // lock before its slots are freed), and `defined` is within its slots.
+            let slot = unsafe { &(*live.entries.add(defined)).code };
+            let published = slot.compare_exchange(
+                lazy,
+                code as *mut FuncCode,
+                core::sync::atomic::Ordering::AcqRel,
+                core::sync::atomic::Ordering::Acquire,
+            );
+            if published.is_ok() {
+                tracing::debug!(
+                    target: "tierup::tiering",
+                    func_index,
+                    module = self.info.name.as_deref().unwrap_or("<unknown>"),
+                    tier = tier.name(),
+                    "published"
+                );
+            }
+        }
+        Ok(code)
+    }
+
+    /// The record a new slot of defined function `func_index` starts with: the code of the
+    /// tier it runs in if that was compiled already, else its lazy record.
+    pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
+        let tier = self.engine.tier_for(self.salt, func_index);
+        let compiled = func_index
+            .checked_sub(self.env.num_imported_funcs)
+            .and_then(|d| self.code.get(d as usize))
+            .zip(key(tier, bounds_checks))
+            .and_then(|(table, k)| table[k].get());
+        match compiled {
+            Some(c) => c.record(),
+            None => self.lazy_code(func_index),
+        }
+    }
+
+    /// The lazy record of function `func_index`'s type.
+    pub(crate) fn lazy_code(&self, func_index: u32) -> *const FuncCode {
+        let ty = self
+            .env
+            .funcs
+            .get(func_index as usize)
+            .copied()
+            .unwrap_or(0) as usize;
+        match self.lazy_codes.get(ty) {
+            Some(c) => &**c,
+            None => core::ptr::null(),
+        }
+    }
+
+    /// Registers a live instance's slots (`len` of them, from `entries`) for publishing.
+    pub(crate) fn register_instance(
+        &self,
+        entries: *const FuncEntry,
+        len: usize,
+        bounds_checks: bool,
+    ) {
+        self.instances.lock().push(LiveSlots {
+            entries,
+            len,
+            bounds_checks,
+        });
+    }
+
+    /// Unregisters the slots starting at `entries`; nothing is published into them after.
+    pub(crate) fn unregister_instance(&self, entries: *const FuncEntry) {
+        self.instances.lock().retain(|l| l.entries != entries);
     }
 
     /// With lazy validation: validates the body of defined function `func_index` unless
@@ -342,25 +583,6 @@ impl ModuleInner {
                 )
             }
         }
-    }
-
-    /// The cached translation of defined function `func_index`, made on first use.
-    pub(crate) fn translation(&self, func_index: u32) -> Result<*const FuncCode> {
-        let defined = func_index
-            .checked_sub(self.env.num_imported_funcs)
-            .and_then(|d| self.translations.get(d as usize))
-            .ok_or_else(|| anyhow::anyhow!("function {func_index} is not defined"))?;
-        if let Some(t) = defined.get() {
-            return Ok(t.code());
-        }
-        let func = self.translate_new(func_index)?;
-        // Another thread may have won the race; then its translation is used and ours is
-        // dropped without ever having been published.
-        let _ = defined.set(Translation::new(func));
-        defined
-            .get()
-            .map(Translation::code)
-            .ok_or_else(|| anyhow::anyhow!("translation vanished"))
     }
 
     /// `name` from the name section, or `func[i]`.

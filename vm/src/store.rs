@@ -5,7 +5,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::any::Any;
 
-use tierup_abi::{FuncCode, FuncEntry};
+use tierup_abi::{FuncCode, FuncEntry, RuntimeLimits};
 
 use crate::engine::Engine;
 use crate::func::Caller;
@@ -41,9 +41,17 @@ pub(crate) struct StoreOpaque {
     pub globals: Vec<Box<GlobalInstance>>,
     pub host_funcs: Vec<HostFuncSlot>,
     pub externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// The limits every instance's context points at.
+    pub limits: Box<RuntimeLimits>,
 }
 
 impl StoreOpaque {
+    /// What an entry into wasm from Rust needs (see `func::call_raw`): the store's limits
+    /// and the stack wasm may use.
+    pub fn entry_limits(&self) -> (*const RuntimeLimits, usize) {
+        (&*self.limits, self.engine.config().max_wasm_stack)
+    }
+
     /// Panics with a clear message when a handle of another store is used.
     #[track_caller]
     pub fn check(&self, id: StoreId) {
@@ -86,6 +94,7 @@ impl<T> Store<T> {
                     globals: Vec::new(),
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
+                    limits: Box::new(RuntimeLimits::new(engine.config().max_call_depth)),
                 },
                 data,
             }),

@@ -3,8 +3,8 @@
 
 use core::fmt;
 
-use tierup_abi::TrapCode;
 use tierup_abi::trap::TrapRecord;
+use tierup_abi::{FrameOwner, TrapCode};
 
 use crate::instance::InstanceData;
 
@@ -105,20 +105,25 @@ pub(crate) fn from_record(rec: TrapRecord) -> anyhow::Error {
         .frames
         .iter()
         .map(|fr| {
-            // SAFETY: a frame's context belongs to an instance of the store that just ran
-            // the code, which is alive.
-            let inst = unsafe {
-                if fr.vmctx.is_null() {
-                    None
-                } else {
-                    ((*fr.vmctx).instance as *const InstanceData).as_ref()
-                }
+            let module: Option<&crate::module::ModuleInner> = match fr.owner {
+                // SAFETY: a frame's context belongs to an instance of the store that just
+                // ran the code, which is alive.
+                FrameOwner::Instance(vmctx) => unsafe {
+                    vmctx
+                        .as_ref()
+                        .and_then(|v| (v.instance as *const InstanceData).as_ref())
+                        .map(|i| &*i.module.inner)
+                },
+                // SAFETY: machine code names the module that owns it, which an instance of
+                // the store that just ran the code keeps alive.
+                FrameOwner::Module(m) => unsafe {
+                    (m as *const crate::module::ModuleInner).as_ref()
+                },
             };
-            let module = inst.map(|i| &i.module);
             FrameInfo {
-                module_name: module.and_then(|m| m.name().map(str::to_string)),
+                module_name: module.and_then(|m| m.info.name.clone()),
                 func_index: fr.func_index,
-                func_name: module.and_then(|m| m.func_name(fr.func_index).map(str::to_string)),
+                func_name: module.and_then(|m| m.info.func_names.get(&fr.func_index).cloned()),
                 module_offset: fr.code_offset,
             }
         })

@@ -29,6 +29,19 @@ impl ValType {
     }
 
     /// Converts a `wasmparser` value type (only the WebAssembly 2.0 types are accepted).
+    /// The `wasmparser` value type.
+    pub(crate) fn to_wasmparser(self) -> wasmparser::ValType {
+        match self {
+            ValType::I32 => wasmparser::ValType::I32,
+            ValType::I64 => wasmparser::ValType::I64,
+            ValType::F32 => wasmparser::ValType::F32,
+            ValType::F64 => wasmparser::ValType::F64,
+            ValType::V128 => wasmparser::ValType::V128,
+            ValType::FuncRef => wasmparser::ValType::FUNCREF,
+            ValType::ExternRef => wasmparser::ValType::EXTERNREF,
+        }
+    }
+
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> ValType {
         match ty {
             wasmparser::ValType::I32 => ValType::I32,

@@ -207,7 +207,7 @@ fn tier_swap_through_the_slot() {
     assert_eq!(f.call(&mut store, 1).unwrap(), 2);
     assert_eq!(slot.tier(), Tier::Interp);
     let old = slot.code();
-    let fresh = module.translate_fresh(0).unwrap();
+    let fresh = module.compile_fresh(0, Tier::Interp).unwrap();
     assert_ne!(fresh, old);
     // SAFETY: same function of the same module; the module outlives the store.
     unsafe { slot.publish(fresh) };
@@ -278,7 +278,9 @@ fn publishing_from_another_thread_while_calling() {
         .get_typed_func::<i32, i32>(&mut store, "f")
         .unwrap();
     let slot = f.func().slot(&store);
-    let codes: Vec<_> = (0..8).map(|_| module.translate_fresh(0).unwrap()).collect();
+    let codes: Vec<_> = (0..8)
+        .map(|_| module.compile_fresh(0, Tier::Interp).unwrap())
+        .collect();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let publisher = {
         let stop = stop.clone();

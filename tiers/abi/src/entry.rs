@@ -55,7 +55,7 @@ pub enum Tier {
     Interp = 2,
     /// Single-pass baseline machine code (reserved: that tier does not exist yet).
     Baseline = 3,
-    /// Cranelift-optimised machine code (reserved: that tier does not exist yet).
+    /// Cranelift-optimised machine code (`tierup-optimizing`).
     Optimizing = 4,
 }
 
@@ -108,10 +108,16 @@ pub enum CompileState {
 pub struct FuncCode {
     /// The array entry to call.
     pub array_entry: ArrayEntry,
+    /// The register entry (see [`crate::regcall`]) that JIT code calls: the function's own
+    /// for machine code, otherwise the runtime's adapter for its signature, which calls
+    /// `array_entry`. Null only where no JIT tier can call the function (an engine that
+    /// runs the interpreter alone, the test kit).
+    pub register_entry: *const (),
     /// Tier-private data; only the tier that made the record reads it. The runtime's host
     /// functions keep their closure record here; the interpreter leaves it null (its record
     /// is the first field of the translated function, so the record's address is the
-    /// function's).
+    /// function's); machine code keeps the address of its array shim (see
+    /// [`crate::compile`]) here.
     pub data: *const (),
     /// The tier this code belongs to.
     pub tier: Tier,
@@ -224,6 +230,7 @@ pub mod offsets {
     pub const ENTRY_COMPILE_STATE: usize = offset_of!(FuncEntry, compile_state);
     pub const ENTRY_SIZE: usize = core::mem::size_of::<FuncEntry>();
     pub const CODE_ARRAY_ENTRY: usize = offset_of!(FuncCode, array_entry);
+    pub const CODE_REGISTER_ENTRY: usize = offset_of!(FuncCode, register_entry);
     pub const CODE_DATA: usize = offset_of!(FuncCode, data);
     pub const CODE_TIER: usize = offset_of!(FuncCode, tier);
 }
@@ -242,7 +249,8 @@ mod tests {
         assert_eq!(ENTRY_COMPILE_STATE, 28);
         assert_eq!(ENTRY_SIZE, 32);
         assert_eq!(CODE_ARRAY_ENTRY, 0);
-        assert_eq!(CODE_DATA, 8);
-        assert_eq!(CODE_TIER, 16);
+        assert_eq!(CODE_REGISTER_ENTRY, 8);
+        assert_eq!(CODE_DATA, 16);
+        assert_eq!(CODE_TIER, 24);
     }
 }

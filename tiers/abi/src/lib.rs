@@ -15,7 +15,8 @@
 //! signature (which `call_indirect` compares) and its function index.
 //!
 //! **Code records.** The slot points at a [`FuncCode`], not at machine code: the array
-//! entry to call, tier-private data and the [`Tier`] that made it. An interpreted function
+//! entry to call, the register entry JIT code calls ([`regcall`]), tier-private data and
+//! the [`Tier`] that made it. An interpreted function
 //! has no machine code of its own (all of them share the interpreter's entry and differ
 //! only in their bytecode), so the record carries what differs. A record is immutable
 //! once published and lives until its owner (the module, or the store for a host
@@ -46,14 +47,16 @@
 //! **The context** ([`VmContext`]) is what code running in an instance reaches it through:
 //! linear memory 0's base and descriptor, the slot pointer of every function index, the
 //! cell of every global, the table descriptors, the canonical signature ids, the libcall
-//! table, the call-depth bound and two pointers private to whoever built the context. Its
+//! table, the store's [`RuntimeLimits`] (the stack limit of the thread running it, set on
+//! entry into wasm and checked by every tier, and the interpreter's frame bound) and two
+//! pointers private to whoever built the context. Its
 //! `#[repr(C)]` layout is written once, in a macro that also yields the byte offsets a JIT
 //! uses ([`vmctx::offsets`]) and is pinned by tests, so a layout change is a visible change
 //! of the contract.
 //!
 //! **Libcalls** ([`Libcalls`]) are what a tier cannot do inline: `memory.grow`,
 //! `memory.init`, `data.drop`, `table.grow`, `table.fill`, `table.copy`, `table.init`,
-//! `elem.drop` and the translation of a lazy slot, as function pointers with fixed
+//! `elem.drop`, the compilation of a lazy slot and `raise` (the unwind of machine code), as function pointers with fixed
 //! signatures in a table the context points at. A tier needs to know nothing of how its
 //! host stores memories, tables and segments; the runtime and the test kit each provide
 //! a table.
@@ -64,29 +67,47 @@
 //! features. It is built by one decoder ([`ModuleEnvBuilder`]), which the runtime and the
 //! test kit both feed, so a tier sees the same facts in its tests as in the runtime.
 //!
-//! Some fields are reserved for tiering that does not exist yet: [`FuncEntry::hotness`],
-//! [`FuncEntry::compile_state`] and [`VmContext::stack_limit`] are set when a slot or
-//! context is made and read by nothing; [`Tier::Baseline`] and [`Tier::Optimizing`] name
-//! tiers still to be written.
+//! **Compilers** ([`Compiler`], in [`compile`]): every tier, the interpreter included, is a
+//! compiler from one function of a [`ModuleEnv`] to code: code it owns (bytecode), or
+//! machine code as bytes with its trap sites, relocations and wasm offset map, which the
+//! runtime loads, registers for its signal handler and publishes. JIT code calls other
+//! functions through their register entries ([`regcall`]); an interpreted or host
+//! function's register entry is an adapter (made by a JIT tier per signature) into its
+//! array entry.
+//!
+//! **Memory guards.** A memory reserves [`GUARDED_RESERVATION`] bytes when it can
+//! ([`MemoryDef::guarded`]); code compiled for such memories needs no bounds check for an
+//! access whose static offset plus size is at most [`GUARD_BYTES`]. Code compiled with
+//! [`CompileOptions::bounds_checks`] checks every access.
+//!
+//! Some fields are reserved for tiering that does not exist yet: [`FuncEntry::hotness`]
+//! and [`FuncEntry::compile_state`] are set when a slot is made and read by nothing;
+//! [`Tier::Baseline`] names a tier still to be written.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod bulk;
+pub mod compile;
 pub mod decode;
 pub mod entry;
 pub mod env;
+pub mod regcall;
 pub mod trap;
 pub mod val;
 pub mod vmctx;
 
+pub use compile::{
+    CompileError, CompileOptions, Compiled, Compiler, Libm, MachineCode, OwnedCode, Reloc,
+    RelocKind, RelocTarget, SourceLoc, TrapSite,
+};
 pub use decode::{
     ConstExpr, DataSegment, DecodeError, ElemMode, ElemSegment, Entry, ModuleEnvBuilder,
 };
 pub use entry::{ArrayEntry, CompileState, FuncCode, FuncEntry, Tier};
 pub use env::{BlockSig, FuncBodyRange, ModuleEnv};
-pub use trap::{TrapCode, TrapFrame};
+pub use trap::{FrameOwner, TrapCode, TrapFrame};
 pub use val::ValRaw;
-pub use vmctx::{Libcalls, MemoryDef, TableDef, VmContext};
+pub use vmctx::{Libcalls, MemoryDef, RuntimeLimits, TableDef, VmContext};
 
 /// The status an [`ArrayEntry`] returns when the call completed normally.
 pub const STATUS_OK: u32 = 0;
@@ -96,3 +117,13 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 
 /// The largest number of pages a 32-bit linear memory can have.
 pub const WASM32_MAX_PAGES: u64 = 65536;
+
+/// The address space a guarded 32-bit memory reserves from its base: 4 GiB of addressable
+/// memory followed by [`GUARD_BYTES`] that are never accessible.
+pub const GUARDED_RESERVATION: usize = 8 << 30;
+
+/// The bytes past 4 GiB that a guarded memory keeps inaccessible. An access at a 32-bit
+/// index with a static offset plus size of at most this many bytes lies inside the
+/// reservation, so where it is beyond the memory's current length it faults (and becomes
+/// `out of bounds memory access`) instead of touching anything else.
+pub const GUARD_BYTES: u64 = 4 << 30;

@@ -97,11 +97,22 @@ impl core::fmt::Display for TrapCode {
     }
 }
 
+/// Whose function a [`TrapFrame`] ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameOwner {
+    /// The function of the instance with this context (what the interpreter knows of its
+    /// frames).
+    Instance(*const VmContext),
+    /// The function of a module, named by an identity the runtime gave it (what the
+    /// runtime finds for a frame of machine code, which belongs to a module).
+    Module(*const ()),
+}
+
 /// One wasm frame of a trap's backtrace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrapFrame {
-    /// The context of the instance the frame ran in (resolved to a module by the runtime).
-    pub vmctx: *const VmContext,
+    /// Whose function the frame ran (resolved to a module by the runtime).
+    pub owner: FrameOwner,
     /// The function's index in its module.
     pub func_index: u32,
     /// The byte offset in the module of the instruction that trapped or made the call.
@@ -195,12 +206,12 @@ mod tests {
     fn record_and_take() {
         let s = record(TrapCode::IntegerOverflow);
         push_frame(TrapFrame {
-            vmctx: core::ptr::null(),
+            owner: FrameOwner::Instance(core::ptr::null()),
             func_index: 3,
             code_offset: 17,
         });
         push_frame(TrapFrame {
-            vmctx: core::ptr::null(),
+            owner: FrameOwner::Module(core::ptr::null()),
             func_index: 1,
             code_offset: 9,
         });

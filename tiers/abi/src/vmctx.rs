@@ -4,7 +4,7 @@
 //! The layout is written once, in the `vmctx_layout!` invocation below, which yields the
 //! `#[repr(C)]` struct and one offset constant per field in [`offsets`]. Fields that
 //! generated code touches on hot paths (the memory base and descriptor, the slot array,
-//! globals, and the place reserved for a stack limit) come first. The tests at the end pin
+//! globals and the limits) come first. The tests at the end pin
 //! every offset, so a change of the layout is a visible change of the contract.
 
 use core::sync::atomic::AtomicUsize;
@@ -56,11 +56,9 @@ vmctx_layout! {
         [FUNC_REFS] func_refs: *const *const FuncEntry,
         /// One cell pointer per global index, imports first.
         [GLOBALS] globals: *const *mut ValRaw,
-        /// Reserved for the stack check of generated code: the lowest host stack address
-        /// it may use before trapping with `call stack exhausted`. Not enforced: the
-        /// runtime and the test kit set it to 0 and no tier reads it. The interpreter bounds
-        /// recursion with `max_call_depth` and guards its own host stack by itself.
-        [STACK_LIMIT] stack_limit: usize,
+        /// The limits of the thread running the instance's store (see [`RuntimeLimits`]),
+        /// shared by every instance of the store.
+        [LIMITS] limits: *const RuntimeLimits,
         /// One descriptor pointer per table index, imports first.
         [TABLES] tables: *const *mut TableDef,
         /// The canonical signature id of each of the module's type indices (engine-wide in
@@ -68,10 +66,6 @@ vmctx_layout! {
         [TYPE_IDS] type_ids: *const u32,
         /// The libcall table (one static table for all of the runtime's instances).
         [LIBCALLS] libcalls: *const Libcalls,
-        /// The number of wasm frames a thread may have live at once, 0 for no bound. The
-        /// interpreter enforces it (`call stack exhausted`); it is the only bound on
-        /// recursion today.
-        [MAX_CALL_DEPTH] max_call_depth: usize,
         /// Private to whoever built the context: the runtime's instance that owns it (the
         /// test kit's libcall state). Tiers never read it; libcalls do.
         [INSTANCE] instance: *mut (),
@@ -82,12 +76,41 @@ vmctx_layout! {
 }
 
 vmctx_layout! {
+    /// Bounds on the resources of the thread that runs a store's code, shared by the store's
+    /// instances and set by whoever calls into wasm. A store is used by one thread at a
+    /// time, so these are that thread's while it runs wasm.
+    pub struct RuntimeLimits in limits_offsets {
+        /// The lowest host stack address generated code may use: every tier's prologue
+        /// traps with `call stack exhausted` below it. Set when a thread enters wasm from
+        /// Rust (and left alone by nested entries); 0 means no check.
+        [STACK_LIMIT] stack_limit: AtomicUsize,
+        /// The number of interpreter frames a thread may have live at once, 0 for no bound
+        /// (the interpreter's own register stack is bounded by this).
+        [MAX_CALL_DEPTH] max_call_depth: usize,
+    }
+}
+
+impl RuntimeLimits {
+    /// Limits with no stack limit set yet and at most `max_call_depth` interpreter frames.
+    pub const fn new(max_call_depth: usize) -> RuntimeLimits {
+        RuntimeLimits {
+            stack_limit: AtomicUsize::new(0),
+            max_call_depth,
+        }
+    }
+}
+
+vmctx_layout! {
     /// A linear memory, shared by every instance that defines or imports it.
     pub struct MemoryDef in memory_offsets {
         /// The start of the memory; never moves.
         [BASE] base: *mut u8,
         /// The current size in bytes (a multiple of the page size). Only grows.
         [LENGTH] length: AtomicUsize,
+        /// Whether the memory lies at the start of a reservation of
+        /// [`crate::GUARDED_RESERVATION`] bytes (1) or was mapped without the guard region
+        /// (0), in which case code must check every access.
+        [GUARDED] guarded: usize,
     }
 }
 
@@ -131,6 +154,10 @@ vmctx_layout! {
         /// Translates the function behind a [`crate::Tier::Lazy`] slot, publishes the result
         /// into the slot and returns it; returns null (with a trap recorded) on failure.
         [TRANSLATE] translate: unsafe extern "sysv64" fn(callee: *const FuncEntry) -> *const FuncCode,
+        /// Raises the trap whose status is `status` (recorded by whoever failed) from
+        /// machine code: unwinds the generated frames to the innermost entry trampoline.
+        /// It never returns; code that calls it continues with a trap of its own.
+        [RAISE] raise: unsafe extern "sysv64" fn(status: u32),
     }
 }
 
@@ -158,21 +185,23 @@ mod tests {
         assert_eq!(offsets::MEMORY, 8);
         assert_eq!(offsets::FUNC_REFS, 16);
         assert_eq!(offsets::GLOBALS, 24);
-        assert_eq!(offsets::STACK_LIMIT, 32);
+        assert_eq!(offsets::LIMITS, 32);
         assert_eq!(offsets::TABLES, 40);
         assert_eq!(offsets::TYPE_IDS, 48);
         assert_eq!(offsets::LIBCALLS, 56);
-        assert_eq!(offsets::MAX_CALL_DEPTH, 64);
-        assert_eq!(offsets::INSTANCE, 72);
-        assert_eq!(offsets::STORE, 80);
-        assert_eq!(offsets::SIZE, 88);
+        assert_eq!(offsets::INSTANCE, 64);
+        assert_eq!(offsets::STORE, 72);
+        assert_eq!(offsets::SIZE, 80);
+        assert_eq!(limits_offsets::STACK_LIMIT, 0);
+        assert_eq!(limits_offsets::MAX_CALL_DEPTH, 8);
     }
 
     #[test]
     fn memory_and_table_offsets() {
         assert_eq!(memory_offsets::BASE, 0);
         assert_eq!(memory_offsets::LENGTH, 8);
-        assert_eq!(memory_offsets::SIZE, 16);
+        assert_eq!(memory_offsets::GUARDED, 16);
+        assert_eq!(memory_offsets::SIZE, 24);
         assert_eq!(table_offsets::ELEMENTS, 0);
         assert_eq!(table_offsets::LENGTH, 8);
         assert_eq!(table_offsets::SIZE, 16);
@@ -189,6 +218,7 @@ mod tests {
         assert_eq!(libcall_offsets::TABLE_INIT, 48);
         assert_eq!(libcall_offsets::ELEM_DROP, 56);
         assert_eq!(libcall_offsets::TRANSLATE, 64);
-        assert_eq!(libcall_offsets::SIZE, 72);
+        assert_eq!(libcall_offsets::RAISE, 72);
+        assert_eq!(libcall_offsets::SIZE, 80);
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! [`translate`] turns one validated wasm function body into register bytecode (an
 //! [`InterpFunc`]); [`array_entry`] runs it through the uniform array calling convention
-//! of `tierup-abi`. The vm publishes `InterpFunc::code()` into the function's entry slot.
+//! of `tierup-abi`. [`Interp`] is the tier as a `tierup_abi::Compiler`: its code is an
+//! owned `InterpFunc` whose record the runtime completes and publishes into the
+//! function's entry slot.
 //!
 //! # Modules
 //!
@@ -69,3 +71,35 @@ pub use error::TranslateError;
 pub use exec::array_entry;
 pub use func::InterpFunc;
 pub use translate::translate;
+
+use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, FuncCode, ModuleEnv, Tier};
+
+/// The interpreter as a tier: compiling a function translates it to bytecode.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Interp;
+
+impl Compiler for Interp {
+    fn tier(&self) -> Tier {
+        Tier::Interp
+    }
+
+    /// Translates the function. The interpreter checks every memory access itself, so the
+    /// options change nothing.
+    fn compile(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        _options: &CompileOptions,
+    ) -> Result<Compiled, CompileError> {
+        let func = translate(env, func_index).map_err(|e| CompileError(e.to_string()))?;
+        Ok(Compiled::Owned(Box::new(func)))
+    }
+}
+
+// SAFETY: the record is a field of the function, which the runtime keeps in its box and
+// never moves; it returns the same address every time.
+unsafe impl tierup_abi::OwnedCode for InterpFunc {
+    fn record(&mut self) -> *mut FuncCode {
+        &mut self.record
+    }
+}

@@ -10,10 +10,10 @@ use tierup_abi::{
 };
 use wasmparser::ExternalKind;
 
-use crate::compiler::Compiler;
 use crate::instantiate::Options;
 use crate::runtime::Runtime;
 use crate::shared::Shared;
+use tierup_abi::{Compiler, RuntimeLimits};
 
 /// One export of the module.
 pub(crate) struct Export {
@@ -37,6 +37,7 @@ pub struct Instance {
     pub(crate) _global_ptrs: Shared<[*mut ValRaw]>,
     pub(crate) _table_ptrs: Shared<[*mut TableDef]>,
     pub(crate) type_ids: Shared<[u32]>,
+    pub(crate) _limits: Shared<RuntimeLimits>,
     pub(crate) _host: Option<Shared<FuncCode>>,
     /// Declared after everything that points into the code it keeps.
     pub(crate) runtime: Shared<Runtime>,

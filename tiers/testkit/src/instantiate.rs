@@ -13,11 +13,11 @@ use tierup_abi::{
 };
 use wasmparser::{Payload, TableInit, TypeRef};
 
-use crate::compiler::Compiler;
 use crate::instance::{Export, Instance};
 use crate::libcalls::{LIBCALLS, lazy_entry};
 use crate::runtime::{LinearMemory, Runtime, Table};
 use crate::shared::Shared;
+use tierup_abi::{Compiler, RuntimeLimits};
 
 /// How the kit builds an instance. `Options::default()` compiles every function up front,
 /// provides no host function and allows 1,000 nested wasm calls.
@@ -265,22 +265,23 @@ fn build(
         memory: core::ptr::null(),
         func_refs: core::ptr::null(),
         globals: core::ptr::null(),
-        stack_limit: 0,
+        limits: core::ptr::null(),
         tables: core::ptr::null(),
         type_ids: core::ptr::null(),
         libcalls: &LIBCALLS,
-        max_call_depth: options.max_call_depth,
         instance: core::ptr::null_mut(),
         store: core::ptr::null_mut(),
     }));
     let lazy = Shared::new(Box::new(FuncCode {
         array_entry: lazy_entry,
+        register_entry: core::ptr::null(),
         data: core::ptr::null(),
         tier: Tier::Lazy,
     }));
     let host = options.host.map(|h| {
         Shared::new(Box::new(FuncCode {
             array_entry: h,
+            register_entry: core::ptr::null(),
             data: core::ptr::null(),
             tier: Tier::Host,
         }))
@@ -354,6 +355,9 @@ fn build(
     }
     let datas = decoded.datas.iter().map(|d| d.range.clone()).collect();
 
+    // No stack limit: the kit runs no machine code, and the interpreter bounds its own
+    // frames by the call depth.
+    let limits = Shared::new(Box::new(RuntimeLimits::new(options.max_call_depth)));
     let runtime = Shared::new(Box::new(Runtime {
         env: env.clone(),
         compiler,
@@ -375,6 +379,7 @@ fn build(
         v.globals = global_ptrs.ptr().cast::<*mut ValRaw>();
         v.tables = table_ptrs.ptr().cast::<*mut TableDef>();
         v.type_ids = type_ids.ptr().cast::<u32>();
+        v.limits = limits.ptr();
         v.instance = runtime.ptr().cast();
     }
     let mut inst = Instance {
@@ -385,6 +390,7 @@ fn build(
         _global_ptrs: global_ptrs,
         _table_ptrs: table_ptrs,
         type_ids,
+        _limits: limits,
         _host: host,
         runtime,
         env,
@@ -399,7 +405,7 @@ fn build(
                     func_index: i,
                     message,
                 })?;
-            // SAFETY: `code` belongs to a `Compiled` the runtime keeps until the instance
+            // SAFETY: `code` belongs to a `Code` the runtime keeps until the instance
             // drops; the slot exists (one per function).
             unsafe { (*inst.entry_ptr(i)).publish(code) };
         }

@@ -6,21 +6,12 @@
 //! of `tierup-abi`, so the interpreter and each JIT tier test themselves the same way:
 //!
 //! ```
-//! use std::sync::Arc;
-//! use tierup_abi::{ModuleEnv, TrapCode};
-//! use tierup_testkit::{Compiled, Instance};
-//!
-//! // The tier under test, here the interpreter: one function of a module to code.
-//! fn interp(env: &Arc<ModuleEnv>, func_index: u32) -> Result<Compiled, String> {
-//!     let func = tierup_interp::translate(env, func_index).map_err(|e| e.to_string())?;
-//!     let func = Box::new(func);
-//!     let code = func.code();
-//!     // SAFETY: the record lies inside the boxed function, which `Compiled` owns.
-//!     Ok(unsafe { Compiled::new(func, code) })
-//! }
+//! use tierup_abi::TrapCode;
+//! use tierup_interp::Interp;
+//! use tierup_testkit::Instance;
 //!
 //! let mut i = Instance::new(
-//!     interp,
+//!     Interp,
 //!     r#"(module
 //!       (memory 1)
 //!       (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
@@ -32,9 +23,11 @@
 //! assert_eq!(i.trap("load", &[65535]), TrapCode::MemoryOutOfBounds);
 //! ```
 //!
-//! The tier under test is a [`Compiler`]: given the module's `Arc<ModuleEnv>` and a
-//! function index it returns [`Compiled`] code (a value that owns it and the `FuncCode`
-//! record to publish). The interpreter passes a wrapper of `tierup_interp::translate`.
+//! The tier under test is a `tierup_abi::Compiler`: given the module's `ModuleEnv` and a
+//! function index it returns code. The kit runs code the tier owns (`Compiled::Owned`, the
+//! interpreter's bytecode, whose record it publishes); machine code needs the runtime's
+//! executable memory and signal handling, so machine-code tiers test execution through
+//! the runtime, and the kit refuses their code with an error.
 //!
 //! # What an instance has
 //!
@@ -60,10 +53,10 @@
 //!   likewise. An out-of-bounds active segment fails instantiation with its trap.
 //! * A real `tierup_abi::Libcalls` table: `memory.grow`, `memory.init`, `data.drop`,
 //!   `table.grow`, `table.fill`, `table.copy`, `table.init`, `elem.drop` with the
-//!   semantics and trap codes of the runtime, recorded in the per-thread trap record; and
-//!   `translate`.
-//! * Canonical signature ids (equal types share one), `max_call_depth` from the options
-//!   (1,000 by default) and a `stack_limit` of 0, as the runtime sets them.
+//!   semantics and trap codes of the runtime, recorded in the per-thread trap record;
+//!   `translate`; and `raise`, which aborts (only machine code calls it).
+//! * Canonical signature ids (equal types share one), and `RuntimeLimits` with
+//!   `max_call_depth` from the options (1,000 by default) and no stack limit.
 //!
 //! Calls go in by export name with raw `u64` arguments ([`Instance::call`]) or `ValRaw`
 //! cells ([`Instance::call_cells`]) and come back as results or the `TrapRecord`; memory,
@@ -78,7 +71,6 @@ mod libcalls;
 mod runtime;
 mod shared;
 
-pub use compiler::{Compiled, Compiler};
 pub use instance::Instance;
 pub use instantiate::{Error, Options};
 pub use runtime::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS};

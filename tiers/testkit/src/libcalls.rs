@@ -24,6 +24,7 @@ pub(crate) static LIBCALLS: Libcalls = Libcalls {
     table_init,
     elem_drop,
     translate,
+    raise,
 };
 
 /// Runs `f` on the runtime of `vmctx`. A context without a kit runtime, or a panic (which
@@ -306,8 +307,8 @@ unsafe extern "sysv64" fn translate(callee: *const FuncEntry) -> *const FuncCode
                 return failed;
             }
         };
-        // SAFETY: the slot is live; `code` is the record of a `Compiled` the runtime keeps
-        // until the instance drops, valid by `Compiled::new`'s contract.
+        // SAFETY: the slot is live; `code` is the record of code the runtime keeps until
+        // the instance drops, valid by the `OwnedCode` contract.
         unsafe { (*callee).publish(code) };
         code
     };
@@ -334,4 +335,13 @@ pub(crate) unsafe extern "sysv64" fn lazy_entry(
     // SAFETY: `code` is the slot's live record for this function; the arguments are
     // passed through unchanged.
     unsafe { ((*code).array_entry)(callee, code, caller, args_results) }
+}
+
+/// `raise`: only machine code calls it, to unwind its frames to the runtime's entry
+/// trampoline, and the kit loads no machine code (see `compiler`), so a call means a tier
+/// broke the contract. It cannot return, and there is no trampoline to unwind to, so it
+/// aborts the test process with the status.
+unsafe extern "sysv64" fn raise(status: u32) {
+    eprintln!("tierup-testkit: `raise({status})` called, but the kit runs no machine code");
+    std::process::abort();
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use tierup_abi::{FuncCode, MemoryDef, ModuleEnv, TableDef, WASM_PAGE_SIZE, WASM32_MAX_PAGES};
 
-use crate::compiler::{Compiled, Compiler};
+use tierup_abi::Compiler;
+
+use crate::compiler::Code;
 use crate::shared::Shared;
 
 /// The most pages a kit memory can have: 256 MiB. The kit reserves a memory's maximum
@@ -72,6 +74,7 @@ impl LinearMemory {
             def: Shared::new(Box::new(MemoryDef {
                 base,
                 length: (ty.initial as usize * WASM_PAGE_SIZE).into(),
+                guarded: 0,
             })),
             layout,
             max_pages,
@@ -233,17 +236,19 @@ pub(crate) struct Runtime {
     /// The record every slot of a defined function starts with when translation is lazy.
     pub(crate) lazy: Shared<FuncCode>,
     /// Everything the tier compiled for this instance, alive until the instance drops.
-    pub(crate) compiled: Vec<Compiled>,
+    pub(crate) compiled: Vec<Code>,
 }
 
 impl Runtime {
     /// Compiles defined function `func_index` and keeps the code; returns its record.
     /// A panic of the compiler is an error with the panic's message.
     pub(crate) fn compile(&mut self, func_index: u32) -> Result<*const FuncCode, String> {
-        let (compiler, env) = (&self.compiler, &self.env);
-        let compiled = catch_unwind(AssertUnwindSafe(|| compiler.compile(env, func_index)))
-            .map_err(|payload| format!("the compiler panicked: {}", panic_message(&*payload)))??;
-        let code = compiled.code();
+        let (compiler, env) = (&*self.compiler, &*self.env);
+        let mut compiled = catch_unwind(AssertUnwindSafe(|| {
+            Code::compile(compiler, env, func_index)
+        }))
+        .map_err(|payload| format!("the compiler panicked: {}", panic_message(&*payload)))??;
+        let code = compiled.record();
         if code.is_null() {
             return Err(format!("the compiler gave function {func_index} no code"));
         }

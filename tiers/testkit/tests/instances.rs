@@ -5,16 +5,16 @@
 
 mod common;
 
-use std::sync::Arc;
+use core::sync::atomic::Ordering;
 
-use common::interp;
-use tierup_abi::{FuncCode, FuncEntry, ModuleEnv, STATUS_OK, Tier, TrapCode, ValRaw, VmContext};
-use tierup_testkit::{Compiled, Error, Instance, Options};
+use common::{Interp, Picky};
+use tierup_abi::{FuncCode, FuncEntry, STATUS_OK, Tier, TrapCode, ValRaw, VmContext};
+use tierup_testkit::{Error, Instance, Options};
 
 #[test]
 fn globals_start_from_their_constant_expressions() {
     let mut i = Instance::new(
-        interp,
+        Interp,
         r#"(module
           (import "env" "base" (global $base i64))
           (global (export "i32") i32 (i32.const -7))
@@ -86,7 +86,7 @@ unsafe extern "sysv64" fn host(
 #[test]
 fn one_host_entry_serves_every_import_by_its_slot() {
     let mut i = Instance::with_host(
-        interp,
+        Interp,
         r#"(module
           (import "env" "add" (func $add (param i32) (result i32)))
           (import "env" "fail" (func $fail (param i32)))
@@ -104,7 +104,7 @@ fn one_host_entry_serves_every_import_by_its_slot() {
         "the calling wasm frame is in the trace"
     );
     let e = Instance::instantiate(
-        interp,
+        Interp,
         br#"(module (import "env" "f" (func)))"#,
         &Options::new(),
     )
@@ -115,7 +115,7 @@ fn one_host_entry_serves_every_import_by_its_slot() {
 #[test]
 fn the_start_function_runs_at_instantiation() {
     let i = Instance::new(
-        interp,
+        Interp,
         r#"(module
           (global (export "g") (mut i32) (i32.const 1))
           (func $start global.get 0 i32.const 41 i32.add global.set 0)
@@ -123,7 +123,7 @@ fn the_start_function_runs_at_instantiation() {
     );
     assert_eq!(i.global("g").get_i32(), 42);
     let e = Instance::instantiate(
-        interp,
+        Interp,
         br#"(module (func $s unreachable) (start $s))"#,
         &Options::new(),
     )
@@ -149,7 +149,7 @@ const CALLS: &str = r#"(module
 #[test]
 fn lazy_instances_compile_each_function_on_its_first_call() {
     let mut i =
-        Instance::instantiate(interp, CALLS.as_bytes(), &Options::new().lazy(true)).unwrap();
+        Instance::instantiate(Interp, CALLS.as_bytes(), &Options::new().lazy(true)).unwrap();
     for f in 0..6 {
         assert_eq!(i.tier_of(f), Some(Tier::Lazy), "function {f}");
     }
@@ -170,18 +170,18 @@ fn lazy_instances_compile_each_function_on_its_first_call() {
 }
 
 /// The interpreter, except that it refuses function 5 and panics on function 4.
-fn picky(env: &Arc<ModuleEnv>, func_index: u32) -> Result<Compiled, String> {
-    match func_index {
+fn picky() -> impl tierup_abi::Compiler {
+    Picky(|func_index| match func_index {
         4 => panic!("the compiler broke on function 4"),
-        5 => Err("function 5 is not to my liking".into()),
-        _ => interp(env, func_index),
-    }
+        5 => Some("function 5 is not to my liking".into()),
+        _ => None,
+    })
 }
 
 #[test]
 fn compile_failures_are_errors_or_traps() {
     // Up front, a failure or a panic of the compiler is an error of instantiation.
-    let e = Instance::instantiate(picky, CALLS.as_bytes(), &Options::new()).unwrap_err();
+    let e = Instance::instantiate(picky(), CALLS.as_bytes(), &Options::new()).unwrap_err();
     match e {
         Error::Compile {
             func_index,
@@ -196,10 +196,7 @@ fn compile_failures_are_errors_or_traps() {
         other => panic!("{other}"),
     }
     let e = Instance::instantiate(
-        |env: &Arc<ModuleEnv>, f: u32| match f {
-            5 => Err("no".to_string()),
-            _ => interp(env, f),
-        },
+        Picky(|f| (f == 5).then(|| "no".to_string())),
         CALLS.as_bytes(),
         &Options::new(),
     )
@@ -213,7 +210,8 @@ fn compile_failures_are_errors_or_traps() {
     }
     // Lazily, the failure is a trap at the first call, with the compiler's message; a
     // panicking compiler is a trap too, and the instance stays usable.
-    let mut i = Instance::instantiate(picky, CALLS.as_bytes(), &Options::new().lazy(true)).unwrap();
+    let mut i =
+        Instance::instantiate(picky(), CALLS.as_bytes(), &Options::new().lazy(true)).unwrap();
     let t = i.call("broken", &[]).unwrap_err();
     assert_eq!(t.code, Some(TrapCode::CompileError));
     assert!(t.message.unwrap().contains("not to my liking"));
@@ -230,14 +228,22 @@ fn the_call_depth_is_bounded_by_the_options() {
         local.get 0 i32.eqz
         if (result i32) i32.const 0
         else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end))"#;
-    let mut i = Instance::instantiate(interp, wat, &Options::new().max_call_depth(50)).unwrap();
+    let mut i = Instance::instantiate(Interp, wat, &Options::new().max_call_depth(50)).unwrap();
     assert_eq!(i.i32("down", &[40]), 40);
     assert_eq!(i.trap("down", &[60]), TrapCode::StackOverflow);
-    let mut i = Instance::from_bytes(interp, wat, None);
+    let mut i = Instance::from_bytes(Interp, wat, None);
     assert_eq!(i.i32("down", &[900]), 900);
     // SAFETY: the context is alive in `i`.
     let v = unsafe { &*i.vmctx() };
-    assert_eq!((v.max_call_depth, v.stack_limit), (1000, 0));
+    // SAFETY: the limits live as long as the instance.
+    let limits = unsafe { &*v.limits };
+    assert_eq!(
+        (
+            limits.max_call_depth,
+            limits.stack_limit.load(Ordering::Relaxed)
+        ),
+        (1000, 0)
+    );
     assert!(!v.instance.is_null());
 }
 
@@ -249,7 +255,7 @@ fn bad_modules_are_errors() {
         b"\0asm\x01\0\0\0\x01",
         b"(module (memory 2 1))",
     ] {
-        let e = Instance::instantiate(interp, bad, &Options::new()).unwrap_err();
+        let e = Instance::instantiate(Interp, bad, &Options::new()).unwrap_err();
         assert!(matches!(e, Error::Module(_)), "{e}");
     }
 }

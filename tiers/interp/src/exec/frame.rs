@@ -2,7 +2,7 @@
 //! registers, converting between registers and the array calling convention's cells, and
 //! the backtrace of a trap through the frames of an activation.
 
-use tierup_abi::{TrapFrame, ValRaw, VmContext, trap};
+use tierup_abi::{FrameOwner, TrapFrame, ValRaw, VmContext, trap};
 
 use super::stack::ThreadStack;
 use crate::func::InterpFunc;
@@ -152,7 +152,7 @@ unsafe fn frame_at(func: *const InterpFunc, vmctx: *mut VmContext, ip: *const In
         let f = &*func;
         let idx = ip.offset_from(f.code.as_ptr()) as usize;
         TrapFrame {
-            vmctx,
+            owner: FrameOwner::Instance(vmctx),
             func_index: f.func_index,
             code_offset: f.offsets.get(idx).copied().unwrap_or(0),
         }

@@ -28,6 +28,8 @@ mod vector;
 
 pub(crate) use encode::{encode, supports};
 
+use core::sync::atomic::Ordering;
+
 use tierup_abi::{FuncCode, FuncEntry, TrapCode, ValRaw, VmContext, trap};
 
 use crate::func::InterpFunc;
@@ -56,9 +58,14 @@ pub unsafe extern "sysv64" fn array_entry(
         let func = InterpFunc::of_code(code);
         let vmctx = (*callee).vmctx;
         let frames_base = (*stack).frames.len();
-        let max_depth = (*vmctx).max_call_depth;
+        let limits = &*(*vmctx).limits;
+        let max_depth = limits.max_call_depth;
+        // The host stack limit is what every tier checks on entry: below it, the
+        // interpreter's own run and what it calls could reach the end of the host stack
+        // (the runtime leaves room below the limit for Rust code, see `RuntimeLimits`).
         if (*stack).nesting >= MAX_NESTING
             || (max_depth != 0 && frames_base + (*stack).nesting as usize >= max_depth)
+            || dispatch::stack_pointer() < limits.stack_limit.load(Ordering::Relaxed)
         {
             return trap::record(TrapCode::StackOverflow);
         }

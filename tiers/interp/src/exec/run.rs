@@ -45,7 +45,7 @@ pub(super) unsafe fn run(
     // the module docs of `exec`; the context is only accessed through `ctx` while a chain
     // runs, and the chain is entered with the state the handler contract requires.
     unsafe {
-        let max_depth = (*vmctx).max_call_depth;
+        let max_depth = (*(*vmctx).limits).max_call_depth;
         let mut ctx = Ctx {
             stack,
             func,

@@ -332,6 +332,7 @@ impl<'a> Translator<'a> {
         let func = InterpFunc {
             record: FuncCode {
                 array_entry: crate::exec::array_entry,
+                register_entry: core::ptr::null(),
                 data: core::ptr::null(),
                 tier: Tier::Interp,
             },

@@ -1,16 +1,28 @@
 //! The interpreter as the compiler under test of the kit's own tests.
 
-use std::sync::Arc;
+use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, ModuleEnv, Tier};
 
-use tierup_abi::ModuleEnv;
-use tierup_testkit::Compiled;
+pub use tierup_interp::Interp;
 
-/// Translates one function with `tierup_interp::translate`.
-pub fn interp(env: &Arc<ModuleEnv>, func_index: u32) -> Result<Compiled, String> {
-    let func = Box::new(tierup_interp::translate(env, func_index).map_err(|e| e.to_string())?);
-    let code = func.code();
-    // SAFETY: `code` is the record inside the boxed function, which `Compiled` owns; moving
-    // the box does not move the function. The interpreter's array entry honours the
-    // contract for the function it translated.
-    Ok(unsafe { Compiled::new(func, code) })
+/// The interpreter, except for the functions `refuse` has a message for, which fail to
+/// compile with it (and `refuse` may panic, as a broken compiler would).
+#[allow(dead_code)] // only some test files refuse functions
+pub struct Picky<F>(pub F);
+
+impl<F: Fn(u32) -> Option<String> + Send + Sync> Compiler for Picky<F> {
+    fn tier(&self) -> Tier {
+        Tier::Interp
+    }
+
+    fn compile(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> Result<Compiled, CompileError> {
+        match (self.0)(func_index) {
+            Some(message) => Err(CompileError(message)),
+            None => Interp.compile(env, func_index, options),
+        }
+    }
 }

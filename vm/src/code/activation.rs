@@ -1,0 +1,349 @@
+//! Entering and leaving machine code: the entry trampoline, the per-thread chain of
+//! activations (unwind points), `raise`, and the backtrace walk through generated frames.
+//!
+//! Rust enters machine code only through [`jit_entry`], the array entry of every record
+//! of machine code. It pushes an [`Activation`] on the thread's chain and calls the
+//! assembly trampoline `enter`, which saves the callee-saved registers, records its stack
+//! and frame pointer in the activation's [`Jmp`] and calls the function's array shim. A
+//! normal return comes back the same way with status 0. A trap resumes at `resume`, which
+//! reloads the stack and frame pointer from the `Jmp` and leaves through `enter`'s own
+//! epilogue with the trap's status, dropping every generated frame in between and no Rust
+//! frame (Rust code reached from generated code always returns to it normally). Two
+//! things resume there:
+//!
+//! * the signal handler, for a fault at a trap site of generated code: it writes the PC,
+//!   frame pointer, fault address and trap into the activation's [`Fault`] slot and sends
+//!   the thread to `resume`;
+//! * the `raise` libcall, which generated code calls with the non-zero status of a callee
+//!   or a libcall (whose trap is already recorded): it notes the caller's PC and frame
+//!   pointer and jumps to `resume`.
+//!
+//! Before `resume` drops the generated frames, it calls `walk` (ordinary Rust code, on the
+//! stack below those frames, so they are intact): the trap record is made (for a fault)
+//! and the generated frames are walked through the frame-pointer chain, innermost first,
+//! each return address mapped to its function and wasm offset through the registry; the
+//! walk ends at the first address that is not generated code (the trampoline).
+
+use core::cell::Cell;
+
+use tierup_abi::{FrameOwner, FuncCode, FuncEntry, TrapCode, TrapFrame, ValRaw, VmContext, trap};
+
+use super::registry::{self, CodeOwner};
+
+/// Where a trap resumes: `enter`'s stack and frame pointer, and the status to return.
+#[repr(C)]
+pub(crate) struct Jmp {
+    sp: usize,
+    fp: usize,
+    status: u32,
+}
+
+/// How the activation was left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+enum Kind {
+    /// Not by a trap.
+    None = 0,
+    /// By a fault at a trap site.
+    Fault = 1,
+    /// By `raise`.
+    Raised = 2,
+}
+
+/// What the signal handler or `raise` left for the trap's record.
+#[repr(C)]
+pub(crate) struct Fault {
+    kind: Kind,
+    /// For a fault, its trap.
+    code: u32,
+    /// The faulting instruction, or the return address of the call of `raise`.
+    pc: usize,
+    /// The frame pointer there.
+    fp: usize,
+    /// The address whose access faulted.
+    addr: usize,
+}
+
+/// One entry into machine code, on the thread's chain.
+#[repr(C)]
+pub(crate) struct Activation {
+    jmp: Jmp,
+    fault: Fault,
+    prev: *mut Activation,
+}
+
+thread_local! {
+    /// The innermost activation of this thread (null outside machine code). Constant
+    /// initialised and without destructor, so the signal handler can read it.
+    static CURRENT: Cell<*mut Activation> = const { Cell::new(core::ptr::null_mut()) };
+}
+
+/// The innermost activation of this thread, null outside machine code.
+pub(crate) fn current() -> *mut Activation {
+    CURRENT.with(Cell::get)
+}
+
+impl Activation {
+    /// Records a fault at trap site `pc` for the signal handler, and returns where to
+    /// resume and the status.
+    ///
+    /// # Safety
+    ///
+    /// `this` is the thread's current activation.
+    pub(crate) unsafe fn record_fault(
+        this: *mut Activation,
+        code: TrapCode,
+        pc: usize,
+        fp: usize,
+        addr: usize,
+    ) -> (*mut Jmp, u32) {
+        // SAFETY: the caller's contract; the activation lives in `jit_entry`'s frame,
+        // which is below the faulting code on this thread's stack.
+        unsafe {
+            (*this).fault = Fault {
+                kind: Kind::Fault,
+                code: code.status(),
+                pc,
+                fp,
+                addr,
+            };
+            (&raw mut (*this).jmp, code.status())
+        }
+    }
+}
+
+core::arch::global_asm!(
+    // enter(jmp, shim, callee, code, caller, args_results) -> status
+    ".p2align 4",
+    ".globl {enter}",
+    "{enter}:",
+    "push rbp",
+    "mov rbp, rsp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "sub rsp, 8",
+    "mov [rdi], rsp",
+    "mov [rdi + 8], rbp",
+    "mov rax, rsi",
+    "mov rdi, rdx",
+    "mov rsi, rcx",
+    "mov rdx, r8",
+    "mov rcx, r9",
+    "call rax",
+    "2:",
+    "add rsp, 8",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    // resume(jmp, status): entered on the stack below every frame it drops (the faulting
+    // code's, or `raise`'s), so the walk of those frames (in `walk`) runs without
+    // overwriting them; then leaves `enter` with `status`.
+    ".p2align 4",
+    ".globl {resume}",
+    "{resume}:",
+    "sub rsp, 136",
+    "and rsp, -16",
+    "mov [rsp], rdi",
+    "mov [rsp + 8], esi",
+    "call {walk}",
+    "mov rdi, [rsp]",
+    "mov esi, [rsp + 8]",
+    "mov rsp, [rdi]",
+    "mov rbp, [rdi + 8]",
+    "mov eax, esi",
+    "jmp 2b",
+    // raise(status): from generated code; never returns.
+    ".p2align 4",
+    ".globl {raise}",
+    "{raise}:",
+    "mov rsi, [rsp]",
+    "mov rdx, rbp",
+    "sub rsp, 8",
+    "call {raise_target}",
+    "mov rdi, rax",
+    "mov esi, [rax + 16]",
+    "jmp {resume}",
+    // A register entry for a function whose adapter could not be compiled: raises
+    // `function failed to compile` in the caller.
+    ".p2align 4",
+    ".globl {no_adapter}",
+    "{no_adapter}:",
+    "mov edi, {compile_error}",
+    "jmp {raise}",
+    enter = sym enter_sym,
+    resume = sym resume_sym,
+    raise = sym raise_sym,
+    raise_target = sym raise_target,
+    walk = sym walk,
+    no_adapter = sym no_adapter_sym,
+    compile_error = const TrapCode::CompileError as u32,
+);
+
+// The symbols of the assembly above, named through `sym` operands of placeholder
+// declarations so that no global name is chosen by hand.
+unsafe extern "sysv64" {
+    #[link_name = "tierup_code_enter"]
+    fn enter_sym(
+        jmp: *mut Jmp,
+        shim: *const (),
+        callee: *const FuncEntry,
+        code: *const FuncCode,
+        caller: *mut VmContext,
+        args_results: *mut ValRaw,
+    ) -> u32;
+    #[link_name = "tierup_code_resume"]
+    fn resume_sym(jmp: *mut Jmp, status: u32) -> !;
+    #[link_name = "tierup_code_raise"]
+    fn raise_sym(status: u32);
+    #[link_name = "tierup_code_no_adapter"]
+    fn no_adapter_sym();
+}
+
+/// The register entry of a function whose adapter failed to compile: a call raises
+/// `function failed to compile`.
+pub(crate) fn no_adapter() -> *const () {
+    no_adapter_sym as *const ()
+}
+
+/// The address the signal handler sends a thread to: `resume(jmp, status)`.
+pub(crate) fn resume_address() -> usize {
+    resume_sym as *const () as usize
+}
+
+/// The `raise` libcall.
+pub(crate) const RAISE: unsafe extern "sysv64" fn(u32) = raise_sym;
+
+/// Called by `raise` (assembly) with the status and the PC and frame pointer of
+/// `raise`'s caller; records them in the current activation and returns its `Jmp`.
+extern "sysv64" fn raise_target(status: u32, pc: usize, fp: usize) -> *mut Jmp {
+    let act = current();
+    if act.is_null() {
+        // Generated code runs only inside an activation; without one there is nowhere to
+        // unwind to, and returning would continue after a call that must not return.
+        eprintln!("tierup: a trap was raised outside of any activation of machine code");
+        std::process::abort();
+    }
+    // SAFETY: `act` is the live innermost activation of this thread.
+    unsafe {
+        (*act).fault = Fault {
+            kind: Kind::Raised,
+            code: status,
+            pc,
+            fp,
+            addr: 0,
+        };
+        (*act).jmp.status = status;
+        &raw mut (*act).jmp
+    }
+}
+
+/// The array entry of every record of machine code: runs the function's array shim
+/// (`code.data`) inside a new activation, and turns a trap into its status with the
+/// record and the backtrace of the generated frames made.
+///
+/// # Safety
+///
+/// As for [`tierup_abi::ArrayEntry`]; `code.data` is the array shim of machine code
+/// loaded by the runtime for `callee`'s function.
+pub(crate) unsafe extern "sysv64" fn jit_entry(
+    callee: *const FuncEntry,
+    code: *const FuncCode,
+    caller: *mut VmContext,
+    args_results: *mut ValRaw,
+) -> u32 {
+    let mut act = Activation {
+        jmp: Jmp {
+            sp: 0,
+            fp: 0,
+            status: 0,
+        },
+        fault: Fault {
+            kind: Kind::None,
+            code: 0,
+            pc: 0,
+            fp: 0,
+            addr: 0,
+        },
+        prev: current(),
+    };
+    let this: *mut Activation = &mut act;
+    CURRENT.with(|c| c.set(this));
+    // SAFETY: the caller's contract covers the arguments; the shim is machine code that
+    // follows the array convention; `this` lives until after the call.
+    let status = unsafe {
+        enter_sym(
+            &raw mut (*this).jmp,
+            (*code).data,
+            callee,
+            code,
+            caller,
+            args_results,
+        )
+    };
+    CURRENT.with(|c| c.set(act.prev));
+    status
+}
+
+/// Called by `resume` (assembly) before it drops the generated frames: makes the trap's
+/// record (a fault starts a new one with its trap; a raised status was recorded by whoever
+/// failed) and adds every generated frame of the activation, innermost first.
+///
+/// It runs on the stack below those frames, so their memory is intact.
+extern "sysv64" fn walk(jmp: *mut Jmp) {
+    // `jmp` is the first field of the current activation.
+    let act = jmp.cast::<Activation>();
+    // SAFETY: `resume` is only reached with the `Jmp` of the thread's live innermost
+    // activation, whose fault slot was just written.
+    let fault = unsafe { &(*act).fault };
+    let (mut pc, mut fp) = (fault.pc, fault.fp);
+    let mut exact = match fault.kind {
+        Kind::Fault => {
+            let code = TrapCode::from_status(fault.code).unwrap_or(TrapCode::CompileError);
+            tracing::debug!(
+                target: "tierup::trap",
+                pc = format_args!("{:#x}", fault.pc),
+                addr = format_args!("{:#x}", fault.addr),
+                trap = code.message(),
+                "fault in generated code"
+            );
+            trap::record(code);
+            true
+        }
+        Kind::Raised => false,
+        Kind::None => return,
+    };
+    loop {
+        // A return address lies after its call: look up the call instruction itself.
+        let at = if exact { pc } else { pc.wrapping_sub(1) };
+        let found = registry::lookup(at, |info, offset| (info.owner, info.wasm_offset(offset)));
+        let Some((owner, wasm_offset)) = found else {
+            break;
+        };
+        if let (CodeOwner::Func { module, func_index }, Some(code_offset)) = (owner, wasm_offset) {
+            trap::push_frame(TrapFrame {
+                owner: FrameOwner::Module(module),
+                func_index,
+                code_offset,
+            });
+        }
+        if fp == 0 {
+            break;
+        }
+        // SAFETY: `fp` is the frame pointer of a generated frame (its code is in the
+        // registry), and generated code keeps the frame-pointer chain: the caller's frame
+        // pointer at `fp` and the return address above it. The frames lie above this
+        // function's own, so they are intact.
+        unsafe {
+            pc = *((fp + 8) as *const usize);
+            fp = *(fp as *const usize);
+        }
+        exact = false;
+    }
+}

@@ -1,0 +1,28 @@
+//! The runtime of machine code, shared by every JIT tier: a tier returns bytes and tables
+//! (`tierup_abi::MachineCode`), and everything executable happens here.
+//!
+//! * `arena` — executable memory per owner ([`CodeMemory`]): bytes copied into pages of
+//!   their own, relocations applied, then read+execute for good (never writable and
+//!   executable at once, never moved, freed with the owner).
+//! * `registry` — the process-wide map from code addresses to trap tables and wasm offset
+//!   maps, readable from a signal handler (no allocation, no lock).
+//! * `signals` — the handler of SIGSEGV, SIGBUS, SIGILL and SIGFPE (faults in generated
+//!   code become traps; others go to the previous handler) and the alternate signal
+//!   stacks.
+//! * `activation` — the entry trampoline ([`jit_entry`], the array entry of all machine
+//!   code), the per-thread chain of unwind points, the `raise` libcall and the backtrace
+//!   walk through the frame-pointer chain.
+//! * `stack` — the per-thread stack limit every tier checks, set on entry into wasm
+//!   ([`enter_wasm`]).
+
+mod activation;
+mod arena;
+mod registry;
+mod signals;
+mod stack;
+
+pub(crate) use activation::{RAISE, jit_entry, no_adapter};
+pub(crate) use arena::CodeMemory;
+pub(crate) use registry::CodeOwner;
+pub(crate) use signals::install as install_signal_handlers;
+pub(crate) use stack::enter_wasm;

@@ -1,0 +1,11 @@
+//! The tiers the runtime is built with, as `tierup_abi::Compiler`s. The rest of the
+//! runtime knows no tier's types: it asks a compiler for code and loads what it gets.
+
+use tierup_abi::Compiler;
+
+use crate::Result;
+
+/// The optimizing tier for this host.
+pub(crate) fn optimizing() -> Result<Box<dyn Compiler>> {
+    anyhow::bail!("the optimizing tier is not linked in this build")
+}
