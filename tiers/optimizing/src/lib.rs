@@ -1,1 +1,186 @@
-//! placeholder until the translator lands
+//! `tierup-optimizing`: tierup's optimizing tier, a translator from WebAssembly 2.0
+//! function bodies to Cranelift IR of our own, compiled by Cranelift for the host.
+//!
+//! [`Optimizing`] implements [`tierup_abi::Compiler`]: given a module's [`ModuleEnv`] and a
+//! defined function it returns [`Compiled::Machine`] code holding the function's register
+//! entry (the convention of [`tierup_abi::regcall`]) followed by its array shim, with the
+//! trap sites, the relocations, the wasm offset map and the frame size the runtime needs.
+//! [`Optimizing::compile_adapter`] makes the register-entry adapter of a signature for
+//! functions that only have an array entry.
+//!
+//! # How compiled code reaches the instance
+//!
+//! Everything instance-specific is lowered in one place, the translator's environment
+//! (`env.rs`): the function's context is loaded from its callee slot; memory 0's base is
+//! fixed and its length is read from the memory descriptor; globals, tables, function
+//! slots, signature ids and libcalls are reached through the context's arrays. Every call,
+//! direct or indirect, loads the callee slot's current code record and calls its register
+//! entry, so a publication into the slot retargets compiled callers too. A libcall that
+//! fails, and a callee adapter whose array entry fails, call `raise` and never return.
+//!
+//! # Linear memory
+//!
+//! Without [`CompileOptions::bounds_checks`], an access whose static offset plus size is at
+//! most [`tierup_abi::GUARD_BYTES`] is not checked: the guarded reservation makes it fault
+//! where it is out of bounds, and every such load and store is a trap site with
+//! `MemoryOutOfBounds`. Every other access, and every access with bounds checks, compares
+//! `index + offset + size` with the current length first. `memory.fill` and `memory.copy`
+//! are inline loops after a check of their whole ranges.
+//!
+//! # Cranelift flags
+//!
+//! * `opt_level=speed`: this is the tier for hot code.
+//! * `preserve_frame_pointers=true`: backtraces walk the `rbp` chain through generated
+//!   frames.
+//! * `unwind_info=false`: nothing unwinds generated frames but the runtime, which needs
+//!   only the frame-pointer chain; no Rust panic ever unwinds through them.
+//! * `enable_probestack=false`: the prologue's stack-limit check (`func.stack_limit`,
+//!   slot -> context -> limits -> stack limit) replaces stack probes; it traps with
+//!   `StackOverflow` below the limit, and a limit of 0 never traps.
+//! * `enable_verifier` only with debug assertions: it costs compile time, and the tests
+//!   compile every function of the spec suite with it on.
+//! * `enable_nan_canonicalization=false`: wasm allows any NaN bit pattern where results are
+//!   NaN, and the other tiers do not canonicalize either.
+//! * Everything else keeps Cranelift's defaults (libcalls are not colocated, so the only
+//!   external relocations are the `Abs8` addresses of rounding functions that Cranelift
+//!   calls on hosts without SSE4.1; they become [`tierup_abi::RelocTarget::Libm`], and any
+//!   other external relocation fails the compilation).
+//!
+//! # Traps
+//!
+//! Cranelift's own trap codes stand for the traps its instructions raise
+//! (`HEAP_OUT_OF_BOUNDS`, `INTEGER_OVERFLOW`, `INTEGER_DIVISION_BY_ZERO`,
+//! `BAD_CONVERSION_TO_INTEGER`, `STACK_OVERFLOW`); the other traps are Cranelift user
+//! codes numbered by their status. [`MachineCode::traps`] carries
+//! [`tierup_abi::TrapCode`]s, sorted by offset. The `ud2` that follows a call of `raise`
+//! is never reached and is listed as `Unreachable`.
+//!
+//! # Source locations
+//!
+//! The builder's source location is each operator's byte offset in the module, so every
+//! trap site and call site maps back to a wasm instruction; code that belongs to none
+//! (prologue, epilogue, padding, the shim) maps to [`tierup_abi::SourceLoc::NONE`].
+//!
+//! # Robustness
+//!
+//! A body that cannot be translated is a [`CompileError`] with a message. Compilation runs
+//! under `catch_unwind`, so a panic inside Cranelift also becomes a `CompileError` rather
+//! than unwinding into the runtime.
+//!
+//! # Modules
+//!
+//! * `translate/`: the translator, one file per operator family.
+//! * `env.rs`: the environment through which everything instance-specific is lowered.
+//! * `sig.rs`: value types and the register, array and libcall signatures.
+//! * `isa.rs`: the host ISA and flags, and the step from compiled CLIF to [`MachineCode`].
+//! * `shim.rs`, `adapter.rs`: the array shim of a function and the adapter of a signature.
+
+mod adapter;
+mod env;
+mod isa;
+mod shim;
+mod sig;
+mod translate;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use cranelift_codegen::ir;
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, MachineCode, ModuleEnv, Tier};
+use wasmparser::ValType;
+
+pub use sig::{array_signature, clif_type, register_signature};
+
+/// The optimizing tier: a [`Compiler`] for the host. One value serves any number of
+/// threads at once; all state of a compilation lives in that call.
+pub struct Optimizing {
+    isa: OwnedTargetIsa,
+}
+
+impl core::fmt::Debug for Optimizing {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Optimizing")
+            .field("isa", &self.isa.name())
+            .field("flags", &self.isa.flags().to_string())
+            .finish()
+    }
+}
+
+/// Runs `f`, turning a panic into a `CompileError`.
+fn guarded<T>(f: impl FnOnce() -> Result<T, CompileError>) -> Result<T, CompileError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(CompileError(format!("internal compiler error: {message}")))
+        }
+    }
+}
+
+impl Optimizing {
+    /// The tier for the host, with the flags described in the crate docs.
+    pub fn new() -> Result<Optimizing, CompileError> {
+        Ok(Optimizing {
+            isa: isa::host_isa()?,
+        })
+    }
+
+    /// The Cranelift ISA the tier compiles for.
+    pub fn isa(&self) -> &dyn TargetIsa {
+        &*self.isa
+    }
+
+    /// The CLIF of the defined function `func_index` before Cranelift's optimisations (for
+    /// tests and inspection).
+    pub fn translate(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> Result<ir::Function, CompileError> {
+        guarded(|| translate::translate(&*self.isa, env, func_index, *options))
+    }
+
+    /// Compiles a CLIF function built elsewhere (tests, tools) with the tier's flags into
+    /// machine code with its tables and no array shim; the entry is at offset 0.
+    pub fn compile_clif(&self, func: ir::Function) -> Result<MachineCode, CompileError> {
+        guarded(|| isa::link(isa::emit(&*self.isa, func)?, None))
+    }
+}
+
+impl Compiler for Optimizing {
+    fn tier(&self) -> Tier {
+        Tier::Optimizing
+    }
+
+    fn compile(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> Result<Compiled, CompileError> {
+        guarded(|| {
+            let ty = sig::func_type(env, func_index)?;
+            let func = translate::translate(&*self.isa, env, func_index, *options)?;
+            let body = isa::emit(&*self.isa, func)?;
+            let shim = shim::build(&*self.isa, ty.params(), ty.results())?;
+            let shim = isa::emit(&*self.isa, shim)?;
+            Ok(Compiled::Machine(isa::link(body, Some(shim))?))
+        })
+    }
+
+    fn compile_adapter(
+        &self,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> Option<Result<MachineCode, CompileError>> {
+        Some(guarded(|| {
+            let func = adapter::build(&*self.isa, params, results)?;
+            isa::link(isa::emit(&*self.isa, func)?, None)
+        }))
+    }
+}

@@ -1,0 +1,247 @@
+//! The wasm -> CLIF translator of one function body, split by operator family: control
+//! flow ([`control`]), locals, globals and parametric operators ([`locals`]), scalar
+//! numerics ([`numeric`]) and conversions ([`conversion`]), linear memory ([`memory`]),
+//! tables and references ([`table`]), calls ([`call`]) and 128-bit SIMD ([`simd`]).
+//! Each family's `translate_*` method returns whether the operator was one of its own.
+//!
+//! The translator keeps the wasm operand stack as CLIF values, with one invariant: every
+//! `v128` on it is an `i8x16` (operators bitcast to the lane type they need and back), so
+//! block parameters, locals, calls and returns all see one type per wasm type.
+
+mod call;
+mod control;
+mod conversion;
+mod locals;
+mod memory;
+mod numeric;
+mod simd;
+mod table;
+
+use cranelift_codegen::ir::{
+    self, BlockArg, GlobalValueData, InstBuilder, MemFlagsData, SourceLoc, UserFuncName, Value,
+    types,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use tierup_abi::entry::offsets as entry_offsets;
+use tierup_abi::vmctx::{limits_offsets, offsets};
+use tierup_abi::{CompileError, CompileOptions, ModuleEnv};
+use wasmparser::{Operator, ValType};
+
+use crate::env::FuncEnv;
+use crate::sig::{PTR, clif_type, func_type, register_signature};
+
+pub(crate) use control::Frame;
+
+/// The translator's state for one function.
+pub(crate) struct Translator<'m, 'f> {
+    pub b: FunctionBuilder<'f>,
+    pub env: FuncEnv<'m>,
+    /// The wasm operand stack.
+    pub stack: Vec<Value>,
+    /// The enclosing blocks, the function's own outermost.
+    pub control: Vec<Frame>,
+    /// Every local, parameters first.
+    pub locals: Vec<(Variable, ValType)>,
+    /// The results area parameter, for a function with two or more results.
+    pub results_area: Option<Value>,
+    /// Whether the current position can be reached.
+    pub reachable: bool,
+    /// How many blocks were opened in unreachable code and are still open (they get no
+    /// frames).
+    pub dead_depth: u32,
+}
+
+/// Translates the defined function `func_index` of `module` into a CLIF function of the
+/// register convention.
+pub(crate) fn translate(
+    isa: &dyn TargetIsa,
+    module: &ModuleEnv,
+    func_index: u32,
+    options: CompileOptions,
+) -> Result<ir::Function, CompileError> {
+    let ty = func_type(module, func_index)?;
+    let body = module
+        .body_reader(func_index)
+        .ok_or_else(|| CompileError(format!("function {func_index} has no body")))?;
+    let mut func = ir::Function::with_name_signature(
+        UserFuncName::user(0, func_index),
+        register_signature(ty.params(), ty.results()),
+    );
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+
+    // The prologue traps below slot -> vmctx -> limits -> stack_limit.
+    let gv_load = |b: &mut FunctionBuilder, base, offset: usize| {
+        let flags = b
+            .func
+            .dfg
+            .mem_flags
+            .insert(MemFlagsData::trusted().with_readonly())
+            .map_err(|_| CompileError("too many memory flags".into()))?;
+        Ok::<_, CompileError>(b.create_global_value(GlobalValueData::Load {
+            base,
+            offset: (offset as i32).into(),
+            global_type: PTR,
+            flags,
+        }))
+    };
+    let slot_gv = b.create_global_value(GlobalValueData::VMContext);
+    let vmctx_gv = gv_load(&mut b, slot_gv, entry_offsets::ENTRY_VMCTX)?;
+    let limits_gv = gv_load(&mut b, vmctx_gv, offsets::LIMITS)?;
+    let limit_gv = gv_load(&mut b, limits_gv, limits_offsets::STACK_LIMIT)?;
+    b.func.stack_limit = Some(limit_gv);
+
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (slot, rest) = params
+        .split_first()
+        .ok_or_else(|| CompileError("register entry without parameters".into()))?;
+    // rest = [caller, (results area), wasm params...]
+    let (results_area, wasm_params) = if ty.results().len() > 1 {
+        (rest.get(1).copied(), rest.get(2..).unwrap_or(&[]))
+    } else {
+        (None, rest.get(1..).unwrap_or(&[]))
+    };
+    let env = FuncEnv::new(&mut b, module, options, *slot);
+
+    let mut t = Translator {
+        b,
+        env,
+        stack: Vec::new(),
+        control: Vec::new(),
+        locals: Vec::new(),
+        results_area,
+        reachable: true,
+        dead_depth: 0,
+    };
+    for (&value, &ty) in wasm_params.iter().zip(ty.params()) {
+        let var = t.b.declare_var(clif_type(ty));
+        t.b.def_var(var, value);
+        t.locals.push((var, ty));
+    }
+    let mut locals = body.get_locals_reader().map_err(reader_error)?;
+    for _ in 0..locals.get_count() {
+        let (count, ty) = locals.read().map_err(reader_error)?;
+        if count == 0 {
+            continue;
+        }
+        let zero = FuncEnv::zero(&mut t.b, ty);
+        for _ in 0..count {
+            let var = t.b.declare_var(clif_type(ty));
+            t.b.def_var(var, zero);
+            t.locals.push((var, ty));
+        }
+    }
+    t.push_function_frame(ty.results())?;
+
+    let mut ops = body.get_operators_reader().map_err(reader_error)?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().map_err(reader_error)?;
+        if t.control.is_empty() {
+            return Err(CompileError(format!(
+                "operator after the end of the function at {offset:#x}"
+            )));
+        }
+        t.b.set_srcloc(SourceLoc::new(offset as u32));
+        t.operator(&op)
+            .map_err(|e| CompileError(format!("{} (at offset {offset:#x})", e.0)))?;
+    }
+    if !t.control.is_empty() {
+        return Err(CompileError("function body ends inside a block".into()));
+    }
+    t.b.seal_all_blocks();
+    t.b.finalize(isa.frontend_config());
+    Ok(func)
+}
+
+fn reader_error(e: wasmparser::BinaryReaderError) -> CompileError {
+    CompileError(format!("{e}"))
+}
+
+/// An error for an operator this translator does not know.
+pub(crate) fn unsupported(op: &Operator) -> CompileError {
+    CompileError(format!("unsupported operator {op:?}"))
+}
+
+impl Translator<'_, '_> {
+    /// Translates one operator.
+    fn operator(&mut self, op: &Operator) -> Result<(), CompileError> {
+        if !self.reachable {
+            return self.translate_unreachable(op);
+        }
+        let handled = self.translate_control(op)?
+            || self.translate_locals(op)?
+            || self.translate_numeric(op)?
+            || self.translate_conversion(op)?
+            || self.translate_memory(op)?
+            || self.translate_table(op)?
+            || self.translate_call(op)?
+            || self.translate_simd(op)?;
+        if handled {
+            Ok(())
+        } else {
+            Err(unsupported(op))
+        }
+    }
+
+    // ----- the operand stack -----
+
+    pub fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    pub fn pop(&mut self) -> Result<Value, CompileError> {
+        self.stack
+            .pop()
+            .ok_or_else(|| CompileError("operand stack underflow".into()))
+    }
+
+    /// Pops two values, returning them in stack order (deeper first).
+    pub fn pop2(&mut self) -> Result<(Value, Value), CompileError> {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        Ok((a, b))
+    }
+
+    /// Pops three values, in stack order.
+    pub fn pop3(&mut self) -> Result<(Value, Value, Value), CompileError> {
+        let c = self.pop()?;
+        let (a, b) = self.pop2()?;
+        Ok((a, b, c))
+    }
+
+    /// The top `n` values, in stack order.
+    pub fn peekn(&self, n: usize) -> Result<&[Value], CompileError> {
+        let at = self
+            .stack
+            .len()
+            .checked_sub(n)
+            .ok_or_else(|| CompileError("operand stack underflow".into()))?;
+        Ok(&self.stack[at..])
+    }
+
+    /// Pops the top `n` values, in stack order.
+    pub fn popn(&mut self, n: usize) -> Result<Vec<Value>, CompileError> {
+        let at = self
+            .stack
+            .len()
+            .checked_sub(n)
+            .ok_or_else(|| CompileError("operand stack underflow".into()))?;
+        Ok(self.stack.split_off(at))
+    }
+
+    /// Pushes an `i8`-typed boolean (a CLIF comparison) as a wasm `i32`.
+    pub fn push_bool(&mut self, v: Value) {
+        let v = self.b.ins().uextend(types::I32, v);
+        self.push(v);
+    }
+}
+
+/// Block arguments for `values`.
+pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|&v| BlockArg::Value(v)).collect()
+}
