@@ -184,3 +184,24 @@ impl Compiler for Optimizing {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_the_documented_ones() {
+        let tier = Optimizing::new().unwrap();
+        let flags = tier.isa().flags();
+        assert_eq!(
+            flags.opt_level(),
+            cranelift_codegen::settings::OptLevel::Speed
+        );
+        assert!(flags.preserve_frame_pointers());
+        assert!(!flags.unwind_info());
+        assert!(!flags.enable_probestack());
+        assert_eq!(flags.enable_verifier(), cfg!(debug_assertions));
+        assert!(!flags.enable_nan_canonicalization());
+        assert_eq!(tier.tier(), Tier::Optimizing);
+    }
+}

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use cranelift_codegen::ir::{Block, InstBuilder, JumpTableData, MemFlagsData, Value};
+use cranelift_codegen::ir::{Block, InstBuilder, JumpTableData, MemFlagsData, SourceLoc, Value};
 use tierup_abi::{CompileError, TrapCode};
 use wasmparser::{BlockType, Operator, ValType};
 
@@ -362,6 +362,8 @@ impl Translator<'_, '_> {
             self.b.switch_to_block(next);
             self.stack.extend_from_slice(self.b.block_params(next));
             if let FrameKind::Function = frame.kind {
+                // The epilogue belongs to no wasm instruction.
+                self.b.set_srcloc(SourceLoc::default());
                 let values = self.popn(frame.num_results)?;
                 self.emit_return(&values);
                 self.reachable = false;

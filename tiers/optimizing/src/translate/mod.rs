@@ -1,7 +1,8 @@
 //! The wasm -> CLIF translator of one function body, split by operator family: control
 //! flow ([`control`]), locals, globals and parametric operators ([`locals`]), scalar
 //! numerics ([`numeric`]) and conversions ([`conversion`]), linear memory ([`memory`]),
-//! tables and references ([`table`]), calls ([`call`]) and 128-bit SIMD ([`simd`]).
+//! tables and references ([`table`]), calls ([`call`]) and 128-bit SIMD ([`simd`],
+//! [`simd_memory`]).
 //! Each family's `translate_*` method returns whether the operator was one of its own.
 //!
 //! The translator keeps the wasm operand stack as CLIF values, with one invariant: every
@@ -15,6 +16,7 @@ mod locals;
 mod memory;
 mod numeric;
 mod simd;
+mod simd_memory;
 mod table;
 
 use cranelift_codegen::ir::{
@@ -180,6 +182,7 @@ impl Translator<'_, '_> {
             || self.translate_memory(op)?
             || self.translate_table(op)?
             || self.translate_call(op)?
+            || self.translate_simd_memory(op)?
             || self.translate_simd(op)?;
         if handled {
             Ok(())
