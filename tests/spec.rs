@@ -1,6 +1,13 @@
-//! The WebAssembly 2.0 specification suite: one test per `.wast` script (named like
-//! `wasm_2_0::i32`), each run with `tierup-wast` in the interpreter (all scripts, SIMD
-//! included).
+//! The WebAssembly 2.0 specification suite, all scripts (SIMD included) under every tier
+//! mode: one test per script and mode, named like `wasm_2_0::optimizing::i32`. The modes:
+//!
+//! * `interp` — the interpreter;
+//! * `optimizing` — every function compiled by the optimizing tier on its first call, with
+//!   guard regions (no bounds checks where the guard covers an access);
+//! * `optimizing_checked` — the same without guard regions: every access checked;
+//! * `mixed` — a random half of the functions optimized and the rest interpreted, so that
+//!   calls cross tiers in every direction. The seed is printed at the start and in every
+//!   failure; `TIERUP_TEST_SEED=N` runs with seed N.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,29 +30,61 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let trials = files
-        .into_iter()
-        .map(|path| {
+    let seed = seed();
+    println!("spec suite: mixed tiers with seed {seed} (set TIERUP_TEST_SEED={seed} to repeat)");
+    let modes = [
+        ("interp", TierMode::Interp, true, None),
+        ("optimizing", TierMode::Optimizing, true, None),
+        ("optimizing_checked", TierMode::Optimizing, false, None),
+        ("mixed", TierMode::Optimizing, true, Some(seed)),
+    ];
+    let mut trials = Vec::new();
+    for (name, tier, guard_regions, random_tiers) in modes {
+        for path in &files {
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            Trial::test(format!("wasm_2_0::{stem}"), move || run_script(path))
-        })
-        .collect();
+            let opts = RunOptions {
+                tier,
+                guard_regions,
+                random_tiers,
+                ..RunOptions::default()
+            };
+            let path = path.clone();
+            trials.push(Trial::test(
+                format!("wasm_2_0::{name}::{stem}"),
+                move || run_script(path, opts),
+            ));
+        }
+    }
     libtest_mimic::run(&args, trials).exit_code()
 }
 
-fn run_script(path: PathBuf) -> Result<(), Failed> {
-    let opts = RunOptions {
-        tier: TierMode::Interp,
-        ..RunOptions::default()
-    };
+/// The seed of the mixed mode: `TIERUP_TEST_SEED`, or one drawn from the clock.
+fn seed() -> u64 {
+    if let Some(s) = std::env::var("TIERUP_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return s;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64 % 1_000_000)
+}
+
+fn run_script(path: PathBuf, opts: RunOptions) -> Result<(), Failed> {
+    let seed = opts.random_tiers;
     let report = with_big_stack(move || run_file(&path, &opts))?;
     if report.ok() {
         return Ok(());
     }
-    let mut msg = format!(
+    let mut msg = match seed {
+        Some(seed) => format!("(mixed tiers, TIERUP_TEST_SEED={seed}) "),
+        None => String::new(),
+    };
+    msg += &format!(
         "{} of {} directives failed:\n",
         report.directives_failed,
         report.directives()

@@ -189,3 +189,44 @@ fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(mode: TierMode, seed: Option<u64>) -> Engine {
+        let mut config = Config::new();
+        config.tier(mode).random_tiers(seed);
+        Engine::from_config(config)
+    }
+
+    #[test]
+    fn random_tiers_split_the_functions_reproducibly() {
+        let e = engine(TierMode::Optimizing, Some(7));
+        let tiers: Vec<Tier> = (0..1000).map(|f| e.tier_for(3, f)).collect();
+        let optimized = tiers.iter().filter(|t| **t == Tier::Optimizing).count();
+        assert!(
+            (400..600).contains(&optimized),
+            "{optimized} of 1000 optimized"
+        );
+        assert!(
+            tiers
+                .iter()
+                .all(|t| matches!(t, Tier::Optimizing | Tier::Interp))
+        );
+        let again = engine(TierMode::Optimizing, Some(7));
+        assert!((0..1000).all(|f| again.tier_for(3, f) == tiers[f as usize]));
+        let other_seed = engine(TierMode::Optimizing, Some(8));
+        assert!((0..1000).any(|f| other_seed.tier_for(3, f) != tiers[f as usize]));
+        let other_module: Vec<Tier> = (0..1000).map(|f| e.tier_for(4, f)).collect();
+        assert_ne!(other_module, tiers, "the salt tells modules apart");
+    }
+
+    #[test]
+    fn without_a_seed_every_function_runs_in_the_mode_tier() {
+        let e = engine(TierMode::Optimizing, None);
+        assert!((0..100).all(|f| e.tier_for(1, f) == Tier::Optimizing));
+        let i = engine(TierMode::Interp, Some(1));
+        assert!((0..100).all(|f| i.tier_for(1, f) == Tier::Interp));
+    }
+}

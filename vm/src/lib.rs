@@ -102,7 +102,7 @@ pub use global::Global;
 pub use instance::Instance;
 pub use linker::{LinkError, Linker};
 pub use memory::Memory;
-pub use module::Module;
+pub use module::{CompileStats, Module};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use tierup_abi::{Tier, TrapCode};

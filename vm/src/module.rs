@@ -243,15 +243,89 @@ impl Module {
         &self.inner.env.wasm
     }
 
+    /// Compiles every defined function with `tier` now, on up to `threads` threads (0: one
+    /// per core), for the engine's kind of memory; the module's instances then run that
+    /// code. Returns what it took.
+    pub fn precompile(&self, tier: Tier, threads: usize) -> Result<CompileStats> {
+        let inner = &*self.inner;
+        let bounds_checks = !inner.engine.config().guard_regions;
+        let first = inner.env.num_imported_funcs;
+        let count = inner.env.bodies.len() as u32;
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .clamp(1, count.max(1) as usize);
+        let next = std::sync::atomic::AtomicU32::new(0);
+        let started = Instant::now();
+        let results: Vec<Result<(usize, std::time::Duration)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let cpu = crate::tiers::ThreadCpu::start();
+                        let mut machine_bytes = 0;
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if i >= count {
+                                break;
+                            }
+                            let (_, size) = inner.code_sized(first + i, tier, bounds_checks)?;
+                            machine_bytes += size;
+                        }
+                        Ok((machine_bytes, cpu.elapsed()))
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a compile thread panicked")))
+                })
+                .collect()
+        });
+        let mut stats = CompileStats {
+            functions: count as usize,
+            wasm_bytes: inner.env.bodies.iter().map(|b| b.end - b.start).sum(),
+            machine_bytes: 0,
+            wall: started.elapsed(),
+            cpu: std::time::Duration::ZERO,
+            threads,
+        };
+        for r in results {
+            let (bytes, cpu) = r?;
+            stats.machine_bytes += bytes;
+            stats.cpu += cpu;
+        }
+        Ok(stats)
+    }
+
     /// New code of the defined function `func_index` by `tier`, owned by the module and
     /// distinct from the code its instances run (used by tier-swap tests), for memories
     /// with a guard region.
     pub fn compile_fresh(&self, func_index: u32, tier: Tier) -> Result<crate::tiering::CodeHandle> {
-        let code = self.inner.compile(func_index, tier, false)?;
+        let (code, _) = self.inner.compile(func_index, tier, false)?;
         let record = code.record();
         self.inner.fresh.lock().push(code);
         Ok(crate::tiering::CodeHandle::from_raw(record))
     }
+}
+
+/// What [`Module::precompile`] did.
+#[derive(Clone, Debug)]
+pub struct CompileStats {
+    /// The defined functions compiled.
+    pub functions: usize,
+    /// Their wasm code (function bodies), in bytes.
+    pub wasm_bytes: usize,
+    /// The machine code made, in bytes (0 for a tier that makes none).
+    pub machine_bytes: usize,
+    /// The wall-clock time.
+    pub wall: std::time::Duration,
+    /// The CPU time of the compiling threads together.
+    pub cpu: std::time::Duration,
+    /// The threads that compiled.
+    pub threads: usize,
 }
 
 /// A cheap fingerprint of a module's bytes (FNV-1a over its length and at most its first
@@ -365,8 +439,14 @@ fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<()> {
 }
 
 impl ModuleInner {
-    /// Compiles the defined function `func_index` with `tier` into new code.
-    fn compile(&self, func_index: u32, tier: Tier, bounds_checks: bool) -> Result<FuncCodeBox> {
+    /// Compiles the defined function `func_index` with `tier` into new code; also returns
+    /// the bytes of machine code made.
+    fn compile(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<(FuncCodeBox, usize)> {
         if func_index < self.env.num_imported_funcs || func_index as usize >= self.env.funcs.len() {
             anyhow::bail!("function {func_index} is not a defined function of the module");
         }
@@ -436,7 +516,7 @@ impl ModuleInner {
             code_bytes = size,
             "compiled"
         );
-        Ok(code)
+        Ok((code, size))
     }
 
     /// The code of defined function `func_index` by `tier` for memories with
@@ -447,6 +527,18 @@ impl ModuleInner {
         tier: Tier,
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
+        self.code_sized(func_index, tier, bounds_checks)
+            .map(|(code, _)| code)
+    }
+
+    /// [`ModuleInner::code`], and the bytes of machine code compiled by this call (0 when
+    /// the code existed or is not machine code).
+    fn code_sized(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<(*const FuncCode, usize)> {
         let place = func_index
             .checked_sub(self.env.num_imported_funcs)
             .and_then(|d| self.code.get(d as usize))
@@ -454,16 +546,16 @@ impl ModuleInner {
             .map(|(table, k)| &table[k])
             .ok_or_else(|| anyhow::anyhow!("function {func_index} has no {} code", tier.name()))?;
         if let Some(c) = place.get() {
-            return Ok(c.record());
+            return Ok((c.record(), 0));
         }
-        let code = self.compile(func_index, tier, bounds_checks)?;
+        let (code, size) = self.compile(func_index, tier, bounds_checks)?;
         // Another thread may have won the race; then its code is used and ours is dropped
         // without ever having been published (machine code of ours stays in the code
         // memory, unused, until the module is dropped).
         let _ = place.set(code);
         place
             .get()
-            .map(FuncCodeBox::record)
+            .map(|c| (c.record(), size))
             .ok_or_else(|| anyhow::anyhow!("compiled code vanished"))
     }
 

@@ -1,8 +1,10 @@
 //! The `tierup` command: `tierup run` runs a WASI command program (or calls one export of
-//! a module), `tierup wast` runs specification test scripts; `tierup FILE.wasm ARGS...` is
+//! a module), `tierup wast` runs specification test scripts, `tierup compile` compiles a
+//! whole module with one tier and reports the compile speed; `tierup FILE.wasm ARGS...` is
 //! short for `tierup run FILE.wasm ARGS...`. Exit status: 0 on success, 1 when wasm
 //! trapped or a script failed, 2 for usage, parse, validation and link errors.
 
+mod compile_cmd;
 mod run;
 mod values;
 mod wast_cmd;
@@ -50,6 +52,8 @@ enum Command {
     Run(run::RunCommand),
     /// Runs WebAssembly test script files
     Wast(wast_cmd::WastCommand),
+    /// Compiles every function of a module with one tier and reports the compile speed
+    Compile(compile_cmd::CompileCommand),
 }
 
 /// The command line, with `run` inserted when the first argument is neither a
@@ -59,7 +63,7 @@ fn command_line() -> Vec<std::ffi::OsString> {
     if let Some(first) = args.get(1)
         && !matches!(
             first.to_str(),
-            Some("run" | "wast" | "help" | "-h" | "--help" | "-V" | "--version")
+            Some("run" | "wast" | "compile" | "help" | "-h" | "--help" | "-V" | "--version")
         )
     {
         args.insert(1, "run".into());
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         .spawn(move || match cli.command {
             Command::Run(cmd) => cmd.execute(),
             Command::Wast(cmd) => cmd.execute(),
+            Command::Compile(cmd) => cmd.execute(),
         });
     let code = match spawned {
         Ok(handle) => handle.join().unwrap_or_else(|_| {

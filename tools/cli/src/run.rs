@@ -14,8 +14,8 @@ use crate::{EXIT_TRAP, EXIT_USAGE};
 /// The options and operands of `tierup run` (its help text is on `Command::Run`).
 #[derive(Args, Debug)]
 pub struct RunCommand {
-    /// The execution tier(s): interp (the only one implemented for now), baseline,
-    /// optimizing, tiered or eager
+    /// The execution tier(s): interp or optimizing (baseline, tiered and eager are still
+    /// to come). With optimizing, each function is compiled by Cranelift on its first call
     #[arg(long, value_name = "MODE", default_value = "interp")]
     tier: TierMode,
 

@@ -20,6 +20,16 @@ pub struct WastCommand {
     #[arg(long)]
     print: bool,
 
+    /// Give memories no guard regions, so that all code checks bounds explicitly
+    #[arg(long)]
+    no_guard_regions: bool,
+
+    /// Run each function in a tier picked at random (reproducibly, from SEED) among the
+    /// tiers of the mode: with `--tier optimizing`, about half the functions are
+    /// interpreted
+    #[arg(long, value_name = "SEED")]
+    random_tiers: Option<u64>,
+
     /// The number of failures listed under a failing script
     #[arg(long, value_name = "N", default_value_t = 5)]
     show_failures: usize,
@@ -42,6 +52,8 @@ impl WastCommand {
         let opts = RunOptions {
             tier: self.tier,
             print: self.print,
+            guard_regions: !self.no_guard_regions,
+            random_tiers: self.random_tiers,
         };
         let (mut passed, mut failed) = (0usize, 0usize);
         for file in &files {

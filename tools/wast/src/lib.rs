@@ -20,6 +20,11 @@ pub struct RunOptions {
     pub tier: TierMode,
     /// Whether the `spectest` `print*` functions write their arguments to stdout.
     pub print: bool,
+    /// Whether memories get guard regions (`Config::guard_regions`); without them, all
+    /// code checks bounds explicitly.
+    pub guard_regions: bool,
+    /// Picks each function's tier at random from this seed (`Config::random_tiers`).
+    pub random_tiers: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -27,6 +32,8 @@ impl Default for RunOptions {
         RunOptions {
             tier: TierMode::Interp,
             print: false,
+            guard_regions: true,
+            random_tiers: None,
         }
     }
 }

@@ -172,7 +172,10 @@ struct Runner {
 impl Runner {
     fn new(opts: &RunOptions) -> tierup::Result<Runner> {
         let mut config = Config::new();
-        config.tier(opts.tier);
+        config
+            .tier(opts.tier)
+            .guard_regions(opts.guard_regions)
+            .random_tiers(opts.random_tiers);
         let engine = Engine::new(&config)?;
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);

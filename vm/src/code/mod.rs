@@ -26,3 +26,6 @@ pub(crate) use arena::CodeMemory;
 pub(crate) use registry::CodeOwner;
 pub(crate) use signals::install as install_signal_handlers;
 pub(crate) use stack::enter_wasm;
+
+#[cfg(test)]
+mod tests;

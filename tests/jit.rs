@@ -1,0 +1,290 @@
+//! Machine code in the runtime: traps from faults in every kind of access (with guard
+//! regions and without), backtraces across tiers, stack exhaustion through recursion that
+//! mixes tiers, and code compiled once per module and published into every live instance.
+
+use tierup::{Config, Engine, Instance, Linker, Module, Store, Tier, TierMode, Trap, Val};
+
+fn engine(guard_regions: bool) -> Engine {
+    let mut config = Config::new();
+    config
+        .tier(TierMode::Optimizing)
+        .guard_regions(guard_regions);
+    Engine::new(&config).unwrap()
+}
+
+fn instantiate(engine: &Engine, wat: &str) -> (Store<()>, Instance, Module) {
+    let module = Module::new(engine, wat).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    (store, instance, module)
+}
+
+/// Calls export `name` with `args` and returns its trap.
+fn trap_of(store: &mut Store<()>, instance: &Instance, name: &str, args: &[Val]) -> Trap {
+    let f = instance.get_func(&mut *store, name).unwrap();
+    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
+    let e = f.call(&mut *store, args, &mut results).unwrap_err();
+    match e.downcast::<Trap>() {
+        Ok(t) => t,
+        Err(e) => panic!("`{name}` failed without a trap: {e:#}"),
+    }
+}
+
+const ACCESSES: &str = r#"
+(module
+  (memory 1 2)
+  (table 2 funcref)
+  (type $v (func))
+  (func $nop (type $v))
+  (elem (i32.const 0) $nop)
+  (data $d "abcd")
+  (func (export "load32") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "load8") (param i32) (result i32) (i32.load8_u offset=7 (local.get 0)))
+  (func (export "load64") (param i32) (result i64) (i64.load (local.get 0)))
+  (func (export "loadf64") (param i32) (result f64) (f64.load (local.get 0)))
+  (func (export "load128") (param i32) (result v128) (v128.load (local.get 0)))
+  (func (export "store16") (param i32) (i32.store16 (local.get 0) (i32.const 1)))
+  (func (export "storef32") (param i32) (f32.store (local.get 0) (f32.const 1)))
+  (func (export "store128") (param i32) (v128.store (local.get 0) (v128.const i64x2 1 2)))
+  (func (export "big_offset") (param i32) (result i32) (i32.load offset=0xfffffff0 (local.get 0)))
+  (func (export "lane") (param i32) (result v128)
+    (v128.load32_lane 1 (local.get 0) (v128.const i64x2 0 0)))
+  (func (export "fill") (param i32) (memory.fill (local.get 0) (i32.const 0) (i32.const 16)))
+  (func (export "copy") (param i32) (memory.copy (i32.const 0) (local.get 0) (i32.const 16)))
+  (func (export "init") (param i32) (memory.init $d (local.get 0) (i32.const 0) (i32.const 4)))
+  (func (export "table_get") (param i32) (result funcref) (table.get (local.get 0)))
+  (func (export "call_indirect") (param i32) (call_indirect (type $v) (local.get 0)))
+  (func (export "call_mismatch") (result i32) (call_indirect (result i32) (i32.const 0)))
+  (func (export "div") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  (func (export "overflow") (param i32) (result i32) (i32.div_s (i32.const 0x80000000) (local.get 0)))
+  (func (export "convert") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
+  (func (export "unreachable") unreachable))
+"#;
+
+fn check_accesses(guard_regions: bool) {
+    let engine = engine(guard_regions);
+    let (mut store, inst, _module) = instantiate(&engine, ACCESSES);
+    let oob = "out of bounds memory access";
+    let i = Val::I32;
+    let cases: &[(&str, Val, &str)] = &[
+        ("load32", i(65533), oob),
+        ("load8", i(65529), oob),
+        ("load64", i(-1), oob),
+        ("loadf64", i(65529), oob),
+        ("load128", i(65521), oob),
+        ("store16", i(65535), oob),
+        ("storef32", i(65533), oob),
+        ("store128", i(65530), oob),
+        ("big_offset", i(0x20), oob),
+        ("lane", i(65533), oob),
+        ("fill", i(65530), oob),
+        ("copy", i(65530), oob),
+        ("init", i(65533), oob),
+        ("table_get", i(2), "out of bounds table access"),
+        ("call_indirect", i(5), "undefined element"),
+        ("call_indirect", i(1), "uninitialized element"),
+        ("div", i(0), "integer divide by zero"),
+        ("overflow", i(-1), "integer overflow"),
+        (
+            "convert",
+            Val::F32(f32::NAN.to_bits()),
+            "invalid conversion to integer",
+        ),
+        ("convert", Val::F32(3e9f32.to_bits()), "integer overflow"),
+    ];
+    for (name, arg, message) in cases {
+        let t = trap_of(&mut store, &inst, name, std::slice::from_ref(arg));
+        assert_eq!(
+            t.message(),
+            *message,
+            "{name}({arg:?}), guard regions {guard_regions}"
+        );
+        assert_eq!(t.frames().len(), 1, "{name}: {t}");
+    }
+    assert_eq!(
+        trap_of(&mut store, &inst, "call_mismatch", &[]).message(),
+        "indirect call type mismatch"
+    );
+    assert_eq!(
+        trap_of(&mut store, &inst, "unreachable", &[]).message(),
+        "unreachable"
+    );
+    // In bounds, the same functions work, also after growing the memory.
+    let load = inst
+        .get_typed_func::<i32, i32>(&mut store, "load32")
+        .unwrap();
+    assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
+}
+
+#[test]
+fn faults_in_every_kind_of_access_trap_with_guard_regions() {
+    check_accesses(true);
+}
+
+#[test]
+fn faults_in_every_kind_of_access_trap_without_guard_regions() {
+    check_accesses(false);
+}
+
+const CHAIN: &str = r#"
+(module $chain
+  (func $a (export "a") (param i32) (result i32) (call $b (local.get 0)))
+  (func $b (export "b") (param i32) (result i32) (i32.add (call $c (local.get 0)) (i32.const 1)))
+  (func $c (export "c") (param i32) (result i32) (call $d (local.get 0)))
+  (func $d (export "d") (param i32) (result i32)
+    (if (local.get 0) (then unreachable))
+    (i32.const 7)))
+"#;
+
+/// The backtrace of `a(1)` as (function name, module offset), innermost first, with the
+/// functions in `interpreted` run by the interpreter and the rest optimized.
+fn chain_backtrace(interpreted: &[&str]) -> Vec<(Option<String>, u32)> {
+    let engine = engine(true);
+    let (mut store, inst, module) = instantiate(&engine, CHAIN);
+    for (index, name) in ["a", "b", "c", "d"].iter().enumerate() {
+        if interpreted.contains(name) {
+            let code = module.compile_fresh(index as u32, Tier::Interp).unwrap();
+            let f = inst.get_func(&mut store, name).unwrap();
+            // SAFETY: the code is the same function's, owned by the module, which outlives
+            // the store's use of it here.
+            unsafe { f.slot(&store).publish(code) };
+        }
+    }
+    let a = inst.get_typed_func::<i32, i32>(&mut store, "a").unwrap();
+    assert_eq!(a.call(&mut store, 0).unwrap(), 8);
+    let e = a.call(&mut store, 1).unwrap_err();
+    let t = e.downcast::<Trap>().unwrap();
+    assert_eq!(t.message(), "unreachable");
+    t.frames()
+        .iter()
+        .map(|f| {
+            assert_eq!(f.module_name.as_deref(), Some("chain"));
+            (f.func_name.clone(), f.module_offset)
+        })
+        .collect()
+}
+
+#[test]
+fn backtraces_show_every_frame_whatever_its_tier() {
+    let all_interpreted = chain_backtrace(&["a", "b", "c", "d"]);
+    let names: Vec<_> = all_interpreted
+        .iter()
+        .map(|(n, _)| n.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["d", "c", "b", "a"]);
+    for mix in [&[][..], &["a", "c"], &["b", "d"], &["d"], &["a"]] {
+        assert_eq!(
+            chain_backtrace(mix),
+            all_interpreted,
+            "interpreted: {mix:?}"
+        );
+    }
+}
+
+const PING_PONG: &str = r#"
+(module
+  (func $ping (export "ping") (param i64) (result i64)
+    (i64.add (call $pong (i64.add (local.get 0) (i64.const 1))) (i64.const 1)))
+  (func $pong (export "pong") (param i64) (result i64)
+    (i64.add (call $ping (local.get 0)) (i64.const 1))))
+"#;
+
+#[test]
+fn mixed_recursion_exhausts_the_stack_with_a_trap() {
+    let engine = engine(true);
+    let (mut store, inst, module) = instantiate(&engine, PING_PONG);
+    let code = module.compile_fresh(1, Tier::Interp).unwrap();
+    let pong = inst.get_func(&mut store, "pong").unwrap();
+    // SAFETY: `pong`'s own code, owned by the module.
+    unsafe { pong.slot(&store).publish(code) };
+    let ping = inst.get_typed_func::<i64, i64>(&mut store, "ping").unwrap();
+    // On a thread with a small stack, and again on this one.
+    let result = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn({
+            let mut store = Store::new(&engine, ());
+            let inst = Linker::new(&engine)
+                .instantiate(&mut store, &module)
+                .unwrap();
+            move || {
+                let ping = inst.get_typed_func::<i64, i64>(&mut store, "ping").unwrap();
+                ping.call(&mut store, 0)
+                    .unwrap_err()
+                    .downcast::<Trap>()
+                    .unwrap()
+                    .message()
+                    .to_string()
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(result, "call stack exhausted");
+    let t = ping
+        .call(&mut store, 0)
+        .unwrap_err()
+        .downcast::<Trap>()
+        .unwrap();
+    assert_eq!(t.message(), "call stack exhausted");
+    // The store still works.
+    let f = inst.get_func(&mut store, "pong").unwrap();
+    assert_eq!(f.slot(&store).tier(), Tier::Interp);
+}
+
+const COUNTER: &str = r#"
+(module
+  (func $inc (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func (export "twice") (param i32) (result i32) (call $inc (call $inc (local.get 0)))))
+"#;
+
+#[test]
+fn code_is_compiled_once_and_published_into_every_live_instance() {
+    let engine = engine(true);
+    let module = Module::new(&engine, COUNTER).unwrap();
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let one = linker.instantiate(&mut store, &module).unwrap();
+    let two = linker.instantiate(&mut store, &module).unwrap();
+    let inc_one = one.get_func(&mut store, "inc").unwrap();
+    let inc_two = two.get_func(&mut store, "inc").unwrap();
+    assert_eq!(inc_two.slot(&store).tier(), Tier::Lazy);
+    let twice = one.get_typed_func::<i32, i32>(&mut store, "twice").unwrap();
+    assert_eq!(twice.call(&mut store, 40).unwrap(), 42);
+    assert_eq!(inc_one.slot(&store).tier(), Tier::Optimizing);
+    assert_eq!(
+        inc_two.slot(&store).tier(),
+        Tier::Optimizing,
+        "published into the other"
+    );
+    assert_eq!(
+        inc_one.slot(&store).code(),
+        inc_two.slot(&store).code(),
+        "one compilation"
+    );
+    let three = linker.instantiate(&mut store, &module).unwrap();
+    let inc_three = three.get_func(&mut store, "inc").unwrap();
+    assert_eq!(
+        inc_three.slot(&store).code(),
+        inc_one.slot(&store).code(),
+        "starts with it"
+    );
+    let inc = three.get_typed_func::<i32, i32>(&mut store, "inc").unwrap();
+    assert_eq!(inc.call(&mut store, 1).unwrap(), 2);
+    // A store of another thread shares the module's code too.
+    let code = inc_one.slot(&store).code();
+    let module2 = module.clone();
+    std::thread::spawn(move || {
+        let mut store = Store::new(module2.engine(), ());
+        let inst = Linker::new(module2.engine())
+            .instantiate(&mut store, &module2)
+            .unwrap();
+        let inc = inst.get_func(&mut store, "inc").unwrap();
+        assert_eq!(inc.slot(&store).code(), code);
+        let typed = inst.get_typed_func::<i32, i32>(&mut store, "inc").unwrap();
+        assert_eq!(typed.call(&mut store, 5).unwrap(), 6);
+    })
+    .join()
+    .unwrap();
+}
