@@ -80,7 +80,7 @@ fn a_published_record_retargets_compiled_callers() {
 fn memory_loads_stores_and_bulk_operations() {
     let mut inst = Instance::new(
         r#"(module
-          (memory 1)
+          (memory 1 4)
           (data (i32.const 16) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\11\12\13\14")
           (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
           (func (export "load16s") (param i32) (result i32) (i32.load16_s offset=2 (local.get 0)))

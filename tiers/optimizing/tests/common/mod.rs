@@ -1,9 +1,11 @@
 //! Test harness: executable copies of machine code, and small hand-built instances of a
 //! module (a `VmContext` with memory, globals, tables, slots and a libcall table) whose
-//! defined functions are all compiled by the optimizing tier. No traps are exercised:
-//! trap handling belongs to the runtime.
+//! defined functions are all compiled by the optimizing tier, with a libcall table of
+//! their own (`libcalls.rs`). No traps are exercised: trap handling belongs to the runtime.
 
 #![allow(dead_code)]
+
+mod libcalls;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,12 +13,14 @@ use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use tierup_abi::{
-    ArrayEntry, Compiled, Compiler, ConstExpr, ElemMode, ElemSegment, FuncCode, FuncEntry,
-    Libcalls, Libm, MachineCode, MemoryDef, ModuleEnv, RelocKind, RelocTarget, RuntimeLimits,
-    TableDef, Tier, ValRaw, VmContext, WASM_PAGE_SIZE,
+    ArrayEntry, CompileOptions, Compiled, Compiler, ConstExpr, ElemMode, ElemSegment, FuncCode,
+    FuncEntry, GUARDED_RESERVATION, Libm, MachineCode, MemoryDef, ModuleEnv, RelocKind,
+    RelocTarget, RuntimeLimits, TableDef, Tier, ValRaw, VmContext, WASM_PAGE_SIZE,
 };
 use tierup_optimizing::Optimizing;
 use wasmparser::{Payload, ValType};
+
+use libcalls::State;
 
 /// Machine code copied into executable memory.
 pub struct Code {
@@ -104,8 +108,17 @@ pub struct Host {
     pub entry: ArrayEntry,
 }
 
-/// The pages a test memory can grow to; a 64 KiB guard follows them.
-pub const MEMORY_PAGES: usize = 4;
+/// What an instance imports: its function imports and the values of its global imports,
+/// in order. (Imported memories and tables are made from their declared types.)
+#[derive(Default)]
+pub struct Imports {
+    pub funcs: Vec<Host>,
+    pub globals: Vec<ValRaw>,
+    /// The actual (initial, maximum) pages of an imported memory, if not those declared.
+    pub memory: Option<(u64, u64)>,
+    /// The actual (initial, maximum) sizes of the imported tables.
+    pub tables: Vec<(u64, u64)>,
+}
 
 /// One instance of a module.
 pub struct Instance {
@@ -117,63 +130,50 @@ pub struct Instance {
     func_refs: Vec<*const FuncEntry>,
     globals: Vec<ValRaw>,
     global_ptrs: Vec<*mut ValRaw>,
-    elements: Vec<Vec<usize>>,
-    tables: Vec<TableDef>,
     table_ptrs: Vec<*mut TableDef>,
     type_ids: Vec<u32>,
     memory: Option<(MmapMut, Box<MemoryDef>)>,
+    state: Box<State>,
     limits: Box<RuntimeLimits>,
-    libcalls: Box<Libcalls>,
-    exports: HashMap<String, u32>,
-}
-
-unsafe extern "sysv64" fn memory_grow(vmctx: *mut VmContext, _memory: u32, delta: u32) -> u32 {
-    // SAFETY: the context and its memory are the harness's own.
-    let def = unsafe { &*(*vmctx).memory };
-    let old = def.length.load(Ordering::Relaxed) / WASM_PAGE_SIZE;
-    let new = old + delta as usize;
-    if new > MEMORY_PAGES {
-        return u32::MAX;
-    }
-    def.length.store(new * WASM_PAGE_SIZE, Ordering::Relaxed);
-    old as u32
-}
-unsafe extern "sysv64" fn fails6(_: *mut VmContext, _: u32, _: u32, _: u32, _: u32, _: u32) -> u32 {
-    tierup_abi::TrapCode::MemoryOutOfBounds.status()
-}
-unsafe extern "sysv64" fn drop_segment(_: *mut VmContext, _: u32) {}
-unsafe extern "sysv64" fn table_grow(_: *mut VmContext, _: u32, _: usize, _: u32) -> u32 {
-    u32::MAX
-}
-unsafe extern "sysv64" fn table_fill(_: *mut VmContext, _: u32, _: u32, _: usize, _: u32) -> u32 {
-    tierup_abi::TrapCode::TableOutOfBounds.status()
-}
-unsafe extern "sysv64" fn translate(_: *const FuncEntry) -> *const FuncCode {
-    std::ptr::null()
-}
-unsafe extern "sysv64" fn raise(status: u32) {
-    eprintln!("raise({status}) called in a test that exercises no traps");
-    std::process::abort();
+    exports: HashMap<String, (wasmparser::ExternalKind, u32)>,
 }
 
 impl Instance {
     /// Compiles every defined function of `wat` and instantiates the module with `hosts` as
     /// its function imports, in order.
     pub fn new(wat: &str, hosts: Vec<Host>) -> Instance {
+        let wasm = wat::parse_str(wat).unwrap();
+        let imports = Imports {
+            funcs: hosts,
+            ..Imports::default()
+        };
+        Instance::instantiate(wasm.into(), imports, CompileOptions::default()).unwrap()
+    }
+
+    /// Compiles every defined function of the valid module `wasm` with `options` and
+    /// instantiates it; fails if an active segment is out of bounds.
+    pub fn instantiate(
+        wasm: Arc<[u8]>,
+        imports: Imports,
+        options: CompileOptions,
+    ) -> Result<Instance, String> {
         let tier = Optimizing::new().unwrap();
-        let wasm: Arc<[u8]> = wat::parse_str(wat).unwrap().into();
-        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2)
-            .validate_all(&wasm)
-            .unwrap();
-        let env = ModuleEnv::decode(wasm.clone(), wasmparser::WasmFeatures::WASM2).unwrap();
-        assert_eq!(hosts.len(), env.num_imported_funcs as usize);
+        let mut env = ModuleEnv::decode(wasm.clone(), wasmparser::WasmFeatures::WASM2).unwrap();
+        // What was imported is what the instance has.
+        if let (Some((initial, maximum)), Some(m)) = (imports.memory, env.memories.first_mut()) {
+            (m.initial, m.maximum) = (initial, Some(maximum));
+        }
+        for (t, &(initial, maximum)) in env.tables.iter_mut().zip(&imports.tables) {
+            (t.initial, t.maximum) = (initial, Some(maximum));
+        }
+        assert_eq!(imports.funcs.len(), env.num_imported_funcs as usize);
 
         let type_ids: Vec<u32> = (0..env.types.len())
             .map(|t| env.types.iter().position(|u| *u == env.types[t]).unwrap() as u32)
             .collect();
         let mut codes = Vec::new();
         let mut records = Vec::new();
-        for host in &hosts {
+        for host in &imports.funcs {
             let adapter = tier
                 .compile_adapter(&host.params, &host.results)
                 .unwrap()
@@ -188,9 +188,8 @@ impl Instance {
             });
             codes.push(code);
         }
-        let options = tierup_abi::CompileOptions::default();
         for f in env.num_imported_funcs..env.funcs.len() as u32 {
-            let Compiled::Machine(mc) = tier.compile(&env, f, &options).unwrap() else {
+            let Compiled::Machine(mc) = tier.compile(&env, f, &options).map_err(|e| e.0)? else {
                 panic!("not machine code");
             };
             let code = Code::load(mc);
@@ -204,41 +203,35 @@ impl Instance {
             });
             codes.push(code);
         }
+        // Slots get their context once it exists.
         let mut slots: Vec<FuncEntry> = records
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let ty = env.funcs[i];
-                FuncEntry::new(r, std::ptr::null_mut(), type_ids[ty as usize], i as u32, 0)
+                let ty = type_ids[env.funcs[i] as usize];
+                FuncEntry::new(r, std::ptr::null_mut(), ty, i as u32, 0)
             })
             .collect();
         let func_refs: Vec<*const FuncEntry> = slots.iter().map(|s| s as *const _).collect();
 
         let mut memory = env.memories.first().map(|m| {
-            let reserved = MEMORY_PAGES * WASM_PAGE_SIZE + WASM_PAGE_SIZE;
-            let mut map = MmapOptions::new().len(reserved).map_anon().unwrap();
-            // SAFETY: the guard lies inside the mapping.
-            unsafe {
-                rustix::mm::mprotect(
-                    map.as_mut_ptr().add(MEMORY_PAGES * WASM_PAGE_SIZE).cast(),
-                    WASM_PAGE_SIZE,
-                    rustix::mm::MprotectFlags::empty(),
-                )
+            let mut map = MmapOptions::new()
+                .len(GUARDED_RESERVATION)
+                .no_reserve_swap()
+                .map_anon()
                 .unwrap();
-            }
+            libcalls::protect(map.as_mut_ptr(), 0, GUARDED_RESERVATION, false);
+            let length = m.initial as usize * WASM_PAGE_SIZE;
+            libcalls::protect(map.as_mut_ptr(), 0, length, true);
             let def = Box::new(MemoryDef {
                 base: map.as_mut_ptr(),
-                length: AtomicUsize::new(m.initial as usize * WASM_PAGE_SIZE),
-                guarded: 0,
+                length: AtomicUsize::new(length),
+                guarded: 1,
             });
             (map, def)
         });
-        let mut globals: Vec<ValRaw> = Vec::new();
-        let mut elements: Vec<Vec<usize>> = env
-            .tables
-            .iter()
-            .map(|t| vec![0; t.initial as usize])
-            .collect();
+        let mut state = Box::new(State::new(&env));
+        let mut globals = imports.globals;
         let mut exports = HashMap::new();
         let eval = |e: ConstExpr, globals: &[ValRaw]| match e {
             ConstExpr::I32(v) => ValRaw::i32(v),
@@ -250,6 +243,8 @@ impl Instance {
             ConstExpr::RefFunc(f) => ValRaw::funcref(func_refs[f as usize]),
             ConstExpr::GlobalGet(g) => globals[g as usize],
         };
+        let offset = |e: ConstExpr, globals: &[ValRaw]| eval(e, globals).get_i32() as u32 as usize;
+        let mut start = None;
         for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
             match payload.unwrap() {
                 Payload::GlobalSection(r) => {
@@ -259,35 +254,65 @@ impl Instance {
                         globals.push(value);
                     }
                 }
-                Payload::ExportSection(r) => {
-                    for e in r {
-                        let e = e.unwrap();
-                        if e.kind == wasmparser::ExternalKind::Func {
-                            exports.insert(e.name.to_string(), e.index);
+                Payload::TableSection(r) => {
+                    let first = env.tables.len() - r.count() as usize;
+                    for (i, t) in r.into_iter().enumerate() {
+                        if let wasmparser::TableInit::Expr(e) = t.unwrap().init {
+                            let v = eval(ConstExpr::decode(&e).unwrap(), &globals).get_u64();
+                            state.elements[first + i].fill(v as usize);
                         }
                     }
                 }
+                Payload::ExportSection(r) => {
+                    for e in r {
+                        let e = e.unwrap();
+                        exports.insert(e.name.to_string(), (e.kind, e.index));
+                    }
+                }
+                Payload::StartSection { func, .. } => start = Some(func),
                 Payload::ElementSection(r) => {
                     for e in r {
                         let seg = ElemSegment::decode(e.unwrap()).unwrap();
-                        if let ElemMode::Active { table, offset } = seg.mode {
-                            let ConstExpr::I32(at) = offset else {
-                                panic!("offset")
-                            };
-                            for (i, item) in seg.items.iter().enumerate() {
-                                let v = eval(*item, &globals).get_u64() as usize;
-                                elements[table as usize][at as usize + i] = v;
+                        let items: Vec<usize> = seg
+                            .items
+                            .iter()
+                            .map(|&i| eval(i, &globals).get_u64() as usize)
+                            .collect();
+                        match seg.mode {
+                            ElemMode::Active { table, offset: at } => {
+                                let to = &mut state.elements[table as usize];
+                                if !tierup_abi::bulk::copy_in(
+                                    &items,
+                                    to,
+                                    offset(at, &globals),
+                                    0,
+                                    items.len(),
+                                ) {
+                                    return Err("element segment out of bounds".into());
+                                }
+                                state.elems.push(Vec::new());
                             }
+                            ElemMode::Passive => state.elems.push(items),
+                            ElemMode::Declared => state.elems.push(Vec::new()),
                         }
                     }
                 }
                 Payload::DataSection(r) => {
                     for d in r {
                         let seg = tierup_abi::DataSegment::decode(d.unwrap()).unwrap();
-                        if let Some((_, ConstExpr::I32(at))) = seg.active {
-                            let (map, _) = memory.as_mut().unwrap();
-                            let bytes = &wasm[seg.range.clone()];
-                            map[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+                        let bytes = wasm[seg.range.clone()].to_vec();
+                        match seg.active {
+                            Some((_, at)) => {
+                                let (map, def) = memory.as_mut().unwrap();
+                                let len = def.length.load(Ordering::Relaxed);
+                                let to = &mut map[..len];
+                                let at = offset(at, &globals);
+                                if !tierup_abi::bulk::copy_in(&bytes, to, at, 0, bytes.len()) {
+                                    return Err("data segment out of bounds".into());
+                                }
+                                state.data.push(Vec::new());
+                            }
+                            None => state.data.push(bytes),
                         }
                     }
                 }
@@ -295,27 +320,9 @@ impl Instance {
             }
         }
         let global_ptrs: Vec<*mut ValRaw> = globals.iter_mut().map(|g| g as *mut _).collect();
-        let mut tables: Vec<TableDef> = elements
-            .iter_mut()
-            .map(|e| TableDef {
-                elements: e.as_mut_ptr(),
-                length: e.len(),
-            })
-            .collect();
-        let table_ptrs: Vec<*mut TableDef> = tables.iter_mut().map(|t| t as *mut _).collect();
+        state.sync_tables();
+        let table_ptrs: Vec<*mut TableDef> = state.tables.iter_mut().map(|t| t as *mut _).collect();
         let limits = Box::new(RuntimeLimits::new(0));
-        let libcalls = Box::new(Libcalls {
-            memory_grow,
-            memory_init: fails6,
-            data_drop: drop_segment,
-            table_grow,
-            table_fill,
-            table_copy: fails6,
-            table_init: fails6,
-            elem_drop: drop_segment,
-            translate,
-            raise,
-        });
         let mut vmctx = Box::new(VmContext {
             memory_base: memory
                 .as_mut()
@@ -326,17 +333,15 @@ impl Instance {
             limits: &*limits,
             tables: table_ptrs.as_ptr(),
             type_ids: type_ids.as_ptr(),
-            libcalls: &*libcalls,
-            instance: std::ptr::null_mut(),
+            libcalls: &libcalls::LIBCALLS,
+            instance: (&mut *state as *mut State).cast(),
             store: std::ptr::null_mut(),
         });
         let ctx: *mut VmContext = &mut *vmctx;
-        for (i, slot) in slots.iter_mut().enumerate() {
-            if i >= env.num_imported_funcs as usize {
-                slot.vmctx = ctx;
-            }
+        for slot in &mut slots[env.num_imported_funcs as usize..] {
+            slot.vmctx = ctx;
         }
-        Instance {
+        let mut instance = Instance {
             env,
             vmctx,
             slots,
@@ -345,39 +350,63 @@ impl Instance {
             func_refs,
             globals,
             global_ptrs,
-            elements,
-            tables,
             table_ptrs,
             type_ids,
             memory,
+            state,
             limits,
-            libcalls,
             exports,
+        };
+        if let Some(f) = start {
+            instance.call_index(f, &[])?;
+        }
+        Ok(instance)
+    }
+
+    /// The index of function export `name`.
+    pub fn func(&self, name: &str) -> u32 {
+        match self.exports.get(name) {
+            Some(&(wasmparser::ExternalKind::Func, f)) => f,
+            _ => panic!("no function export {name}"),
         }
     }
 
-    /// The index of export `name`.
-    pub fn func(&self, name: &str) -> u32 {
-        *self
-            .exports
-            .get(name)
-            .unwrap_or_else(|| panic!("no export {name}"))
+    /// The value of global export `name`.
+    pub fn exported_global(&self, name: &str) -> Option<ValRaw> {
+        match self.exports.get(name) {
+            Some(&(wasmparser::ExternalKind::Global, g)) => Some(self.globals[g as usize]),
+            _ => None,
+        }
     }
 
     /// Calls export `name` through its slot's array entry (the shim).
     pub fn call(&mut self, name: &str, args: &[ValRaw]) -> Vec<ValRaw> {
         let f = self.func(name);
+        self.call_index(f, args)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// Calls function `f` through its slot's array entry.
+    pub fn call_index(&mut self, f: u32, args: &[ValRaw]) -> Result<Vec<ValRaw>, String> {
         let ty = self.env.func_type(f).clone();
-        assert_eq!(args.len(), ty.params().len());
+        if args.len() != ty.params().len() {
+            return Err(format!(
+                "{} arguments for {} parameters",
+                args.len(),
+                ty.params().len()
+            ));
+        }
         let mut cells = vec![ValRaw::ZERO; ty.params().len().max(ty.results().len()).max(1)];
         cells[..args.len()].copy_from_slice(args);
         let slot: *const FuncEntry = &self.slots[f as usize];
         let ctx: *mut VmContext = &mut *self.vmctx;
         // SAFETY: the slot, its record and the context are alive and consistent.
         let status = unsafe { FuncEntry::call(slot, ctx, cells.as_mut_ptr()) };
-        assert_eq!(status, 0, "call of {name} failed");
+        if status != 0 {
+            return Err(format!("status {status}"));
+        }
         cells.truncate(ty.results().len());
-        cells
+        Ok(cells)
     }
 
     /// The machine code of code record `index` (host adapters first, then defined
