@@ -400,3 +400,74 @@ fn host_functions_through_the_adapter() {
     let v = 0x0123_4567_89ab_cdef_0011_2233_4455_6677u128;
     assert_eq!(inst.call("not", &[ValRaw::v128(v)])[0].get_v128(), !v);
 }
+
+#[test]
+fn traps_map_to_their_codes() {
+    use common::{Outcome, call_in_child};
+    use tierup_abi::TrapCode;
+    let mut inst = Instance::new(
+        r#"(module
+          (memory 1)
+          (table 2 funcref)
+          (elem (i32.const 0) $f)
+          (func $f (result i32) (i32.const 1))
+          (func (export "unreachable") (unreachable))
+          (func (export "div") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+          (func (export "overflow") (param i32) (result i32) (i32.div_s (i32.const 0x80000000) (local.get 0)))
+          (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+          (func (export "indirect") (param i32) (result i64) (call_indirect (result i64) (local.get 0)))
+          (func (export "convert") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
+          (func $deep (export "deep") (param i32) (result i32)
+            (i32.add (i32.const 1) (call $deep (local.get 0)))))"#,
+        vec![],
+    );
+    let mut run = |name: &str, args: &[ValRaw], limit: bool| {
+        let f = inst.func(name);
+        call_in_child(&mut inst, f, args, limit)
+    };
+    let trapped = Outcome::Trapped;
+    assert_eq!(
+        run("unreachable", &[], false),
+        trapped(TrapCode::Unreachable)
+    );
+    assert_eq!(
+        run("div", &[ValRaw::i32(0)], false),
+        trapped(TrapCode::IntegerDivideByZero)
+    );
+    assert_eq!(run("div", &[ValRaw::i32(1)], false), Outcome::Returned);
+    assert_eq!(
+        run("overflow", &[ValRaw::i32(-1)], false),
+        trapped(TrapCode::IntegerOverflow)
+    );
+    // A fault in the guard region, at the load's trap site.
+    assert_eq!(
+        run("load", &[ValRaw::i32(65534)], false),
+        trapped(TrapCode::MemoryOutOfBounds)
+    );
+    assert_eq!(
+        run("indirect", &[ValRaw::i32(0)], false),
+        trapped(TrapCode::IndirectCallTypeMismatch)
+    );
+    assert_eq!(
+        run("indirect", &[ValRaw::i32(1)], false),
+        trapped(TrapCode::UninitializedElement)
+    );
+    assert_eq!(
+        run("indirect", &[ValRaw::i32(2)], false),
+        trapped(TrapCode::UndefinedElement)
+    );
+    let nan = ValRaw::f32_bits(f32::NAN.to_bits());
+    assert_eq!(
+        run("convert", &[nan], false),
+        trapped(TrapCode::BadConversionToInteger)
+    );
+    let big = ValRaw::f32_bits(3e9f32.to_bits());
+    assert_eq!(
+        run("convert", &[big], false),
+        trapped(TrapCode::IntegerOverflow)
+    );
+    assert_eq!(
+        run("deep", &[ValRaw::i32(0)], true),
+        trapped(TrapCode::StackOverflow)
+    );
+}

@@ -1,7 +1,8 @@
-//! The wasm-2.0 spec suite's `assert_return`s (and plain invokes) run on compiled code, in
-//! harness instances of every module whose imports come from `spectest` only. Assertions
-//! that expect a trap or stack exhaustion are not run: trap handling belongs to the
-//! runtime, and the harness has none (a trap would end the test process).
+//! The wasm-2.0 spec suite's `assert_return`s, `assert_trap`s of calls, `assert_exhaustion`s
+//! and plain invokes run on compiled code, in harness instances of every module whose
+//! imports come from `spectest` only. A call expected to trap runs in a child process that
+//! maps the fault to a trap through the code's trap sites, so the trap tables are checked
+//! too. Modules whose instantiation traps are not run.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Host, Imports, Instance};
+use common::{Host, Imports, Instance, Outcome, call_in_child};
 use tierup_abi::{CompileOptions, FuncCode, FuncEntry, ModuleEnv, ValRaw, VmContext};
 use wast::core::{NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
@@ -159,6 +160,7 @@ struct Counts {
     modules: usize,
     skipped_modules: usize,
     asserts: usize,
+    traps: usize,
     skipped: usize,
     failures: Vec<String>,
 }
@@ -256,6 +258,40 @@ impl Runner {
         }
     }
 
+    /// Runs a call expected to trap with `message` in a child process.
+    fn assert_trap(
+        &mut self,
+        file: &str,
+        line: usize,
+        inv: &WastInvoke,
+        message: &str,
+        limit: bool,
+    ) {
+        let Some(target) = self.target(inv.module) else {
+            self.counts.skipped += 1;
+            return;
+        };
+        let Some(args) = inv.args.iter().map(arg).collect::<Option<Vec<_>>>() else {
+            self.counts.skipped += 1;
+            return;
+        };
+        let instance = &mut self.instances[target];
+        let f = instance.func(inv.name);
+        let outcome = call_in_child(instance, f, &args, limit);
+        self.counts.traps += 1;
+        let ok = match outcome {
+            Outcome::Trapped(code) => {
+                message.starts_with(code.message()) || code.message().starts_with(message)
+            }
+            _ => false,
+        };
+        if !ok {
+            self.counts.failures.push(format!(
+                "{file}:{line}: expected trap \"{message}\", got {outcome:?}"
+            ));
+        }
+    }
+
     fn run(&mut self, file: &str, text: &str) -> Result<(), String> {
         let mut lexer = wast::lexer::Lexer::new(text);
         lexer.allow_confusing_unicode(true);
@@ -285,9 +321,15 @@ impl Runner {
                     self.counts.skipped += 1;
                     self.usable_from = self.instances.len();
                 }
-                WastDirective::AssertTrap { .. } | WastDirective::AssertExhaustion { .. } => {
-                    self.counts.skipped += 1;
+                WastDirective::AssertTrap {
+                    exec: WastExecute::Invoke(inv),
+                    message,
+                    ..
+                } => self.assert_trap(file, line, &inv, message, false),
+                WastDirective::AssertExhaustion { call, message, .. } => {
+                    self.assert_trap(file, line, &call, message, true)
                 }
+                WastDirective::AssertTrap { .. } => self.counts.skipped += 1,
                 _ => {}
             }
         }
@@ -329,6 +371,7 @@ fn run_suite(options: CompileOptions) {
                     t.modules += runner.counts.modules;
                     t.skipped_modules += runner.counts.skipped_modules;
                     t.asserts += runner.counts.asserts;
+                    t.traps += runner.counts.traps;
                     t.skipped += runner.counts.skipped;
                     t.failures.extend(runner.counts.failures);
                 }
@@ -338,10 +381,11 @@ fn run_suite(options: CompileOptions) {
     let mut t = total.into_inner().unwrap();
     t.failures.sort();
     eprintln!(
-        "{} modules instantiated ({} skipped), {} assertions checked ({} not run), {} failed",
+        "{} modules instantiated ({} skipped), {} results and {} traps checked ({} not run), {} failed",
         t.modules,
         t.skipped_modules,
         t.asserts,
+        t.traps,
         t.skipped,
         t.failures.len()
     );

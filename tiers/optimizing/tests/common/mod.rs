@@ -1,11 +1,13 @@
 //! Test harness: executable copies of machine code, and small hand-built instances of a
 //! module (a `VmContext` with memory, globals, tables, slots and a libcall table) whose
 //! defined functions are all compiled by the optimizing tier, with a libcall table of
-//! their own (`libcalls.rs`). No traps are exercised: trap handling belongs to the runtime.
+//! their own (`libcalls.rs`). A call expected to trap runs in a child process
+//! (`traps.rs`); trap handling proper belongs to the runtime.
 
 #![allow(dead_code)]
 
 mod libcalls;
+mod traps;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +23,9 @@ use tierup_optimizing::Optimizing;
 use wasmparser::{Payload, ValType};
 
 use libcalls::State;
+// Not every test binary that includes the harness runs calls that trap.
+#[allow(unused_imports)]
+pub use traps::{Outcome, call_in_child};
 
 /// Machine code copied into executable memory.
 pub struct Code {
