@@ -53,7 +53,12 @@ impl Drop for TempDir {
 
 /// Runs `_start` of `wasm` with a context configured by `setup`, capturing its output.
 fn run_module(wasm: &Path, setup: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
-    let engine = Engine::default();
+    run_module_in(&Engine::default(), wasm, setup)
+}
+
+/// [`run_module`] in `engine`.
+fn run_module_in(engine: &Engine, wasm: &Path, setup: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    let engine = engine.clone();
     let bytes = std::fs::read(wasm).expect("read program");
     let module = Module::new(&engine, bytes).expect("compile program");
     let mut linker = Linker::new(&engine);
@@ -389,10 +394,20 @@ const CASES: &[Case] = &[
 ];
 
 /// Third-party WASI programs installed by `tools/wasi-programs/install` (not in the
-/// repository): each runs on a small input when present and must print (and write) what
-/// the reference engine did; a line says when one is skipped.
+/// repository): each runs on a small input when present, in the interpreter and in the
+/// optimizing tier, and must print (and write) what the reference engine did; a line says
+/// when one is skipped.
 #[test]
 fn third_party_programs() {
+    let mut optimizing = tierup::Config::new();
+    optimizing.tier(tierup::TierMode::Optimizing);
+    for engine in [Engine::default(), Engine::new(&optimizing).unwrap()] {
+        third_party_programs_in(&engine);
+    }
+}
+
+fn third_party_programs_in(engine: &Engine) {
+    let tier = engine.config().tier_mode();
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/wasi-programs");
     let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasi-programs");
     for case in CASES {
@@ -421,7 +436,7 @@ fn third_party_programs() {
             .unwrap();
         }
         std::fs::create_dir(work.0.join("tmp")).unwrap();
-        let o = run_module(&wasm, |b| {
+        let o = run_module_in(engine, &wasm, |b| {
             b.args(case.args);
             b.preopened_dir(&work.0, ".").expect("preopen");
             b.preopened_dir(work.0.join("tmp"), "/tmp")
@@ -432,20 +447,33 @@ fn third_party_programs() {
             }
         });
         let status = o.status.as_ref().map_err(|e| format!("{e:#}"));
-        assert_eq!(status, Ok(&0), "{}: stderr:\n{}", case.name, o.stderr);
+        assert_eq!(
+            status,
+            Ok(&0),
+            "{} ({tier}): stderr:\n{}",
+            case.name,
+            o.stderr
+        );
         let expected = |name: &str| std::fs::read(tools.join("expected").join(name)).unwrap();
         if let Some(out) = case.stdout {
             assert_eq!(
                 o.stdout,
                 String::from_utf8_lossy(&expected(out)),
-                "{}: stdout",
+                "{} ({tier}): stdout",
                 case.name
             );
         }
         if let Some((written, want)) = case.file {
             let got = std::fs::read(work.0.join(written)).unwrap_or_default();
-            assert!(got == expected(want), "{}: {written} differs", case.name);
+            assert!(
+                got == expected(want),
+                "{} ({tier}): {written} differs",
+                case.name
+            );
         }
-        println!("ran {}: same output as the reference engine", case.name);
+        println!(
+            "ran {} ({tier}): same output as the reference engine",
+            case.name
+        );
     }
 }
