@@ -236,7 +236,8 @@ impl Instance {
                     .unwrap_or(0);
                 let func_index = (num_imported + i) as u32;
                 let lazy = module.inner.lazy_code(func_index);
-                FuncEntry::new(lazy, vmctx, type_id, func_index, 0)
+                // SAFETY: the module's lazy records are valid while it lives.
+                unsafe { FuncEntry::new(lazy, vmctx, type_id, func_index, 0) }
             })
             .collect();
         func_refs.extend(inst.entries.iter().map(|e| e as *const FuncEntry));

@@ -569,7 +569,7 @@ impl ModuleInner {
     ) -> Result<*const FuncCode> {
         let tier = self.engine.tier_for(self.salt, func_index);
         let code = self.code(func_index, tier, bounds_checks)?;
-        let lazy = self.lazy_code(func_index) as *mut FuncCode;
+        let lazy = self.lazy_code(func_index);
         let defined = (func_index - self.env.num_imported_funcs) as usize;
         for live in self.instances.lock().iter() {
             if live.bounds_checks != bounds_checks || defined >= live.len {
@@ -577,14 +577,10 @@ impl ModuleInner {
             }
             // SAFETY: the instance is alive while registered (it unregisters under this
             // lock before its slots are freed), and `defined` is within its slots.
-            let slot = unsafe { &(*live.entries.add(defined)).code };
-            let published = slot.compare_exchange(
-                lazy,
-                code as *mut FuncCode,
-                core::sync::atomic::Ordering::AcqRel,
-                core::sync::atomic::Ordering::Acquire,
-            );
-            if published.is_ok() {
+            let slot = unsafe { &*live.entries.add(defined) };
+            // SAFETY: both records belong to this module and live as long as it.
+            let published = unsafe { slot.publish_if(lazy, code) };
+            if published {
                 tracing::debug!(
                     target: "tierup::tiering",
                     func_index,

@@ -135,6 +135,9 @@ unsafe impl Sync for FuncCode {}
 pub struct FuncEntry {
     /// The current code. Published with `Release`, read with `Acquire`.
     pub code: AtomicPtr<FuncCode>,
+    /// The register entry of the current code (`code.register_entry`), which JIT code
+    /// calls; published just before `code` (see invariant 3).
+    pub register_entry: AtomicPtr<()>,
     /// The instance context the function runs in; null for host functions.
     pub vmctx: *mut VmContext,
     /// The canonical id of the function's signature (engine-wide in the runtime), which
@@ -162,7 +165,11 @@ unsafe impl Sync for FuncEntry {}
 impl FuncEntry {
     /// A slot whose code is `code`, its (reserved) hotness counter `hotness` and its compile
     /// state `Idle`.
-    pub fn new(
+    ///
+    /// # Safety
+    ///
+    /// `code` must point at a valid record (its register entry is copied into the slot).
+    pub unsafe fn new(
         code: *const FuncCode,
         vmctx: *mut VmContext,
         type_id: u32,
@@ -171,6 +178,8 @@ impl FuncEntry {
     ) -> FuncEntry {
         FuncEntry {
             code: AtomicPtr::new(code as *mut FuncCode),
+            // SAFETY: the caller's contract.
+            register_entry: AtomicPtr::new(unsafe { (*code).register_entry } as *mut ()),
             vmctx,
             type_id,
             func_index,
@@ -194,7 +203,38 @@ impl FuncEntry {
     /// owning module is dropped.
     #[inline]
     pub unsafe fn publish(&self, code: *const FuncCode) {
+        // SAFETY: the caller's contract makes `code` valid.
+        let entry = unsafe { (*code).register_entry };
+        self.register_entry
+            .store(entry as *mut (), Ordering::Release);
         self.code.store(code as *mut FuncCode, Ordering::Release);
+    }
+
+    /// Publishes `code` only if the slot still holds `expected` (one compare-and-swap of
+    /// the record, then the register entry); returns whether it did.
+    ///
+    /// # Safety
+    ///
+    /// As for [`FuncEntry::publish`].
+    #[inline]
+    pub unsafe fn publish_if(&self, expected: *const FuncCode, code: *const FuncCode) -> bool {
+        let swapped = self
+            .code
+            .compare_exchange(
+                expected as *mut FuncCode,
+                code as *mut FuncCode,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok();
+        if swapped {
+            // SAFETY: the caller's contract makes `code` valid. Until this store, callers
+            // through the register entry still run the previous code, which is valid.
+            let entry = unsafe { (*code).register_entry };
+            self.register_entry
+                .store(entry as *mut (), Ordering::Release);
+        }
+        swapped
     }
 
     /// Calls the function through its slot.
@@ -223,6 +263,7 @@ pub mod offsets {
     use core::mem::offset_of;
 
     pub const ENTRY_CODE: usize = offset_of!(FuncEntry, code);
+    pub const ENTRY_REGISTER_ENTRY: usize = offset_of!(FuncEntry, register_entry);
     pub const ENTRY_VMCTX: usize = offset_of!(FuncEntry, vmctx);
     pub const ENTRY_TYPE_ID: usize = offset_of!(FuncEntry, type_id);
     pub const ENTRY_FUNC_INDEX: usize = offset_of!(FuncEntry, func_index);
@@ -242,12 +283,13 @@ mod tests {
     #[test]
     fn entry_layout() {
         assert_eq!(ENTRY_CODE, 0);
-        assert_eq!(ENTRY_VMCTX, 8);
-        assert_eq!(ENTRY_TYPE_ID, 16);
-        assert_eq!(ENTRY_FUNC_INDEX, 20);
-        assert_eq!(ENTRY_HOTNESS, 24);
-        assert_eq!(ENTRY_COMPILE_STATE, 28);
-        assert_eq!(ENTRY_SIZE, 32);
+        assert_eq!(ENTRY_REGISTER_ENTRY, 8);
+        assert_eq!(ENTRY_VMCTX, 16);
+        assert_eq!(ENTRY_TYPE_ID, 24);
+        assert_eq!(ENTRY_FUNC_INDEX, 28);
+        assert_eq!(ENTRY_HOTNESS, 32);
+        assert_eq!(ENTRY_COMPILE_STATE, 36);
+        assert_eq!(ENTRY_SIZE, 40);
         assert_eq!(CODE_ARRAY_ENTRY, 0);
         assert_eq!(CODE_REGISTER_ENTRY, 8);
         assert_eq!(CODE_DATA, 16);

@@ -193,6 +193,17 @@ impl<'m> FuncEnv<'m> {
         b.ins().trap(clif_trap(code));
     }
 
+    /// The trap of `unreachable`, kept at the offset of the `unreachable` itself.
+    ///
+    /// Cranelift rewrites a branch to a block that does nothing but trap into a conditional
+    /// trap at the branch, which would report the offset of the `if` or `br_if` in
+    /// backtraces instead (the interpreter reports the `unreachable`). A fence, which only
+    /// runs on the way to the trap, makes the block more than a trap.
+    pub fn unreachable(&self, b: &mut FunctionBuilder) {
+        b.ins().fence();
+        self.trap(b, TrapCode::Unreachable);
+    }
+
     /// Traps with `code` if `cond` is non-zero.
     pub fn trap_if(&self, b: &mut FunctionBuilder, cond: Value, code: TrapCode) {
         b.ins().trapnz(cond, clif_trap(code));
@@ -419,19 +430,13 @@ impl<'m> FuncEnv<'m> {
                 args.len()
             )));
         }
-        // The code pointer is published by other threads: a fresh load at every call.
-        let code = b.ins().load(
+        // The register entry is published by other threads: a fresh load at every call,
+        // straight from the slot (see `tierup_abi::entry`, invariant 3).
+        let entry = b.ins().load(
             PTR,
             MemFlagsData::trusted(),
             slot,
-            entry_offsets::ENTRY_CODE as i32,
-        );
-        // A record never changes once published.
-        let entry = b.ins().load(
-            PTR,
-            MemFlagsData::trusted().with_readonly(),
-            code,
-            entry_offsets::CODE_REGISTER_ENTRY as i32,
+            entry_offsets::ENTRY_REGISTER_ENTRY as i32,
         );
         let results = ty.results();
         let area = if results.len() > 1 {

@@ -2,6 +2,8 @@
 //! pieces of a [`MachineCode`]: bytes, trap sites in our [`TrapCode`]s, relocations in the
 //! contract's terms, the wasm offset map and the frame size.
 
+use std::cell::RefCell;
+
 use cranelift_codegen::binemit::Reloc as ClifReloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, ExternalName, LibCall};
@@ -83,6 +85,7 @@ fn libm(call: LibCall) -> Option<Libm> {
 }
 
 /// One compiled CLIF function, in the contract's terms, offsets relative to its start.
+#[derive(Clone)]
 pub(crate) struct Emitted {
     pub bytes: Vec<u8>,
     pub align: u32,
@@ -94,9 +97,28 @@ pub(crate) struct Emitted {
     pub frame_size: u32,
 }
 
+thread_local! {
+    /// Each thread's Cranelift context, reused from one compilation to the next so that
+    /// its many buffers are allocated once per thread rather than once per function.
+    static CONTEXT: RefCell<Context> = RefCell::new(Context::new());
+}
+
 /// Compiles `func` for `isa`.
 pub(crate) fn emit(isa: &dyn TargetIsa, func: ir::Function) -> Result<Emitted, CompileError> {
-    let mut ctx = Context::for_function(func);
+    CONTEXT.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut ctx) => {
+            ctx.clear();
+            ctx.func = func;
+            emit_in(&mut ctx, isa)
+        }
+        // Not reached (a compilation never starts another on its thread), but a fresh
+        // context is always correct.
+        Err(_) => emit_in(&mut Context::for_function(func), isa),
+    })
+}
+
+/// Compiles the function in `ctx` for `isa`.
+fn emit_in(ctx: &mut Context, isa: &dyn TargetIsa) -> Result<Emitted, CompileError> {
     let code = ctx
         .compile(isa, &mut ControlPlane::default())
         .map_err(|e| CompileError(format!("cranelift: {}", pretty_error(e.func, e.inner))))?;

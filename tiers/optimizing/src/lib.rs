@@ -82,7 +82,9 @@ mod shim;
 mod sig;
 mod translate;
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 
 use cranelift_codegen::ir;
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
@@ -91,10 +93,16 @@ use wasmparser::ValType;
 
 pub use sig::{array_signature, clif_type, register_signature};
 
+/// A function type as parameter and result types.
+type Signature = (Box<[ValType]>, Box<[ValType]>);
+
 /// The optimizing tier: a [`Compiler`] for the host. One value serves any number of
 /// threads at once; all state of a compilation lives in that call.
 pub struct Optimizing {
     isa: OwnedTargetIsa,
+    /// The compiled array shim of each signature: a shim depends only on its signature
+    /// and holds no address, so every function of that type gets a copy of these bytes.
+    shims: Mutex<HashMap<Signature, isa::Emitted>>,
 }
 
 impl core::fmt::Debug for Optimizing {
@@ -126,7 +134,24 @@ impl Optimizing {
     pub fn new() -> Result<Optimizing, CompileError> {
         Ok(Optimizing {
             isa: isa::host_isa()?,
+            shims: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The array shim for functions of type `params -> results`, compiled on first use.
+    fn shim(&self, params: &[ValType], results: &[ValType]) -> Result<isa::Emitted, CompileError> {
+        let key = (
+            Box::<[ValType]>::from(params),
+            Box::<[ValType]>::from(results),
+        );
+        // A panic while the lock is held leaves the map as it was; its entries are whole.
+        let lock = || self.shims.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(shim) = lock().get(&key) {
+            return Ok(shim.clone());
+        }
+        let shim = isa::emit(&*self.isa, shim::build(&*self.isa, params, results)?)?;
+        lock().insert(key, shim.clone());
+        Ok(shim)
     }
 
     /// The Cranelift ISA the tier compiles for.
@@ -167,8 +192,7 @@ impl Compiler for Optimizing {
             let ty = sig::func_type(env, func_index)?;
             let func = translate::translate(&*self.isa, env, func_index, *options)?;
             let body = isa::emit(&*self.isa, func)?;
-            let shim = shim::build(&*self.isa, ty.params(), ty.results())?;
-            let shim = isa::emit(&*self.isa, shim)?;
+            let shim = self.shim(ty.params(), ty.results())?;
             Ok(Compiled::Machine(isa::link(body, Some(shim))?))
         })
     }

@@ -302,10 +302,14 @@ fn build(
             // SAFETY: `type_id` indexes `types` (the shared decoder checks every function's
             // type index), and `type_ids` has one id per type.
             let canonical = unsafe { *type_ids.ptr().cast::<u32>().add(type_id as usize) };
-            if i < num_imported {
-                FuncEntry::new(host_code, core::ptr::null_mut(), canonical, i, 0)
-            } else {
-                FuncEntry::new(lazy.ptr(), vmctx.ptr(), canonical, i, 0)
+            // SAFETY: with imports there is a host record (checked above); the lazy record
+            // lives as long as the instance.
+            unsafe {
+                if i < num_imported {
+                    FuncEntry::new(host_code, core::ptr::null_mut(), canonical, i, 0)
+                } else {
+                    FuncEntry::new(lazy.ptr(), vmctx.ptr(), canonical, i, 0)
+                }
             }
         })
         .collect();

@@ -40,7 +40,8 @@ fn run(bytes: Vec<u8>, traps: &[(u32, TrapCode)]) -> (u32, trap::TrapRecord, Cod
         data: base.cast(),
         tier: Tier::Optimizing,
     };
-    let slot = FuncEntry::new(&record, core::ptr::null_mut(), 0, 7, 0);
+    // SAFETY: the record is alive for the whole call.
+    let slot = unsafe { FuncEntry::new(&record, core::ptr::null_mut(), 0, 7, 0) };
     let mut cells = [ValRaw::ZERO; 1];
     // SAFETY: the record's shim is the code just loaded, which follows the array
     // convention or traps.

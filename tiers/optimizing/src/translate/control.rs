@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::{Block, InstBuilder, JumpTableData, MemFlagsData, SourceLoc, Value};
-use tierup_abi::{CompileError, TrapCode};
+use tierup_abi::CompileError;
 use wasmparser::{BlockType, Operator, ValType};
 
 use super::{Translator, block_args};
@@ -149,7 +149,7 @@ impl Translator<'_, '_> {
         match *op {
             Operator::Nop => {}
             Operator::Unreachable => {
-                self.env.trap(&mut self.b, TrapCode::Unreachable);
+                self.env.unreachable(&mut self.b);
                 self.reachable = false;
             }
             Operator::Block { blockty } => {

@@ -11,7 +11,7 @@ mod traps;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use tierup_abi::{
@@ -214,7 +214,8 @@ impl Instance {
             .enumerate()
             .map(|(i, r)| {
                 let ty = type_ids[env.funcs[i] as usize];
-                FuncEntry::new(r, std::ptr::null_mut(), ty, i as u32, 0)
+                // SAFETY: the records live as long as the harness instance.
+                unsafe { FuncEntry::new(r, std::ptr::null_mut(), ty, i as u32, 0) }
             })
             .collect();
         let func_refs: Vec<*const FuncEntry> = slots.iter().map(|s| s as *const _).collect();
@@ -439,7 +440,7 @@ impl Instance {
 
     /// Publishes `code` into function `func`'s slot.
     pub fn publish(&self, func: u32, code: *const FuncCode) {
-        let slot: &AtomicPtr<FuncCode> = &self.slots[func as usize].code;
-        slot.store(code as *mut _, Ordering::Release);
+        // SAFETY: `code` is a record of this harness instance, alive as long as it.
+        unsafe { self.slots[func as usize].publish(code) };
     }
 }
