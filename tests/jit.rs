@@ -288,3 +288,30 @@ fn code_is_compiled_once_and_published_into_every_live_instance() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn precompiled_code_is_what_instances_start_with() {
+    let engine = engine(true);
+    let module = Module::new(&engine, COUNTER).unwrap();
+    let stats = module.precompile(Tier::Optimizing, 2).unwrap();
+    assert_eq!(stats.functions, 2);
+    assert!(stats.machine_bytes > 0 && stats.wasm_bytes > 0);
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let inc = inst.get_func(&mut store, "inc").unwrap();
+    assert_eq!(inc.slot(&store).tier(), Tier::Optimizing);
+    let twice = inst
+        .get_typed_func::<i32, i32>(&mut store, "twice")
+        .unwrap();
+    assert_eq!(twice.call(&mut store, 1).unwrap(), 3);
+    // A second precompile finds everything compiled.
+    assert_eq!(
+        module
+            .precompile(Tier::Optimizing, 1)
+            .unwrap()
+            .machine_bytes,
+        0
+    );
+}

@@ -256,6 +256,8 @@ impl Module {
             n => n,
         }
         .clamp(1, count.max(1) as usize);
+        // Functions are taken a batch at a time, whose code is loaded together.
+        const BATCH: u32 = 64;
         let next = std::sync::atomic::AtomicU32::new(0);
         let started = Instant::now();
         let results: Vec<Result<(usize, std::time::Duration)>> = std::thread::scope(|scope| {
@@ -265,12 +267,13 @@ impl Module {
                         let cpu = crate::tiers::ThreadCpu::start();
                         let mut machine_bytes = 0;
                         loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let i = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
                             if i >= count {
                                 break;
                             }
-                            let (_, size) = inner.code_sized(first + i, tier, bounds_checks)?;
-                            machine_bytes += size;
+                            let batch: Vec<u32> =
+                                (i..count.min(i + BATCH)).map(|f| first + f).collect();
+                            machine_bytes += inner.compile_batch(&batch, tier, bounds_checks)?;
                         }
                         Ok((machine_bytes, cpu.elapsed()))
                     })
@@ -447,76 +450,122 @@ impl ModuleInner {
         tier: Tier,
         bounds_checks: bool,
     ) -> Result<(FuncCodeBox, usize)> {
-        if func_index < self.env.num_imported_funcs || func_index as usize >= self.env.funcs.len() {
-            anyhow::bail!("function {func_index} is not a defined function of the module");
-        }
-        self.validate_deferred(func_index)?;
+        self.compile_many(&[func_index], tier, bounds_checks)?
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("no code for function {func_index}"))
+    }
+
+    /// Compiles the defined functions `funcs` with `tier` into new code, loading the
+    /// machine code of all of them together; returns each one's code and machine code
+    /// bytes, in order.
+    fn compile_many(
+        &self,
+        funcs: &[u32],
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<Vec<(FuncCodeBox, usize)>> {
         let compiler = self
             .engine
             .compiler(tier)
             .ok_or_else(|| anyhow::anyhow!("the engine has no {} tier", tier.name()))?;
-        let name = || self.func_display_name(func_index);
-        let started = Instant::now();
-        let compiled = compiler
-            .compile(&self.env, func_index, &CompileOptions { bounds_checks })
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "failed to compile function {} ({}): {e}",
-                    name(),
-                    tier.name()
-                )
-            })?;
-        let ty = FuncType::from_wasmparser(self.env.func_type(func_index));
-        let register_entry = self.engine.adapter(&ty)?;
-        let (code, size) = match compiled {
-            Compiled::Owned(mut owned) => {
-                let record = owned.record();
-                // SAFETY: the record is the tier's, valid by the `OwnedCode` contract, and
-                // not published yet: this is the one write the runtime makes.
-                unsafe { (*record).register_entry = register_entry };
-                let code = FuncCodeBox::Owned {
-                    _code: owned,
-                    record,
-                };
-                (code, 0)
+        let mut compiled = Vec::with_capacity(funcs.len());
+        for &func_index in funcs {
+            if func_index < self.env.num_imported_funcs
+                || func_index as usize >= self.env.funcs.len()
+            {
+                anyhow::bail!("function {func_index} is not a defined function of the module");
             }
-            Compiled::Machine(machine) => {
-                let Some(shim) = machine.array_shim else {
-                    anyhow::bail!(
-                        "the {} tier gave function {} no array shim",
-                        tier.name(),
-                        name()
-                    );
-                };
-                let owner = CodeOwner::Func {
-                    module: self as *const ModuleInner as *const (),
-                    func_index,
-                };
-                let base = self.machine.load(&machine, owner).map_err(|e| {
-                    anyhow::anyhow!("cannot load the code of function {}: {e}", name())
+            self.validate_deferred(func_index)?;
+            let started = Instant::now();
+            let code = compiler
+                .compile(&self.env, func_index, &CompileOptions { bounds_checks })
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "failed to compile function {} ({}): {e}",
+                        self.func_display_name(func_index),
+                        tier.name()
+                    )
                 })?;
-                // SAFETY: both offsets lie in the code just loaded (`load` copied all of it).
-                let record = unsafe {
-                    FuncCode {
-                        array_entry: crate::code::jit_entry,
-                        register_entry: base.add(machine.register_entry as usize).cast(),
-                        data: base.add(shim as usize).cast(),
-                        tier,
-                    }
-                };
-                (FuncCodeBox::Machine(Box::new(record)), machine.bytes.len())
-            }
-        };
-        tracing::debug!(
-            target: "tierup::tiering",
-            func_index,
-            module = self.info.name.as_deref().unwrap_or("<unknown>"),
-            tier = tier.name(),
-            micros = started.elapsed().as_micros() as u64,
-            code_bytes = size,
-            "compiled"
-        );
-        Ok((code, size))
+            let size = match &code {
+                Compiled::Machine(m) => m.bytes.len(),
+                Compiled::Owned(_) => 0,
+            };
+            tracing::debug!(
+                target: "tierup::tiering",
+                func_index,
+                module = self.info.name.as_deref().unwrap_or("<unknown>"),
+                tier = tier.name(),
+                micros = started.elapsed().as_micros() as u64,
+                code_bytes = size,
+                "compiled"
+            );
+            compiled.push((func_index, code));
+        }
+        // All machine code goes into executable memory in one load.
+        let module = self as *const ModuleInner as *const ();
+        let machine: Vec<_> = compiled
+            .iter()
+            .filter_map(|(func_index, c)| match c {
+                Compiled::Machine(m) => Some((
+                    m,
+                    CodeOwner::Func {
+                        module,
+                        func_index: *func_index,
+                    },
+                )),
+                Compiled::Owned(_) => None,
+            })
+            .collect();
+        let mut bases = if machine.is_empty() {
+            Vec::new()
+        } else {
+            self.machine
+                .load_many(&machine)
+                .map_err(|e| anyhow::anyhow!("cannot load compiled code: {e}"))?
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(compiled.len());
+        for (func_index, code) in compiled {
+            out.push(match code {
+                Compiled::Owned(mut owned) => {
+                    let ty = FuncType::from_wasmparser(self.env.func_type(func_index));
+                    let register_entry = self.engine.adapter(&ty)?;
+                    let record = owned.record();
+                    // SAFETY: the record is the tier's, valid by the `OwnedCode` contract,
+                    // and not published yet: this is the one write the runtime makes.
+                    unsafe { (*record).register_entry = register_entry };
+                    let code = FuncCodeBox::Owned {
+                        _code: owned,
+                        record,
+                    };
+                    (code, 0)
+                }
+                Compiled::Machine(machine) => {
+                    let Some(shim) = machine.array_shim else {
+                        anyhow::bail!(
+                            "the {} tier gave function {} no array shim",
+                            tier.name(),
+                            self.func_display_name(func_index)
+                        );
+                    };
+                    let base = bases
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("compiled code was not loaded"))?;
+                    // SAFETY: both offsets lie in the code loaded at `base` (`load_many`
+                    // copied all of it).
+                    let record = unsafe {
+                        FuncCode {
+                            array_entry: crate::code::jit_entry,
+                            register_entry: base.add(machine.register_entry as usize).cast(),
+                            data: base.add(shim as usize).cast(),
+                            tier,
+                        }
+                    };
+                    (FuncCodeBox::Machine(Box::new(record)), machine.bytes.len())
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// The code of defined function `func_index` by `tier` for memories with
@@ -527,18 +576,6 @@ impl ModuleInner {
         tier: Tier,
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
-        self.code_sized(func_index, tier, bounds_checks)
-            .map(|(code, _)| code)
-    }
-
-    /// [`ModuleInner::code`], and the bytes of machine code compiled by this call (0 when
-    /// the code existed or is not machine code).
-    fn code_sized(
-        &self,
-        func_index: u32,
-        tier: Tier,
-        bounds_checks: bool,
-    ) -> Result<(*const FuncCode, usize)> {
         let place = func_index
             .checked_sub(self.env.num_imported_funcs)
             .and_then(|d| self.code.get(d as usize))
@@ -546,17 +583,48 @@ impl ModuleInner {
             .map(|(table, k)| &table[k])
             .ok_or_else(|| anyhow::anyhow!("function {func_index} has no {} code", tier.name()))?;
         if let Some(c) = place.get() {
-            return Ok((c.record(), 0));
+            return Ok(c.record());
         }
-        let (code, size) = self.compile(func_index, tier, bounds_checks)?;
+        let (code, _) = self.compile(func_index, tier, bounds_checks)?;
         // Another thread may have won the race; then its code is used and ours is dropped
         // without ever having been published (machine code of ours stays in the code
         // memory, unused, until the module is dropped).
         let _ = place.set(code);
         place
             .get()
-            .map(|c| (c.record(), size))
+            .map(FuncCodeBox::record)
             .ok_or_else(|| anyhow::anyhow!("compiled code vanished"))
+    }
+
+    /// Compiles those of `funcs` (defined functions) that have no `tier` code for this kind
+    /// of memory yet, loading their machine code together, and keeps it; returns the bytes
+    /// of machine code made.
+    fn compile_batch(&self, funcs: &[u32], tier: Tier, bounds_checks: bool) -> Result<usize> {
+        let k = key(tier, bounds_checks)
+            .ok_or_else(|| anyhow::anyhow!("the engine has no {} tier", tier.name()))?;
+        let place = |f: u32| {
+            f.checked_sub(self.env.num_imported_funcs)
+                .and_then(|d| self.code.get(d as usize))
+                .map(|table| &table[k])
+        };
+        let missing: Vec<u32> = funcs
+            .iter()
+            .copied()
+            .filter(|&f| place(f).is_some_and(|p| p.get().is_none()))
+            .collect();
+        let mut bytes = 0;
+        for (f, (code, size)) in
+            missing
+                .iter()
+                .zip(self.compile_many(&missing, tier, bounds_checks)?)
+        {
+            if let Some(p) = place(*f)
+                && p.set(code).is_ok()
+            {
+                bytes += size;
+            }
+        }
+        Ok(bytes)
     }
 
     /// The code of function `func_index` in the tier it runs in, compiled on first use,

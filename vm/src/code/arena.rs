@@ -1,10 +1,11 @@
 //! Executable memory: [`CodeMemory`], the code of one owner (a module, or the engine's
 //! adapters), in arenas of reserved address space.
 //!
-//! Each piece of code gets pages of its own: the pages are made readable and writable,
-//! the bytes are copied in and patched, and then the pages are made readable and
-//! executable, for good. No page is ever writable and executable at once, and code never
-//! moves (another piece never shares a page that already runs). An arena is registered
+//! Each load gets pages of its own (one piece, or a batch of pieces that share them): the
+//! pages are made readable and writable, the bytes are copied in and patched, and then the
+//! pages are made readable and executable, for good. No page is ever writable and
+//! executable at once, and code never moves (a later load never shares a page that
+//! already runs). An arena is registered
 //! for the signal handler when it is made, and every piece is in its index before its
 //! address is returned; arenas are unregistered and unmapped only when their owner is
 //! dropped.
@@ -17,6 +18,11 @@ use super::registry::{self, ArenaIndex, CodeInfo, CodeOwner};
 
 /// The size of a page of code.
 const PAGE: usize = 4096;
+
+/// The average size of a piece of code an arena's index is made for (pieces loaded one at
+/// a time take a page each; loaded together, they share pages). A full index starts a new
+/// arena.
+const PIECE: usize = 128;
 
 /// One reservation of address space with the code placed in it so far.
 struct Arena {
@@ -31,7 +37,8 @@ struct Arena {
 unsafe impl Send for Arena {}
 
 impl Arena {
-    fn new(len: usize) -> std::io::Result<Arena> {
+    /// An arena of `len` bytes whose index holds at least `pieces` entries.
+    fn new(len: usize, pieces: usize) -> std::io::Result<Arena> {
         let len = len.next_multiple_of(PAGE);
         // SAFETY: a fresh anonymous mapping with no access, which nothing else references.
         let base = unsafe {
@@ -43,7 +50,7 @@ impl Arena {
             )
         }?
         .cast::<u8>();
-        let index = Box::new(ArenaIndex::new(len / PAGE));
+        let index = Box::new(ArenaIndex::new((len / PIECE).max(pieces)));
         // SAFETY: the index is owned by the arena, which unregisters before dropping it;
         // the range is a fresh mapping, so it overlaps no registered one.
         unsafe { registry::register(base as usize, base as usize + len, &*index) };
@@ -84,14 +91,31 @@ impl CodeMemory {
     /// Copies `code` into executable memory, applies its relocations and registers it as
     /// `owner`'s. Returns the address of its first byte.
     pub fn load(&self, code: &MachineCode, owner: CodeOwner) -> Result<*const u8, String> {
-        let size = code.bytes.len().max(1).next_multiple_of(PAGE);
-        if code.align as usize > PAGE {
-            return Err(format!("code alignment {} is beyond a page", code.align));
+        Ok(self.load_many(&[(code, owner)])?[0])
+    }
+
+    /// [`CodeMemory::load`] for several pieces at once: they share pages (each at its
+    /// alignment), made writable and then executable once for all of them. Returns the
+    /// address of each piece.
+    pub fn load_many(
+        &self,
+        pieces: &[(&MachineCode, CodeOwner)],
+    ) -> Result<Vec<*const u8>, String> {
+        let mut offsets = Vec::with_capacity(pieces.len());
+        let mut end = 0usize;
+        for (code, _) in pieces {
+            if code.align as usize > PAGE {
+                return Err(format!("code alignment {} is beyond a page", code.align));
+            }
+            let at = end.next_multiple_of(code.align.max(1) as usize);
+            offsets.push(at);
+            end = at + code.bytes.len().max(1);
         }
+        let size = end.max(1).next_multiple_of(PAGE);
         let mut arenas = self.arenas.lock();
-        let fits = |a: &Arena| a.len - a.used >= size;
+        let fits = |a: &Arena| a.len - a.used >= size && a.index.room() >= pieces.len();
         if !arenas.last().is_some_and(fits) {
-            let arena = Arena::new(self.arena_size.max(size))
+            let arena = Arena::new(self.arena_size.max(size), pieces.len())
                 .map_err(|e| format!("cannot reserve memory for code: {e}"))?;
             arenas.push(arena);
         }
@@ -99,29 +123,37 @@ impl CodeMemory {
             return Err("no code arena".into());
         };
         // SAFETY: `used + size <= len`, so the range lies inside the arena's reservation.
-        let at = unsafe { arena.base.add(arena.used) };
-        protect(at, size, MprotectFlags::READ | MprotectFlags::WRITE)?;
-        // SAFETY: the pages were just made writable and nothing else uses them yet.
-        unsafe {
-            core::ptr::copy_nonoverlapping(code.bytes.as_ptr(), at, code.bytes.len());
-            for reloc in &code.relocs {
-                apply(at, code.bytes.len(), reloc)?;
+        let base = unsafe { arena.base.add(arena.used) };
+        protect(base, size, MprotectFlags::READ | MprotectFlags::WRITE)?;
+        for ((code, _), &at) in pieces.iter().zip(&offsets) {
+            // SAFETY: the pages were just made writable, nothing else uses them yet, and
+            // every piece lies inside `size`.
+            unsafe {
+                let to = base.add(at);
+                core::ptr::copy_nonoverlapping(code.bytes.as_ptr(), to, code.bytes.len());
+                for reloc in &code.relocs {
+                    apply(to, code.bytes.len(), reloc)?;
+                }
             }
         }
-        protect(at, size, MprotectFlags::READ | MprotectFlags::EXEC)?;
-        let info = Box::new(CodeInfo {
-            owner,
-            traps: code.traps.clone().into_boxed_slice(),
-            wasm_map: code.wasm_map.clone().into_boxed_slice(),
-        });
-        let start = at as usize;
-        // SAFETY: appends happen under the arenas' lock, and the code lies above every
-        // earlier piece of the arena.
-        if !unsafe { arena.index.push(start, start + code.bytes.len(), info) } {
-            return Err("code arena index is full".into());
+        protect(base, size, MprotectFlags::READ | MprotectFlags::EXEC)?;
+        let mut addresses = Vec::with_capacity(pieces.len());
+        for ((code, owner), &at) in pieces.iter().zip(&offsets) {
+            let info = Box::new(CodeInfo {
+                owner: *owner,
+                traps: code.traps.clone().into_boxed_slice(),
+                wasm_map: code.wasm_map.clone().into_boxed_slice(),
+            });
+            let start = base as usize + at;
+            // SAFETY: appends happen under the arenas' lock, in address order, above every
+            // earlier piece of the arena; the room was checked above.
+            if !unsafe { arena.index.push(start, start + code.bytes.len(), info) } {
+                return Err("code arena index is full".into());
+            }
+            addresses.push((base as usize + at) as *const u8);
         }
         arena.used += size;
-        Ok(at.cast_const())
+        Ok(addresses)
     }
 }
 

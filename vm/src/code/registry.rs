@@ -78,12 +78,22 @@ unsafe impl Send for ArenaIndex {}
 
 impl ArenaIndex {
     pub fn new(capacity: usize) -> ArenaIndex {
+        let entries: Box<[MaybeUninit<IndexEntry>]> = Box::new_uninit_slice(capacity);
+        // SAFETY: `UnsafeCell<MaybeUninit<T>>` has the layout of `MaybeUninit<T>`, and an
+        // uninitialised value needs no initialisation (the allocation stays untouched until
+        // entries are written, so a large index costs address space only).
+        let entries = unsafe {
+            Box::from_raw(Box::into_raw(entries) as *mut [UnsafeCell<MaybeUninit<IndexEntry>>])
+        };
         ArenaIndex {
-            entries: (0..capacity)
-                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-                .collect(),
+            entries,
             len: AtomicUsize::new(0),
         }
+    }
+
+    /// The entries that can still be appended.
+    pub fn room(&self) -> usize {
+        self.entries.len() - self.len.load(Ordering::Relaxed)
     }
 
     /// Appends the code at `[start, end)`, which lies above every entry so far. Returns

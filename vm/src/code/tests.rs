@@ -130,3 +130,87 @@ fn code_pages_are_never_writable_and_executable() {
     assert!(maps.lines().any(|l| l.contains(" r-xp ")));
     drop(memory);
 }
+
+#[test]
+fn pieces_loaded_together_share_pages_and_keep_their_own_tables() {
+    super::install_signal_handlers();
+    let memory = CodeMemory::new(1 << 16);
+    let piece = |bytes: Vec<u8>, wasm_offset: u32, traps: Vec<TrapSite>| MachineCode {
+        bytes,
+        align: 16,
+        register_entry: 0,
+        array_shim: Some(0),
+        traps,
+        relocs: Vec::new(),
+        wasm_map: vec![SourceLoc {
+            code_offset: 0,
+            wasm_offset,
+        }],
+        frame_size: 0,
+    };
+    // `xor eax, eax; ret`, then `ud2` trapping as unreachable, then an out-of-bounds load.
+    let codes = [
+        piece(vec![0x31, 0xc0, 0xc3], 10, vec![]),
+        piece(
+            vec![0x0f, 0x0b],
+            20,
+            vec![TrapSite {
+                offset: 0,
+                code: TrapCode::Unreachable,
+            }],
+        ),
+        piece(
+            vec![0x31, 0xc0, 0x8b, 0x00, 0xc3],
+            30,
+            vec![TrapSite {
+                offset: 2,
+                code: TrapCode::MemoryOutOfBounds,
+            }],
+        ),
+    ];
+    let pieces: Vec<_> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let owner = CodeOwner::Func {
+                module: core::ptr::null(),
+                func_index: i as u32,
+            };
+            (c, owner)
+        })
+        .collect();
+    let bases = memory.load_many(&pieces).unwrap();
+    assert_eq!(bases.len(), 3);
+    assert_eq!(
+        bases[0] as usize / 4096,
+        bases[2] as usize / 4096,
+        "one page"
+    );
+    assert!(bases.iter().all(|b| *b as usize % 16 == 0));
+    let expect = [
+        (0, None),
+        (1, Some(TrapCode::Unreachable)),
+        (2, Some(TrapCode::MemoryOutOfBounds)),
+    ];
+    for ((base, (func, trap)), code) in bases.iter().zip(expect).zip(&codes) {
+        let record = FuncCode {
+            array_entry: jit_entry,
+            register_entry: base.cast(),
+            data: base.cast(),
+            tier: Tier::Optimizing,
+        };
+        // SAFETY: the record is alive for the whole call.
+        let slot = unsafe { FuncEntry::new(&record, core::ptr::null_mut(), 0, func, 0) };
+        let mut cells = [ValRaw::ZERO; 1];
+        // SAFETY: the shim is the piece just loaded, which returns 0 or traps.
+        let status = unsafe { FuncEntry::call(&slot, core::ptr::null_mut(), cells.as_mut_ptr()) };
+        let rec = trap::take(status);
+        match trap {
+            None => assert_eq!(status, 0),
+            Some(t) => {
+                assert_eq!(rec.code, Some(t));
+                assert_eq!(frame_of(&rec), [(func, code.wasm_map[0].wasm_offset)]);
+            }
+        }
+    }
+}
