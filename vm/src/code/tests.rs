@@ -186,7 +186,7 @@ fn pieces_loaded_together_share_pages_and_keep_their_own_tables() {
         bases[2] as usize / 4096,
         "one page"
     );
-    assert!(bases.iter().all(|b| *b as usize % 16 == 0));
+    assert!(bases.iter().all(|b| (*b as usize).is_multiple_of(16)));
     let expect = [
         (0, None),
         (1, Some(TrapCode::Unreachable)),
