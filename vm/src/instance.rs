@@ -60,6 +60,7 @@ fn empty_vmctx() -> VmContext {
         memory_base: core::ptr::null_mut(),
         memory: core::ptr::null(),
         func_refs: core::ptr::null(),
+        defined_funcs: core::ptr::null(),
         globals: core::ptr::null(),
         limits: core::ptr::null(),
         tables: core::ptr::null(),
@@ -297,6 +298,7 @@ impl Instance {
             v.memory = &store.memories[*m].def;
         }
         v.func_refs = inst.func_refs.as_ptr();
+        v.defined_funcs = inst.entries.as_ptr();
         v.globals = inst.global_ptrs.as_ptr();
         v.tables = inst.table_ptrs.as_ptr();
         v.type_ids = module.inner.type_ids.as_ptr();

@@ -54,6 +54,10 @@ vmctx_layout! {
         /// One slot pointer per function index, imports first. Imported functions point at
         /// the exporter's slot, so a publication there is seen here.
         [FUNC_REFS] func_refs: *const *const FuncEntry,
+        /// The slots of the instance's defined functions, in index order (entry `i` is the
+        /// slot of function `num_imported_funcs + i`, the one `func_refs` also points at),
+        /// so that compiled code finds a defined callee's slot without loading it.
+        [DEFINED_FUNCS] defined_funcs: *const FuncEntry,
         /// One cell pointer per global index, imports first.
         [GLOBALS] globals: *const *mut ValRaw,
         /// The limits of the thread running the instance's store (see [`RuntimeLimits`]),
@@ -184,14 +188,15 @@ mod tests {
         assert_eq!(offsets::MEMORY_BASE, 0);
         assert_eq!(offsets::MEMORY, 8);
         assert_eq!(offsets::FUNC_REFS, 16);
-        assert_eq!(offsets::GLOBALS, 24);
-        assert_eq!(offsets::LIMITS, 32);
-        assert_eq!(offsets::TABLES, 40);
-        assert_eq!(offsets::TYPE_IDS, 48);
-        assert_eq!(offsets::LIBCALLS, 56);
-        assert_eq!(offsets::INSTANCE, 64);
-        assert_eq!(offsets::STORE, 72);
-        assert_eq!(offsets::SIZE, 80);
+        assert_eq!(offsets::DEFINED_FUNCS, 24);
+        assert_eq!(offsets::GLOBALS, 32);
+        assert_eq!(offsets::LIMITS, 40);
+        assert_eq!(offsets::TABLES, 48);
+        assert_eq!(offsets::TYPE_IDS, 56);
+        assert_eq!(offsets::LIBCALLS, 64);
+        assert_eq!(offsets::INSTANCE, 72);
+        assert_eq!(offsets::STORE, 80);
+        assert_eq!(offsets::SIZE, 88);
         assert_eq!(limits_offsets::STACK_LIMIT, 0);
         assert_eq!(limits_offsets::MAX_CALL_DEPTH, 8);
     }

@@ -384,7 +384,15 @@ impl<'m> FuncEnv<'m> {
         if index as usize >= self.module.funcs.len() {
             return Err(CompileError(format!("unknown function {index}")));
         }
-        Ok(self.vmctx_array(b, offsets::FUNC_REFS, index))
+        match index.checked_sub(self.module.num_imported_funcs) {
+            // A defined function's slot lies in the instance's own array: no load of it.
+            Some(defined) => {
+                let slots = self.vmctx_field(b, offsets::DEFINED_FUNCS);
+                let offset = i64::from(defined) * entry_offsets::ENTRY_SIZE as i64;
+                Ok(b.ins().iadd_imm_s(slots, offset))
+            }
+            None => Ok(self.vmctx_array(b, offsets::FUNC_REFS, index)),
+        }
     }
 
     /// The canonical signature id of type `index`, as an `i32`.

@@ -264,6 +264,7 @@ fn build(
         memory_base: core::ptr::null_mut(),
         memory: core::ptr::null(),
         func_refs: core::ptr::null(),
+        defined_funcs: core::ptr::null(),
         globals: core::ptr::null(),
         limits: core::ptr::null(),
         tables: core::ptr::null(),
@@ -380,6 +381,8 @@ fn build(
             v.memory = m.def();
         }
         v.func_refs = func_refs.ptr().cast::<*const FuncEntry>();
+        // Imported functions come first among the slots.
+        v.defined_funcs = entries.ptr().cast::<FuncEntry>().add(num_imported as usize);
         v.globals = global_ptrs.ptr().cast::<*mut ValRaw>();
         v.tables = table_ptrs.ptr().cast::<*mut TableDef>();
         v.type_ids = type_ids.ptr().cast::<u32>();

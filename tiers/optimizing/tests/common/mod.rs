@@ -335,6 +335,10 @@ impl Instance {
                 .map_or(std::ptr::null_mut(), |(m, _)| m.as_mut_ptr()),
             memory: memory.as_ref().map_or(std::ptr::null(), |(_, d)| &**d),
             func_refs: func_refs.as_ptr(),
+            // The harness has a slot per function, imports first.
+            defined_funcs: slots
+                .as_ptr()
+                .wrapping_add(env.num_imported_funcs as usize),
             globals: global_ptrs.as_ptr(),
             limits: &*limits,
             tables: table_ptrs.as_ptr(),
