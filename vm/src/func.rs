@@ -168,8 +168,16 @@ impl Func {
         let type_id = opaque.engine.signature_id(&ty);
         let index = u32::try_from(opaque.host_funcs.len()).unwrap_or(u32::MAX);
         // SAFETY: `code` is the valid record just made.
-        let entry =
-            Box::new(unsafe { FuncEntry::new(&*code, core::ptr::null_mut(), type_id, index, 0) });
+        let entry = Box::new(unsafe {
+            FuncEntry::new(
+                &*code,
+                core::ptr::null_mut(),
+                &*opaque.limits,
+                type_id,
+                index,
+                0,
+            )
+        });
         let ptr = &*entry as *const FuncEntry as usize;
         opaque.host_funcs.push(HostFuncSlot {
             _entry: entry,

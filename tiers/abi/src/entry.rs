@@ -17,7 +17,7 @@
 use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, Ordering};
 
 use crate::val::ValRaw;
-use crate::vmctx::VmContext;
+use crate::vmctx::{RuntimeLimits, VmContext};
 
 /// The uniform "array" entry every tier provides for every function.
 ///
@@ -140,6 +140,9 @@ pub struct FuncEntry {
     pub register_entry: AtomicPtr<()>,
     /// The instance context the function runs in; null for host functions.
     pub vmctx: *mut VmContext,
+    /// The limits of the store the slot belongs to (`vmctx.limits` for a function of an
+    /// instance), so that a prologue reaches the stack limit in two loads from the slot.
+    pub limits: *const RuntimeLimits,
     /// The canonical id of the function's signature (engine-wide in the runtime), which
     /// `call_indirect` compares with the id of the type it expects.
     pub type_id: u32,
@@ -163,8 +166,9 @@ unsafe impl Send for FuncEntry {}
 unsafe impl Sync for FuncEntry {}
 
 impl FuncEntry {
-    /// A slot whose code is `code`, its (reserved) hotness counter `hotness` and its compile
-    /// state `Idle`.
+    /// A slot whose code is `code`, in the instance of `vmctx` (null for a host function) of
+    /// the store whose limits are `limits`, with its (reserved) hotness counter `hotness`
+    /// and its compile state `Idle`.
     ///
     /// # Safety
     ///
@@ -172,6 +176,7 @@ impl FuncEntry {
     pub unsafe fn new(
         code: *const FuncCode,
         vmctx: *mut VmContext,
+        limits: *const RuntimeLimits,
         type_id: u32,
         func_index: u32,
         hotness: i32,
@@ -181,6 +186,7 @@ impl FuncEntry {
             // SAFETY: the caller's contract.
             register_entry: AtomicPtr::new(unsafe { (*code).register_entry } as *mut ()),
             vmctx,
+            limits,
             type_id,
             func_index,
             hotness: AtomicI32::new(hotness),
@@ -265,6 +271,7 @@ pub mod offsets {
     pub const ENTRY_CODE: usize = offset_of!(FuncEntry, code);
     pub const ENTRY_REGISTER_ENTRY: usize = offset_of!(FuncEntry, register_entry);
     pub const ENTRY_VMCTX: usize = offset_of!(FuncEntry, vmctx);
+    pub const ENTRY_LIMITS: usize = offset_of!(FuncEntry, limits);
     pub const ENTRY_TYPE_ID: usize = offset_of!(FuncEntry, type_id);
     pub const ENTRY_FUNC_INDEX: usize = offset_of!(FuncEntry, func_index);
     pub const ENTRY_HOTNESS: usize = offset_of!(FuncEntry, hotness);
@@ -285,11 +292,12 @@ mod tests {
         assert_eq!(ENTRY_CODE, 0);
         assert_eq!(ENTRY_REGISTER_ENTRY, 8);
         assert_eq!(ENTRY_VMCTX, 16);
-        assert_eq!(ENTRY_TYPE_ID, 24);
-        assert_eq!(ENTRY_FUNC_INDEX, 28);
-        assert_eq!(ENTRY_HOTNESS, 32);
-        assert_eq!(ENTRY_COMPILE_STATE, 36);
-        assert_eq!(ENTRY_SIZE, 40);
+        assert_eq!(ENTRY_LIMITS, 24);
+        assert_eq!(ENTRY_TYPE_ID, 32);
+        assert_eq!(ENTRY_FUNC_INDEX, 36);
+        assert_eq!(ENTRY_HOTNESS, 40);
+        assert_eq!(ENTRY_COMPILE_STATE, 44);
+        assert_eq!(ENTRY_SIZE, 48);
         assert_eq!(CODE_ARRAY_ENTRY, 0);
         assert_eq!(CODE_REGISTER_ENTRY, 8);
         assert_eq!(CODE_DATA, 16);

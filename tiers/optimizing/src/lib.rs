@@ -35,7 +35,7 @@
 //! * `unwind_info=false`: nothing unwinds generated frames but the runtime, which needs
 //!   only the frame-pointer chain; no Rust panic ever unwinds through them.
 //! * `enable_probestack=false`: the prologue's stack-limit check (`func.stack_limit`,
-//!   slot -> context -> limits -> stack limit) replaces stack probes; it traps with
+//!   slot -> limits -> stack limit) replaces stack probes; it traps with
 //!   `StackOverflow` below the limit, and a limit of 0 never traps.
 //! * `enable_verifier` only with debug assertions: it costs compile time, and the tests
 //!   compile every function of the spec suite with it on.

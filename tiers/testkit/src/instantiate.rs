@@ -297,6 +297,9 @@ fn build(
         None => core::ptr::null(),
     };
     let type_ids: Shared<[u32]> = Shared::new(canonical_type_ids(&env).into_boxed_slice());
+    // No stack limit: the kit runs no machine code, and the interpreter bounds its own
+    // frames by the call depth.
+    let limits = Shared::new(Box::new(RuntimeLimits::new(options.max_call_depth)));
     let entries: Vec<FuncEntry> = (0..env.funcs.len() as u32)
         .map(|i| {
             let type_id = env.funcs[i as usize];
@@ -307,9 +310,16 @@ fn build(
             // lives as long as the instance.
             unsafe {
                 if i < num_imported {
-                    FuncEntry::new(host_code, core::ptr::null_mut(), canonical, i, 0)
+                    FuncEntry::new(
+                        host_code,
+                        core::ptr::null_mut(),
+                        limits.ptr(),
+                        canonical,
+                        i,
+                        0,
+                    )
                 } else {
-                    FuncEntry::new(lazy.ptr(), vmctx.ptr(), canonical, i, 0)
+                    FuncEntry::new(lazy.ptr(), vmctx.ptr(), limits.ptr(), canonical, i, 0)
                 }
             }
         })
@@ -360,9 +370,6 @@ fn build(
     }
     let datas = decoded.datas.iter().map(|d| d.range.clone()).collect();
 
-    // No stack limit: the kit runs no machine code, and the interpreter bounds its own
-    // frames by the call depth.
-    let limits = Shared::new(Box::new(RuntimeLimits::new(options.max_call_depth)));
     let runtime = Shared::new(Box::new(Runtime {
         env: env.clone(),
         compiler,

@@ -41,7 +41,8 @@ fn run(bytes: Vec<u8>, traps: &[(u32, TrapCode)]) -> (u32, trap::TrapRecord, Cod
         tier: Tier::Optimizing,
     };
     // SAFETY: the record is alive for the whole call.
-    let slot = unsafe { FuncEntry::new(&record, core::ptr::null_mut(), 0, 7, 0) };
+    let slot =
+        unsafe { FuncEntry::new(&record, core::ptr::null_mut(), core::ptr::null(), 0, 7, 0) };
     let mut cells = [ValRaw::ZERO; 1];
     // SAFETY: the record's shim is the code just loaded, which follows the array
     // convention or traps.
@@ -200,7 +201,16 @@ fn pieces_loaded_together_share_pages_and_keep_their_own_tables() {
             tier: Tier::Optimizing,
         };
         // SAFETY: the record is alive for the whole call.
-        let slot = unsafe { FuncEntry::new(&record, core::ptr::null_mut(), 0, func, 0) };
+        let slot = unsafe {
+            FuncEntry::new(
+                &record,
+                core::ptr::null_mut(),
+                core::ptr::null(),
+                0,
+                func,
+                0,
+            )
+        };
         let mut cells = [ValRaw::ZERO; 1];
         // SAFETY: the shim is the piece just loaded, which returns 0 or traps.
         let status = unsafe { FuncEntry::call(&slot, core::ptr::null_mut(), cells.as_mut_ptr()) };

@@ -26,7 +26,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use tierup_abi::entry::offsets as entry_offsets;
-use tierup_abi::vmctx::{limits_offsets, offsets};
+use tierup_abi::vmctx::limits_offsets;
 use tierup_abi::{CompileError, CompileOptions, ModuleEnv};
 use wasmparser::{Operator, ValType};
 
@@ -73,7 +73,7 @@ pub(crate) fn translate(
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
 
-    // The prologue traps below slot -> vmctx -> limits -> stack_limit.
+    // The prologue traps below slot -> limits -> stack_limit.
     let gv_load = |b: &mut FunctionBuilder, base, offset: usize| {
         let flags = b
             .func
@@ -89,8 +89,7 @@ pub(crate) fn translate(
         }))
     };
     let slot_gv = b.create_global_value(GlobalValueData::VMContext);
-    let vmctx_gv = gv_load(&mut b, slot_gv, entry_offsets::ENTRY_VMCTX)?;
-    let limits_gv = gv_load(&mut b, vmctx_gv, offsets::LIMITS)?;
+    let limits_gv = gv_load(&mut b, slot_gv, entry_offsets::ENTRY_LIMITS)?;
     let limit_gv = gv_load(&mut b, limits_gv, limits_offsets::STACK_LIMIT)?;
     b.func.stack_limit = Some(limit_gv);
 

@@ -208,6 +208,7 @@ impl Instance {
             });
             codes.push(code);
         }
+        let limits = Box::new(RuntimeLimits::new(0));
         // Slots get their context once it exists.
         let mut slots: Vec<FuncEntry> = records
             .iter()
@@ -215,7 +216,7 @@ impl Instance {
             .map(|(i, r)| {
                 let ty = type_ids[env.funcs[i] as usize];
                 // SAFETY: the records live as long as the harness instance.
-                unsafe { FuncEntry::new(r, std::ptr::null_mut(), ty, i as u32, 0) }
+                unsafe { FuncEntry::new(r, std::ptr::null_mut(), &*limits, ty, i as u32, 0) }
             })
             .collect();
         let func_refs: Vec<*const FuncEntry> = slots.iter().map(|s| s as *const _).collect();
@@ -328,7 +329,6 @@ impl Instance {
         let global_ptrs: Vec<*mut ValRaw> = globals.iter_mut().map(|g| g as *mut _).collect();
         state.sync_tables();
         let table_ptrs: Vec<*mut TableDef> = state.tables.iter_mut().map(|t| t as *mut _).collect();
-        let limits = Box::new(RuntimeLimits::new(0));
         let mut vmctx = Box::new(VmContext {
             memory_base: memory
                 .as_mut()
@@ -336,9 +336,7 @@ impl Instance {
             memory: memory.as_ref().map_or(std::ptr::null(), |(_, d)| &**d),
             func_refs: func_refs.as_ptr(),
             // The harness has a slot per function, imports first.
-            defined_funcs: slots
-                .as_ptr()
-                .wrapping_add(env.num_imported_funcs as usize),
+            defined_funcs: slots.as_ptr().wrapping_add(env.num_imported_funcs as usize),
             globals: global_ptrs.as_ptr(),
             limits: &*limits,
             tables: table_ptrs.as_ptr(),
