@@ -157,19 +157,26 @@ pub struct MachineCode {
 impl MachineCode {
     /// The wasm offset of the instruction that code offset `offset` belongs to.
     pub fn wasm_offset(&self, offset: u32) -> Option<u32> {
-        let i = self.wasm_map.partition_point(|l| l.code_offset <= offset);
-        let loc = self.wasm_map.get(i.checked_sub(1)?)?;
-        (loc.wasm_offset != SourceLoc::NONE).then_some(loc.wasm_offset)
+        wasm_offset(&self.wasm_map, offset)
     }
 
     /// The trap of a fault at code offset `offset`.
     pub fn trap_at(&self, offset: u32) -> Option<TrapCode> {
-        let i = self
-            .traps
-            .binary_search_by_key(&offset, |t| t.offset)
-            .ok()?;
-        Some(self.traps[i].code)
+        trap_at(&self.traps, offset)
     }
+}
+
+/// The wasm offset that code offset `offset` maps to in `map` (a [`MachineCode::wasm_map`]).
+pub fn wasm_offset(map: &[SourceLoc], offset: u32) -> Option<u32> {
+    let i = map.partition_point(|l| l.code_offset <= offset);
+    let loc = map.get(i.checked_sub(1)?)?;
+    (loc.wasm_offset != SourceLoc::NONE).then_some(loc.wasm_offset)
+}
+
+/// The trap of a fault at code offset `offset` among `traps` (sorted by offset).
+pub fn trap_at(traps: &[TrapSite], offset: u32) -> Option<TrapCode> {
+    let i = traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
+    Some(traps[i].code)
 }
 
 /// An instruction that may fault, and the trap its fault means.
@@ -226,7 +233,8 @@ pub enum RelocTarget {
 }
 
 /// The rounding functions a code generator may call instead of inlining them
-/// (`extern "C" fn(f32) -> f32` and `extern "C" fn(f64) -> f64`, as `libm` names them).
+/// (`extern "C" fn(f32) -> f32` and `extern "C" fn(f64) -> f64`, as `libm` names them);
+/// [`Libm::address`] is the implementation whoever loads the code patches in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Libm {
     /// `floorf`.
@@ -245,4 +253,45 @@ pub enum Libm {
     NearestF32,
     /// `nearbyint` in round-to-nearest-even mode (wasm `f64.nearest`).
     NearestF64,
+}
+
+impl Libm {
+    /// The address of this crate's implementation of the function.
+    pub fn address(self) -> usize {
+        extern "C" fn floorf(x: f32) -> f32 {
+            x.floor()
+        }
+        extern "C" fn floor(x: f64) -> f64 {
+            x.floor()
+        }
+        extern "C" fn ceilf(x: f32) -> f32 {
+            x.ceil()
+        }
+        extern "C" fn ceil(x: f64) -> f64 {
+            x.ceil()
+        }
+        extern "C" fn truncf(x: f32) -> f32 {
+            x.trunc()
+        }
+        extern "C" fn trunc(x: f64) -> f64 {
+            x.trunc()
+        }
+        extern "C" fn nearbyintf(x: f32) -> f32 {
+            x.round_ties_even()
+        }
+        extern "C" fn nearbyint(x: f64) -> f64 {
+            x.round_ties_even()
+        }
+        let f: *const () = match self {
+            Libm::FloorF32 => floorf as *const (),
+            Libm::FloorF64 => floor as *const (),
+            Libm::CeilF32 => ceilf as *const (),
+            Libm::CeilF64 => ceil as *const (),
+            Libm::TruncF32 => truncf as *const (),
+            Libm::TruncF64 => trunc as *const (),
+            Libm::NearestF32 => nearbyintf as *const (),
+            Libm::NearestF64 => nearbyint as *const (),
+        };
+        f as usize
+    }
 }

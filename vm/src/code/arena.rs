@@ -12,7 +12,7 @@
 
 use parking_lot::Mutex;
 use rustix::mm::MprotectFlags;
-use tierup_abi::{Libm, MachineCode, Reloc, RelocKind, RelocTarget};
+use tierup_abi::{MachineCode, Reloc, RelocKind, RelocTarget};
 
 use super::registry::{self, ArenaIndex, CodeInfo, CodeOwner};
 
@@ -172,7 +172,7 @@ fn protect(at: *mut u8, len: usize, flags: MprotectFlags) -> Result<(), String> 
 /// `[at, at + len)` must be writable.
 unsafe fn apply(at: *mut u8, len: usize, reloc: &Reloc) -> Result<(), String> {
     let target = match reloc.target {
-        RelocTarget::Libm(f) => libm_address(f),
+        RelocTarget::Libm(f) => f.address(),
     };
     let value = (target as i64).wrapping_add(reloc.addend);
     let offset = reloc.offset as usize;
@@ -197,43 +197,4 @@ unsafe fn apply(at: *mut u8, len: usize, reloc: &Reloc) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The address of a rounding function.
-fn libm_address(f: Libm) -> usize {
-    extern "C" fn floorf(x: f32) -> f32 {
-        x.floor()
-    }
-    extern "C" fn floor(x: f64) -> f64 {
-        x.floor()
-    }
-    extern "C" fn ceilf(x: f32) -> f32 {
-        x.ceil()
-    }
-    extern "C" fn ceil(x: f64) -> f64 {
-        x.ceil()
-    }
-    extern "C" fn truncf(x: f32) -> f32 {
-        x.trunc()
-    }
-    extern "C" fn trunc(x: f64) -> f64 {
-        x.trunc()
-    }
-    extern "C" fn nearestf(x: f32) -> f32 {
-        x.round_ties_even()
-    }
-    extern "C" fn nearest(x: f64) -> f64 {
-        x.round_ties_even()
-    }
-    let f: *const () = match f {
-        Libm::FloorF32 => floorf as *const (),
-        Libm::FloorF64 => floor as *const (),
-        Libm::CeilF32 => ceilf as *const (),
-        Libm::CeilF64 => ceil as *const (),
-        Libm::TruncF32 => truncf as *const (),
-        Libm::TruncF64 => trunc as *const (),
-        Libm::NearestF32 => nearestf as *const (),
-        Libm::NearestF64 => nearest as *const (),
-    };
-    f as usize
 }

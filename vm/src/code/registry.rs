@@ -41,18 +41,12 @@ pub(crate) struct CodeInfo {
 impl CodeInfo {
     /// The trap of a fault at `offset`.
     pub fn trap_at(&self, offset: u32) -> Option<TrapCode> {
-        let i = self
-            .traps
-            .binary_search_by_key(&offset, |t| t.offset)
-            .ok()?;
-        Some(self.traps[i].code)
+        tierup_abi::compile::trap_at(&self.traps, offset)
     }
 
     /// The wasm offset of the instruction whose code contains `offset`.
     pub fn wasm_offset(&self, offset: u32) -> Option<u32> {
-        let i = self.wasm_map.partition_point(|l| l.code_offset <= offset);
-        let loc = self.wasm_map.get(i.checked_sub(1)?)?;
-        (loc.wasm_offset != SourceLoc::NONE).then_some(loc.wasm_offset)
+        tierup_abi::compile::wasm_offset(&self.wasm_map, offset)
     }
 }
 

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use tierup_abi::{
     ArrayEntry, CompileOptions, Compiled, Compiler, ConstExpr, ElemMode, ElemSegment, FuncCode,
-    FuncEntry, GUARDED_RESERVATION, Libm, MachineCode, MemoryDef, ModuleEnv, RelocKind,
-    RelocTarget, RuntimeLimits, TableDef, Tier, ValRaw, VmContext, WASM_PAGE_SIZE,
+    FuncEntry, GUARDED_RESERVATION, MachineCode, MemoryDef, ModuleEnv, RelocKind, RelocTarget,
+    RuntimeLimits, TableDef, Tier, ValRaw, VmContext, WASM_PAGE_SIZE,
 };
 use tierup_optimizing::Optimizing;
 use wasmparser::{Payload, ValType};
@@ -33,44 +33,6 @@ pub struct Code {
     pub code: MachineCode,
 }
 
-extern "C" fn floorf(x: f32) -> f32 {
-    x.floor()
-}
-extern "C" fn floor(x: f64) -> f64 {
-    x.floor()
-}
-extern "C" fn ceilf(x: f32) -> f32 {
-    x.ceil()
-}
-extern "C" fn ceil(x: f64) -> f64 {
-    x.ceil()
-}
-extern "C" fn truncf(x: f32) -> f32 {
-    x.trunc()
-}
-extern "C" fn trunc(x: f64) -> f64 {
-    x.trunc()
-}
-extern "C" fn nearbyintf(x: f32) -> f32 {
-    x.round_ties_even()
-}
-extern "C" fn nearbyint(x: f64) -> f64 {
-    x.round_ties_even()
-}
-
-fn libm(f: Libm) -> usize {
-    match f {
-        Libm::FloorF32 => floorf as *const () as usize,
-        Libm::FloorF64 => floor as *const () as usize,
-        Libm::CeilF32 => ceilf as *const () as usize,
-        Libm::CeilF64 => ceil as *const () as usize,
-        Libm::TruncF32 => truncf as *const () as usize,
-        Libm::TruncF64 => trunc as *const () as usize,
-        Libm::NearestF32 => nearbyintf as *const () as usize,
-        Libm::NearestF64 => nearbyint as *const () as usize,
-    }
-}
-
 impl Code {
     /// Maps `code`, applies its relocations and makes it executable.
     pub fn load(code: MachineCode) -> Code {
@@ -83,7 +45,7 @@ impl Code {
         let base = map.as_ptr() as i64;
         for r in &code.relocs {
             let RelocTarget::Libm(f) = r.target;
-            let target = libm(f) as i64 + r.addend;
+            let target = f.address() as i64 + r.addend;
             let at = r.offset as usize;
             match r.kind {
                 RelocKind::Abs8 => map[at..at + 8].copy_from_slice(&target.to_le_bytes()),
