@@ -315,3 +315,24 @@ fn precompiled_code_is_what_instances_start_with() {
         0
     );
 }
+
+#[test]
+fn no_mapping_is_ever_writable_and_executable_while_machine_code_runs() {
+    let engine = engine(true);
+    let (mut store, inst, module) = instantiate(&engine, COUNTER);
+    module.precompile(Tier::Optimizing, 2).unwrap();
+    let twice = inst
+        .get_typed_func::<i32, i32>(&mut store, "twice")
+        .unwrap();
+    assert_eq!(twice.call(&mut store, 1).unwrap(), 3);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let wx: Vec<&str> = maps
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|p| p.contains('w') && p.contains('x'))
+        })
+        .collect();
+    assert!(wx.is_empty(), "writable and executable mappings: {wx:?}");
+}
