@@ -80,6 +80,27 @@
 //! access whose static offset plus size is at most [`GUARD_BYTES`]. Code compiled with
 //! [`CompileOptions::bounds_checks`] checks every access.
 //!
+//! **Where this contract refines the design document** (and why):
+//! * The register entry's first argument is the callee's *slot*, not its context: an
+//!   adapter (one per signature, shared by every interpreted or host function of that
+//!   type) needs the slot to call the array entry of whatever the slot holds, and a JIT
+//!   callee reaches its context in one load from it ([`regcall`]).
+//! * The slot carries the register entry itself and its store's [`RuntimeLimits`], besides
+//!   the record: a JIT call is one load from the slot, and a prologue reaches the stack
+//!   limit in two (measured: half of a call-heavy program's samples sat on a longer chain).
+//!   The record and the register entry are published together but not atomically; either
+//!   is valid code of the function ([`entry`], invariant 3).
+//! * The stack limit is per store and set by the thread that enters wasm through it (a
+//!   store runs on one thread at a time), so a per-thread value without thread-local
+//!   storage that generated code could not read.
+//! * [`VmContext::defined_funcs`] gives the instance's own slots, so a call of a defined
+//!   function needs no load of the slot pointer.
+//! * The array entry of machine code is the runtime's trampoline; a tier provides an array
+//!   *shim* that knows nothing of traps ([`compile`]). Explicit traps of machine code are
+//!   faulting instructions at trap sites too, so that one mechanism (the signal handler)
+//!   serves faults and checks; a failed callee or libcall status is raised by the `raise`
+//!   libcall.
+//!
 //! Some fields are reserved for tiering that does not exist yet: [`FuncEntry::hotness`]
 //! and [`FuncEntry::compile_state`] are set when a slot is made and read by nothing;
 //! [`Tier::Baseline`] names a tier still to be written.
