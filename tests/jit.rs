@@ -336,3 +336,64 @@ fn no_mapping_is_ever_writable_and_executable_while_machine_code_runs() {
         .collect();
     assert!(wx.is_empty(), "writable and executable mappings: {wx:?}");
 }
+
+fn eager_engine() -> Engine {
+    let mut config = Config::new();
+    config.tier(TierMode::Eager).worker_threads(1);
+    Engine::new(&config).unwrap()
+}
+
+#[test]
+fn eager_mode_starts_interpreted_and_publishes_optimized_code_while_running() {
+    let engine = eager_engine();
+    let (mut store, inst, _module) = instantiate(&engine, COUNTER);
+    let inc = inst.get_func(&mut store, "inc").unwrap();
+    let twice = inst
+        .get_typed_func::<i32, i32>(&mut store, "twice")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut calls = 0u64;
+    // Calls keep running (and stay right) until the worker's code is in the slot.
+    while inc.slot(&store).tier() != Tier::Optimizing {
+        assert_eq!(twice.call(&mut store, 5).unwrap(), 7);
+        calls += 1;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no optimized code after {calls} calls"
+        );
+    }
+    assert_eq!(twice.call(&mut store, 40).unwrap(), 42);
+    // An instance made afterwards starts with the published code.
+    let later = Linker::new(&engine)
+        .instantiate(&mut store, &_module)
+        .unwrap();
+    let inc_later = later.get_func(&mut store, "inc").unwrap();
+    assert_eq!(inc_later.slot(&store).code(), inc.slot(&store).code());
+}
+
+#[test]
+fn modules_dropped_while_workers_compile_them_are_discarded_safely() {
+    let engine = eager_engine();
+    let mut wat = String::from("(module");
+    for i in 0..300 {
+        wat += &format!(
+            " (func (export \"f{i}\") (param i32) (result i32) \
+             (i32.mul (i32.add (local.get 0) (i32.const {i})) (i32.const 3)))"
+        );
+    }
+    wat += ")";
+    for round in 0..5 {
+        let (mut store, inst, module) = instantiate(&engine, &wat);
+        let f = inst.get_typed_func::<i32, i32>(&mut store, "f7").unwrap();
+        assert_eq!(f.call(&mut store, round).unwrap(), (round + 7) * 3);
+        drop((store, module));
+    }
+    // The workers are still there and working for a new module.
+    let (mut store, inst, _module) = instantiate(&engine, COUNTER);
+    let inc = inst.get_func(&mut store, "inc").unwrap();
+    let started = std::time::Instant::now();
+    while inc.slot(&store).tier() != Tier::Optimizing {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::yield_now();
+    }
+}

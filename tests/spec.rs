@@ -7,7 +7,10 @@
 //! * `optimizing_checked` — the same without guard regions: every access checked;
 //! * `mixed` — a random half of the functions optimized and the rest interpreted, so that
 //!   calls cross tiers in every direction. The seed is printed at the start and in every
-//!   failure; `TIERUP_TEST_SEED=N` runs with seed N.
+//!   failure; `TIERUP_TEST_SEED=N` runs with seed N;
+//! * `eager` — every function starts in the interpreter while workers compile all of them
+//!   with the optimizing tier and publish each as it is ready, in the middle of the
+//!   script's calls.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         ("optimizing", TierMode::Optimizing, true, None),
         ("optimizing_checked", TierMode::Optimizing, false, None),
         ("mixed", TierMode::Optimizing, true, Some(seed)),
+        ("eager", TierMode::Eager, true, None),
     ];
     let mut trials = Vec::new();
     for (name, tier, guard_regions, random_tiers) in modes {

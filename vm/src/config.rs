@@ -16,7 +16,9 @@ pub enum TierMode {
     Optimizing,
     /// Start in the interpreter and tier up hot functions.
     Tiered,
-    /// Compile everything in the background from the start.
+    /// Start in the interpreter and compile every function with the optimizing tier on
+    /// background workers from instantiation on, each published into the slots of the live
+    /// instances as soon as it is ready.
     Eager,
 }
 
@@ -68,6 +70,7 @@ pub struct Config {
     pub(crate) guard_regions: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) tier_seed: Option<u64>,
+    pub(crate) worker_threads: usize,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             guard_regions: true,
             max_wasm_stack: 1 << 20,
             tier_seed: None,
+            worker_threads: 0,
         }
     }
 }
@@ -92,8 +96,8 @@ impl Config {
         Config::default()
     }
 
-    /// Selects the tiers that run code ([`TierMode::Interp`], the default, and
-    /// [`TierMode::Optimizing`] are available now).
+    /// Selects the tiers that run code ([`TierMode::Interp`], the default,
+    /// [`TierMode::Optimizing`] and [`TierMode::Eager`] are available now).
     pub fn tier(&mut self, mode: TierMode) -> &mut Self {
         self.tier = mode;
         self
@@ -140,6 +144,13 @@ impl Config {
     /// stays for the runtime and host functions.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// The number of background compile workers of the modes that have them (default 0:
+    /// one less than the cores, at least one).
+    pub fn worker_threads(&mut self, threads: usize) -> &mut Self {
+        self.worker_threads = threads;
         self
     }
 

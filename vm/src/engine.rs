@@ -13,6 +13,7 @@ use crate::Result;
 use crate::code::{CodeMemory, CodeOwner};
 use crate::config::{Config, TierMode};
 use crate::types::FuncType;
+use crate::workers::Workers;
 
 /// Canonical signature ids, one per distinct function type.
 #[derive(Default)]
@@ -31,6 +32,8 @@ struct EngineInner {
     /// [`Engine::adapter`]), in the engine's own code memory.
     adapters: Mutex<HashMap<u32, usize>>,
     adapter_code: CodeMemory,
+    /// The background compile workers, in the modes that compile in the background.
+    workers: Option<Workers>,
 }
 
 /// The global context of modules and stores. Cheap to clone (shared).
@@ -58,20 +61,37 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         let optimizing = match config.tier {
             TierMode::Interp => None,
-            TierMode::Optimizing => Some(crate::tiers::optimizing()?),
+            TierMode::Optimizing | TierMode::Eager => Some(crate::tiers::optimizing()?),
             other => anyhow::bail!("tier mode `{other}` is not available yet"),
         };
         if optimizing.is_some() {
             crate::code::install_signal_handlers();
         }
-        Ok(Engine::build(config.clone(), optimizing))
+        let workers = match config.tier {
+            TierMode::Eager => {
+                let threads = match config.worker_threads {
+                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()) - 1,
+                    n => n,
+                };
+                Some(
+                    Workers::start(threads)
+                        .map_err(|e| anyhow::anyhow!("cannot start the compile workers: {e}"))?,
+                )
+            }
+            _ => None,
+        };
+        Ok(Engine::build(config.clone(), optimizing, workers))
     }
 
     fn from_config(config: Config) -> Engine {
-        Engine::build(config, None)
+        Engine::build(config, None, None)
     }
 
-    fn build(config: Config, optimizing: Option<Box<dyn Compiler>>) -> Engine {
+    fn build(
+        config: Config,
+        optimizing: Option<Box<dyn Compiler>>,
+        workers: Option<Workers>,
+    ) -> Engine {
         Engine {
             inner: Arc::new(EngineInner {
                 config,
@@ -80,8 +100,14 @@ impl Engine {
                 optimizing,
                 adapters: Mutex::new(HashMap::new()),
                 adapter_code: CodeMemory::new(64 << 10),
+                workers,
             }),
         }
+    }
+
+    /// The background compile workers, in the modes that have them.
+    pub(crate) fn workers(&self) -> Option<&Workers> {
+        self.inner.workers.as_ref()
     }
 
     /// The compiler of `tier`, if the engine has it.

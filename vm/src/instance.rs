@@ -314,6 +314,9 @@ impl Instance {
             inst.entries.len(),
             inst.bounds_checks,
         );
+        // In the eager mode, the module's functions are compiled in the background from now
+        // on (once per module and kind of memory).
+        module.inner.queue_all(inst.bounds_checks);
         store.instances.push(inst);
         let handle = Instance {
             store: store.id,

@@ -92,6 +92,7 @@ mod trap;
 mod types;
 mod values;
 pub mod wasi;
+mod workers;
 
 pub use anyhow::Error;
 pub use config::{Config, TierMode};

@@ -5,6 +5,7 @@
 
 mod parse;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -84,6 +85,9 @@ pub(crate) struct ModuleInner {
     machine: CodeMemory,
     /// The slots of every live instance.
     instances: Mutex<Vec<LiveSlots>>,
+    /// Whether a background compile of each defined function's code of each [`key`] was
+    /// queued (at most once).
+    queued: Box<[[AtomicBool; KEYS]]>,
     /// Distinguishes this module's functions when tiers are picked at random.
     salt: u64,
     /// With `Config::lazy_validation`: the validation state of each defined function's
@@ -175,6 +179,7 @@ impl Module {
                     (code_bytes * 8 + defined * 4096).clamp(64 << 10, 1 << 30),
                 ),
                 instances: Mutex::new(Vec::new()),
+                queued: (0..defined).map(|_| Default::default()).collect(),
                 deferred,
                 fresh: Mutex::new(Vec::new()),
             }),
@@ -661,19 +666,90 @@ impl ModuleInner {
         Ok(code)
     }
 
-    /// The record a new slot of defined function `func_index` starts with: the code of the
-    /// tier it runs in if that was compiled already, else its lazy record.
+    /// The record a new slot of defined function `func_index` starts with: the
+    /// background-compiled code if it is ready (in the modes that compile in the
+    /// background), else the code of the tier it runs in if that was compiled already, else
+    /// its lazy record.
     pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
-        let tier = self.engine.tier_for(self.salt, func_index);
-        let compiled = func_index
-            .checked_sub(self.env.num_imported_funcs)
-            .and_then(|d| self.code.get(d as usize))
-            .zip(key(tier, bounds_checks))
-            .and_then(|(table, k)| table[k].get());
-        match compiled {
+        let compiled = |tier: Tier| {
+            func_index
+                .checked_sub(self.env.num_imported_funcs)
+                .and_then(|d| self.code.get(d as usize))
+                .zip(key(tier, bounds_checks))
+                .and_then(|(table, k)| table[k].get())
+        };
+        let background = self
+            .engine
+            .workers()
+            .and_then(|_| compiled(Tier::Optimizing));
+        match background.or_else(|| compiled(self.engine.tier_for(self.salt, func_index))) {
             Some(c) => c.record(),
             None => self.lazy_code(func_index),
         }
+    }
+
+    /// Queues a background compile with the optimizing tier of every defined function not
+    /// queued before for this kind of memory (the eager mode, at instantiation).
+    pub(crate) fn queue_all(self: &Arc<Self>, bounds_checks: bool) {
+        let (Some(workers), Some(k)) =
+            (self.engine.workers(), key(Tier::Optimizing, bounds_checks))
+        else {
+            return;
+        };
+        let first = self.env.num_imported_funcs;
+        for (i, flags) in self.queued.iter().enumerate() {
+            if flags[k].swap(true, Ordering::AcqRel) {
+                continue;
+            }
+            let func_index = first + i as u32;
+            tracing::debug!(
+                target: "tierup::tiering",
+                func_index,
+                module = self.info.name.as_deref().unwrap_or("<unknown>"),
+                tier = "optimizing",
+                "queued"
+            );
+            workers.submit(crate::workers::Job {
+                module: Arc::downgrade(self),
+                func_index,
+                tier: Tier::Optimizing,
+                bounds_checks,
+            });
+        }
+    }
+
+    /// Compiles defined function `func_index` with `tier` (once per module) and publishes the
+    /// code into its slot in every live instance of this kind of memory whose code is of a
+    /// lower tier: what a worker does with a job.
+    pub(crate) fn compile_and_publish(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<()> {
+        let code = self.code(func_index, tier, bounds_checks)?;
+        let defined = (func_index - self.env.num_imported_funcs) as usize;
+        for live in self.instances.lock().iter() {
+            if live.bounds_checks != bounds_checks || defined >= live.len {
+                continue;
+            }
+            // SAFETY: the instance is alive while registered, and `defined` is within its
+            // slots; every record a slot holds lives as long as the module.
+            unsafe {
+                let slot = &*live.entries.add(defined);
+                if (*slot.load_code()).tier < tier {
+                    slot.publish(code);
+                    tracing::debug!(
+                        target: "tierup::tiering",
+                        func_index,
+                        module = self.info.name.as_deref().unwrap_or("<unknown>"),
+                        tier = tier.name(),
+                        "published"
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The lazy record of function `func_index`'s type.

@@ -14,8 +14,10 @@ use crate::{EXIT_TRAP, EXIT_USAGE};
 /// The options and operands of `tierup run` (its help text is on `Command::Run`).
 #[derive(Args, Debug)]
 pub struct RunCommand {
-    /// The execution tier(s): interp or optimizing (baseline, tiered and eager are still
-    /// to come). With optimizing, each function is compiled by Cranelift on its first call
+    /// The execution tier(s): interp, optimizing or eager (baseline and tiered are still
+    /// to come). With optimizing, each function is compiled by Cranelift on its first call;
+    /// with eager, the program starts in the interpreter while background workers compile
+    /// every function with Cranelift and switch each over as it is ready
     #[arg(long, value_name = "MODE", default_value = "interp")]
     tier: TierMode,
 
