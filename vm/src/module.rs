@@ -643,26 +643,10 @@ impl ModuleInner {
         let tier = self.engine.tier_for(self.salt, func_index);
         let code = self.code(func_index, tier, bounds_checks)?;
         let lazy = self.lazy_code(func_index);
-        let defined = (func_index - self.env.num_imported_funcs) as usize;
-        for live in self.instances.lock().iter() {
-            if live.bounds_checks != bounds_checks || defined >= live.len {
-                continue;
-            }
-            // SAFETY: the instance is alive while registered (it unregisters under this
-            // lock before its slots are freed), and `defined` is within its slots.
-            let slot = unsafe { &*live.entries.add(defined) };
+        self.publish_live(func_index, code, bounds_checks, |slot| {
             // SAFETY: both records belong to this module and live as long as it.
-            let published = unsafe { slot.publish_if(lazy, code) };
-            if published {
-                tracing::debug!(
-                    target: "tierup::tiering",
-                    func_index,
-                    module = self.info.name.as_deref().unwrap_or("<unknown>"),
-                    tier = tier.name(),
-                    "published"
-                );
-            }
-        }
+            unsafe { slot.publish_if(lazy, code) }
+        });
         Ok(code)
     }
 
@@ -728,28 +712,48 @@ impl ModuleInner {
         bounds_checks: bool,
     ) -> Result<()> {
         let code = self.code(func_index, tier, bounds_checks)?;
+        self.publish_live(func_index, code, bounds_checks, |slot| {
+            // SAFETY: every record a slot of this module holds lives as long as the module,
+            // and `code` is one of them.
+            unsafe {
+                let lower = (*slot.load_code()).tier < tier;
+                if lower {
+                    slot.publish(code);
+                }
+                lower
+            }
+        });
+        Ok(())
+    }
+
+    /// Offers `code` of defined function `func_index` to its slot in every live instance of
+    /// this kind of memory: `publish` publishes it there or not, and says whether it did.
+    fn publish_live(
+        &self,
+        func_index: u32,
+        code: *const FuncCode,
+        bounds_checks: bool,
+        mut publish: impl FnMut(&FuncEntry) -> bool,
+    ) {
         let defined = (func_index - self.env.num_imported_funcs) as usize;
         for live in self.instances.lock().iter() {
             if live.bounds_checks != bounds_checks || defined >= live.len {
                 continue;
             }
-            // SAFETY: the instance is alive while registered, and `defined` is within its
-            // slots; every record a slot holds lives as long as the module.
-            unsafe {
-                let slot = &*live.entries.add(defined);
-                if (*slot.load_code()).tier < tier {
-                    slot.publish(code);
-                    tracing::debug!(
-                        target: "tierup::tiering",
-                        func_index,
-                        module = self.info.name.as_deref().unwrap_or("<unknown>"),
-                        tier = tier.name(),
-                        "published"
-                    );
-                }
+            // SAFETY: the instance is alive while registered (it unregisters under this
+            // lock before its slots are freed), and `defined` is within its slots.
+            let slot = unsafe { &*live.entries.add(defined) };
+            if publish(slot) {
+                tracing::debug!(
+                    target: "tierup::tiering",
+                    func_index,
+                    module = self.info.name.as_deref().unwrap_or("<unknown>"),
+                    // SAFETY: a record of this module, alive as long as it.
+                    tier = unsafe { (*code).tier }.name(),
+                    "published"
+                );
             }
         }
-        Ok(())
     }
 
     /// The lazy record of function `func_index`'s type.
