@@ -71,7 +71,33 @@ fn command_line() -> Vec<std::ffi::OsString> {
     args
 }
 
+/// Writes the runtime's events (tier transitions under `tierup::tiering`, traps under
+/// `tierup::trap`, ...) to stderr when `RUST_LOG` asks for them, with its usual syntax
+/// (`tierup::tiering=debug`, `info,tierup::memory=debug`). A malformed filter is an error
+/// of the command line.
+fn init_logging() -> Result<(), String> {
+    use tracing_subscriber::prelude::*;
+    let Ok(spec) = std::env::var("RUST_LOG") else {
+        return Ok(());
+    };
+    let targets: tracing_subscriber::filter::Targets =
+        spec.parse().map_err(|e| format!("RUST_LOG={spec}: {e}"))?;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
+        .with(targets)
+        .init();
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    if let Err(e) = init_logging() {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let cli = Cli::parse_from(command_line());
     let spawned = std::thread::Builder::new()
         .name("tierup-main".to_string())

@@ -214,3 +214,75 @@ fn run_with_and_without_huge_pages_agrees() {
         assert_eq!(o.status.code(), Some(0));
     }
 }
+
+#[test]
+fn every_tier_runs_and_traps_alike() {
+    let wat = temp_file("math.wat", MATH);
+    let wat = wat.to_str().unwrap();
+    for tier in ["interp", "optimizing", "eager"] {
+        let o = tierup(&[
+            "run", "--tier", tier, "--invoke", "pair", wat, "0x10", "0.1",
+        ]);
+        assert_eq!(stdout(&o), "16\n0.1\n", "{tier}: {}", stderr(&o));
+        let o = tierup(&["run", "--tier", tier, "--invoke", "boom", wat, "0"]);
+        assert_eq!(o.status.code(), Some(1), "{tier}");
+        let err = stderr(&o);
+        assert!(err.contains("integer divide by zero"), "{tier}: {err}");
+        assert!(
+            err.contains("boom") || err.contains("func[3]"),
+            "{tier}: {err}"
+        );
+    }
+}
+
+#[test]
+fn compile_reports_the_compile_speed() {
+    let wat = temp_file("math.wat", MATH);
+    let o = tierup(&["compile", "--tier", "optimizing", wat.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for field in [
+        "functions       5",
+        "machine code",
+        "MB/s of wasm code per core",
+    ] {
+        assert!(out.contains(field), "{out}");
+    }
+}
+
+#[test]
+fn rust_log_shows_tier_events_and_a_bad_filter_is_a_usage_error() {
+    let wat = temp_file("math.wat", MATH);
+    let wat = wat.to_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tierup"))
+        .args([
+            "run",
+            "--tier",
+            "optimizing",
+            "--invoke",
+            "add",
+            wat,
+            "1",
+            "2",
+        ])
+        .env("RUST_LOG", "tierup::tiering=debug")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "3\n");
+    let err = stderr(&o);
+    assert!(
+        err.contains("tierup::tiering") && err.contains("compiled"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colours when stderr is not a terminal: {err}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_tierup"))
+        .args(["run", "--invoke", "add", wat, "1", "2"])
+        .env("RUST_LOG", "a=b=c")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("RUST_LOG"), "{}", stderr(&o));
+}
