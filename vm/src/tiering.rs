@@ -51,7 +51,7 @@ impl SlotHandle {
     ///   what a tier publishes; tests also publish other functions and host functions of the
     ///   same signature);
     /// * `code` must stay alive as long as the slot's module (records from
-    ///   [`crate::Module::translate_fresh`] of that module do);
+    ///   [`crate::Module::compile_fresh`] of that module do);
     /// * the store owning the slot must be alive.
     pub unsafe fn publish(&self, code: CodeHandle) {
         // SAFETY: the caller's contract above is the slot's publication contract.
