@@ -163,7 +163,7 @@ impl Module {
                 }))
             })
             .collect::<Result<_>>()?;
-        let code_bytes: usize = env.bodies.iter().map(|b| b.end - b.start).sum();
+        let code_bytes = env.code_bytes();
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -262,48 +262,39 @@ impl Module {
         }
         .clamp(1, count.max(1) as usize);
         // Functions are taken a batch at a time, whose code is loaded together.
-        const BATCH: u32 = 64;
-        let next = std::sync::atomic::AtomicU32::new(0);
+        const BATCH: usize = 64;
         let started = Instant::now();
-        let results: Vec<Result<(usize, std::time::Duration)>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let cpu = crate::tiers::ThreadCpu::start();
-                        let mut machine_bytes = 0;
-                        loop {
-                            let i = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
-                            if i >= count {
-                                break;
-                            }
-                            let batch: Vec<u32> =
-                                (i..count.min(i + BATCH)).map(|f| first + f).collect();
-                            machine_bytes += inner.compile_batch(&batch, tier, bounds_checks)?;
-                        }
-                        Ok((machine_bytes, cpu.elapsed()))
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a compile thread panicked")))
-                })
-                .collect()
-        });
+        let done = in_batches(
+            threads,
+            count as usize,
+            BATCH,
+            Compiling::default,
+            |c, range| {
+                let cpu = ThreadCpu::start();
+                let batch: Vec<u32> = range.map(|f| first + f as u32).collect();
+                match inner.compile_batch(&batch, tier, bounds_checks) {
+                    Ok(bytes) => c.machine_bytes += bytes,
+                    Err(e) => c.error = Some(e),
+                }
+                c.cpu += cpu.elapsed();
+                c.error.is_none()
+            },
+        )
+        .ok_or_else(|| anyhow::anyhow!("a compile thread panicked"))?;
         let mut stats = CompileStats {
             functions: count as usize,
-            wasm_bytes: inner.env.bodies.iter().map(|b| b.end - b.start).sum(),
+            wasm_bytes: inner.env.code_bytes(),
             machine_bytes: 0,
             wall: started.elapsed(),
             cpu: std::time::Duration::ZERO,
             threads,
         };
-        for r in results {
-            let (bytes, cpu) = r?;
-            stats.machine_bytes += bytes;
-            stats.cpu += cpu;
+        for c in done {
+            if let Some(e) = c.error {
+                return Err(e);
+            }
+            stats.machine_bytes += c.machine_bytes;
+            stats.cpu += c.cpu;
         }
         Ok(stats)
     }
@@ -383,6 +374,63 @@ fn validate_body(
 /// would cost more than they save.
 const PARALLEL_VALIDATION_BYTES: usize = 256 << 10;
 
+/// Runs `work` over the indices `0..count` on `threads` scoped threads (all have finished
+/// when this returns), a batch of `batch` indices at a time, taken in order through one
+/// shared cursor. Each thread keeps the state `state` made for it; it stops early when
+/// `work` returns false. Returns every thread's final state, or `None` if one panicked.
+fn in_batches<S: Send>(
+    threads: usize,
+    count: usize,
+    batch: usize,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, core::ops::Range<usize>) -> bool + Sync,
+) -> Option<Vec<S>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut s = state();
+                    loop {
+                        let start = next.fetch_add(batch, Ordering::Relaxed);
+                        if start >= count || !work(&mut s, start..count.min(start + batch)) {
+                            return s;
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok()).collect()
+    })
+}
+
+/// What one thread of [`Module::precompile`] did.
+#[derive(Default)]
+struct Compiling {
+    machine_bytes: usize,
+    cpu: std::time::Duration,
+    error: Option<anyhow::Error>,
+}
+
+/// The CPU time of the calling thread since [`ThreadCpu::start`].
+struct ThreadCpu(std::time::Duration);
+
+impl ThreadCpu {
+    fn start() -> ThreadCpu {
+        ThreadCpu(thread_cpu_time())
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        thread_cpu_time().saturating_sub(self.0)
+    }
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu_time() -> std::time::Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
 /// At most this many threads validate function bodies.
 const MAX_VALIDATION_THREADS: usize = 8;
 
@@ -408,38 +456,34 @@ fn validate_bodies(bodies: Vec<Body<'_>>) -> Result<()> {
         }
         return Ok(());
     }
-    // Bodies are taken in order, a batch at a time, through one shared cursor.
+    // Bodies are taken in order, a batch at a time.
     const BATCH: usize = 16;
-    let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<_>>> = bodies.into_iter().map(|b| Mutex::new(Some(b))).collect();
     let first_error = Mutex::new(None::<(usize, wasmparser::BinaryReaderError)>);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut allocs = wasmparser::FuncValidatorAllocations::default();
-                loop {
-                    let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
-                    if start >= slots.len() {
-                        break;
-                    }
-                    for (i, slot) in slots.iter().enumerate().skip(start).take(BATCH) {
-                        if first_error.lock().as_ref().is_some_and(|(e, _)| *e < i) {
-                            return;
-                        }
-                        let Some((func, body)) = slot.lock().take() else {
-                            continue;
-                        };
-                        if let Err(e) = validate_body(func, &body, &mut allocs) {
-                            let mut first = first_error.lock();
-                            if first.as_ref().is_none_or(|(f, _)| i < *f) {
-                                *first = Some((i, e));
-                            }
-                        }
+    in_batches(
+        threads,
+        slots.len(),
+        BATCH,
+        wasmparser::FuncValidatorAllocations::default,
+        |allocs, range| {
+            for i in range {
+                if first_error.lock().as_ref().is_some_and(|(e, _)| *e < i) {
+                    return false;
+                }
+                let Some((func, body)) = slots[i].lock().take() else {
+                    continue;
+                };
+                if let Err(e) = validate_body(func, &body, allocs) {
+                    let mut first = first_error.lock();
+                    if first.as_ref().is_none_or(|(f, _)| i < *f) {
+                        *first = Some((i, e));
                     }
                 }
-            });
-        }
-    });
+            }
+            true
+        },
+    )
+    .ok_or_else(|| anyhow::anyhow!("a validation thread panicked"))?;
     match first_error.into_inner() {
         Some((_, e)) => Err(e.into()),
         None => Ok(()),
@@ -573,6 +617,19 @@ impl ModuleInner {
         Ok(out)
     }
 
+    /// Where the code of defined function `func_index` by `tier` for memories with
+    /// (`bounds_checks` false) or without a guard region is kept; `None` for an imported or
+    /// unknown function or a tier with no code of its own.
+    fn place(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Option<&OnceLock<FuncCodeBox>> {
+        let defined = func_index.checked_sub(self.env.num_imported_funcs)?;
+        Some(&self.code.get(defined as usize)?[key(tier, bounds_checks)?])
+    }
+
     /// The code of defined function `func_index` by `tier` for memories with
     /// (`bounds_checks` false) or without a guard region, compiled on first use and kept.
     pub(crate) fn code(
@@ -581,11 +638,8 @@ impl ModuleInner {
         tier: Tier,
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
-        let place = func_index
-            .checked_sub(self.env.num_imported_funcs)
-            .and_then(|d| self.code.get(d as usize))
-            .zip(key(tier, bounds_checks))
-            .map(|(table, k)| &table[k])
+        let place = self
+            .place(func_index, tier, bounds_checks)
             .ok_or_else(|| anyhow::anyhow!("function {func_index} has no {} code", tier.name()))?;
         if let Some(c) = place.get() {
             return Ok(c.record());
@@ -605,13 +659,10 @@ impl ModuleInner {
     /// of memory yet, loading their machine code together, and keeps it; returns the bytes
     /// of machine code made.
     fn compile_batch(&self, funcs: &[u32], tier: Tier, bounds_checks: bool) -> Result<usize> {
-        let k = key(tier, bounds_checks)
-            .ok_or_else(|| anyhow::anyhow!("the engine has no {} tier", tier.name()))?;
-        let place = |f: u32| {
-            f.checked_sub(self.env.num_imported_funcs)
-                .and_then(|d| self.code.get(d as usize))
-                .map(|table| &table[k])
-        };
+        if key(tier, bounds_checks).is_none() {
+            anyhow::bail!("the engine has no {} tier", tier.name());
+        }
+        let place = |f: u32| self.place(f, tier, bounds_checks);
         let missing: Vec<u32> = funcs
             .iter()
             .copied()
@@ -655,13 +706,7 @@ impl ModuleInner {
     /// background), else the code of the tier it runs in if that was compiled already, else
     /// its lazy record.
     pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
-        let compiled = |tier: Tier| {
-            func_index
-                .checked_sub(self.env.num_imported_funcs)
-                .and_then(|d| self.code.get(d as usize))
-                .zip(key(tier, bounds_checks))
-                .and_then(|(table, k)| table[k].get())
-        };
+        let compiled = |tier: Tier| self.place(func_index, tier, bounds_checks)?.get();
         let background = self
             .engine
             .workers()

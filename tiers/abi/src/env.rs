@@ -52,6 +52,11 @@ impl ModuleEnv {
         &self.types[self.funcs[func_index as usize] as usize]
     }
 
+    /// The bytes of all function bodies together.
+    pub fn code_bytes(&self) -> usize {
+        self.bodies.iter().map(|b| b.end - b.start).sum()
+    }
+
     /// The body bytes of the defined function `func_index`, and the module offset of their
     /// first byte; `None` for an imported function or an index out of range.
     pub fn body(&self, func_index: u32) -> Option<(&[u8], usize)> {
