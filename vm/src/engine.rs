@@ -138,24 +138,25 @@ impl Engine {
 
     /// [`Engine::adapter`], or where it cannot be made (an error of the JIT tier, logged), a
     /// register entry that raises `function failed to compile` when called.
-    pub(crate) fn adapter_or_trap(&self, ty: &FuncType) -> *const () {
-        self.adapter(ty).unwrap_or_else(|e| {
+    pub(crate) fn adapter_or_trap(&self, signature: u32) -> *const () {
+        self.adapter(signature).unwrap_or_else(|e| {
             tracing::error!(target: "tierup::tiering", "{e:#}");
             crate::code::no_adapter()
         })
     }
 
-    /// The register entry of the adapter for functions of type `ty` (compiled on first use
-    /// and kept for the engine's life), or null in an engine without machine code.
-    pub(crate) fn adapter(&self, ty: &FuncType) -> Result<*const ()> {
+    /// The register entry of the adapter for functions of the type with canonical id
+    /// `signature` (compiled on first use and kept for the engine's life), or null in an
+    /// engine without machine code.
+    pub(crate) fn adapter(&self, signature: u32) -> Result<*const ()> {
         let Some(jit) = self.inner.optimizing.as_deref() else {
             return Ok(core::ptr::null());
         };
-        let id = self.signature_id(ty);
         let mut adapters = self.inner.adapters.lock();
-        if let Some(&a) = adapters.get(&id) {
+        if let Some(&a) = adapters.get(&signature) {
             return Ok(a as *const ());
         }
+        let ty = self.signature(signature);
         let params: Vec<_> = ty.params().iter().map(|t| t.to_wasmparser()).collect();
         let results: Vec<_> = ty.results().iter().map(|t| t.to_wasmparser()).collect();
         let code = jit
@@ -168,7 +169,7 @@ impl Engine {
             .load(&code, CodeOwner::Adapter)
             .map_err(|e| anyhow::anyhow!("cannot load the adapter for {ty}: {e}"))?;
         let entry = base as usize + code.register_entry as usize;
-        adapters.insert(id, entry);
+        adapters.insert(signature, entry);
         Ok(entry as *const ())
     }
 

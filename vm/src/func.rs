@@ -158,14 +158,14 @@ impl Func {
             cells: ty.cells(),
             store: store as *mut StoreInner<T>,
         });
+        let type_id = store.opaque.engine.signature_id(&ty);
         let code = Box::new(FuncCode {
             array_entry: host_trampoline::<T>,
-            register_entry: store.opaque.engine.adapter_or_trap(&ty),
+            register_entry: store.opaque.engine.adapter_or_trap(type_id),
             data: &*record as *const HostFuncRecord<T> as *const (),
             tier: Tier::Host,
         });
         let opaque = &mut store.opaque;
-        let type_id = opaque.engine.signature_id(&ty);
         let index = u32::try_from(opaque.host_funcs.len()).unwrap_or(u32::MAX);
         // SAFETY: `code` is the valid record just made.
         let entry = Box::new(unsafe {

@@ -268,8 +268,8 @@ impl Instance {
             memories.push(m.index);
         }
         // The slots start with the best code compiled so far for memories like these.
-        inst.bounds_checks = !store.engine.config().guard_regions
-            || memories.iter().any(|m| store.memories[*m].def.guarded == 0);
+        // (Without `Config::guard_regions` no memory of the engine has one.)
+        inst.bounds_checks = memories.iter().any(|m| store.memories[*m].def.guarded == 0);
         for e in inst.entries.iter() {
             let code = module.inner.initial_code(e.func_index, inst.bounds_checks);
             // SAFETY: the record belongs to the module, alive as long as the instance.
@@ -303,7 +303,7 @@ impl Instance {
         v.globals = inst.global_ptrs.as_ptr();
         v.tables = inst.table_ptrs.as_ptr();
         v.type_ids = module.inner.type_ids.as_ptr();
-        v.limits = &*store.limits;
+        v.limits = limits;
         v.instance = inst_ptr.cast();
         v.store = (store as *mut StoreOpaque).cast();
         inst.memories = memories;

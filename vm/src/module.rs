@@ -17,7 +17,7 @@ pub(crate) use parse::{ConstExpr, ElemMode, ExportKind, ModuleInfo};
 use crate::Result;
 use crate::code::{CodeMemory, CodeOwner};
 use crate::engine::Engine;
-use crate::types::{ExportType, FuncType, ImportType};
+use crate::types::{ExportType, ImportType};
 
 /// Code one tier made for one function, with its record at a stable address.
 pub(crate) enum FuncCodeBox {
@@ -149,15 +149,14 @@ impl Module {
         };
         let wasm: Arc<[u8]> = Arc::from(bytes);
         let (info, env) = parse::parse(&wasm)?;
-        let type_ids = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        let type_ids: Box<[u32]> = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let defined = env.bodies.len();
-        let lazy_codes = info
-            .types
+        let lazy_codes = type_ids
             .iter()
-            .map(|ty| {
+            .map(|&id| {
                 Ok(Box::new(FuncCode {
                     array_entry: crate::libcalls::lazy_entry,
-                    register_entry: engine.adapter(ty)?,
+                    register_entry: engine.adapter(id)?,
                     data: core::ptr::null(),
                     tier: Tier::Lazy,
                 }))
@@ -577,8 +576,8 @@ impl ModuleInner {
         for (func_index, code) in compiled {
             out.push(match code {
                 Compiled::Owned(mut owned) => {
-                    let ty = FuncType::from_wasmparser(self.env.func_type(func_index));
-                    let register_entry = self.engine.adapter(&ty)?;
+                    let ty = self.env.funcs[func_index as usize];
+                    let register_entry = self.engine.adapter(self.type_ids[ty as usize])?;
                     let record = owned.record();
                     // SAFETY: the record is the tier's, valid by the `OwnedCode` contract,
                     // and not published yet: this is the one write the runtime makes.
