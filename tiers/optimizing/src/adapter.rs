@@ -5,25 +5,25 @@
 //! caller's libcall table, and returns the results from the cells by the register
 //! convention.
 //!
-//! The adapter's prologue checks the stack limit like compiled functions do, starting
-//! from the caller's context (a host function's slot has no context of its own), so deep
-//! recursion that crosses into the interpreter or the host still ends in `call stack
-//! exhausted` here.
+//! The adapter's prologue checks the stack limit exactly as compiled functions do, from
+//! the limits its callee slot carries (`sig::check_stack_limit`), so deep recursion that
+//! crosses into the interpreter or the host still ends in `call stack exhausted` here.
 
 use cranelift_codegen::ir::{
-    self, AbiParam, ArgumentPurpose, GlobalValueData, InstBuilder, MemFlagsData, StackSlotData,
-    StackSlotKind, UserFuncName,
+    self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserFuncName,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use tierup_abi::entry::offsets as entry_offsets;
-use tierup_abi::vmctx::{libcall_offsets, limits_offsets, offsets};
+use tierup_abi::vmctx::{libcall_offsets, offsets};
 use tierup_abi::{CompileError, TrapCode};
 use wasmparser::ValType;
 
 use crate::isa::clif_trap;
 use crate::shim::cell;
-use crate::sig::{PTR, array_signature, clif_type, native_signature, register_signature};
+use crate::sig::{
+    PTR, array_signature, check_stack_limit, clif_type, native_signature, register_signature,
+};
 
 /// The adapter for functions of type `params -> results`.
 pub(crate) fn build(
@@ -31,34 +31,12 @@ pub(crate) fn build(
     params: &[ValType],
     results: &[ValType],
 ) -> Result<ir::Function, CompileError> {
-    let mut sig = register_signature(params, results);
-    // The stack limit is reached from the caller's context; the purpose moves no register.
-    sig.params[0] = AbiParam::new(PTR);
-    sig.params[1] = AbiParam::special(PTR, ArgumentPurpose::VMContext);
+    let sig = register_signature(params, results);
     let mut func = ir::Function::with_name_signature(UserFuncName::user(2, 0), sig);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
 
-    let flags = b
-        .func
-        .dfg
-        .mem_flags
-        .insert(MemFlagsData::trusted().with_readonly())
-        .map_err(|_| CompileError("too many memory flags".into()))?;
-    let caller_gv = b.create_global_value(GlobalValueData::VMContext);
-    let limits_gv = b.create_global_value(GlobalValueData::Load {
-        base: caller_gv,
-        offset: (offsets::LIMITS as i32).into(),
-        global_type: PTR,
-        flags,
-    });
-    let limit_gv = b.create_global_value(GlobalValueData::Load {
-        base: limits_gv,
-        offset: (limits_offsets::STACK_LIMIT as i32).into(),
-        global_type: PTR,
-        flags,
-    });
-    b.func.stack_limit = Some(limit_gv);
+    check_stack_limit(b.func)?;
 
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);

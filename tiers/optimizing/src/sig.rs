@@ -2,9 +2,13 @@
 //! a register entry (the convention of `tierup_abi::regcall`), of the array entry and of
 //! each libcall.
 
-use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, types};
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, GlobalValueData, MemFlagsData, Signature, types,
+};
 use cranelift_codegen::isa::CallConv;
 use tierup_abi::CompileError;
+use tierup_abi::entry::offsets as entry_offsets;
+use tierup_abi::vmctx::limits_offsets;
 use wasmparser::ValType;
 
 /// The pointer type of the host (x86-64).
@@ -84,4 +88,30 @@ pub(crate) fn type_at(
     env.types
         .get(type_index as usize)
         .ok_or_else(|| CompileError(format!("unknown type {type_index}")))
+}
+
+/// Makes the prologue of a register entry (whose `VMContext`-purpose parameter is the callee
+/// slot) trap with `StackOverflow` below the stack limit of the slot's store: slot -> limits
+/// -> stack limit. A limit of 0 never traps.
+pub(crate) fn check_stack_limit(func: &mut ir::Function) -> Result<(), CompileError> {
+    let flags = func
+        .dfg
+        .mem_flags
+        .insert(MemFlagsData::trusted().with_readonly())
+        .map_err(|_| CompileError("too many memory flags".into()))?;
+    let slot = func.create_global_value(GlobalValueData::VMContext);
+    let limits = func.create_global_value(GlobalValueData::Load {
+        base: slot,
+        offset: (entry_offsets::ENTRY_LIMITS as i32).into(),
+        global_type: PTR,
+        flags,
+    });
+    let limit = func.create_global_value(GlobalValueData::Load {
+        base: limits,
+        offset: (limits_offsets::STACK_LIMIT as i32).into(),
+        global_type: PTR,
+        flags,
+    });
+    func.stack_limit = Some(limit);
+    Ok(())
 }

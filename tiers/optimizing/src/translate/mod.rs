@@ -19,19 +19,14 @@ mod simd;
 mod simd_memory;
 mod table;
 
-use cranelift_codegen::ir::{
-    self, BlockArg, GlobalValueData, InstBuilder, MemFlagsData, SourceLoc, UserFuncName, Value,
-    types,
-};
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, SourceLoc, UserFuncName, Value, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use tierup_abi::entry::offsets as entry_offsets;
-use tierup_abi::vmctx::limits_offsets;
 use tierup_abi::{CompileError, CompileOptions, ModuleEnv};
 use wasmparser::{Operator, ValType};
 
 use crate::env::FuncEnv;
-use crate::sig::{PTR, clif_type, func_type, register_signature};
+use crate::sig::{check_stack_limit, clif_type, func_type, register_signature};
 
 pub(crate) use control::Frame;
 
@@ -73,25 +68,7 @@ pub(crate) fn translate(
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
 
-    // The prologue traps below slot -> limits -> stack_limit.
-    let gv_load = |b: &mut FunctionBuilder, base, offset: usize| {
-        let flags = b
-            .func
-            .dfg
-            .mem_flags
-            .insert(MemFlagsData::trusted().with_readonly())
-            .map_err(|_| CompileError("too many memory flags".into()))?;
-        Ok::<_, CompileError>(b.create_global_value(GlobalValueData::Load {
-            base,
-            offset: (offset as i32).into(),
-            global_type: PTR,
-            flags,
-        }))
-    };
-    let slot_gv = b.create_global_value(GlobalValueData::VMContext);
-    let limits_gv = gv_load(&mut b, slot_gv, entry_offsets::ENTRY_LIMITS)?;
-    let limit_gv = gv_load(&mut b, limits_gv, limits_offsets::STACK_LIMIT)?;
-    b.func.stack_limit = Some(limit_gv);
+    check_stack_limit(b.func)?;
 
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
