@@ -22,6 +22,7 @@ pub(crate) static LIBCALLS: Libcalls = Libcalls {
     elem_drop,
     translate,
     raise: crate::code::RAISE,
+    hot,
 };
 
 /// Runs `f`, turning a panic into `on_panic` with a recorded trap.
@@ -293,4 +294,17 @@ pub(crate) unsafe extern "sysv64" fn lazy_entry(
     }
     // SAFETY: `code` is a live record for this function; arguments are passed through.
     unsafe { ((*code).array_entry)(callee, code, caller, args_results) }
+}
+
+/// A function of the instance ran out of its hotness budget (see `Libcalls::hot`): the tier
+/// manager decides what to compile, and hands back an OSR entry when one is ready.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+unsafe extern "sysv64" fn hot(vmctx: *mut VmContext, func_index: u32, at: u32) -> *const FuncCode {
+    guard(core::ptr::null(), || {
+        // SAFETY: the caller's contract; the tier manager only reads the instance.
+        unsafe { crate::tiering::hot(vmctx, func_index, at) }
+    })
 }

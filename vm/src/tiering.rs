@@ -84,3 +84,13 @@ impl CodeHandle {
         unsafe { (*self.0).tier }
     }
 }
+
+/// See `libcalls::hot`.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+pub(crate) unsafe fn hot(vmctx: *mut tierup_abi::VmContext, func_index: u32, at: u32) -> *const FuncCode {
+    let _ = (vmctx, func_index, at);
+    core::ptr::null()
+}

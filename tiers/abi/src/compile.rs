@@ -95,6 +95,23 @@ pub trait Compiler: Send + Sync {
         let _ = (params, results);
         None
     }
+
+    /// The OSR entry of the defined function `func_index` at the point before its
+    /// instruction at module offset `at` ([`crate::osr`]), or an error for a tier that makes
+    /// none (the default) or a point that is not reachable.
+    fn compile_osr(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        at: u32,
+        options: &CompileOptions,
+    ) -> Result<MachineCode, CompileError> {
+        let _ = (env, func_index, at, options);
+        Err(CompileError(format!(
+            "the {} tier makes no OSR entries",
+            self.tier().name()
+        )))
+    }
 }
 
 /// What a compilation yields.

@@ -112,6 +112,7 @@ pub mod compile;
 pub mod decode;
 pub mod entry;
 pub mod env;
+pub mod osr;
 pub mod regcall;
 pub mod trap;
 pub mod val;

@@ -135,6 +135,9 @@ vmctx_layout! {
 /// A status-returning libcall result that did not trap.
 pub const LIBCALL_OK: u32 = crate::STATUS_OK;
 
+/// The `at` of a [`Libcalls::hot`] call made at function entry.
+pub const NO_OSR: u32 = u32::MAX;
+
 vmctx_layout! {
     /// Operations a tier cannot do inline. Statuses are [`crate::STATUS_OK`] or a trap
     /// code whose details were recorded with [`crate::trap::record`].
@@ -162,6 +165,12 @@ vmctx_layout! {
         /// machine code: unwinds the generated frames to the innermost entry trampoline.
         /// It never returns; code that calls it continues with a trap of its own.
         [RAISE] raise: unsafe extern "sysv64" fn(status: u32),
+        /// Function `func_index` of the instance is hot: its tier's counter ran out at its
+        /// entry (`at` is [`NO_OSR`]) or at a backward branch to the OSR point before the
+        /// instruction at module offset `at` ([`crate::osr`]). The runtime decides what to
+        /// compile; it returns the record of an OSR entry for that point when one is ready
+        /// (the caller may move into it), null otherwise. It never traps.
+        [HOT] hot: unsafe extern "sysv64" fn(vmctx: *mut VmContext, func_index: u32, at: u32) -> *const FuncCode,
     }
 }
 
@@ -224,6 +233,7 @@ mod tests {
         assert_eq!(libcall_offsets::ELEM_DROP, 56);
         assert_eq!(libcall_offsets::TRANSLATE, 64);
         assert_eq!(libcall_offsets::RAISE, 72);
-        assert_eq!(libcall_offsets::SIZE, 80);
+        assert_eq!(libcall_offsets::HOT, 80);
+        assert_eq!(libcall_offsets::SIZE, 88);
     }
 }

@@ -25,6 +25,7 @@ pub(crate) static LIBCALLS: Libcalls = Libcalls {
     elem_drop,
     translate,
     raise,
+    hot,
 };
 
 /// Runs `f` on the runtime of `vmctx`. A context without a kit runtime, or a panic (which
@@ -344,4 +345,9 @@ pub(crate) unsafe extern "sysv64" fn lazy_entry(
 unsafe extern "sysv64" fn raise(status: u32) {
     eprintln!("tierup-testkit: `raise({status})` called, but the kit runs no machine code");
     std::process::abort();
+}
+
+/// The kit has one tier per instance and never tiers up: a hot function stays where it is.
+unsafe extern "sysv64" fn hot(_: *mut VmContext, _: u32, _: u32) -> *const FuncCode {
+    core::ptr::null()
 }
