@@ -8,6 +8,21 @@
 //! [`Optimizing::compile_adapter`] makes the register-entry adapter of a signature for
 //! functions that only have an array entry.
 //!
+//! # OSR entries
+//!
+//! [`Optimizing::compile_osr`] makes the entry of a function at an OSR point
+//! ([`tierup_abi::osr`]): the register entry of a `[i64] -> results` function, with the
+//! shim of that type, translated from the whole body like the function itself (same trap
+//! sites, wasm offsets and stack-limit check) but entered elsewhere. Its entry block loads
+//! the context from the slot and jumps to a block that reads every state cell (the locals,
+//! then the operand stack) and jumps to a merge block at the point, where translation
+//! continues with the loaded stack; the body's own start is never reached, so the code
+//! before the point is dead except where loops around the point reach it through their
+//! back-edges (their headers then take the whole operand stack as parameters). A point
+//! that is not an instruction boundary of the body, or that no execution reaches (dead
+//! code, or after the `end` of a block that nothing branches to or falls out of), is a
+//! [`CompileError`].
+//!
 //! # How compiled code reaches the instance
 //!
 //! Everything instance-specific is lowered in one place, the translator's environment
@@ -69,7 +84,8 @@
 //!
 //! # Modules
 //!
-//! * `translate/`: the translator, one file per operator family.
+//! * `translate/`: the translator, one file per operator family, and `translate/osr.rs`,
+//!   the OSR entry.
 //! * `env.rs`: the environment through which everything instance-specific is lowered.
 //! * `sig.rs`: value types and the register, array and libcall signatures.
 //! * `isa.rs`: the host ISA and flags, and the step from compiled CLIF to [`MachineCode`].
@@ -167,7 +183,36 @@ impl Optimizing {
         func_index: u32,
         options: &CompileOptions,
     ) -> Result<ir::Function, CompileError> {
-        guarded(|| translate::translate(&*self.isa, env, func_index, *options))
+        guarded(|| {
+            translate::translate(
+                &*self.isa,
+                env,
+                func_index,
+                *options,
+                translate::Entry::Start,
+            )
+        })
+    }
+
+    /// The CLIF of the OSR entry of the defined function `func_index` at the point before
+    /// its instruction at module offset `at`, before Cranelift's optimisations (for tests
+    /// and inspection).
+    pub fn translate_osr(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        at: u32,
+        options: &CompileOptions,
+    ) -> Result<ir::Function, CompileError> {
+        guarded(|| {
+            translate::translate(
+                &*self.isa,
+                env,
+                func_index,
+                *options,
+                translate::Entry::Osr { at },
+            )
+        })
     }
 
     /// Compiles a CLIF function built elsewhere (tests, tools) with the tier's flags into
@@ -190,10 +235,28 @@ impl Compiler for Optimizing {
     ) -> Result<Compiled, CompileError> {
         guarded(|| {
             let ty = sig::func_type(env, func_index)?;
-            let func = translate::translate(&*self.isa, env, func_index, *options)?;
+            let entry = translate::Entry::Start;
+            let func = translate::translate(&*self.isa, env, func_index, *options, entry)?;
             let body = isa::emit(&*self.isa, func)?;
             let shim = self.shim(ty.params(), ty.results())?;
             Ok(Compiled::Machine(isa::link(body, Some(shim))?))
+        })
+    }
+
+    fn compile_osr(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        at: u32,
+        options: &CompileOptions,
+    ) -> Result<MachineCode, CompileError> {
+        guarded(|| {
+            let ty = sig::func_type(env, func_index)?;
+            let entry = translate::Entry::Osr { at };
+            let func = translate::translate(&*self.isa, env, func_index, *options, entry)?;
+            let body = isa::emit(&*self.isa, func)?;
+            let shim = self.shim(&tierup_abi::osr::ENTRY_PARAMS, ty.results())?;
+            isa::link(body, Some(shim))
         })
     }
 

@@ -3,14 +3,17 @@
 //!
 //! Every wasm block is a [`Frame`] with a merge block (`next`) whose parameters are the
 //! block's results; a loop's branches go to its header instead, whose parameters are the
-//! loop's parameters. An `if` keeps the values of its parameters (they dominate both
+//! loop's parameters (preceded by the operands below them before the point of an OSR
+//! entry, see `osr.rs`). An `if` keeps the values of its parameters (they dominate both
 //! arms) to start the `else` arm, or, without one, to pass straight to `next`. Code after
 //! an unconditional transfer is unreachable until an `else` or `end` that something
 //! branches to; blocks opened there get no frame ([`Translator::dead_depth`] counts them).
 
 use std::collections::HashMap;
 
-use cranelift_codegen::ir::{Block, InstBuilder, JumpTableData, MemFlagsData, SourceLoc, Value};
+use cranelift_codegen::ir::{
+    Block, BlockArg, InstBuilder, JumpTableData, MemFlagsData, SourceLoc, Value,
+};
 use tierup_abi::CompileError;
 use wasmparser::{BlockType, Operator, ValType};
 
@@ -21,8 +24,10 @@ use crate::sig::{clif_type, type_at};
 pub(crate) enum FrameKind {
     /// `block`.
     Block,
-    /// `loop`, whose branches go to `header`.
-    Loop { header: Block },
+    /// `loop`, whose branches go to `header`. Its first `carried` parameters are the
+    /// bottom entries of the operand stack, below the loop's own parameters (none except
+    /// before the point of an OSR entry, see `osr.rs`).
+    Loop { header: Block, carried: usize },
     /// `if`: the arm taken when the condition is zero starts at `else_block` with
     /// `else_args` (the block's parameters).
     If {
@@ -32,6 +37,15 @@ pub(crate) enum FrameKind {
     },
     /// The function body.
     Function,
+}
+
+/// Where a branch goes and which operands it passes: the `carried` bottom entries of the
+/// stack, then the top `n`.
+#[derive(Clone, Copy)]
+struct Target {
+    block: Block,
+    carried: usize,
+    n: usize,
 }
 
 /// An open block.
@@ -85,14 +99,35 @@ impl Translator<'_, '_> {
 
     /// Jumps to `target` with the top `n` operands.
     fn jump_with(&mut self, target: Block, n: usize) -> Result<(), CompileError> {
-        let args = block_args(self.peekn(n)?);
-        self.b.ins().jump(target, &args);
+        self.jump_to(Target {
+            block: target,
+            carried: 0,
+            n,
+        })
+    }
+
+    /// Jumps to a branch target with its operands.
+    fn jump_to(&mut self, target: Target) -> Result<(), CompileError> {
+        let args = self.target_args(target)?;
+        self.b.ins().jump(target.block, &args);
         Ok(())
     }
 
-    /// Where a branch to label `depth` goes and how many operands it carries; marks the
+    /// The block arguments of a branch to `target`: the `carried` bottom operands, then
+    /// the top `n`.
+    fn target_args(&self, target: Target) -> Result<Vec<BlockArg>, CompileError> {
+        let bottom = self
+            .stack
+            .get(..target.carried)
+            .ok_or_else(|| CompileError("operand stack underflow".into()))?;
+        let mut args = block_args(bottom);
+        args.extend(block_args(self.peekn(target.n)?));
+        Ok(args)
+    }
+
+    /// Where a branch to label `depth` goes and which operands it carries; marks the
     /// target's exit reachable.
-    fn branch_target(&mut self, depth: u32) -> Result<(Block, usize), CompileError> {
+    fn branch_target(&mut self, depth: u32) -> Result<Target, CompileError> {
         let index = self
             .control
             .len()
@@ -100,10 +135,18 @@ impl Translator<'_, '_> {
             .ok_or_else(|| CompileError(format!("branch to unknown label {depth}")))?;
         let frame = &mut self.control[index];
         Ok(match frame.kind {
-            FrameKind::Loop { header } => (header, frame.num_params),
+            FrameKind::Loop { header, carried } => Target {
+                block: header,
+                carried,
+                n: frame.num_params,
+            },
             _ => {
                 frame.exit_reachable = true;
-                (frame.next, frame.num_results)
+                Target {
+                    block: frame.next,
+                    carried: 0,
+                    n: frame.num_results,
+                }
             }
         })
     }
@@ -167,15 +210,37 @@ impl Translator<'_, '_> {
             }
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_types(blockty)?;
-                let header = self.block_with_params(&params);
-                self.jump_with(header, params.len())?;
-                self.b.switch_to_block(header);
                 let height = self.block_height(params.len())?;
+                // Before the point of an OSR entry, the code of an enclosing loop up to the
+                // point is reached only through the back-edge, where the operands below the
+                // loop are those of the point: the header takes them as parameters.
+                let carried = if self.carry_stack_into_loops() {
+                    height
+                } else {
+                    0
+                };
+                let header = self.b.create_block();
+                for i in 0..carried {
+                    let ty = self.b.func.dfg.value_type(self.stack[i]);
+                    self.b.append_block_param(header, ty);
+                }
+                for &t in &params {
+                    self.b.append_block_param(header, clif_type(t));
+                }
+                let target = Target {
+                    block: header,
+                    carried,
+                    n: params.len(),
+                };
+                self.jump_to(target)?;
+                self.b.switch_to_block(header);
+                let header_params = self.b.block_params(header);
                 self.stack.truncate(height);
-                self.stack.extend_from_slice(self.b.block_params(header));
+                self.stack[..carried].copy_from_slice(&header_params[..carried]);
+                self.stack.extend_from_slice(&header_params[carried..]);
                 let next = self.block_with_params(&results);
                 self.control.push(Frame {
-                    kind: FrameKind::Loop { header },
+                    kind: FrameKind::Loop { header, carried },
                     next,
                     num_params: params.len(),
                     num_results: results.len(),
@@ -211,16 +276,16 @@ impl Translator<'_, '_> {
             Operator::Else => self.translate_else()?,
             Operator::End => self.translate_end()?,
             Operator::Br { relative_depth } => {
-                let (target, n) = self.branch_target(relative_depth)?;
-                self.jump_with(target, n)?;
+                let target = self.branch_target(relative_depth)?;
+                self.jump_to(target)?;
                 self.reachable = false;
             }
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop()?;
-                let (target, n) = self.branch_target(relative_depth)?;
-                let args = block_args(self.peekn(n)?);
+                let target = self.branch_target(relative_depth)?;
+                let args = self.target_args(target)?;
                 let cont = self.b.create_block();
-                self.b.ins().brif(cond, target, &args, cont, &[]);
+                self.b.ins().brif(cond, target.block, &args, cont, &[]);
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
             }
@@ -235,8 +300,8 @@ impl Translator<'_, '_> {
             }
             Operator::Return => {
                 let depth = self.control.len().saturating_sub(1) as u32;
-                let (target, n) = self.branch_target(depth)?;
-                self.jump_with(target, n)?;
+                let target = self.branch_target(depth)?;
+                self.jump_to(target)?;
                 self.reachable = false;
             }
             _ => return Ok(false),
@@ -255,19 +320,19 @@ impl Translator<'_, '_> {
     /// `br_table`: targets that take operands are reached through a block per label that
     /// passes them on.
     fn br_table(&mut self, index: Value, depths: &[u32], default: u32) -> Result<(), CompileError> {
-        let (_, arity) = self.branch_target(default)?;
+        let arity = self.branch_target(default)?.n;
         let mut blocks: HashMap<u32, Block> = HashMap::new();
-        let mut jumps: Vec<(Block, Block)> = Vec::new();
+        let mut jumps: Vec<(Block, Target)> = Vec::new();
         for &depth in depths.iter().chain([&default]) {
             if blocks.contains_key(&depth) {
                 continue;
             }
-            let (target, n) = self.branch_target(depth)?;
-            if n != arity {
+            let target = self.branch_target(depth)?;
+            if target.n != arity {
                 return Err(CompileError("br_table targets of different arity".into()));
             }
-            let block = if arity == 0 {
-                target
+            let block = if target.n == 0 && target.carried == 0 {
+                target.block
             } else {
                 let via = self.b.create_block();
                 jumps.push((via, target));
@@ -288,7 +353,7 @@ impl Translator<'_, '_> {
         for (via, target) in jumps {
             self.b.seal_block(via);
             self.b.switch_to_block(via);
-            self.jump_with(target, arity)?;
+            self.jump_to(target)?;
         }
         Ok(())
     }
@@ -352,7 +417,7 @@ impl Translator<'_, '_> {
                 self.b.ins().jump(next, &args);
                 frame.exit_reachable = true;
             }
-            FrameKind::Loop { header } => self.b.seal_block(header),
+            FrameKind::Loop { header, .. } => self.b.seal_block(header),
             _ => {}
         }
         self.stack.truncate(frame.height);

@@ -4,6 +4,7 @@
 //! tables and references ([`table`]), calls ([`call`]) and 128-bit SIMD ([`simd`],
 //! [`simd_memory`]).
 //! Each family's `translate_*` method returns whether the operator was one of its own.
+//! [`osr`] makes the OSR entry of a function: the same translation with another entry.
 //!
 //! The translator keeps the wasm operand stack as CLIF values, with one invariant: every
 //! `v128` on it is an `i8x16` (operators bitcast to the lane type they need and back), so
@@ -15,6 +16,7 @@ mod conversion;
 mod locals;
 mod memory;
 mod numeric;
+mod osr;
 mod simd;
 mod simd_memory;
 mod table;
@@ -27,6 +29,7 @@ use wasmparser::{Operator, ValType};
 
 use crate::env::FuncEnv;
 use crate::sig::{check_stack_limit, clif_type, func_type, register_signature};
+use osr::OsrEntry;
 
 pub(crate) use control::Frame;
 
@@ -47,39 +50,60 @@ pub(crate) struct Translator<'m, 'f> {
     /// How many blocks were opened in unreachable code and are still open (they get no
     /// frames).
     pub dead_depth: u32,
+    /// The OSR entry being made, if this translation makes one.
+    osr: Option<OsrEntry>,
+}
+
+/// Where the translated function is entered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Entry {
+    /// At the start of the body, with the wasm parameters: the function's register entry.
+    Start,
+    /// At the OSR point before the operator at module offset `at`, with the address of the
+    /// state (`tierup_abi::osr`).
+    Osr { at: u32 },
 }
 
 /// Translates the defined function `func_index` of `module` into a CLIF function of the
-/// register convention.
+/// register convention, entered as `entry` says: the function itself, or its OSR entry of
+/// type `[i64] -> results` (see [`osr`]).
 pub(crate) fn translate(
     isa: &dyn TargetIsa,
     module: &ModuleEnv,
     func_index: u32,
     options: CompileOptions,
+    entry: Entry,
 ) -> Result<ir::Function, CompileError> {
     let ty = func_type(module, func_index)?;
     let body = module
         .body_reader(func_index)
         .ok_or_else(|| CompileError(format!("function {func_index} has no body")))?;
-    let mut func = ir::Function::with_name_signature(
-        UserFuncName::user(0, func_index),
-        register_signature(ty.params(), ty.results()),
-    );
+    let (name, sig) = match entry {
+        Entry::Start => (
+            UserFuncName::user(0, func_index),
+            register_signature(ty.params(), ty.results()),
+        ),
+        Entry::Osr { .. } => (
+            UserFuncName::user(2, func_index),
+            register_signature(&tierup_abi::osr::ENTRY_PARAMS, ty.results()),
+        ),
+    };
+    let mut func = ir::Function::with_name_signature(name, sig);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
 
     check_stack_limit(b.func)?;
 
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let params = b.block_params(entry).to_vec();
+    let entry_block = b.create_block();
+    b.append_block_params_for_function_params(entry_block);
+    b.switch_to_block(entry_block);
+    b.seal_block(entry_block);
+    let params = b.block_params(entry_block).to_vec();
     let (slot, rest) = params
         .split_first()
         .ok_or_else(|| CompileError("register entry without parameters".into()))?;
     // rest = [caller, (results area), wasm params...]
-    let (results_area, wasm_params) = if ty.results().len() > 1 {
+    let (results_area, entry_params) = if ty.results().len() > 1 {
         (rest.get(1).copied(), rest.get(2..).unwrap_or(&[]))
     } else {
         (None, rest.get(1..).unwrap_or(&[]))
@@ -95,11 +119,30 @@ pub(crate) fn translate(
         results_area,
         reachable: true,
         dead_depth: 0,
+        osr: None,
     };
-    for (&value, &ty) in wasm_params.iter().zip(ty.params()) {
-        let var = t.b.declare_var(clif_type(ty));
-        t.b.def_var(var, value);
-        t.locals.push((var, ty));
+    match entry {
+        Entry::Start => {
+            for (&value, &ty) in entry_params.iter().zip(ty.params()) {
+                let var = t.b.declare_var(clif_type(ty));
+                t.b.def_var(var, value);
+                t.locals.push((var, ty));
+            }
+        }
+        Entry::Osr { at } => {
+            let &[state] = entry_params else {
+                return Err(CompileError("OSR entry without its state parameter".into()));
+            };
+            t.osr = Some(OsrEntry::start(&mut t.b, at, state));
+            // The body's own start is never reached: the parameters are locals like the
+            // others there, and only the state gives them values.
+            for &ty in ty.params() {
+                let var = t.b.declare_var(clif_type(ty));
+                let zero = FuncEnv::zero(&mut t.b, ty);
+                t.b.def_var(var, zero);
+                t.locals.push((var, ty));
+            }
+        }
     }
     let mut locals = body.get_locals_reader().map_err(reader_error)?;
     for _ in 0..locals.get_count() {
@@ -125,11 +168,15 @@ pub(crate) fn translate(
             )));
         }
         t.b.set_srcloc(SourceLoc::new(offset as u32));
+        t.enter_osr_at(offset)?;
         t.operator(&op)
             .map_err(|e| CompileError(format!("{} (at offset {offset:#x})", e.0)))?;
     }
     if !t.control.is_empty() {
         return Err(CompileError("function body ends inside a block".into()));
+    }
+    if let Some(osr) = &t.osr {
+        osr.check_entered()?;
     }
     t.b.seal_all_blocks();
     t.b.finalize(isa.frontend_config());
