@@ -25,7 +25,7 @@ use wasmparser::{Payload, ValType};
 use libcalls::State;
 // Not every test binary that includes the harness runs calls that trap.
 #[allow(unused_imports)]
-pub use traps::{Outcome, call_in_child};
+pub use traps::{Outcome, call_in_child, run_in_child};
 
 /// Machine code copied into executable memory.
 pub struct Code {
@@ -94,6 +94,10 @@ pub struct Instance {
     pub slots: Vec<FuncEntry>,
     records: Vec<FuncCode>,
     codes: Vec<Code>,
+    /// The records of OSR entries, boxed so that their addresses, which calls pass, stay
+    /// put when the vector grows.
+    #[allow(clippy::vec_box)]
+    osr_records: Vec<Box<FuncCode>>,
     func_refs: Vec<*const FuncEntry>,
     globals: Vec<ValRaw>,
     global_ptrs: Vec<*mut ValRaw>,
@@ -317,6 +321,7 @@ impl Instance {
             slots,
             records,
             codes,
+            osr_records: Vec::new(),
             func_refs,
             globals,
             global_ptrs,
@@ -376,6 +381,58 @@ impl Instance {
             return Err(format!("status {status}"));
         }
         cells.truncate(ty.results().len());
+        Ok(cells)
+    }
+
+    /// Compiles the OSR entry of function `f` at the point before its instruction at
+    /// module offset `at` (with the options instances of the harness are compiled with) and
+    /// loads it; returns its number for [`Instance::call_osr`].
+    pub fn compile_osr(&mut self, f: u32, at: u32) -> Result<usize, String> {
+        let tier = Optimizing::new().unwrap();
+        let mc = tier
+            .compile_osr(&self.env, f, at, &CompileOptions::default())
+            .map_err(|e| e.0)?;
+        let code = Code::load(mc);
+        let shim = code.at(code.code.array_shim.ok_or("no array shim")?);
+        self.osr_records.push(Box::new(FuncCode {
+            // SAFETY: the shim has the array entry's signature.
+            array_entry: unsafe { std::mem::transmute::<*const u8, ArrayEntry>(shim) },
+            register_entry: code.at(code.code.register_entry) as *const (),
+            data: shim as *const (),
+            tier: Tier::Optimizing,
+        }));
+        self.codes.push(code);
+        Ok(self.osr_records.len() - 1)
+    }
+
+    /// The machine code of OSR entry `entry`.
+    pub fn osr_code(&self, entry: usize) -> &MachineCode {
+        let first = self.codes.len() - self.osr_records.len();
+        &self.codes[first + entry].code
+    }
+
+    /// Calls OSR entry `entry` of function `f` with `state` as the runtime does: through
+    /// its array entry, with `f`'s own slot as the callee and one cell holding the state's
+    /// address (and room for the results).
+    pub fn call_osr(
+        &mut self,
+        f: u32,
+        entry: usize,
+        state: &[ValRaw],
+    ) -> Result<Vec<ValRaw>, String> {
+        let results = self.env.func_type(f).results().len();
+        let mut cells = vec![ValRaw::ZERO; results.max(1)];
+        cells[0] = ValRaw::i64(state.as_ptr() as i64);
+        let slot: *const FuncEntry = &self.slots[f as usize];
+        let ctx: *mut VmContext = &mut *self.vmctx;
+        let record: *const FuncCode = &*self.osr_records[entry];
+        // SAFETY: the slot, the record and the context are alive and consistent; the entry
+        // reads `state`, which lives across the call, and writes at most `results` cells.
+        let status = unsafe { ((*record).array_entry)(slot, record, ctx, cells.as_mut_ptr()) };
+        if status != 0 {
+            return Err(format!("status {status}"));
+        }
+        cells.truncate(results);
         Ok(cells)
     }
 

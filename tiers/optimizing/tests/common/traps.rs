@@ -60,6 +60,19 @@ pub fn call_in_child(
     args: &[ValRaw],
     limit_stack: bool,
 ) -> Outcome {
+    run_in_child(instance, limit_stack, |instance| {
+        instance.call_index(f, args).is_ok()
+    })
+}
+
+/// Runs `call` (which returns whether it succeeded) on `instance` in a child process, with
+/// a stack limit 256 KiB below the current stack if `limit_stack`; the trap sites of every
+/// code `instance` loaded are known to the child's handler.
+pub fn run_in_child(
+    instance: &mut Instance,
+    limit_stack: bool,
+    call: impl FnOnce(&mut Instance) -> bool,
+) -> Outcome {
     // SAFETY: the child only runs the call (wasm code, libcalls) and exits.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
@@ -91,10 +104,7 @@ pub fn call_in_child(
             let here = std::hint::black_box(&marker) as *const u8 as usize;
             instance.set_stack_limit(here - (256 << 10));
         }
-        let status = match instance.call_index(f, args) {
-            Ok(_) => 0,
-            Err(_) => 98,
-        };
+        let status = if call(instance) { 0 } else { 98 };
         // SAFETY: ends the child process.
         unsafe { libc::_exit(status) };
     }
