@@ -96,7 +96,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config,
                 signatures: RwLock::new(Signatures::default()),
-                interp: tierup_interp::Interp,
+                interp: tierup_interp::Interp::default(),
                 optimizing,
                 adapters: Mutex::new(HashMap::new()),
                 adapter_code: CodeMemory::new(64 << 10),

@@ -50,10 +50,30 @@
 //! `exec::run`). The call depth is bounded (`call stack exhausted`), and traps carry
 //! wasm backtraces.
 //!
-//! # Hotness
+//! # Hotness and on-stack replacement
 //!
-//! No tier-up counting exists yet. Its places are function entry (`exec::frame`,
-//! `init_frame`) and loop headers (`translate::control`, `op_loop`).
+//! Each translated function counts its own hotness (`func::Hotness`), shared by every
+//! instance of its module, so that a function hot in two instances is hot once. The
+//! budget is spent at function entry (by the function's length, up to a cap) and at
+//! every backward branch (by the length of the code it jumps back over: one loop
+//! iteration's work), as V8's and SpiderMonkey's interpreters weigh it. An entry spends
+//! from the function's counter (a load, an `add` to memory and a branch in the call
+//! path); a backward branch from a loop budget in the activation's context (an `add` to
+//! memory and a branch, in place of the stack-pointer check it used to make), and every
+//! 32 KiB of loop work the chain returns to the trampoline, which charges what the loops
+//! spent to the function that ended the sample (`exec::run`). When a function's budget
+//! runs out the trampoline reports it (`Libcalls::hot`, with the OSR point it stands at)
+//! and refills the budget. (The design document puts the counter in
+//! `FuncEntry::hotness`, one per instance; a counter in the function is one load nearer
+//! the running code, which already has the function at hand, and counts all instances
+//! together.) What the counting costs is in `benches/README.md`.
+//!
+//! The translator records the OSR points (`func::OsrPoint`): every loop header and the
+//! code after each block end a branch reaches, each with where every operand-stack value
+//! is (register or constant) and the wasm offset it stands before. When the runtime
+//! answers a report with an OSR entry, the executor writes the state (locals, then stack,
+//! see `tierup_abi::osr`) from the frame, calls the entry and returns its results as the
+//! function's own (`exec::hot`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -74,9 +94,27 @@ pub use translate::translate;
 
 use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, FuncCode, ModuleEnv, Tier};
 
-/// The interpreter as a tier: compiling a function translates it to bytecode.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Interp;
+/// The interpreter as a tier: compiling a function translates it to bytecode, which
+/// counts its hotness against `budget` (see [`InterpFunc::set_budget`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Interp {
+    budget: u32,
+}
+
+impl Default for Interp {
+    /// An interpreter whose functions never report themselves hot.
+    fn default() -> Interp {
+        Interp { budget: u32::MAX }
+    }
+}
+
+impl Interp {
+    /// An interpreter whose functions report themselves hot (`Libcalls::hot`) every
+    /// `budget` instructions of work (see [`InterpFunc::set_budget`]).
+    pub fn with_budget(budget: u32) -> Interp {
+        Interp { budget }
+    }
+}
 
 impl Compiler for Interp {
     fn tier(&self) -> Tier {
@@ -91,7 +129,8 @@ impl Compiler for Interp {
         func_index: u32,
         _options: &CompileOptions,
     ) -> Result<Compiled, CompileError> {
-        let func = translate(env, func_index).map_err(|e| CompileError(e.to_string()))?;
+        let mut func = translate(env, func_index).map_err(|e| CompileError(e.to_string()))?;
+        func.set_budget(self.budget);
         Ok(Compiled::Owned(Box::new(func)))
     }
 }

@@ -18,7 +18,7 @@ fn shift_add_fuses_for_indexing() {
     // `base + (i << k)` becomes one instruction; it must wrap like the pair, mask the
     // shift count, and take either operand from the accumulator.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "index") (param i32 i32) (result i32)
@@ -49,7 +49,7 @@ fn shifted_operands_fuse_into_add_xor_and_or() {
     // left, the shift on either side of a commutative operation, and chains in which the
     // shift's own operand comes from the accumulator.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "sigma") (param i32) (result i32)
             local.get 0 i32.const 6 i32.rotr
@@ -112,7 +112,7 @@ fn multiplications_by_constants_fuse_with_sub_and_xor() {
     // one instruction each, wrapping as the pairs do; in "digits" the quotient comes
     // from the accumulator and the remainder's operand from a register.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "rem") (param i32) (result i32)
             local.get 0 local.get 0 i32.const 10 i32.div_u i32.const 10 i32.mul i32.sub)
@@ -166,7 +166,7 @@ fn wraps_go_where_32_bit_code_reads_them() {
     // register. The high half must not leak into them, nor into a local that keeps the
     // wrapped value (read in full by later code).
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "load") (param i64) (result i32)
@@ -231,7 +231,7 @@ fn compare_and_select_become_min_max() {
     // `select(x, y, x < y)` and its variants are minima and maxima; each must keep the
     // signedness and width of its compare, and a select of other values stays a select.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "min_u") (param i32 i32) (result i32)
             local.get 0 local.get 1 local.get 0 local.get 1 i32.lt_u select)
@@ -272,7 +272,7 @@ fn bit_fields_fuse_shift_and_mask() {
     // `(x >> k) & m`, `(x & m) << k` and both: one `I32ShiftMask`, with wasm's shift
     // counts taken modulo 32.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "extract") (param i32) (result i32)
             local.get 0 i32.const 5 i32.shr_u i32.const 0x3f i32.and)
@@ -305,7 +305,7 @@ fn bit_fields_fuse_into_the_or_that_inserts_them() {
     // of a bit reversal (the field on either side of the or) and an insertion whose
     // field comes from a computed value.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "reverse") (param i32) (result i32)
             local.get 0 i32.const 1 i32.shr_u i32.const 0x55555555 i32.and
@@ -368,7 +368,7 @@ fn unsigned_division_by_a_constant_is_a_multiplication() {
             )
         })
         .collect();
-    let mut i = Instance::new(Interp, &format!("(module {funcs})"));
+    let mut i = Instance::new(Interp::default(), &format!("(module {funcs})"));
     let mut dividends = vec![
         0u32,
         1,

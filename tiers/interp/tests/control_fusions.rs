@@ -19,7 +19,7 @@ fn loop_counters_fuse_into_back_edges() {
     // counter must still be written, wrap in its own width, and keep its value when the
     // loop exits.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "count_up") (param i32) (result i32) (local i32)
             loop
@@ -108,7 +108,7 @@ fn dispatch_heads_are_copied_to_the_cases() {
     // A `loop { br_table }` interpreter: each case's jump back to the head becomes a copy
     // of the head (its own `br_table`), whose entries keep their targets.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "run") (param i32) (result i32) (local i32 i32)
@@ -148,7 +148,7 @@ fn br_table_takes_its_index_from_the_accumulator() {
     // The index computed just before the `br_table` reaches it without a register;
     // every entry and the default (an index past the end) still land right.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "f") (param i32) (result i32)
             block block block
@@ -167,7 +167,7 @@ fn br_table_takes_its_index_from_the_accumulator() {
 #[test]
 fn eqz_fuses_with_its_branch() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "f") (param i32) (result i32)
             block local.get 0 i32.eqz br_if 0 i32.const 5 return end
@@ -187,7 +187,7 @@ fn forward_branches_take_the_increment_before_them() {
     // holds the sum on both paths; other branches to the same block still land; the sum
     // wraps (`when(0, 5)`: -1 is above 5 unsigned).
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "count") (param $c i32) (param $n i32) (result i32)
             block $out
@@ -250,7 +250,7 @@ fn calls_set_their_argument() {
     // of a call runs it again (see `vm/tests/exec.rs`, `calls_setting_their_argument_
     // survive_lazy_translation`), which would add twice.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (type $t (func (param i32) (result i32)))
           (table 5 funcref)
@@ -302,7 +302,7 @@ fn branches_over_jumps_are_inverted() {
     // NaN), a counting branch that keeps its step (and becomes a loop on itself), and a
     // jump that another branch also reaches, which stays.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "pick") (param $c i32) (param $n i32) (result i32)

@@ -10,7 +10,7 @@ use tierup_testkit::Instance;
 #[test]
 fn arithmetic_and_locals() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
           (func (export "mix") (param i64) (result i64) (local i64)
@@ -35,7 +35,7 @@ fn arithmetic_and_locals() {
 #[test]
 fn loops_blocks_and_branches() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "sum") (param i32) (result i32) (local i32)
             block
@@ -104,7 +104,7 @@ fn loops_blocks_and_branches() {
 #[test]
 fn calls_and_recursion() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (type $ii (func (param i32) (result i32)))
           (table 6 funcref)
@@ -141,7 +141,7 @@ fn calls_and_recursion() {
 #[test]
 fn memory_and_traps() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (global $g (mut i32) (i32.const 5))
@@ -214,7 +214,7 @@ unsafe extern "sysv64" fn host_reenter(
 #[test]
 fn host_calls_reenter_the_interpreter() {
     let mut i = Instance::with_host(
-        Interp,
+        Interp::default(),
         r#"(module
           (import "env" "host" (func $host (param i32) (result i32)))
           (func (export "down") (param i32) (result i32)
@@ -240,7 +240,7 @@ fn interp_func_is_send_and_sync() {
 #[test]
 fn operand_folding_hazards() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           ;; A pending `local.get 0` must keep the old value across `local.set 0`.
           (func (export "pending") (param i32) (result i32)
@@ -299,7 +299,7 @@ fn operand_folding_hazards() {
 #[test]
 fn compares_with_constants() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "ltu_m1") (param i32) (result i32)
             block local.get 0 i32.const -1 i32.lt_u br_if 0 i32.const 0 return end i32.const 1)
@@ -346,7 +346,7 @@ fn long_runs_keep_the_host_stack_bounded() {
     std::thread::Builder::new()
         .stack_size(256 << 10)
         .spawn(move || {
-            let mut i = Instance::new(Interp, &wat);
+            let mut i = Instance::new(Interp::default(), &wat);
             assert_eq!(i.i32("long", &[5]), 3005);
             assert_eq!(i.i32("spin", &[25_000_000]), 25_000_000);
             assert_eq!(i.i32("down", &[900]), 900);
@@ -361,7 +361,7 @@ fn constant_operands_become_immediates() {
     // A constant second operand (or first, for commutative integer operators) is encoded
     // in the instruction; the results and traps must be those of the register forms.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "sub_k") (param i32) (result i32) local.get 0 i32.const 7 i32.sub)
           (func (export "k_sub") (param i32) (result i32) i32.const 7 local.get 0 i32.sub)
@@ -395,7 +395,7 @@ fn callee_frames_begin_at_the_arguments() {
     // caller's constants and locals lie below them and must survive the call, the callee's
     // zeroed locals and its own constants included. Results come back in place.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func $wide (param i32 i32) (result i32 i64 i32) (local i32 i64 i64 i32)
             (; 1 when the locals start at zero ;)
@@ -442,7 +442,7 @@ fn accumulator_links_keep_values_right() {
     // of computed addresses and values, both operand positions, and conditional and
     // unconditional returns between producer and consumer.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "chain") (param i32 i32) (result i32)
@@ -507,7 +507,7 @@ fn float_accumulator_and_reinterpretations() {
     // integer half; a reinterpretation (no instruction of its own) between two linked
     // instructions must not join halves.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "dot") (param f64 f64 f64) (result f64)
             local.get 0 local.get 1 f64.mul local.get 2 f64.add f64.sqrt)

@@ -13,7 +13,7 @@ use tierup_testkit::{Instance, Options};
 #[test]
 fn accesses_after_memory_grow_see_the_new_bound() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1 4)
           (func (export "grow_and_touch") (param i32) (result i32) (local i32)
@@ -47,7 +47,7 @@ fn accesses_after_memory_grow_see_the_new_bound() {
 #[test]
 fn calls_through_a_table_grown_in_the_same_function() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (type $v (func (result i32)))
           (table 0 funcref)
@@ -74,7 +74,7 @@ fn calls_through_a_table_grown_in_the_same_function() {
 #[test]
 fn libcall_traps_name_the_instruction_that_called() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (table 1 funcref)
@@ -136,7 +136,12 @@ fn calls_that_set_their_argument_survive_lazy_translation() {
       (func (export "fib") (param i32) (result i32) local.get 0 i32.const 1 i32.add call $fib)
       (func (export "indirect") (param $x i32) (param $e i32) (result i32)
         local.get $x i32.const 1 i32.add local.get $e call_indirect (type $t)))"#;
-    let mut i = Instance::instantiate(Interp, wat.as_bytes(), &Options::new().lazy(true)).unwrap();
+    let mut i = Instance::instantiate(
+        Interp::default(),
+        wat.as_bytes(),
+        &Options::new().lazy(true),
+    )
+    .unwrap();
     assert_eq!(i.tier_of(0), Some(Tier::Lazy));
     // h(g(5) + 1) + k(5 - 1) = 80 + 11, on the first call and after.
     assert_eq!(i.i32("nested", &[5]), 91);
@@ -144,7 +149,12 @@ fn calls_that_set_their_argument_survive_lazy_translation() {
     assert_eq!(i.tier_of(3), Some(Tier::Lazy), "fib not called yet");
     assert_eq!(i.i32("fib", &[19]), 6765);
     assert_eq!(i.i32("fib", &[19]), 6765);
-    let mut j = Instance::instantiate(Interp, wat.as_bytes(), &Options::new().lazy(true)).unwrap();
+    let mut j = Instance::instantiate(
+        Interp::default(),
+        wat.as_bytes(),
+        &Options::new().lazy(true),
+    )
+    .unwrap();
     assert_eq!(j.i32("indirect", &[6, 2]), 14);
     assert_eq!(j.i32("indirect", &[6, 0]), 21);
     assert_eq!(j.i32("indirect", &[6, 2]), 14);

@@ -16,7 +16,7 @@ fn zeroing_a_local_that_still_holds_its_initial_zero_emits_nothing() {
     // loops, needs no instruction. A parameter, a local written before, and a set inside
     // a loop (where a later write comes round to it) keep theirs; -0.0 is not zero bits.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "sum") (param i32) (result i32) (local i32)
             i32.const 0 local.set 1
@@ -69,7 +69,7 @@ fn consecutive_copies_pair_up() {
     // Two copies in a row are one `Copy2`, which copies in order: the second may read
     // what the first wrote. A copy at a label (a loop header here) starts a new pair.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "chain") (param i32 i32) (result i32) (local i32)
             local.get 1 local.set 0 local.get 0 local.set 2 local.get 2)
@@ -96,7 +96,7 @@ fn local_increments_pair_up() {
     // Two increments of locals in a row are one `I32AddImm2` (in order: the second may
     // read what the first wrote); one just before a loop's back edge still fuses into it.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "sum") (param i32) (result i32) (local i32 i32 i32)
             loop
@@ -122,7 +122,7 @@ fn adds_into_locals_pair_up() {
     // from its register; when the second is a back edge's counter, the branch takes it
     // and the first stays alone.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "walk") (param i32 i32) (result i32) (local i32 i32 i32)
             loop
@@ -173,7 +173,7 @@ fn locals_written_and_read_at_once_pass_in_the_accumulator() {
     // branch target (a loop head, reached from the back edge with another accumulator),
     // nor into a reader that names the local twice.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "levels") (param $n i32) (result i32) (local $c i32) (local $k i32)
             loop $l

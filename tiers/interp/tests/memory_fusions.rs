@@ -18,7 +18,7 @@ fn constant_address_adds_fuse_into_accesses() {
     // offset is added in 32-bit arithmetic, as the add did (an offset proper does not
     // wrap). A trap reports the access's offset.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "load") (param i32) (result i32)
@@ -53,7 +53,7 @@ fn loads_fuse_into_the_operation_that_reads_them() {
     // operand, the address may be computed just before, and a bad address traps where
     // the load is.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "setup")
@@ -87,7 +87,7 @@ fn fused_loads_wrap_and_link() {
     // the load fuse into the add, and the product then reaches it through the
     // accumulator; a bad address still traps at the second load.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "setup")
@@ -130,7 +130,7 @@ fn indexed_accesses_take_the_address_add_in() {
     // wraps at 32 bits as the add did, the offset is then added without wrapping, the
     // index may come from the instruction before, and a trap is the access's.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "load") (param i32 i32) (result i32)
@@ -174,7 +174,7 @@ fn byte_compares_take_the_load_in() {
     // instruction with it: the loop of a common prefix, either sense of the branch, and
     // a trap past the end of memory reported as the load's.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "init")
@@ -224,7 +224,7 @@ fn address_constants_fold_into_later_accesses() {
     // constant in (32-bit wrapping, as the add did) and the add goes, unless the local it
     // read is written in between.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "setup")
@@ -269,7 +269,7 @@ fn store_addresses_fold_past_the_value() {
     // A store's address is computed before its value: `(base + 16) + i` and `base + i`
     // fold into the store past the load of the value (INDEX, with WRAP for the constant).
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "copy_byte") (param i32 i32 i32)
@@ -346,7 +346,7 @@ fn element_addresses_kept_in_locals_fuse_with_their_load() {
     // through two such addresses. The address wraps in 32 bits as the add did; the load
     // adds its offset without wrapping, and traps past the end of memory.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func $sift (param $a i32) (param $root i32) (param $n i32)
@@ -460,7 +460,7 @@ fn adds_to_memory_update_in_place() {
     // that wrap in 32 bits (so both accesses hit address 0), a trap that leaves memory
     // as it was, and a store elsewhere, which stays a load-add and a store.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "axpy") (param $x f64) (param $a i32) (param $c i32) (param $n i32)
@@ -546,7 +546,7 @@ fn index_copies_fuse_with_the_load_at_the_index() {
     // value then overwrites, a copy that is the address too (its value read through the
     // accumulator), and a trap at the end of memory.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "merge") (param $a i32) (param $h i32) (param $n i32) (param $out i32)
@@ -644,7 +644,7 @@ fn loaded_locals_pass_in_the_accumulator() {
     // byte load into their arithmetic. A trap in the linked form is the load's. Not into
     // a loop head, which the back edge reaches with another accumulator.
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "scan") (param $a i32) (param $p i32) (result i32)

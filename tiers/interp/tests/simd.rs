@@ -18,7 +18,7 @@ fn v(x: u128) -> ValRaw {
 #[test]
 fn v128_parameters_and_results_keep_all_128_bits() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "id") (param v128) (result v128) local.get 0)
           (func (export "swap") (param i32 v128 i64 v128) (result v128 i64 v128 i32)
@@ -38,7 +38,7 @@ fn v128_parameters_and_results_keep_all_128_bits() {
 #[test]
 fn v128_through_calls_blocks_and_branches() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (type $t (func (param v128 i32) (result v128)))
           (table 1 funcref)
@@ -104,7 +104,7 @@ fn v128_through_calls_blocks_and_branches() {
 #[test]
 fn v128_globals_and_memory() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (global $g (mut v128) (v128.const i64x2 0 0))
@@ -157,7 +157,7 @@ unsafe extern "sysv64" fn host_v128(
 #[test]
 fn v128_through_host_calls() {
     let mut i = Instance::with_host(
-        Interp,
+        Interp::default(),
         r#"(module
           (import "env" "h" (func $h (param i32 v128) (result v128 i32)))
           (func (export "f") (param v128) (result v128 i32)
@@ -176,7 +176,7 @@ fn v128_through_host_calls() {
 #[test]
 fn v128_local_hazards_and_mixed_width_copies() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (func (export "swap") (param v128 v128) (result v128 v128)
             local.get 0 local.get 1 local.set 0 local.set 1

@@ -11,7 +11,7 @@
 //! use tierup_testkit::Instance;
 //!
 //! let mut i = Instance::new(
-//!     Interp,
+//!     Interp::default(),
 //!     r#"(module
 //!       (memory 1)
 //!       (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)

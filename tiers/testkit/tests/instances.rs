@@ -14,7 +14,7 @@ use tierup_testkit::{Error, Instance, Options};
 #[test]
 fn globals_start_from_their_constant_expressions() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (import "env" "base" (global $base i64))
           (global (export "i32") i32 (i32.const -7))
@@ -86,7 +86,7 @@ unsafe extern "sysv64" fn host(
 #[test]
 fn one_host_entry_serves_every_import_by_its_slot() {
     let mut i = Instance::with_host(
-        Interp,
+        Interp::default(),
         r#"(module
           (import "env" "add" (func $add (param i32) (result i32)))
           (import "env" "fail" (func $fail (param i32)))
@@ -104,7 +104,7 @@ fn one_host_entry_serves_every_import_by_its_slot() {
         "the calling wasm frame is in the trace"
     );
     let e = Instance::instantiate(
-        Interp,
+        Interp::default(),
         br#"(module (import "env" "f" (func)))"#,
         &Options::new(),
     )
@@ -115,7 +115,7 @@ fn one_host_entry_serves_every_import_by_its_slot() {
 #[test]
 fn the_start_function_runs_at_instantiation() {
     let i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (global (export "g") (mut i32) (i32.const 1))
           (func $start global.get 0 i32.const 41 i32.add global.set 0)
@@ -123,7 +123,7 @@ fn the_start_function_runs_at_instantiation() {
     );
     assert_eq!(i.global("g").get_i32(), 42);
     let e = Instance::instantiate(
-        Interp,
+        Interp::default(),
         br#"(module (func $s unreachable) (start $s))"#,
         &Options::new(),
     )
@@ -148,8 +148,12 @@ const CALLS: &str = r#"(module
 
 #[test]
 fn lazy_instances_compile_each_function_on_its_first_call() {
-    let mut i =
-        Instance::instantiate(Interp, CALLS.as_bytes(), &Options::new().lazy(true)).unwrap();
+    let mut i = Instance::instantiate(
+        Interp::default(),
+        CALLS.as_bytes(),
+        &Options::new().lazy(true),
+    )
+    .unwrap();
     for f in 0..6 {
         assert_eq!(i.tier_of(f), Some(Tier::Lazy), "function {f}");
     }
@@ -228,10 +232,11 @@ fn the_call_depth_is_bounded_by_the_options() {
         local.get 0 i32.eqz
         if (result i32) i32.const 0
         else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end))"#;
-    let mut i = Instance::instantiate(Interp, wat, &Options::new().max_call_depth(50)).unwrap();
+    let mut i =
+        Instance::instantiate(Interp::default(), wat, &Options::new().max_call_depth(50)).unwrap();
     assert_eq!(i.i32("down", &[40]), 40);
     assert_eq!(i.trap("down", &[60]), TrapCode::StackOverflow);
-    let mut i = Instance::from_bytes(Interp, wat, None);
+    let mut i = Instance::from_bytes(Interp::default(), wat, None);
     assert_eq!(i.i32("down", &[900]), 900);
     // SAFETY: the context is alive in `i`.
     let v = unsafe { &*i.vmctx() };
@@ -255,7 +260,7 @@ fn bad_modules_are_errors() {
         b"\0asm\x01\0\0\0\x01",
         b"(module (memory 2 1))",
     ] {
-        let e = Instance::instantiate(Interp, bad, &Options::new()).unwrap_err();
+        let e = Instance::instantiate(Interp::default(), bad, &Options::new()).unwrap_err();
         assert!(matches!(e, Error::Module(_)), "{e}");
     }
 }

@@ -11,7 +11,7 @@ use tierup_testkit::{Error, Instance, MAX_MEMORY_PAGES, Options};
 #[test]
 fn memory_grow_grows_to_the_maximum_and_fails_beyond() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1 3)
           (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
@@ -43,7 +43,7 @@ fn memory_grow_grows_to_the_maximum_and_fails_beyond() {
 #[test]
 fn memory_grow_without_a_maximum_stops_at_the_cap() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 0)
           (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
@@ -58,7 +58,7 @@ fn memory_grow_without_a_maximum_stops_at_the_cap() {
     assert_eq!(i.i32("load", &[MAX_MEMORY_PAGES * 65536 - 1]), 0);
     // A memory declared beyond the cap cannot be made.
     let e = Instance::instantiate(
-        Interp,
+        Interp::default(),
         format!("(module (memory {}))", MAX_MEMORY_PAGES + 1).as_bytes(),
         &Options::new(),
     )
@@ -69,7 +69,7 @@ fn memory_grow_without_a_maximum_stops_at_the_cap() {
 #[test]
 fn data_segments_memory_init_and_data_drop() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (data (i32.const 16) "active")
@@ -109,7 +109,7 @@ fn data_segments_memory_init_and_data_drop() {
 fn active_data_at_global_offsets_and_out_of_bounds() {
     // An imported global starts at zero in the kit.
     let i = Instance::from_bytes(
-        Interp,
+        Interp::default(),
         br#"(module
           (import "env" "base" (global i32))
           (memory 1)
@@ -120,7 +120,7 @@ fn active_data_at_global_offsets_and_out_of_bounds() {
     assert_eq!(&i.memory()[..2], b"xy");
     assert_eq!(&i.memory()[65534..], b"zw");
     let e = Instance::instantiate(
-        Interp,
+        Interp::default(),
         br#"(module (memory 1) (data (i32.const 65535) "ab"))"#,
         &Options::new(),
     )
@@ -134,7 +134,7 @@ fn active_data_at_global_offsets_and_out_of_bounds() {
 #[test]
 fn bulk_memory_and_accesses_trap_out_of_bounds() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (memory 1)
           (func (export "load64") (param i32) (result i64) local.get 0 i64.load offset=4)
@@ -167,7 +167,7 @@ fn bulk_memory_and_accesses_trap_out_of_bounds() {
 #[test]
 fn an_imported_memory_is_made_from_its_type() {
     let mut i = Instance::from_bytes(
-        Interp,
+        Interp::default(),
         br#"(module
           (import "env" "mem" (memory 2 2))
           (func (export "grow") (result i32) i32.const 1 memory.grow)

@@ -12,7 +12,7 @@ use tierup_testkit::{Error, Instance, Options};
 #[test]
 fn active_segments_fill_tables_and_call_indirect_checks_them() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (type $v (func (result i32)))
           (type $same (func (result i32)))
@@ -41,7 +41,7 @@ fn active_segments_fill_tables_and_call_indirect_checks_them() {
 #[test]
 fn passive_and_declared_segments_table_init_and_elem_drop() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (table $t 6 funcref)
           (elem $p funcref (ref.func $a) (ref.null func) (ref.func $b))
@@ -88,7 +88,7 @@ fn passive_and_declared_segments_table_init_and_elem_drop() {
 #[test]
 fn table_grow_fill_and_size() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (table $f 1 3 funcref)
           (table $e 0 externref)
@@ -151,7 +151,7 @@ fn table_grow_fill_and_size() {
 #[test]
 fn table_copy_within_and_between_tables() {
     let mut i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (table $a 5 funcref)
           (table $b 3 funcref)
@@ -204,7 +204,7 @@ fn table_copy_within_and_between_tables() {
 fn table_initialisers_and_out_of_bounds_active_segments() {
     // Items of every constant form; an imported global starts at zero (here: null).
     let i = Instance::new(
-        Interp,
+        Interp::default(),
         r#"(module
           (import "env" "g" (global $g funcref))
           (table 4 funcref)
@@ -214,7 +214,7 @@ fn table_initialisers_and_out_of_bounds_active_segments() {
     let f = i.entry(0).unwrap() as usize;
     assert_eq!(i.table(0).unwrap(), [f, 0, 0, f]);
     let e = Instance::instantiate(
-        Interp,
+        Interp::default(),
         br#"(module (table 2 funcref) (elem (i32.const 1) $f $f) (func $f))"#,
         &Options::new(),
     )
@@ -225,7 +225,7 @@ fn table_initialisers_and_out_of_bounds_active_segments() {
     }
     // An imported table is empty, of its minimum size.
     let i = Instance::from_bytes(
-        Interp,
+        Interp::default(),
         br#"(module (import "env" "t" (table 3 externref)))"#,
         None,
     );

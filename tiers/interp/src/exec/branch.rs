@@ -89,7 +89,7 @@ handler! {
             _ => entry,
         };
         if target <= ip {
-            next_spend!(target, fp, mem, mem_len, ctx, acc)
+            back_edge!(target, (target as isize).wrapping_sub(ip as isize), fp, mem, mem_len, ctx, acc)
         }
         next!(target, fp, mem, mem_len, ctx, acc)
     }

@@ -169,6 +169,10 @@ macro_rules! call_fast {
         // translator links only within a function), so the caller's is not kept.
         let entry = (*cf).code.as_ptr();
         init_frame(new_fp, &*cf);
+        if (*cf).spend((*cf).hotness.entry_delta) {
+            (*$ctx).acc = Acc::default();
+            leave!(entry, new_fp, $ctx, Exit::HOT);
+        }
         next_spend!(entry, new_fp, mem, mem_len, $ctx, Acc::default())
     }};
 }

@@ -66,6 +66,12 @@ pub(super) enum Outcome {
     Trap(TrapCode),
     /// A callee or libcall trapped and recorded it; this is its status.
     Propagate(u32),
+    /// The running function's hotness budget ran out at `Ctx::ip` (its entry, or the target
+    /// of a backward branch); execution continues there once it is reported.
+    Hot,
+    /// The activation's loop budget (`Ctx::loop_budget`) ran out at `Ctx::ip`, the target
+    /// of a backward branch: the trampoline charges the running function and continues.
+    Sample,
 }
 
 impl Exit {
@@ -73,6 +79,10 @@ impl Exit {
     pub const YIELD: Exit = Exit(0);
     /// See [`Outcome::Done`].
     pub const DONE: Exit = Exit(1);
+    /// See [`Outcome::Hot`].
+    pub const HOT: Exit = Exit(4);
+    /// See [`Outcome::Sample`].
+    pub const SAMPLE: Exit = Exit(5);
 
     /// See [`Outcome::Trap`].
     #[inline(always)]
@@ -94,6 +104,8 @@ impl Exit {
             1 => Outcome::Done,
             // Only `trap` makes kind 2, from a valid code.
             2 => Outcome::Trap(TrapCode::from_status(payload).unwrap_or(TrapCode::Unreachable)),
+            4 => Outcome::Hot,
+            5 => Outcome::Sample,
             _ => Outcome::Propagate(payload),
         }
     }
@@ -131,6 +143,52 @@ pub(super) struct Ctx {
     /// The lowest host stack address a chain may reach before it returns to the
     /// trampoline (see `exec::run`).
     pub stack_limit: usize,
+    /// What backward branches may still spend (in bytes of code jumped back over) before
+    /// the chain returns to the trampoline with [`Exit::SAMPLE`], which charges what they
+    /// spent to the running function's hotness and starts this again at `loop_sample`.
+    pub loop_budget: i32,
+    /// What `loop_budget` starts at: [`LOOP_SAMPLE`], or the functions' hotness budget
+    /// where that is smaller (with a budget of 0, every backward branch is charged at once).
+    pub loop_sample: i32,
+}
+
+/// The loop work between two returns of a chain to the trampoline with [`Exit::SAMPLE`], in
+/// bytes of code (1,365 instructions): the unit in which loops are charged to the function
+/// that runs them, and the most backward branches a chain takes without a return to the
+/// trampoline (which bounds the host stack, see `exec::run`).
+pub(super) const LOOP_SAMPLE: i32 = 32 << 10;
+
+/// Adds `delta` (zero or less) to the activation's loop budget; whether it ran out.
+///
+/// # Safety
+///
+/// `ctx` is the running chain's context.
+#[inline(always)]
+pub(super) unsafe fn spend_loop(ctx: *mut Ctx, delta: i32) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `ctx` is valid (the caller's contract), and only this thread uses it.
+        unsafe {
+            core::arch::asm!(
+                "add dword ptr [{ctx} + {budget}], {delta:e}",
+                "js {out}",
+                ctx = in(reg) ctx,
+                budget = const core::mem::offset_of!(Ctx, loop_budget),
+                delta = in(reg) delta,
+                out = label { return true; },
+                options(nostack),
+            );
+        }
+        false
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // SAFETY: as above.
+        unsafe {
+            (*ctx).loop_budget = (*ctx).loop_budget.wrapping_add(delta);
+            (*ctx).loop_budget < 0
+        }
+    }
 }
 
 impl Ctx {
@@ -417,9 +475,10 @@ macro_rules! next {
     }};
 }
 
-/// As [`next!`], for the transfers that may repeat without bound or nest frames
-/// (backward branches and calls; every endless run of instructions passes one, and the
-/// rest, straight-line code, forward branches and returns, cannot go on without one):
+/// As [`next!`], for calls, which nest frames (backward branches, the other transfers that
+/// may repeat without bound, return to the trampoline every [`LOOP_SAMPLE`] bytes of loop
+/// work instead; straight-line code, forward branches and returns cannot go on without
+/// one of them):
 /// when the host stack has grown below
 /// `Ctx::stack_limit` (which happens only where the compiler did not turn some tail call
 /// into a jump), the chain returns to the trampoline instead, which bounds the host stack
@@ -438,14 +497,31 @@ macro_rules! next_spend {
     }};
 }
 
+/// Continues at `$target`, `$offset` bytes of code away (zero or less: a backward branch):
+/// spends that much (and one instruction) of the activation's loop budget, and returns to
+/// the trampoline with [`Exit::SAMPLE`] at `$target` when it runs out; otherwise as
+/// [`next!`]. (A backward branch needs no stack check of its own, see `exec::run`.)
+macro_rules! back_edge {
+    ($target:expr, $offset:expr, $fp:expr, $mem:expr, $mem_len:expr, $ctx:expr, $acc:expr) => {{
+        let target: *const Inst = $target;
+        let ctx: *mut Ctx = $ctx;
+        let delta = ($offset as i32).wrapping_sub(core::mem::size_of::<Inst>() as i32);
+        if $crate::exec::dispatch::spend_loop(ctx, delta) {
+            (*ctx).acc = $acc;
+            leave!(target, $fp, ctx, Exit::SAMPLE);
+        }
+        next!(target, $fp, $mem, $mem_len, ctx, $acc)
+    }};
+}
+
 /// Takes the branch of the instruction at `$ip` with `$offset`: backward, as
-/// [`next_spend!`], forward, as [`next!`].
+/// [`back_edge!`], forward, as [`next!`].
 macro_rules! branch {
     ($ip:expr, $offset:expr, $fp:expr, $mem:expr, $mem_len:expr, $ctx:expr, $acc:expr) => {{
         let offset: i32 = $offset;
         let target = $ip.byte_offset(offset as isize);
         if offset <= 0 {
-            next_spend!(target, $fp, $mem, $mem_len, $ctx, $acc)
+            back_edge!(target, offset, $fp, $mem, $mem_len, $ctx, $acc)
         }
         next!(target, $fp, $mem, $mem_len, $ctx, $acc)
     }};

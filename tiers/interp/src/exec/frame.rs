@@ -59,7 +59,6 @@ pub(crate) unsafe fn init_frame(fp: *mut u64, func: &InterpFunc) {
             func.image.len(),
         );
     }
-    // Hotness: a tier-up counter would be decremented here, at function entry.
 }
 
 /// Copies `n` registers from `src` to `dst` in ascending order (so `dst` may overlap
@@ -134,6 +133,19 @@ pub(crate) unsafe fn push_backtrace(
     // SAFETY: the caller guarantees `ip` lies in `func`'s code and the frames are valid.
     unsafe {
         trap::push_frame(frame_at(func, vmctx, ip));
+        push_suspended(stack, frames_base);
+    }
+}
+
+/// Pushes the backtrace entries of the suspended frames of this activation, innermost
+/// first.
+///
+/// # Safety
+///
+/// The frames above `frames_base` are valid.
+pub(crate) unsafe fn push_suspended(stack: *mut ThreadStack, frames_base: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
         let frames = &(*stack).frames;
         for f in frames[frames_base..].iter().rev() {
             trap::push_frame(frame_at(f.func, f.vmctx, f.ip));

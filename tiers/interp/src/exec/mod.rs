@@ -19,6 +19,7 @@ mod call;
 mod encode;
 mod frame;
 mod fused;
+mod hot;
 mod instance;
 mod ops;
 mod run;

@@ -6,24 +6,26 @@
 
 use tierup_abi::{ValRaw, VmContext, trap};
 
-use super::dispatch::{Acc, Ctx, Exit, Outcome, memory};
-use super::frame::push_backtrace;
+use super::dispatch::{Acc, Ctx, Exit, LOOP_SAMPLE, Outcome, memory};
+use super::frame::{push_backtrace, push_suspended};
+use super::hot::tier_up;
 use super::stack::ThreadStack;
 use crate::func::InterpFunc;
 
-/// How far below the trampoline's frame a chain may take the host stack before a
-/// backward branch or a call sends it back.
+/// How far below the trampoline's frame a chain may take the host stack before a call
+/// sends it back.
 ///
 /// An optimising build compiles every handler's tail call into a jump, so a chain runs in
 /// the trampoline's stack frame however long it is. Where that does not happen (a
-/// compiler that keeps some call, an unusual build), backward branches and calls compare
-/// the host stack pointer with `Ctx::stack_limit` (this far below the trampoline's) and
-/// return `Exit::YIELD` to the trampoline when it is below, which re-enters the chain
-/// where it stopped. Every endless run of instructions passes a backward branch or a
-/// call, and between two of them a chain runs forward through one function's code or
-/// returns: the host stack stays bounded by the slack plus the handler frames of one
-/// function's length. An unoptimised build (no `tierup_tail_dispatch` cfg, see the build
-/// script) returns to the trampoline after every instruction.
+/// compiler that keeps some call, an unusual build), calls compare the host stack pointer
+/// with `Ctx::stack_limit` (this far below the trampoline's) and return `Exit::YIELD` to
+/// the trampoline when it is below, which re-enters the chain where it stopped; backward
+/// branches return to it with `Exit::SAMPLE` every `LOOP_SAMPLE` bytes of loop work
+/// (1,365 branches at most). Every endless run of instructions passes a backward branch or
+/// a call, and between two of them a chain runs forward through one function's code or
+/// returns: the host stack stays bounded by the slack plus the handler frames of 1,365
+/// loop iterations of one function. An unoptimised build (no `tierup_tail_dispatch` cfg,
+/// see the build script) returns to the trampoline after every instruction.
 const STACK_SLACK: usize = 256 << 10;
 
 /// Runs `func` (whose frame is set up at `fp`) until its outermost frame returns or a trap.
@@ -63,19 +65,46 @@ pub(super) unsafe fn run(
             fp,
             acc: Acc::default(),
             stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
+            loop_budget: 0,
+            loop_sample: LOOP_SAMPLE.min((*func).hotness.budget).max(0),
         };
+        ctx.loop_budget = ctx.loop_sample;
         ctx.set_frames_limit();
         let ctx: *mut Ctx = &mut ctx;
+        // Entered from outside the interpreter: the entry spends as a call would.
+        let mut exit = if (*func).spend((*func).hotness.entry_delta) {
+            Exit::HOT
+        } else {
+            Exit::YIELD
+        };
         let exit = loop {
+            if exit == Exit::SAMPLE {
+                // A sample of loop work, charged to the function whose back edge ended it.
+                let spent = (*ctx).loop_sample.wrapping_sub((*ctx).loop_budget);
+                (*ctx).loop_budget = (*ctx).loop_sample;
+                if (*(*ctx).func).spend(spent.wrapping_neg()) {
+                    exit = Exit::HOT;
+                }
+            }
+            if exit == Exit::HOT
+                && let Err(status) = tier_up(ctx)
+            {
+                // The OSR entry stood for the moving frame, and its frames are in the
+                // backtrace: the suspended frames follow.
+                push_suspended(stack, frames_base);
+                return status;
+            }
             let ip = (*ctx).ip;
             let (mem, mem_len) = memory((*ctx).vmctx);
-            let exit = (*ip).handler()(ip, (*ctx).fp, mem, mem_len, ctx, (*ctx).acc);
-            if exit != Exit::YIELD {
+            exit = (*ip).handler()(ip, (*ctx).fp, mem, mem_len, ctx, (*ctx).acc);
+            if exit != Exit::YIELD && exit != Exit::HOT && exit != Exit::SAMPLE {
                 break exit;
             }
         };
         match exit.outcome() {
-            Outcome::Yield | Outcome::Done => tierup_abi::STATUS_OK,
+            Outcome::Yield | Outcome::Done | Outcome::Hot | Outcome::Sample => {
+                tierup_abi::STATUS_OK
+            }
             Outcome::Trap(code) => {
                 let status = trap::record(code);
                 push_backtrace(stack, frames_base, (*ctx).func, (*ctx).vmctx, (*ctx).ip);

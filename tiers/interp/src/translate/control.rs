@@ -367,7 +367,9 @@ impl Translator<'_> {
         // Back edges copy into the parameter slots, so the parameters must live there.
         self.materialise_from(h - params)?;
         self.bind_label();
-        // Hotness: a tier-up counter would be decremented at this loop header.
+        // The loop header: backward branches spend the function's hotness here, and a
+        // hot function may move to another tier at it.
+        self.osr_point(self.offset);
         let start = self.code.len();
         self.enter(CtrlKind::Loop { start }, ty, params, results)
     }
@@ -459,6 +461,11 @@ impl Translator<'_> {
         // A label may be bound here even without forward branches (values merge in the
         // result slots), so nothing before may be retargeted.
         self.bind_label();
+        if frame.branched && !is_loop {
+            // The code after the end, a branch target (from a dispatch loop's copies of
+            // its head, backward), is where the state before the next operator is.
+            self.osr_point(self.offset + 1);
+        }
         Ok(())
     }
 

@@ -162,6 +162,17 @@ impl Translator<'_> {
             }
         }
         map.push(code.len());
+        // An OSR point moves with its instruction; one at a removed instruction (a jump
+        // nothing branches to) goes, as its state would now name what follows.
+        self.osr.retain_mut(|p| {
+            let i = p.inst as usize;
+            if matches!(pieces.get(i), Some(Some((s, e))) if s == e) {
+                return false;
+            }
+            p.inst = map[i] as u32;
+            true
+        });
+        self.osr.dedup_by_key(|p| p.inst);
         for (k, instr) in code.iter_mut().enumerate() {
             if let Some(offset) = instr.offset_mut() {
                 let target = (origin[k] as i64 + *offset as i64) as usize;

@@ -21,6 +21,7 @@ mod layout;
 mod ops;
 mod stack;
 
+use core::sync::atomic::AtomicI32;
 use std::collections::HashMap;
 
 use tierup_abi::{FuncCode, ModuleEnv, Tier};
@@ -28,7 +29,7 @@ use wasmparser::{BlockType, Operator, ValType};
 
 use crate::error::TranslateError;
 use crate::exec::supports;
-use crate::func::{CallSite, InterpFunc};
+use crate::func::{CallSite, Hotness, InterpFunc, OsrPoint, StateLoc};
 use crate::inst::Form;
 use crate::isa::{Instr, Reg, Slot};
 
@@ -124,6 +125,9 @@ pub(crate) struct Translator<'a> {
     dead_depth: u32,
     /// Byte offset of the operator being translated.
     offset: u32,
+    /// The OSR points so far; their constants are named by their registers until
+    /// [`Translator::layout`] resolves them.
+    osr: Vec<OsrPoint>,
 }
 
 /// Buffers a translation needs only while it runs, kept per thread for the next one.
@@ -158,6 +162,12 @@ thread_local! {
 
 /// The largest register index.
 const MAX_REG: u32 = i16::MAX as u32;
+
+/// What an entry spends of a function's hotness budget, in instructions: its length up to
+/// this cap (a call runs about its straight-line code, the loops count for themselves)...
+const ENTRY_WEIGHT_CAP: usize = 64;
+/// ... plus the call itself.
+const CALL_WEIGHT: usize = 4;
 
 /// The most instructions a function may have: its branch offsets, in bytes, must fit an
 /// `i32` (see `inst::Inst`). Far above what the largest wasm body (7,654,321 bytes, the
@@ -243,6 +253,7 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         reachable: true,
         dead_depth: 0,
         offset: body_offset as u32,
+        osr: Vec::new(),
     };
     t.ctrl.push(Ctrl {
         kind: CtrlKind::Block,
@@ -310,6 +321,28 @@ impl<'a> Translator<'a> {
     }
 
     /// The translated function, and the scratch buffers for the next translation.
+    /// Records the point before the operator being translated (`at`, a module offset) as
+    /// an OSR point at the next instruction, with the stack as it is, if the code there
+    /// is reachable.
+    pub(super) fn osr_point(&mut self, at: u32) {
+        if !self.reachable {
+            return;
+        }
+        let stack = (0..self.height())
+            .map(|h| StateLoc::Reg {
+                r: self.reg_at(h),
+                wide: self.is_wide(h),
+            })
+            .collect();
+        let inst = self.code.len() as u32;
+        // Two points at one instruction (a loop right after a block's end): the later
+        // one's state is the same values, for the later wasm position; keep the first.
+        if self.osr.last().is_some_and(|p| p.inst == inst) {
+            return;
+        }
+        self.osr.push(OsrPoint { inst, at, stack });
+    }
+
     fn finish(self, num_params: u32, sig_wide: u32) -> (InterpFunc, Scratch) {
         // Parameters are the caller's to set; every other local starts at zero, and the
         // constants follow (see `layout`).
@@ -317,6 +350,9 @@ impl<'a> Translator<'a> {
             Some(&(r, _)) => r as u32,
             None => self.num_locals,
         };
+        let locals: Box<[(Reg, bool)]> = self.locals.as_slice().into();
+        let entry_weight = (self.code.len().min(ENTRY_WEIGHT_CAP) + CALL_WEIGHT)
+            * core::mem::size_of::<crate::inst::Inst>();
         let scratch = Scratch {
             const_regs: self.const_regs,
             const_v128: self.const_v128,
@@ -352,6 +388,13 @@ impl<'a> Translator<'a> {
             num_params,
             num_results: self.num_results,
             frame_size: self.max_reg,
+            hotness: Hotness {
+                left: AtomicI32::new(i32::MAX),
+                budget: i32::MAX,
+                entry_delta: -(entry_weight as i32),
+            },
+            locals,
+            osr: self.osr.into_boxed_slice(),
         };
         (func, scratch)
     }
@@ -406,6 +449,28 @@ impl<'a> Translator<'a> {
                     *r += kept as Reg;
                 }
             });
+        }
+        for point in &mut self.osr {
+            for loc in point.stack.iter_mut() {
+                let StateLoc::Reg { r, wide } = *loc else {
+                    continue;
+                };
+                if r < 0 {
+                    // The state reads the value, not the register, which may be gone.
+                    let lo = self.consts[index(r)] as u128;
+                    let hi = if wide {
+                        self.consts[index(r) - 1] as u128
+                    } else {
+                        0
+                    };
+                    *loc = StateLoc::Const(lo | hi << 64);
+                } else if r as u32 >= num_locals {
+                    *loc = StateLoc::Reg {
+                        r: r + kept as Reg,
+                        wide,
+                    };
+                }
+            }
         }
         self.consts = consts;
         self.max_reg += kept;

@@ -1,5 +1,5 @@
 //! The interpreter as the tier under test of `tierup-testkit`: every test file builds its
-//! instances with `Instance::new(Interp, wat)`.
+//! instances with `Instance::new(Interp::default(), wat)`.
 
 use tierup_testkit::Instance;
 

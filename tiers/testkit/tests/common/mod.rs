@@ -22,7 +22,7 @@ impl<F: Fn(u32) -> Option<String> + Send + Sync> Compiler for Picky<F> {
     ) -> Result<Compiled, CompileError> {
         match (self.0)(func_index) {
             Some(message) => Err(CompileError(message)),
-            None => Interp.compile(env, func_index, options),
+            None => Interp::default().compile(env, func_index, options),
         }
     }
 }
