@@ -10,7 +10,16 @@
 //!   failure; `TIERUP_TEST_SEED=N` runs with seed N;
 //! * `eager` — every function starts in the interpreter while workers compile all of them
 //!   with the optimizing tier and publish each as it is ready, in the middle of the
-//!   script's calls.
+//!   script's calls;
+//! * `tiered_sync` — the default mode with a tier-up threshold of 0 and synchronous
+//!   tier-up: every function is interpreted in its first activation, compiled when it is
+//!   first called, and optimized from its second call on; every loop header and block
+//!   end that a branch reaches moves its activation into an OSR entry the first time it
+//!   is reached;
+//! * `tiered_sync_mixed` — the same with a random tier mask (the seed of `mixed`): about
+//!   half of the functions never leave the interpreter;
+//! * `tiered` — the default mode with a threshold of 0: every function is queued at its
+//!   first call, and workers publish the code while the script runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,30 +44,49 @@ fn main() -> ExitCode {
     };
     let seed = seed();
     println!("spec suite: mixed tiers with seed {seed} (set TIERUP_TEST_SEED={seed} to repeat)");
+    // (name, mode, guard regions, tier mask seed, tier-up threshold, synchronous tier-up)
     let modes = [
-        ("interp", TierMode::Interp, true, None),
-        ("optimizing", TierMode::Optimizing, true, None),
-        ("optimizing_checked", TierMode::Optimizing, false, None),
-        ("mixed", TierMode::Optimizing, true, Some(seed)),
-        ("eager", TierMode::Eager, true, None),
+        ("interp", TierMode::Interp, true, None, 0, false),
+        ("optimizing", TierMode::Optimizing, true, None, 0, false),
+        (
+            "optimizing_checked",
+            TierMode::Optimizing,
+            false,
+            None,
+            0,
+            false,
+        ),
+        ("mixed", TierMode::Optimizing, true, Some(seed), 0, false),
+        ("eager", TierMode::Eager, true, None, 0, false),
+        ("tiered_sync", TierMode::Tiered, true, None, 0, true),
+        (
+            "tiered_sync_mixed",
+            TierMode::Tiered,
+            true,
+            Some(seed),
+            0,
+            true,
+        ),
+        ("tiered", TierMode::Tiered, true, None, 0, false),
     ];
     let mut trials = Vec::new();
-    for (name, tier, guard_regions, random_tiers) in modes {
+    for (name, tier, guard_regions, random_tiers, threshold, sync) in modes {
         for path in &files {
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let opts = RunOptions {
-                tier,
-                guard_regions,
-                random_tiers,
-                ..RunOptions::default()
-            };
+            let mut opts = RunOptions::default();
+            opts.config
+                .tier(tier)
+                .guard_regions(guard_regions)
+                .random_tiers(random_tiers)
+                .tier_up_threshold(threshold)
+                .sync_tier_up(sync);
             let path = path.clone();
             trials.push(Trial::test(
                 format!("wasm_2_0::{name}::{stem}"),
-                move || run_script(path, opts),
+                move || run_script(path, opts, random_tiers),
             ));
         }
     }
@@ -78,8 +106,7 @@ fn seed() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64 % 1_000_000)
 }
 
-fn run_script(path: PathBuf, opts: RunOptions) -> Result<(), Failed> {
-    let seed = opts.random_tiers;
+fn run_script(path: PathBuf, opts: RunOptions, seed: Option<u64>) -> Result<(), Failed> {
     let report = with_big_stack(move || run_file(&path, &opts))?;
     if report.ok() {
         return Ok(());

@@ -7,14 +7,18 @@ use core::str::FromStr;
 /// Which tiers run code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum TierMode {
-    /// The register-based interpreter only (the only mode available now).
-    #[default]
+    /// The register-based interpreter only.
     Interp,
-    /// The baseline JIT only.
+    /// The baseline JIT only (not available yet).
     Baseline,
-    /// The optimizing JIT only.
+    /// The optimizing JIT only: every function is compiled on its first call, on the
+    /// calling thread.
     Optimizing,
-    /// Start in the interpreter and tier up hot functions.
+    /// The default: every function starts in the interpreter, and the functions that get
+    /// hot (by calls and loop iterations, see [`Config::tier_up_threshold`]) are compiled
+    /// by the optimizing tier on background workers and published while the program runs;
+    /// a long-running loop moves into optimized code by on-stack replacement.
+    #[default]
     Tiered,
     /// Start in the interpreter and compile every function with the optimizing tier on
     /// background workers from instantiation on, each published into the slots of the live
@@ -71,12 +75,17 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) tier_seed: Option<u64>,
     pub(crate) worker_threads: usize,
+    pub(crate) tier_up_threshold: u32,
+    pub(crate) sync_tier_up: bool,
 }
+
+/// The default of [`Config::tier_up_threshold`].
+pub const DEFAULT_TIER_UP_THRESHOLD: u32 = 100_000;
 
 impl Default for Config {
     fn default() -> Config {
         Config {
-            tier: TierMode::Interp,
+            tier: TierMode::Tiered,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             max_call_depth: 20_000,
@@ -86,6 +95,8 @@ impl Default for Config {
             max_wasm_stack: 1 << 20,
             tier_seed: None,
             worker_threads: 0,
+            tier_up_threshold: DEFAULT_TIER_UP_THRESHOLD,
+            sync_tier_up: false,
         }
     }
 }
@@ -96,8 +107,8 @@ impl Config {
         Config::default()
     }
 
-    /// Selects the tiers that run code ([`TierMode::Interp`], the default,
-    /// [`TierMode::Optimizing`] and [`TierMode::Eager`] are available now).
+    /// Selects the tiers that run code (default [`TierMode::Tiered`]; all modes but
+    /// [`TierMode::Baseline`] are available now).
     pub fn tier(&mut self, mode: TierMode) -> &mut Self {
         self.tier = mode;
         self
@@ -154,6 +165,28 @@ impl Config {
         self
     }
 
+    /// How much interpreted work makes a function hot in [`TierMode::Tiered`], in
+    /// interpreter instructions (default [`DEFAULT_TIER_UP_THRESHOLD`]). A function's
+    /// budget is spent at each call (by the function's length, up to 64 instructions) and
+    /// at each backward branch (by the length of the loop body), as V8 and SpiderMonkey
+    /// weigh it; when it runs out, the function is queued for the optimizing tier (and,
+    /// when it is still running a loop once that code is ready, moved into it there by
+    /// on-stack replacement), and the budget starts again. 0 makes every function hot at
+    /// its first call.
+    pub fn tier_up_threshold(&mut self, instructions: u32) -> &mut Self {
+        self.tier_up_threshold = instructions;
+        self
+    }
+
+    /// Compiles a hot function on the thread that runs it, at once, instead of on a
+    /// background worker (default: off). For tests: which code runs where becomes
+    /// deterministic, and with a threshold of 0 every function runs optimized from its
+    /// second call and every loop moves into optimized code at its first back edge.
+    pub fn sync_tier_up(&mut self, on: bool) -> &mut Self {
+        self.sync_tier_up = on;
+        self
+    }
+
     /// Reserves a guard region with every linear memory (default: on).
     ///
     /// On, each memory reserves 8 GiB of address space (4 GiB it can grow into, then 4 GiB
@@ -167,10 +200,11 @@ impl Config {
         self
     }
 
-    /// Runs each function in a tier picked at random, reproducibly from `seed`, among the
-    /// tiers of the mode (for tests: in [`TierMode::Optimizing`], about half of the
-    /// functions are interpreted, so calls cross tiers in every direction). `None` (the
-    /// default) runs every function in the mode's tier.
+    /// A per-function tier mask for tests, picked at random, reproducibly from `seed`: in
+    /// [`TierMode::Optimizing`] about half of the functions are interpreted, so calls cross
+    /// tiers in every direction; in [`TierMode::Tiered`] about half of them never leave
+    /// the interpreter, however hot. `None` (the default) lets every function reach the
+    /// mode's top tier.
     pub fn random_tiers(&mut self, seed: Option<u64>) -> &mut Self {
         self.tier_seed = seed;
         self
@@ -216,7 +250,10 @@ mod tests {
     #[test]
     fn defaults() {
         let c = Config::default();
-        assert_eq!(c.tier_mode(), TierMode::Interp);
+        assert_eq!(c.tier_mode(), TierMode::Tiered);
+        assert_eq!(TierMode::default(), TierMode::Tiered);
+        assert_eq!(c.tier_up_threshold, DEFAULT_TIER_UP_THRESHOLD);
+        assert!(!c.sync_tier_up);
         assert_eq!(c.max_memory_pages, 65536);
         assert_eq!(c.max_table_elements, 10_000_000);
         assert_eq!(c.max_call_depth, 20_000);

@@ -4,7 +4,7 @@
 //! which machine code calls interpreted and host functions.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
 use tierup_abi::{Compiler, Tier};
@@ -12,8 +12,8 @@ use tierup_abi::{Compiler, Tier};
 use crate::Result;
 use crate::code::{CodeMemory, CodeOwner};
 use crate::config::{Config, TierMode};
+use crate::tiering::workers::Workers;
 use crate::types::FuncType;
-use crate::workers::Workers;
 
 /// Canonical signature ids, one per distinct function type.
 #[derive(Default)]
@@ -32,8 +32,9 @@ struct EngineInner {
     /// [`Engine::adapter`]), in the engine's own code memory.
     adapters: Mutex<HashMap<u32, usize>>,
     adapter_code: CodeMemory,
-    /// The background compile workers, in the modes that compile in the background.
-    workers: Option<Workers>,
+    /// The background workers: started with the engine in the modes that compile in the
+    /// background, else on first use (by [`crate::Module::new_async`]).
+    workers: OnceLock<Workers>,
 }
 
 /// The global context of modules and stores. Cheap to clone (shared).
@@ -51,8 +52,15 @@ impl core::fmt::Debug for Engine {
 }
 
 impl Default for Engine {
+    /// An engine of the default configuration; where the optimizing tier cannot be set up
+    /// for this host (logged), one of the interpreter only.
     fn default() -> Engine {
-        Engine::from_config(Config::default())
+        Engine::new(&Config::default()).unwrap_or_else(|e| {
+            tracing::warn!(target: "tierup::tiering", "{e:#}; running in the interpreter only");
+            let mut config = Config::default();
+            config.tier(TierMode::Interp);
+            Engine::from_config(config)
+        })
     }
 }
 
@@ -61,53 +69,90 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         let optimizing = match config.tier {
             TierMode::Interp => None,
-            TierMode::Optimizing | TierMode::Eager => Some(crate::tiers::optimizing()?),
+            TierMode::Optimizing | TierMode::Eager | TierMode::Tiered => {
+                Some(crate::tiers::optimizing()?)
+            }
             other => anyhow::bail!("tier mode `{other}` is not available yet"),
         };
         if optimizing.is_some() {
             crate::code::install_signal_handlers();
         }
-        let workers = match config.tier {
-            TierMode::Eager => {
-                let threads = match config.worker_threads {
-                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()) - 1,
-                    n => n,
-                };
-                Some(
-                    Workers::start(threads)
-                        .map_err(|e| anyhow::anyhow!("cannot start the compile workers: {e}"))?,
-                )
-            }
-            _ => None,
+        let engine = Engine::build(config.clone(), optimizing);
+        let background = match config.tier {
+            TierMode::Eager => true,
+            TierMode::Tiered => !config.sync_tier_up,
+            _ => false,
         };
-        Ok(Engine::build(config.clone(), optimizing, workers))
+        if background {
+            engine.pool()?;
+        }
+        Ok(engine)
     }
 
+    /// An engine of `config` without machine code, which cannot fail.
     fn from_config(config: Config) -> Engine {
-        Engine::build(config, None, None)
+        Engine::build(config, None)
     }
 
-    fn build(
-        config: Config,
-        optimizing: Option<Box<dyn Compiler>>,
-        workers: Option<Workers>,
-    ) -> Engine {
+    fn build(config: Config, optimizing: Option<Box<dyn Compiler>>) -> Engine {
+        let interp = if config.tier == TierMode::Tiered {
+            tierup_interp::Interp::with_budget(config.tier_up_threshold)
+        } else {
+            tierup_interp::Interp::default()
+        };
         Engine {
             inner: Arc::new(EngineInner {
                 config,
                 signatures: RwLock::new(Signatures::default()),
-                interp: tierup_interp::Interp::default(),
+                interp,
                 optimizing,
                 adapters: Mutex::new(HashMap::new()),
                 adapter_code: CodeMemory::new(64 << 10),
-                workers,
+                workers: OnceLock::new(),
             }),
         }
     }
 
-    /// The background compile workers, in the modes that have them.
+    /// The background workers, if they were started.
     pub(crate) fn workers(&self) -> Option<&Workers> {
-        self.inner.workers.as_ref()
+        self.inner.workers.get()
+    }
+
+    /// The background workers, started now if they were not
+    /// ([`Config::worker_threads`] of them).
+    pub(crate) fn pool(&self) -> Result<&Workers> {
+        if let Some(w) = self.inner.workers.get() {
+            return Ok(w);
+        }
+        let threads = match self.inner.config.worker_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()) - 1,
+            n => n,
+        };
+        let workers = Workers::start(threads)
+            .map_err(|e| anyhow::anyhow!("cannot start the compile workers: {e}"))?;
+        // A racing thread may have started a pool first; then ours ends at once (its
+        // sender is dropped) and the first one serves.
+        Ok(self.inner.workers.get_or_init(|| workers))
+    }
+
+    /// Whether functions move to other tiers while they run (the tiered and eager modes):
+    /// a new instance then starts with the best code compiled so far.
+    pub(crate) fn tiers_up(&self) -> bool {
+        matches!(self.inner.config.tier, TierMode::Tiered | TierMode::Eager)
+    }
+
+    /// The tier a hot function `func_index` of a module moves to next, if any: the
+    /// optimizing tier in the tiered mode (unless the tier mask keeps the function in the
+    /// interpreter). `salt` tells the functions of different modules apart.
+    pub(crate) fn tier_up_target(&self, salt: u64, func_index: u32) -> Option<Tier> {
+        let config = &self.inner.config;
+        if config.tier != TierMode::Tiered {
+            return None;
+        }
+        match config.tier_seed {
+            Some(seed) if !coin(seed, salt, func_index) => None,
+            _ => Some(Tier::Optimizing),
+        }
     }
 
     /// The compiler of `tier`, if the engine has it.
@@ -128,11 +173,8 @@ impl Engine {
             _ => return Tier::Interp,
         };
         match config.tier_seed {
-            None => top,
-            Some(seed) => {
-                let h = mix(seed ^ mix(salt ^ mix(u64::from(func_index))));
-                if h & 1 == 0 { top } else { Tier::Interp }
-            }
+            Some(seed) if !coin(seed, salt, func_index) => Tier::Interp,
+            _ => top,
         }
     }
 
@@ -208,6 +250,11 @@ impl Engine {
             .cloned()
             .unwrap_or_else(|| FuncType::new([], []))
     }
+}
+
+/// A reproducible coin toss per (seed, module, function): the random tier mask.
+fn coin(seed: u64, salt: u64, func_index: u32) -> bool {
+    mix(seed ^ mix(salt ^ mix(u64::from(func_index)))) & 1 == 0
 }
 
 /// A 64-bit mixing function (the finaliser of SplitMix64).

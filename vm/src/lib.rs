@@ -47,7 +47,7 @@
 //! | `linker.rs` | [`Linker`] and [`LinkError`] |
 //! | `libcalls.rs` | the libcall table and the lazy entry |
 //! | `trap.rs` | [`Trap`] and the conversion of the per-thread trap record |
-//! | `tiering.rs` | [`tiering::SlotHandle`] / [`tiering::CodeHandle`] for publishing code |
+//! | `tiering/` | the tier manager (hotness reports, requests, on-stack replacement), the compile workers and their priority queue, [`tiering::AsyncCompile`] / [`tiering::AsyncInstantiate`], and [`tiering::SlotHandle`] / [`tiering::CodeHandle`] for publishing code |
 //! | `wasi/` | [`wasi`]: WASI preview 1 for command programs ([`wasi::WasiCtxBuilder`], [`wasi::add_to_linker`]) |
 //!
 //! Choices made inside the contract of `tierup-abi`:
@@ -92,10 +92,9 @@ mod trap;
 mod types;
 mod values;
 pub mod wasi;
-mod workers;
 
 pub use anyhow::Error;
-pub use config::{Config, TierMode};
+pub use config::{Config, DEFAULT_TIER_UP_THRESHOLD, TierMode};
 pub use engine::Engine;
 pub use externs::Extern;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};

@@ -168,6 +168,18 @@ impl<T: 'static> Linker<T> {
         self.resolve(store.as_context_mut().0, module, name)
     }
 
+    /// Compiles `bytes` (binary or text) on the engine's worker pool and instantiates the
+    /// module in `store` once it is ready, without blocking: see
+    /// [`crate::tiering::AsyncInstantiate`]. The errors are those of [`Module::new`] and
+    /// [`Linker::instantiate`].
+    pub fn instantiate_async<'a>(
+        &'a self,
+        store: &'a mut impl AsContextMut<Data = T>,
+        bytes: impl Into<Vec<u8>>,
+    ) -> crate::tiering::AsyncInstantiate<'a, T> {
+        crate::tiering::AsyncInstantiate::start(self, store.as_context_mut(), bytes.into())
+    }
+
     /// Instantiates `module`, resolving its imports here.
     pub fn instantiate(
         &self,

@@ -5,12 +5,14 @@
 
 mod parse;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use tierup_abi::{CompileOptions, Compiled, FuncCode, FuncEntry, ModuleEnv, OwnedCode, Tier};
+use tierup_abi::{
+    CompileOptions, Compiled, FuncCode, FuncEntry, MachineCode, ModuleEnv, OwnedCode, Tier,
+};
 
 pub(crate) use parse::{ConstExpr, ElemMode, ExportKind, ModuleInfo};
 
@@ -48,11 +50,11 @@ impl FuncCodeBox {
 
 /// The number of kinds of code a function can have: the interpreter's, and the optimizing
 /// tier's for memories with a guard region and without one.
-const KEYS: usize = 3;
+pub(crate) const KEYS: usize = 3;
 
 /// The place of `tier`'s code for memories with (`bounds_checks` false) or without a guard
 /// region in a function's table of code.
-fn key(tier: Tier, bounds_checks: bool) -> Option<usize> {
+pub(crate) fn key(tier: Tier, bounds_checks: bool) -> Option<usize> {
     match tier {
         Tier::Interp => Some(0),
         Tier::Optimizing => Some(1 + usize::from(bounds_checks)),
@@ -85,11 +87,10 @@ pub(crate) struct ModuleInner {
     machine: CodeMemory,
     /// The slots of every live instance.
     instances: Mutex<Vec<LiveSlots>>,
-    /// Whether a background compile of each defined function's code of each [`key`] was
-    /// queued (at most once).
-    queued: Box<[[AtomicBool; KEYS]]>,
+    /// What the tier manager asked for.
+    pub(crate) requests: crate::tiering::Requests,
     /// Distinguishes this module's functions when tiers are picked at random.
-    salt: u64,
+    pub(crate) salt: u64,
     /// With `Config::lazy_validation`: the validation state of each defined function's
     /// body, checked before its first translation. Empty when everything was validated
     /// up front.
@@ -135,6 +136,13 @@ impl Module {
         }
     }
 
+    /// Compiles a module from its binary or text form on the engine's worker pool, without
+    /// blocking: see [`crate::tiering::AsyncCompile`]. The errors are those of
+    /// [`Module::new`].
+    pub fn new_async(engine: &Engine, bytes: impl Into<Vec<u8>>) -> crate::tiering::AsyncCompile {
+        crate::tiering::AsyncCompile::start(engine, bytes.into())
+    }
+
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let bodies = validate_sections(bytes)?;
@@ -178,7 +186,7 @@ impl Module {
                     (code_bytes * 8 + defined * 4096).clamp(64 << 10, 1 << 30),
                 ),
                 instances: Mutex::new(Vec::new()),
-                queued: (0..defined).map(|_| Default::default()).collect(),
+                requests: crate::tiering::Requests::new(defined),
                 deferred,
                 fresh: Mutex::new(Vec::new()),
             }),
@@ -191,6 +199,13 @@ impl Module {
     /// invalid body in module order, as a sequential validation would report it.
     pub fn validate(_engine: &Engine, bytes: &[u8]) -> Result<()> {
         validate_bodies(validate_sections(bytes)?)
+    }
+
+    /// What the tier manager did with the module's functions so far: how many it compiled
+    /// (in the background or, with synchronous tier-up, on the thread that ran them), how
+    /// many wait, and its OSR entries.
+    pub fn tiering_stats(&self) -> crate::tiering::TieringStats {
+        self.inner.requests.stats()
     }
 
     /// The engine the module was compiled for.
@@ -538,7 +553,7 @@ impl ModuleInner {
                 Compiled::Machine(m) => m.bytes.len(),
                 Compiled::Owned(_) => 0,
             };
-            tracing::debug!(
+            tracing::trace!(
                 target: "tierup::tiering",
                 func_index,
                 module = self.info.name.as_deref().unwrap_or("<unknown>"),
@@ -589,31 +604,84 @@ impl ModuleInner {
                     (code, 0)
                 }
                 Compiled::Machine(machine) => {
-                    let Some(shim) = machine.array_shim else {
-                        anyhow::bail!(
-                            "the {} tier gave function {} no array shim",
-                            tier.name(),
-                            self.func_display_name(func_index)
-                        );
-                    };
                     let base = bases
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("compiled code was not loaded"))?;
-                    // SAFETY: both offsets lie in the code loaded at `base` (`load_many`
-                    // copied all of it).
-                    let record = unsafe {
-                        FuncCode {
-                            array_entry: crate::code::jit_entry,
-                            register_entry: base.add(machine.register_entry as usize).cast(),
-                            data: base.add(shim as usize).cast(),
-                            tier,
-                        }
-                    };
-                    (FuncCodeBox::Machine(Box::new(record)), machine.bytes.len())
+                    // SAFETY: `load_many` copied all of `machine` to `base`.
+                    let record = unsafe { self.machine_record(func_index, &machine, base, tier)? };
+                    (record, machine.bytes.len())
                 }
             });
         }
         Ok(out)
+    }
+
+    /// The record of `machine`, code of `tier` for function `func_index` loaded at `base`.
+    ///
+    /// # Safety
+    ///
+    /// All of `machine`'s bytes were loaded at `base`.
+    unsafe fn machine_record(
+        &self,
+        func_index: u32,
+        machine: &MachineCode,
+        base: *const u8,
+        tier: Tier,
+    ) -> Result<FuncCodeBox> {
+        let Some(shim) = machine.array_shim else {
+            anyhow::bail!(
+                "the {} tier gave function {} no array shim",
+                tier.name(),
+                self.func_display_name(func_index)
+            );
+        };
+        // SAFETY: both offsets lie in the code loaded at `base` (the caller's contract).
+        let record = unsafe {
+            FuncCode {
+                array_entry: crate::code::jit_entry,
+                register_entry: base.add(machine.register_entry as usize).cast(),
+                data: base.add(shim as usize).cast(),
+                tier,
+            }
+        };
+        Ok(FuncCodeBox::Machine(Box::new(record)))
+    }
+
+    /// Compiles the OSR entry of defined function `func_index` at the point before its
+    /// instruction at module offset `at` with the optimizing tier (`tierup_abi::osr`), for
+    /// memories with (`bounds_checks` false) or without a guard region, and loads it; also
+    /// returns its bytes of machine code. The entry lives as long as the module.
+    pub(crate) fn compile_osr(
+        &self,
+        func_index: u32,
+        at: u32,
+        bounds_checks: bool,
+    ) -> Result<(FuncCodeBox, usize)> {
+        let tier = Tier::Optimizing;
+        let compiler = self
+            .engine
+            .compiler(tier)
+            .ok_or_else(|| anyhow::anyhow!("the engine has no {} tier", tier.name()))?;
+        self.validate_deferred(func_index)?;
+        let machine = compiler
+            .compile_osr(&self.env, func_index, at, &CompileOptions { bounds_checks })
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "failed to compile the OSR entry of function {} at offset {at}: {e}",
+                    self.func_display_name(func_index)
+                )
+            })?;
+        let owner = CodeOwner::Func {
+            module: self as *const ModuleInner as *const (),
+            func_index,
+        };
+        let base = self
+            .machine
+            .load(&machine, owner)
+            .map_err(|e| anyhow::anyhow!("cannot load compiled code: {e}"))?;
+        // SAFETY: `load` copied all of `machine` to `base`.
+        let record = unsafe { self.machine_record(func_index, &machine, base, tier)? };
+        Ok((record, machine.bytes.len()))
     }
 
     /// Where the code of defined function `func_index` by `tier` for memories with
@@ -637,20 +705,31 @@ impl ModuleInner {
         tier: Tier,
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
+        Ok(self.code_made(func_index, tier, bounds_checks)?.0)
+    }
+
+    /// [`ModuleInner::code`], and the bytes of machine code this call made (0 when the code
+    /// existed).
+    fn code_made(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<(*const FuncCode, usize)> {
         let place = self
             .place(func_index, tier, bounds_checks)
             .ok_or_else(|| anyhow::anyhow!("function {func_index} has no {} code", tier.name()))?;
         if let Some(c) = place.get() {
-            return Ok(c.record());
+            return Ok((c.record(), 0));
         }
-        let (code, _) = self.compile(func_index, tier, bounds_checks)?;
+        let (code, size) = self.compile(func_index, tier, bounds_checks)?;
         // Another thread may have won the race; then its code is used and ours is dropped
         // without ever having been published (machine code of ours stays in the code
         // memory, unused, until the module is dropped).
         let _ = place.set(code);
         place
             .get()
-            .map(FuncCodeBox::record)
+            .map(|c| (c.record(), size))
             .ok_or_else(|| anyhow::anyhow!("compiled code vanished"))
     }
 
@@ -701,73 +780,52 @@ impl ModuleInner {
     }
 
     /// The record a new slot of defined function `func_index` starts with: the
-    /// background-compiled code if it is ready (in the modes that compile in the
-    /// background), else the code of the tier it runs in if that was compiled already, else
+    /// best code compiled so far (in the modes that tier up), else the code of the tier it runs in if that was compiled already, else
     /// its lazy record.
     pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
         let compiled = |tier: Tier| self.place(func_index, tier, bounds_checks)?.get();
-        let background = self
-            .engine
-            .workers()
-            .and_then(|_| compiled(Tier::Optimizing));
+        let background = if self.engine.tiers_up() {
+            compiled(Tier::Optimizing)
+        } else {
+            None
+        };
         match background.or_else(|| compiled(self.engine.tier_for(self.salt, func_index))) {
             Some(c) => c.record(),
             None => self.lazy_code(func_index),
         }
     }
 
-    /// Queues a background compile with the optimizing tier of every defined function not
-    /// queued before for this kind of memory (the eager mode, at instantiation).
-    pub(crate) fn queue_all(self: &Arc<Self>, bounds_checks: bool) {
-        let (Some(workers), Some(k)) =
-            (self.engine.workers(), key(Tier::Optimizing, bounds_checks))
-        else {
-            return;
-        };
-        let first = self.env.num_imported_funcs;
-        for (i, flags) in self.queued.iter().enumerate() {
-            if flags[k].swap(true, Ordering::AcqRel) {
-                continue;
-            }
-            let func_index = first + i as u32;
-            tracing::debug!(
-                target: "tierup::tiering",
-                func_index,
-                module = self.info.name.as_deref().unwrap_or("<unknown>"),
-                tier = "optimizing",
-                "queued"
-            );
-            workers.submit(crate::workers::Job {
-                module: Arc::downgrade(self),
-                func_index,
-                tier: Tier::Optimizing,
-                bounds_checks,
-            });
-        }
-    }
-
     /// Compiles defined function `func_index` with `tier` (once per module) and publishes the
-    /// code into its slot in every live instance of this kind of memory whose code is of a
-    /// lower tier: what a worker does with a job.
+    /// code into its slot in every live instance of this kind of memory that holds code of
+    /// the function's own of a lower tier: what a worker does with a job. Returns the bytes of machine code made (0
+    /// when the code existed).
     pub(crate) fn compile_and_publish(
         &self,
         func_index: u32,
         tier: Tier,
         bounds_checks: bool,
-    ) -> Result<()> {
-        let code = self.code(func_index, tier, bounds_checks)?;
+    ) -> Result<usize> {
+        let (code, made) = self.code_made(func_index, tier, bounds_checks)?;
+        let lazy = self.lazy_code(func_index);
+        let own = self
+            .code
+            .get((func_index - self.env.num_imported_funcs) as usize);
         self.publish_live(func_index, code, bounds_checks, |slot| {
-            // SAFETY: every record a slot of this module holds lives as long as the module,
-            // and `code` is one of them.
-            unsafe {
-                let lower = (*slot.load_code()).tier < tier;
-                if lower {
-                    slot.publish(code);
-                }
-                lower
-            }
+            // Only over the function's own code (its lazy record or code a tier made for
+            // it): code someone else published there (`SlotHandle::publish`) stays. The
+            // compare-and-swap keeps a publication made since the load.
+            let current = slot.load_code();
+            let ours = current == lazy
+                || own.is_some_and(|o| {
+                    o.iter()
+                        .any(|c| c.get().is_some_and(|c| c.record() == current))
+                });
+            // SAFETY: the slot's records are this module's (or the embedder's, alive as
+            // long as the store by `SlotHandle::publish`'s contract), and `code` is one of
+            // the module's.
+            unsafe { ours && (*current).tier < tier && slot.publish_if(current, code) }
         });
-        Ok(())
+        Ok(made)
     }
 
     /// Offers `code` of defined function `func_index` to its slot in every live instance of

@@ -101,8 +101,16 @@
 //!   serves faults and checks; a failed callee or libcall status is raised by the `raise`
 //!   libcall.
 //!
-//! Some fields are reserved for tiering that does not exist yet: [`FuncEntry::hotness`]
-//! and [`FuncEntry::compile_state`] are set when a slot is made and read by nothing;
+//! * Hotness is counted by the tier that runs a function, in a place of its choosing, and
+//!   reported through [`Libcalls::hot`] with the OSR point it stands at; the tier
+//!   manager's request state (queued, compiling, done, failed) is per *module* function,
+//!   in the runtime, not per slot: a function hot in two instances is compiled once and
+//!   published to both. The interpreter keeps its counter in its translated function,
+//!   which every instance shares and the running code already has at hand.
+//!   [`FuncEntry::hotness`] and [`FuncEntry::compile_state`] stay reserved (set when a slot
+//!   is made, read by nothing) for the baseline tier, whose code has the slot in a
+//!   register.
+//!
 //! [`Tier::Baseline`] names a tier still to be written.
 
 #![deny(unsafe_op_in_unsafe_fn)]

@@ -6,6 +6,7 @@
 
 mod compile_cmd;
 mod run;
+mod tier_args;
 mod values;
 mod wast_cmd;
 

@@ -6,20 +6,17 @@ use std::path::Path;
 
 use clap::Args;
 use tierup::wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
-use tierup::{Config, Engine, Error, Func, Instance, Linker, Module, Store, TierMode, Trap, Val};
+use tierup::{Config, Engine, Error, Func, Instance, Linker, Module, Store, Trap, Val};
 
+use crate::tier_args::TierArgs;
 use crate::values::{format_val, parse_arg};
 use crate::{EXIT_TRAP, EXIT_USAGE};
 
 /// The options and operands of `tierup run` (its help text is on `Command::Run`).
 #[derive(Args, Debug)]
 pub struct RunCommand {
-    /// The execution tier(s): interp, optimizing or eager (baseline and tiered are still
-    /// to come). With optimizing, each function is compiled by Cranelift on its first call;
-    /// with eager, the program starts in the interpreter while background workers compile
-    /// every function with Cranelift and switch each over as it is ready
-    #[arg(long, value_name = "MODE", default_value = "interp")]
-    tier: TierMode,
+    #[command(flatten)]
+    tiers: TierArgs,
 
     /// Validate each function body at its first call instead of before the program
     /// starts: a large module starts sooner, and an invalid function is reported (as a
@@ -99,7 +96,7 @@ impl RunCommand {
         let bytes = load(Path::new(&file))?;
 
         let mut config = Config::new();
-        config.tier(self.tier);
+        self.tiers.apply(&mut config);
         config.lazy_validation(self.lazy_validation);
         config.huge_pages(!self.no_huge_pages);
         let engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;

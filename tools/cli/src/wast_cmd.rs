@@ -4,17 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use tierup::TierMode;
+use tierup::Config;
 use tierup_wast::{FileReport, RunOptions, run_file};
 
+use crate::tier_args::TierArgs;
 use crate::{EXIT_TRAP, EXIT_USAGE};
 
 /// Runs WebAssembly test script files
 #[derive(Args, Debug)]
 pub struct WastCommand {
-    /// The execution tier(s): interp, baseline, optimizing, tiered or eager
-    #[arg(long, value_name = "MODE", default_value = "interp")]
-    tier: TierMode,
+    #[command(flatten)]
+    tiers: TierArgs,
 
     /// Let the `spectest` print functions write to stdout
     #[arg(long)]
@@ -23,12 +23,6 @@ pub struct WastCommand {
     /// Give memories no guard regions, so that all code checks bounds explicitly
     #[arg(long)]
     no_guard_regions: bool,
-
-    /// Run each function in a tier picked at random (reproducibly, from SEED) among the
-    /// tiers of the mode: with `--tier optimizing`, about half the functions are
-    /// interpreted
-    #[arg(long, value_name = "SEED")]
-    random_tiers: Option<u64>,
 
     /// The number of failures listed under a failing script
     #[arg(long, value_name = "N", default_value_t = 5)]
@@ -49,11 +43,12 @@ impl WastCommand {
                 return EXIT_USAGE;
             }
         };
+        let mut config = Config::new();
+        self.tiers.apply(&mut config);
+        config.guard_regions(!self.no_guard_regions);
         let opts = RunOptions {
-            tier: self.tier,
+            config,
             print: self.print,
-            guard_regions: !self.no_guard_regions,
-            random_tiers: self.random_tiers,
         };
         let (mut passed, mut failed) = (0usize, 0usize);
         for file in &files {

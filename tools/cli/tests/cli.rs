@@ -258,7 +258,10 @@ fn rust_log_shows_tier_events_and_a_bad_filter_is_a_usage_error() {
         .args([
             "run",
             "--tier",
-            "optimizing",
+            "tiered",
+            "--tier-up-threshold",
+            "0",
+            "--sync-tier-up",
             "--invoke",
             "add",
             wat,
@@ -270,10 +273,32 @@ fn rust_log_shows_tier_events_and_a_bad_filter_is_a_usage_error() {
         .unwrap();
     assert_eq!(stdout(&o), "3\n");
     let err = stderr(&o);
-    assert!(
-        err.contains("tierup::tiering") && err.contains("compiled"),
-        "{err}"
-    );
+    for event in ["compile start", "compile finish", "published"] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains("tierup::tiering") && l.contains(event)),
+            "no `{event}`: {err}"
+        );
+    }
+    assert!(err.contains("tier=\"optimizing\""), "{err}");
+    // Filtering: only warnings of the target, so none of these.
+    let quiet = Command::new(env!("CARGO_BIN_EXE_tierup"))
+        .args([
+            "run",
+            "--tier-up-threshold",
+            "0",
+            "--sync-tier-up",
+            "--invoke",
+            "add",
+            wat,
+            "1",
+            "2",
+        ])
+        .env("RUST_LOG", "tierup::tiering=warn")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&quiet), "3\n");
+    assert_eq!(stderr(&quiet), "");
     assert!(
         !err.contains('\u{1b}'),
         "no colours when stderr is not a terminal: {err}"

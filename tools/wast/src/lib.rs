@@ -11,29 +11,25 @@ mod value;
 use std::fmt;
 use std::path::Path;
 
-pub use tierup::TierMode;
+pub use tierup::{Config, TierMode};
 
 /// How to run a script.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// The execution tier(s) to run functions in.
-    pub tier: TierMode,
+    /// The engine's configuration: tier mode, guard regions, tier mask, thresholds.
+    pub config: Config,
     /// Whether the `spectest` `print*` functions write their arguments to stdout.
     pub print: bool,
-    /// Whether memories get guard regions (`Config::guard_regions`); without them, all
-    /// code checks bounds explicitly.
-    pub guard_regions: bool,
-    /// Picks each function's tier at random from this seed (`Config::random_tiers`).
-    pub random_tiers: Option<u64>,
 }
 
 impl Default for RunOptions {
+    /// The interpreter, no printing.
     fn default() -> Self {
+        let mut config = Config::new();
+        config.tier(TierMode::Interp);
         RunOptions {
-            tier: TierMode::Interp,
+            config,
             print: false,
-            guard_regions: true,
-            random_tiers: None,
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tierup::{Config, Engine, Error, Instance, Linker, Module, Store, Val};
+use tierup::{Engine, Error, Instance, Linker, Module, Store, Val};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::token::Id;
@@ -171,12 +171,7 @@ struct Runner {
 
 impl Runner {
     fn new(opts: &RunOptions) -> tierup::Result<Runner> {
-        let mut config = Config::new();
-        config
-            .tier(opts.tier)
-            .guard_regions(opts.guard_regions)
-            .random_tiers(opts.random_tiers);
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&opts.config)?;
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         crate::spectest::define(&mut linker, &mut store, opts.print)?;

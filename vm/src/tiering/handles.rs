@@ -1,5 +1,5 @@
-//! Low-level access to entry slots and code records, for the tier-swap tests and the future
-//! tier manager: read a slot's tier and code, and publish other code into it.
+//! Low-level access to entry slots and code records, for the tier-swap tests: read a slot's
+//! tier and code, and publish other code into it.
 
 use tierup_abi::{FuncCode, FuncEntry, Tier};
 
@@ -83,14 +83,4 @@ impl CodeHandle {
         // SAFETY: records live as long as their module, which the caller keeps alive.
         unsafe { (*self.0).tier }
     }
-}
-
-/// See `libcalls::hot`.
-///
-/// # Safety
-///
-/// `vmctx` must be the context of a live instance.
-pub(crate) unsafe fn hot(vmctx: *mut tierup_abi::VmContext, func_index: u32, at: u32) -> *const FuncCode {
-    let _ = (vmctx, func_index, at);
-    core::ptr::null()
 }

@@ -1,0 +1,500 @@
+//! The tier manager: hot functions move from the interpreter to optimized code while the
+//! program runs, in the background or synchronously, by calls and by on-stack replacement;
+//! code is compiled once per module and shared by its instances; modules dropped while
+//! workers compile them; many threads calling while workers publish; the non-blocking
+//! compile and instantiate; the events.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use tierup::{Config, Engine, Instance, Linker, Module, Store, Tier, TierMode, TypedFunc};
+
+/// A tiered engine with `threshold` and synchronous or background tier-up.
+fn tiered(threshold: u32, sync: bool) -> Engine {
+    let mut config = Config::new();
+    config
+        .tier(TierMode::Tiered)
+        .tier_up_threshold(threshold)
+        .sync_tier_up(sync);
+    Engine::new(&config).unwrap()
+}
+
+fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine).instantiate(&mut store, module).unwrap();
+    (store, instance)
+}
+
+/// Waits (up to a minute, so that a loaded machine does not fail the test) for `done`.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `sum(n)`: the sum of `i * i % 7` for `i` below `n`, by a loop.
+const LOOP: &str = r#"
+(module
+  (func $sum (export "sum") (param $n i32) (result i64)
+    (local $i i32) (local $acc i64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $acc (i64.add (local.get $acc)
+          (i64.extend_i32_u (i32.rem_u (i32.mul (local.get $i) (local.get $i)) (i32.const 7)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $acc)))
+"#;
+
+fn sum(n: u32) -> i64 {
+    (0..n).map(|i| i64::from(i.wrapping_mul(i) % 7)).sum()
+}
+
+#[test]
+fn the_default_mode_is_tiered() {
+    assert_eq!(Config::new().tier_mode(), TierMode::Tiered);
+    assert_eq!(Engine::default().config().tier_mode(), TierMode::Tiered);
+}
+
+#[test]
+fn a_hot_loop_in_a_function_called_a_few_hundred_times_moves_up() {
+    let engine = tiered(tierup::DEFAULT_TIER_UP_THRESHOLD, false);
+    let module = Module::new(&engine, LOOP).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
+    let slot = instance.get_func(&mut store, "sum").unwrap().slot(&store);
+    let mut calls = 0;
+    // Each call runs 20,000 iterations: a few hundred calls are plenty of budget.
+    while calls < 300 || slot.tier() != Tier::Optimizing {
+        assert_eq!(f.call(&mut store, 20_000).unwrap(), sum(20_000));
+        calls += 1;
+        if calls >= 300 {
+            eventually("the optimized `sum`", || slot.tier() == Tier::Optimizing);
+        }
+    }
+    assert_eq!(f.call(&mut store, 12_345).unwrap(), sum(12_345));
+    let stats = module.tiering_stats();
+    assert_eq!(stats.compiled, 1, "{stats:?}");
+    assert_eq!(stats.failed, 0);
+}
+
+#[test]
+fn a_loop_in_a_function_entered_once_moves_by_on_stack_replacement() {
+    for sync in [true, false] {
+        let engine = tiered(10_000, sync);
+        let module = Module::new(&engine, LOOP).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
+        // In the interpreter this is seconds of work; optimized, a small part of that.
+        let n = 200_000_000;
+        assert_eq!(f.call(&mut store, n).unwrap(), sum(n), "sync {sync}");
+        let stats = module.tiering_stats();
+        assert_eq!(stats.compiled, 1, "sync {sync}: {stats:?}");
+        assert!(stats.osr_entries >= 1, "sync {sync}: {stats:?}");
+        assert_eq!(stats.osr_entered, 1, "sync {sync}: entered once: {stats:?}");
+    }
+}
+
+/// Loops at several depths, with values on the operand stack below them, parameters,
+/// and every value type in the state: each moves into its OSR entry at its first back
+/// edge (threshold 0, synchronous) and finishes there with the interpreter's result.
+#[test]
+fn on_stack_replacement_carries_the_whole_state() {
+    let wat = r#"
+    (module
+      (memory 1)
+      (func (export "nested") (param $n i32) (param $f f64) (result i64)
+        (local $i i32) (local $j i32) (local $acc i64) (local $g f32) (local $v v128)
+        (i64.const 1000)
+        (loop $outer (result i64)
+          (local.set $j (i32.const 0))
+          (loop $inner
+            (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $j))))
+            (local.set $g (f32.add (local.get $g) (f32.const 0.5)))
+            (local.set $v (i32x4.add (local.get $v) (i32x4.splat (local.get $j))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $inner (i32.lt_u (local.get $j) (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $outer (i32.lt_u (local.get $i) (local.get $n)))
+          (i64.add (local.get $acc) (i64.trunc_f64_s (local.get $f)))
+          (i64.add (i64.trunc_f32_s (local.get $g)))
+          (i64.add (i64.extend_i32_u (i32x4.extract_lane 3 (local.get $v)))))
+        (i64.add))
+    )"#;
+    let expected = |n: u32, f: f64| -> i64 {
+        let (mut acc, mut g, mut v) = (0i64, 0f32, 0u32);
+        for i in 0..n.max(1) {
+            for j in 0..i.max(1) {
+                acc += i64::from(j);
+                g += 0.5;
+                v = v.wrapping_add(j);
+            }
+        }
+        1000 + acc + f as i64 + g as i64 + i64::from(v)
+    };
+    for (threshold, sync) in [(0, true), (50, true), (200, false)] {
+        let engine = tiered(threshold, sync);
+        let module = Module::new(&engine, wat).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        let f: TypedFunc<(u32, f64), i64> = instance.get_typed_func(&mut store, "nested").unwrap();
+        for n in [1, 2, 30, 300] {
+            assert_eq!(
+                f.call(&mut store, (n, 2.5)).unwrap(),
+                expected(n, 2.5),
+                "n {n}, threshold {threshold}, sync {sync}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_trap_inside_an_osr_entry_has_the_frames_of_every_tier() {
+    let wat = r#"
+    (module
+      (func $inner (param $i i32) (result i32)
+        (i32.div_u (i32.const 100) (i32.sub (i32.const 1000) (local.get $i))))
+      (func $run (export "run") (result i32)
+        (local $i i32) (local $acc i32)
+        (loop $l
+          (local.set $acc (i32.add (local.get $acc) (call $inner (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l))
+        (local.get $acc))
+      (func (export "outer") (result i32) (call $run)))"#;
+    let engine = tiered(0, true);
+    let module = Module::new(&engine, wat).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let f: TypedFunc<(), i32> = instance.get_typed_func(&mut store, "outer").unwrap();
+    let err = f.call(&mut store, ()).unwrap_err();
+    let trap = err.downcast_ref::<tierup::Trap>().expect("a trap");
+    assert_eq!(
+        trap.code(),
+        Some(tierup::TrapCode::IntegerDivideByZero),
+        "{trap}"
+    );
+    let frames: Vec<u32> = trap.frames().iter().map(|f| f.func_index).collect();
+    assert_eq!(frames, [0, 1, 2], "{trap}");
+    assert_eq!(module.tiering_stats().osr_entered, 1);
+    // The store stays usable, and the next call runs the published code.
+    assert!(f.call(&mut store, ()).is_err());
+}
+
+#[test]
+fn code_is_compiled_once_and_shared_by_every_instance() {
+    let engine = tiered(0, true);
+    let module = Module::new(&engine, LOOP).unwrap();
+    let mut instances: Vec<(Store<()>, Instance)> =
+        (0..4).map(|_| instantiate(&engine, &module)).collect();
+    let slots: Vec<_> = instances
+        .iter_mut()
+        .map(|(store, inst)| inst.get_func(&mut *store, "sum").unwrap().slot(&*store))
+        .collect();
+    assert!(slots.iter().all(|s| s.tier() == Tier::Lazy));
+    // Hot in one instance: published into all of them.
+    let (store, inst) = &mut instances[0];
+    let f: TypedFunc<u32, i64> = inst.get_typed_func(&mut *store, "sum").unwrap();
+    assert_eq!(f.call(&mut *store, 100).unwrap(), sum(100));
+    let code = slots[0].code();
+    assert_eq!(code.tier(), Tier::Optimizing);
+    assert!(slots.iter().all(|s| s.code() == code), "one code for all");
+    // An instance made later starts with it.
+    let (mut store, late) = instantiate(&engine, &module);
+    let late_slot = late.get_func(&mut store, "sum").unwrap().slot(&store);
+    assert_eq!(late_slot.code(), code);
+    // Hot again in another instance: nothing is compiled twice.
+    for (store, inst) in instances.iter_mut() {
+        let f: TypedFunc<u32, i64> = inst.get_typed_func(&mut *store, "sum").unwrap();
+        assert_eq!(f.call(&mut *store, 1000).unwrap(), sum(1000));
+    }
+    assert_eq!(module.tiering_stats().compiled, 1);
+}
+
+#[test]
+fn random_tier_masks_keep_some_functions_interpreted_for_good() {
+    let mut wat = String::from("(module\n");
+    for i in 0..64 {
+        wat += &format!("(func (export \"f{i}\") (result i32) (i32.const {i}))\n");
+    }
+    wat += ")";
+    let mut config = Config::new();
+    config
+        .tier(TierMode::Tiered)
+        .tier_up_threshold(0)
+        .sync_tier_up(true)
+        .random_tiers(Some(11));
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, &wat).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let mut tiers = Vec::new();
+    for i in 0..64 {
+        let f: TypedFunc<(), i32> = instance
+            .get_typed_func(&mut store, &format!("f{i}"))
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(f.call(&mut store, ()).unwrap(), i);
+        }
+        tiers.push(
+            instance
+                .get_func(&mut store, &format!("f{i}"))
+                .unwrap()
+                .slot(&store)
+                .tier(),
+        );
+    }
+    let optimized = tiers.iter().filter(|t| **t == Tier::Optimizing).count();
+    let interpreted = tiers.iter().filter(|t| **t == Tier::Interp).count();
+    assert_eq!(optimized + interpreted, 64, "{tiers:?}");
+    assert!((16..48).contains(&optimized), "{optimized} of 64 optimized");
+    assert_eq!(module.tiering_stats().compiled, optimized);
+}
+
+/// Eight threads, each with its own store and instance of one module, make ten million
+/// calls through entry slots (exports, direct calls and `call_indirect`) while the
+/// workers compile and publish the functions as they get hot: every result is checked.
+#[test]
+fn eight_threads_call_through_slots_while_workers_publish() {
+    let wat = r#"
+    (module
+      (type $t (func (param i32) (result i32)))
+      (table 2 funcref)
+      (elem (i32.const 0) $mix $twice)
+      (func $mix (type $t)
+        (i32.xor (i32.mul (local.get 0) (i32.const 0x9e3779b1)) (i32.shr_u (local.get 0) (i32.const 7))))
+      (func $twice (type $t) (i32.add (local.get 0) (local.get 0)))
+      (func (export "step") (param $x i32) (result i32)
+        (i32.add
+          (call $mix (local.get $x))
+          (call_indirect (type $t) (local.get $x) (i32.and (local.get $x) (i32.const 1)))))
+      (func (export "mix") (type $t) (call $mix (local.get 0))))"#;
+    fn mix(x: u32) -> u32 {
+        x.wrapping_mul(0x9e37_79b1) ^ (x >> 7)
+    }
+    fn step(x: u32) -> u32 {
+        let other = if x & 1 == 0 {
+            mix(x)
+        } else {
+            x.wrapping_add(x)
+        };
+        mix(x).wrapping_add(other)
+    }
+    let mut config = Config::new();
+    config
+        .tier(TierMode::Tiered)
+        .tier_up_threshold(20_000)
+        .worker_threads(2);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    const THREADS: u32 = 8;
+    const CALLS: u32 = 10_000_000 / THREADS;
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (engine, module) = (engine.clone(), module.clone());
+            std::thread::spawn(move || {
+                let (mut store, instance) = instantiate(&engine, &module);
+                let step_f: TypedFunc<u32, u32> =
+                    instance.get_typed_func(&mut store, "step").unwrap();
+                let mix_f: TypedFunc<u32, u32> =
+                    instance.get_typed_func(&mut store, "mix").unwrap();
+                let slot = instance.get_func(&mut store, "step").unwrap().slot(&store);
+                let mut tiers = std::collections::BTreeSet::new();
+                for i in 0..CALLS {
+                    let x = i.wrapping_mul(2_654_435_761).wrapping_add(t);
+                    let (got, want) = if i % 4 == 3 {
+                        (mix_f.call(&mut store, x).unwrap(), mix(x))
+                    } else {
+                        (step_f.call(&mut store, x).unwrap(), step(x))
+                    };
+                    assert_eq!(got, want, "thread {t}, call {i}, x {x}");
+                    if i % 4096 == 0 {
+                        tiers.insert(slot.tier());
+                    }
+                }
+                tiers.insert(slot.tier());
+                tiers
+            })
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in threads {
+        seen.extend(t.join().expect("a calling thread panicked"));
+    }
+    assert!(
+        seen.contains(&Tier::Optimizing),
+        "the calls ran in {seen:?}"
+    );
+    let stats = module.tiering_stats();
+    assert_eq!(stats.failed, 0, "{stats:?}");
+    assert!(stats.compiled >= 2, "{stats:?}");
+}
+
+/// Modules made hot and dropped at once, while the workers still have their jobs queued
+/// or running: each job is discarded or finishes into no instance, and nothing crashes.
+#[test]
+fn modules_dropped_while_workers_compile_them() {
+    let engine = tiered(0, false);
+    let mut wat = String::from("(module\n");
+    for i in 0..40 {
+        wat += &format!(
+            "(func (export \"f{i}\") (param i32) (result i32)
+               (local.get 0) (i32.const {i}) (i32.add) (i32.const 3) (i32.mul))\n"
+        );
+    }
+    wat += ")";
+    for round in 0..20 {
+        let module = Module::new(&engine, &wat).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        for i in 0..40 {
+            let f: TypedFunc<i32, i32> = instance
+                .get_typed_func(&mut store, &format!("f{i}"))
+                .unwrap();
+            assert_eq!(f.call(&mut store, round).unwrap(), (round + i) * 3);
+        }
+        drop((store, module));
+    }
+    // The engine and its workers keep working.
+    let module = Module::new(&engine, LOOP).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
+    let slot = instance.get_func(&mut store, "sum").unwrap().slot(&store);
+    assert_eq!(f.call(&mut store, 10).unwrap(), sum(10));
+    eventually("the optimized `sum`", || slot.tier() == Tier::Optimizing);
+    assert_eq!(f.call(&mut store, 10).unwrap(), sum(10));
+}
+
+/// A thread-parking waker, to run a future to completion without an executor crate.
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn compile_and_instantiate_without_blocking() {
+    for mode in [TierMode::Tiered, TierMode::Interp] {
+        let mut config = Config::new();
+        config.tier(mode);
+        let engine = Engine::new(&config).unwrap();
+        // Wait, and a future on a minimal executor.
+        let module = Module::new_async(&engine, LOOP).wait().unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
+        assert_eq!(f.call(&mut store, 77).unwrap(), sum(77));
+        let module = block_on(Module::new_async(&engine, LOOP)).unwrap();
+        assert_eq!(module.exports().len(), 1);
+
+        let linker = Linker::new(&engine);
+        let mut store = Store::new(&engine, ());
+        let instance = block_on(linker.instantiate_async(&mut store, LOOP)).unwrap();
+        let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
+        assert_eq!(f.call(&mut store, 5).unwrap(), sum(5));
+        let instance = linker.instantiate_async(&mut store, LOOP).wait().unwrap();
+        assert!(instance.get_func(&mut store, "sum").is_some());
+
+        // The errors of the blocking calls.
+        for bad in [
+            &b"\0asm\x01\0\0\0\x01"[..],
+            b"(module (func (result i32)))",
+            b"nonsense",
+        ] {
+            let blocking = Module::new(&engine, bad).unwrap_err().to_string();
+            let waited = Module::new_async(&engine, bad)
+                .wait()
+                .unwrap_err()
+                .to_string();
+            let polled = block_on(Module::new_async(&engine, bad))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(waited, blocking);
+            assert_eq!(polled, blocking);
+        }
+        let importing = r#"(module (import "env" "f" (func)))"#;
+        let blocking = Module::new(&engine, importing)
+            .and_then(|m| linker.instantiate(&mut store, &m))
+            .unwrap_err()
+            .to_string();
+        let waited = linker
+            .instantiate_async(&mut store, importing)
+            .wait()
+            .unwrap_err();
+        assert_eq!(waited.to_string(), blocking);
+        assert!(blocking.contains("env::f"), "{blocking}");
+    }
+}
+
+/// A `tracing` writer that keeps what it is given.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The events of every thread (workers included) go to one global subscriber, the only
+/// one this test binary sets; the test reads those of its own module (`$events`).
+#[test]
+fn every_step_is_an_event() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    {
+        let engine = tiered(1_000, false);
+        let module = Module::new(&engine, LOOP.replacen("(module", "(module $events", 1)).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
+        assert_eq!(f.call(&mut store, 100_000_000).unwrap(), sum(100_000_000));
+        let stats = module.tiering_stats();
+        assert_eq!(stats.osr_entered, 1, "{stats:?}");
+    }
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("tierup::tiering") && l.contains("module=\"events\""))
+        .collect();
+    let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
+    for step in [
+        "queued",
+        "heat=",
+        "compile start",
+        "compile finish",
+        "micros=",
+        "code_bytes=",
+        "worker=\"tierup-worker-",
+        "published",
+        "OSR entered",
+    ] {
+        assert!(has(step), "no `{step}` in the events:\n{log}");
+    }
+}

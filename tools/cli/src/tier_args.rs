@@ -1,0 +1,49 @@
+//! The options of `tierup run` and `tierup wast` that select and tune the tiers.
+
+use clap::Args;
+use tierup::{Config, DEFAULT_TIER_UP_THRESHOLD, TierMode};
+
+/// How functions move between tiers.
+#[derive(Args, Debug)]
+pub struct TierArgs {
+    /// The execution tier(s): tiered (the default: start in the interpreter, compile the
+    /// hot functions with Cranelift on background workers, move long-running loops by
+    /// on-stack replacement), interp, optimizing (each function compiled by Cranelift on
+    /// its first call) or eager (start in the interpreter while the workers compile every
+    /// function)
+    #[arg(long, value_name = "MODE", default_value = "tiered")]
+    pub tier: TierMode,
+
+    /// The interpreted work, in interpreter instructions, that makes a function hot in
+    /// the tiered mode (calls weigh the function's length, up to 64; loop iterations the
+    /// length of the loop body); 0 makes every function hot at its first call
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TIER_UP_THRESHOLD)]
+    pub tier_up_threshold: u32,
+
+    /// Compile a hot function at once on the thread that runs it, not on a worker
+    #[arg(long)]
+    pub sync_tier_up: bool,
+
+    /// The number of background compile workers (default: one less than the cores, at
+    /// least one)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub workers: usize,
+
+    /// A random per-function tier mask, reproducible from SEED: with `--tier optimizing`
+    /// about half the functions are interpreted, with `--tier tiered` about half never
+    /// leave the interpreter
+    #[arg(long, value_name = "SEED")]
+    pub random_tiers: Option<u64>,
+}
+
+impl TierArgs {
+    /// Sets these options in `config`.
+    pub fn apply(&self, config: &mut Config) {
+        config
+            .tier(self.tier)
+            .tier_up_threshold(self.tier_up_threshold)
+            .sync_tier_up(self.sync_tier_up)
+            .worker_threads(self.workers)
+            .random_tiers(self.random_tiers);
+    }
+}

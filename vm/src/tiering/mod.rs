@@ -1,0 +1,497 @@
+//! The tier manager: which function moves to which tier when, compiled where, and
+//! published how; and the low-level handles of slots and code records ([`SlotHandle`],
+//! [`CodeHandle`]) for the tier-swap tests.
+//!
+//! # The path of a hot function
+//!
+//! 1. **Counting** happens where the work is, in the tier that runs the function (the
+//!    interpreter: `tierup_interp`'s crate docs). When a function's budget runs out, the
+//!    tier calls the `hot` libcall with the function and the OSR point it stands at
+//!    (`tierup_abi::vmctx::NO_OSR` at its entry), and [`hot`] decides.
+//! 2. **Requests** are per module function and kind of code, not per instance: a
+//!    function hot in two instances of its module is compiled once and published to
+//!    both. Each (function, kind of code) has a request state ([`Requests`]): idle, queued,
+//!    compiling, done or failed; the transitions are compare-and-swaps, so one thread
+//!    queues it and one worker compiles it. A request is queued with the function's
+//!    heat (how many times it ran out of budget); a queued function that gets hotter
+//!    is queued again at its new heat (at powers of two), and the stale copy does
+//!    nothing when a worker takes it.
+//! 3. **Workers** ([`workers`]) take the hottest job first, compile it with the next tier
+//!    of the chain (now: the optimizing tier), and publish the code into the function's
+//!    slot in every live instance of the module with that kind of memory, by one atomic
+//!    store each (`ModuleInner::compile_and_publish`); instances made later start with
+//!    it. Running activations finish in the code they are in; the next call runs the
+//!    new code. A failed compile leaves the function in its tier, for good, and says so
+//!    in an event. A job holds its module weakly: a module dropped before a worker takes
+//!    the job is not compiled, and a compile in progress keeps it alive only until the
+//!    code is published into its (by then no) instances.
+//! 4. **On-stack replacement** takes a long-running activation along. When a function
+//!    whose compiled code is done still reports itself hot from a loop header (or the
+//!    code after a block end), an activation is still running in the old tier there: the
+//!    manager asks the optimizing tier for an OSR entry at that point (a job ahead of all
+//!    others), keeps it per (function, point, kind of code), and hands it to the next
+//!    report from that point, which moves the activation into it (`tierup_abi::osr`).
+//!    A point the compiler refuses is remembered and not asked for again.
+//!
+//! With [`crate::Config::sync_tier_up`] the calling thread compiles at the report
+//! instead of a worker (for tests: a function moves the moment it runs out of budget,
+//! and with a threshold of 0 every function moves at its first call and every loop
+//! enters its OSR entry at its first back edge). With [`crate::Config::random_tiers`],
+//! a seeded half of the functions never leave the interpreter.
+//!
+//! # Events
+//!
+//! Every step is a `tracing` event of target `tierup::tiering`, with the function's index
+//! and name and the module's name: `queued` (with `heat`, and `at` for an OSR entry),
+//! `compile start` and `compile finish` (with `worker`, `micros`, `code_bytes`),
+//! `published`, `compile failed`, `discarded` (the module was dropped) and
+//! `OSR entered`. Their fields are only computed when a subscriber wants the event.
+
+mod handles;
+mod pending;
+pub(crate) mod workers;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tierup_abi::vmctx::NO_OSR;
+use tierup_abi::{FuncCode, Tier, VmContext};
+
+pub use handles::{CodeHandle, SlotHandle};
+pub use pending::{AsyncCompile, AsyncInstantiate};
+
+use crate::instance::InstanceData;
+use crate::module::{FuncCodeBox, KEYS, ModuleInner, key};
+use workers::Priority;
+
+/// A `tierup::tiering` event at `$level` about function `$func_index` of module `$module`,
+/// with the fields every such event has (index, name, module name) and `$rest`.
+macro_rules! event {
+    ($level:ident, $module:expr, $func_index:expr, $($rest:tt)*) => {
+        tracing::$level!(
+            target: "tierup::tiering",
+            func_index = $func_index,
+            func = %$module.func_display_name($func_index),
+            module = $module.module_name(),
+            $($rest)*
+        )
+    };
+}
+
+/// What a worker does.
+pub(crate) enum Job {
+    /// Compile a function with a tier and publish it.
+    Compile {
+        module: Weak<ModuleInner>,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    },
+    /// Compile the OSR entry of a function at a point and keep it for the next report.
+    Osr {
+        module: Weak<ModuleInner>,
+        func_index: u32,
+        at: u32,
+        bounds_checks: bool,
+    },
+    /// A task of the embedding API.
+    Task(Box<dyn FnOnce() + Send>),
+}
+
+/// The request state of one function's code of one kind.
+const IDLE: u8 = 0;
+const QUEUED: u8 = 1;
+const COMPILING: u8 = 2;
+const DONE: u8 = 3;
+const FAILED: u8 = 4;
+
+/// What the manager knows of a module's functions.
+pub(crate) struct Requests {
+    /// The request state of each defined function's code of each kind (`module::key`).
+    state: Box<[[AtomicU8; KEYS]]>,
+    /// How many times each defined function ran out of its budget.
+    heat: Box<[AtomicU32]>,
+    /// The OSR entries asked for, by (function, point, bounds checks).
+    osr: Mutex<HashMap<(u32, u32, bool), OsrEntry>>,
+    /// How many activations moved into an OSR entry.
+    osr_entered: AtomicUsize,
+}
+
+enum OsrEntry {
+    Queued,
+    Ready(FuncCodeBox),
+    Failed,
+}
+
+impl Requests {
+    /// The state of a module with `defined` functions, none requested.
+    pub fn new(defined: usize) -> Requests {
+        Requests {
+            state: (0..defined).map(|_| Default::default()).collect(),
+            heat: (0..defined).map(|_| AtomicU32::new(0)).collect(),
+            osr: Mutex::new(HashMap::new()),
+            osr_entered: AtomicUsize::new(0),
+        }
+    }
+
+    fn state(&self, defined: usize, key: usize) -> &AtomicU8 {
+        &self.state[defined][key]
+    }
+
+    /// Moves a request from `from` to `to`; whether it was in `from`.
+    fn claim(&self, defined: usize, key: usize, from: u8, to: u8) -> bool {
+        self.state(defined, key)
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// What the manager did so far.
+    pub fn stats(&self) -> TieringStats {
+        let mut stats = TieringStats {
+            osr_entered: self.osr_entered.load(Ordering::Relaxed),
+            ..TieringStats::default()
+        };
+        for s in self.state.iter().flatten() {
+            match s.load(Ordering::Acquire) {
+                QUEUED => stats.queued += 1,
+                COMPILING => stats.compiling += 1,
+                DONE => stats.compiled += 1,
+                FAILED => stats.failed += 1,
+                _ => {}
+            }
+        }
+        for e in self.osr.lock().values() {
+            match e {
+                OsrEntry::Queued => stats.osr_queued += 1,
+                OsrEntry::Ready(_) => stats.osr_entries += 1,
+                OsrEntry::Failed => stats.osr_failed += 1,
+            }
+        }
+        stats
+    }
+}
+
+/// What the tier manager did with a module's functions so far
+/// ([`crate::Module::tiering_stats`]). A function counts once per kind of code (memories
+/// with and without a guard region).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TieringStats {
+    /// Functions waiting for a worker.
+    pub queued: usize,
+    /// Functions being compiled.
+    pub compiling: usize,
+    /// Functions compiled by the tier manager (and published).
+    pub compiled: usize,
+    /// Functions whose compile failed (they stay in their tier).
+    pub failed: usize,
+    /// OSR entries waiting for a worker.
+    pub osr_queued: usize,
+    /// OSR entries compiled.
+    pub osr_entries: usize,
+    /// OSR entries the compiler refused or failed on.
+    pub osr_failed: usize,
+    /// Activations that moved into an OSR entry.
+    pub osr_entered: usize,
+}
+
+/// See `libcalls::hot`: a function of the instance of `vmctx` ran out of its budget at
+/// OSR point `at` (or its entry). Returns the OSR entry to move the activation into, or
+/// null to go on where it is.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance.
+pub(crate) unsafe fn hot(vmctx: *mut VmContext, func_index: u32, at: u32) -> *const FuncCode {
+    // SAFETY: a live instance's context points at its data (`instance.rs`).
+    let inst = unsafe { &*((*vmctx).instance as *const InstanceData) };
+    inst.module.inner.hot(func_index, at, inst.bounds_checks)
+}
+
+impl ModuleInner {
+    /// See [`hot`].
+    fn hot(self: &Arc<Self>, func_index: u32, at: u32, bounds_checks: bool) -> *const FuncCode {
+        let Some(tier) = self.engine.tier_up_target(self.salt, func_index) else {
+            return core::ptr::null();
+        };
+        let (Some(defined), Some(k)) = (self.defined_index(func_index), key(tier, bounds_checks))
+        else {
+            return core::ptr::null();
+        };
+        let heat = self.requests.heat[defined]
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        let state = self.requests.state(defined, k).load(Ordering::Acquire);
+        match state {
+            IDLE => self.request(func_index, tier, bounds_checks, heat),
+            QUEUED if heat.is_power_of_two() => {
+                // Hotter than when it was queued: queue it again, nearer the front.
+                self.submit(func_index, tier, bounds_checks, heat);
+            }
+            _ => {}
+        }
+        if at == NO_OSR || self.requests.state(defined, k).load(Ordering::Acquire) != DONE {
+            return core::ptr::null();
+        }
+        self.osr_entry(func_index, at, bounds_checks)
+    }
+
+    /// Asks for `tier` code of `func_index`: compiles it now with synchronous tier-up,
+    /// else queues it for the workers.
+    fn request(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool, heat: u32) {
+        let (Some(defined), Some(k)) = (self.defined_index(func_index), key(tier, bounds_checks))
+        else {
+            return;
+        };
+        if self.engine.config().sync_tier_up {
+            if self.requests.claim(defined, k, IDLE, COMPILING) {
+                self.compile_request(func_index, tier, bounds_checks);
+            }
+        } else if self.requests.claim(defined, k, IDLE, QUEUED) {
+            self.submit(func_index, tier, bounds_checks, heat);
+        }
+    }
+
+    /// Queues a compile of `func_index` with `tier` at `heat`.
+    fn submit(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool, heat: u32) {
+        let Some(workers) = self.engine.workers() else {
+            return;
+        };
+        event!(debug, self, func_index, tier = tier.name(), heat, "queued");
+        workers.submit(
+            Job::Compile {
+                module: Arc::downgrade(self),
+                func_index,
+                tier,
+                bounds_checks,
+            },
+            Priority::Function(heat),
+        );
+    }
+
+    /// Queues a compile with the optimizing tier of every defined function not requested
+    /// before for this kind of memory (the eager mode, at instantiation).
+    pub(crate) fn queue_all(self: &Arc<Self>, bounds_checks: bool) {
+        if self.engine.config().tier != crate::TierMode::Eager {
+            return;
+        }
+        let Some(k) = key(Tier::Optimizing, bounds_checks) else {
+            return;
+        };
+        let first = self.env.num_imported_funcs;
+        for defined in 0..self.requests.state.len() {
+            if self.requests.claim(defined, k, IDLE, QUEUED) {
+                self.submit(first + defined as u32, Tier::Optimizing, bounds_checks, 0);
+            }
+        }
+    }
+
+    /// Compiles and publishes a request this thread claimed (state `COMPILING`), with its
+    /// events, and records the outcome.
+    fn compile_request(&self, func_index: u32, tier: Tier, bounds_checks: bool) {
+        let (Some(defined), Some(k)) = (self.defined_index(func_index), key(tier, bounds_checks))
+        else {
+            return;
+        };
+        let outcome = self.timed(func_index, tier, None, || {
+            self.compile_and_publish(func_index, tier, bounds_checks)
+        });
+        let state = if outcome { DONE } else { FAILED };
+        self.requests
+            .state(defined, k)
+            .store(state, Ordering::Release);
+    }
+
+    /// Runs `compile` (which returns the bytes of code made) between a `compile start` and
+    /// a `compile finish` or `compile failed` event; whether it succeeded. A panic of the
+    /// compiler is a failure.
+    fn timed(
+        &self,
+        func_index: u32,
+        tier: Tier,
+        at: Option<u32>,
+        compile: impl FnOnce() -> crate::Result<usize>,
+    ) -> bool {
+        let worker = std::thread::current();
+        let worker = worker.name().unwrap_or("unnamed");
+        event!(
+            debug,
+            self,
+            func_index,
+            tier = tier.name(),
+            at,
+            worker,
+            "compile start"
+        );
+        let started = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile))
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the compiler panicked")));
+        let micros = started.elapsed().as_micros() as u64;
+        match result {
+            Ok(code_bytes) => {
+                event!(
+                    debug,
+                    self,
+                    func_index,
+                    tier = tier.name(),
+                    at,
+                    worker,
+                    micros,
+                    code_bytes,
+                    "compile finish"
+                );
+                true
+            }
+            Err(e) => {
+                event!(
+                    warn,
+                    self,
+                    func_index,
+                    tier = tier.name(),
+                    at,
+                    worker,
+                    micros,
+                    error = %format!("{e:#}"),
+                    "compile failed: the function stays in its tier"
+                );
+                false
+            }
+        }
+    }
+
+    /// The OSR entry of `func_index` at `at` if it is ready; otherwise asks for it (compiled
+    /// now with synchronous tier-up, else queued) and returns null.
+    fn osr_entry(
+        self: &Arc<Self>,
+        func_index: u32,
+        at: u32,
+        bounds_checks: bool,
+    ) -> *const FuncCode {
+        let osr_key = (func_index, at, bounds_checks);
+        {
+            let mut entries = self.requests.osr.lock();
+            match entries.get(&osr_key) {
+                Some(OsrEntry::Ready(code)) => {
+                    let record = code.record();
+                    drop(entries);
+                    self.requests.osr_entered.fetch_add(1, Ordering::Relaxed);
+                    event!(debug, self, func_index, at, "OSR entered");
+                    return record;
+                }
+                Some(_) => return core::ptr::null(),
+                None => {}
+            }
+            entries.insert(osr_key, OsrEntry::Queued);
+        }
+        if !self.engine.config().sync_tier_up {
+            if let Some(workers) = self.engine.workers() {
+                event!(
+                    debug,
+                    self,
+                    func_index,
+                    tier = Tier::Optimizing.name(),
+                    at,
+                    "queued"
+                );
+                workers.submit(
+                    Job::Osr {
+                        module: Arc::downgrade(self),
+                        func_index,
+                        at,
+                        bounds_checks,
+                    },
+                    Priority::Osr,
+                );
+            }
+            return core::ptr::null();
+        }
+        self.compile_osr_request(func_index, at, bounds_checks);
+        // Entered at once, with its event.
+        self.osr_entry(func_index, at, bounds_checks)
+    }
+
+    /// Compiles the OSR entry of a request in state `Queued` and keeps the outcome.
+    fn compile_osr_request(&self, func_index: u32, at: u32, bounds_checks: bool) {
+        let mut made = None;
+        let ok = self.timed(func_index, Tier::Optimizing, Some(at), || {
+            let (code, bytes) = self.compile_osr(func_index, at, bounds_checks)?;
+            made = Some(code);
+            Ok(bytes)
+        });
+        let entry = match made {
+            Some(code) if ok => OsrEntry::Ready(code),
+            _ => OsrEntry::Failed,
+        };
+        self.requests
+            .osr
+            .lock()
+            .insert((func_index, at, bounds_checks), entry);
+    }
+
+    /// The module's name for events.
+    fn module_name(&self) -> &str {
+        self.info.name.as_deref().unwrap_or("<unknown>")
+    }
+
+    /// The index among the defined functions of `func_index`, if it is one.
+    fn defined_index(&self, func_index: u32) -> Option<usize> {
+        let defined = func_index.checked_sub(self.env.num_imported_funcs)? as usize;
+        (defined < self.requests.state.len()).then_some(defined)
+    }
+}
+
+/// Runs one job on worker `worker`.
+pub(crate) fn run_job(job: Job, worker: usize) {
+    let (module, func_index) = match &job {
+        Job::Task(_) => {
+            if let Job::Task(task) = job {
+                // A task reports its own outcome; a panic in it is its own (it is caught so
+                // that the worker lives on).
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
+            }
+            return;
+        }
+        Job::Compile {
+            module, func_index, ..
+        }
+        | Job::Osr {
+            module, func_index, ..
+        } => (module.upgrade(), *func_index),
+    };
+    let Some(module) = module else {
+        tracing::debug!(
+            target: "tierup::tiering",
+            func_index,
+            worker,
+            "discarded: the module was dropped"
+        );
+        return;
+    };
+    match job {
+        Job::Compile {
+            func_index,
+            tier,
+            bounds_checks,
+            ..
+        } => {
+            let (Some(defined), Some(k)) =
+                (module.defined_index(func_index), key(tier, bounds_checks))
+            else {
+                return;
+            };
+            // A stale copy of a job queued again finds the request taken.
+            if module.requests.claim(defined, k, QUEUED, COMPILING) {
+                module.compile_request(func_index, tier, bounds_checks);
+            }
+        }
+        Job::Osr {
+            func_index,
+            at,
+            bounds_checks,
+            ..
+        } => module.compile_osr_request(func_index, at, bounds_checks),
+        Job::Task(_) => {}
+    }
+}

@@ -1,0 +1,179 @@
+//! The compile workers: a priority queue of jobs and a pool of threads that run them in
+//! the background while the program keeps running.
+//!
+//! The queue is a heap ordered by [`Priority`] (OSR entries first, then the engine's own
+//! tasks, then functions by hotness, hottest first, oldest first among equals), with a
+//! crossbeam channel that carries one wake-up per queued job: a worker blocks on the
+//! channel and, woken, takes the best job in the heap (not necessarily the one whose
+//! wake-up it got). A job whose function became hotter while it waited is pushed again
+//! with the new heat; the copy left behind finds the function taken when it comes up and
+//! does nothing (see `tiering::Requests`).
+//!
+//! Workers hold no reference to the engine: they end when the engine, the last holder
+//! of the channel's sender, is dropped. A job names its module weakly, so a queued job
+//! does not keep a dropped module alive (see `tiering::run_job`).
+
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{Sender, unbounded};
+use parking_lot::Mutex;
+
+use super::Job;
+
+/// How urgent a job is; greater first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Priority {
+    /// A function to compile, with how hot it is (the number of times it ran out of its
+    /// budget; 0 for the eager mode's compiles).
+    Function(u32),
+    /// A task of the embedding API (a module compiled in the background), which someone
+    /// waits for.
+    Task,
+    /// An OSR entry, which a running activation waits for.
+    Osr,
+}
+
+struct Queued {
+    priority: Priority,
+    /// Submission order: earlier first among equal priorities.
+    seq: u64,
+    job: Job,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Queued) -> bool {
+        (self.priority, self.seq) == (other.priority, other.seq)
+    }
+}
+
+impl Eq for Queued {}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Queued) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Queued) -> core::cmp::Ordering {
+        // The heap is a max-heap: greater priority first, then smaller sequence numbers.
+        self.priority
+            .cmp(&other.priority)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+struct Shared {
+    heap: Mutex<BinaryHeap<Queued>>,
+    seq: AtomicU64,
+}
+
+/// The queue and threads of an engine's workers.
+pub(crate) struct Workers {
+    shared: Arc<Shared>,
+    wake: Sender<()>,
+}
+
+impl Workers {
+    /// Starts `threads` workers (at least one).
+    pub fn start(threads: usize) -> std::io::Result<Workers> {
+        let threads = threads.max(1);
+        let shared = Arc::new(Shared {
+            heap: Mutex::new(BinaryHeap::new()),
+            seq: AtomicU64::new(0),
+        });
+        let (wake, woken) = unbounded::<()>();
+        for i in 0..threads {
+            let woken = woken.clone();
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name(format!("tierup-worker-{i}"))
+                .spawn(move || {
+                    for () in woken.iter() {
+                        // One wake-up per job: the heap holds at least one.
+                        let next = shared.heap.lock().pop();
+                        if let Some(q) = next {
+                            super::run_job(q.job, i);
+                        }
+                    }
+                })?;
+        }
+        Ok(Workers { shared, wake })
+    }
+
+    /// Queues `job` with `priority`.
+    pub fn submit(&self, job: Job, priority: Priority) {
+        let seq = self.shared.seq.fetch_add(1, Ordering::Relaxed);
+        self.shared.heap.lock().push(Queued { priority, seq, job });
+        // The receivers live as long as the workers, which only end when this sender is
+        // dropped: sending cannot fail while `self` exists.
+        let _ = self.wake.send(());
+    }
+
+    /// The number of jobs waiting (some of them may be stale copies).
+    #[cfg(test)]
+    pub fn waiting(&self) -> usize {
+        self.shared.heap.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_order_osr_then_tasks_then_the_hottest_function() {
+        let mut heap = BinaryHeap::new();
+        let job = || Job::Task(Box::new(|| {}));
+        for (seq, priority) in [
+            Priority::Function(3),
+            Priority::Function(9),
+            Priority::Task,
+            Priority::Function(9),
+            Priority::Osr,
+            Priority::Function(0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            heap.push(Queued {
+                priority,
+                seq: seq as u64,
+                job: job(),
+            });
+        }
+        let order: Vec<(Priority, u64)> = core::iter::from_fn(|| heap.pop())
+            .map(|q| (q.priority, q.seq))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (Priority::Osr, 4),
+                (Priority::Task, 2),
+                (Priority::Function(9), 1),
+                (Priority::Function(9), 3),
+                (Priority::Function(3), 0),
+                (Priority::Function(0), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_submitted_task_runs() {
+        let workers = Workers::start(2).unwrap();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        for i in 0..100 {
+            let tx = tx.clone();
+            workers.submit(
+                Job::Task(Box::new(move || tx.send(i).unwrap())),
+                Priority::Function(i),
+            );
+        }
+        let mut got: Vec<u32> = (0..100).map(|_| rx.recv().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..100).collect::<Vec<_>>());
+        assert_eq!(workers.waiting(), 0);
+    }
+}
