@@ -16,6 +16,8 @@
 //!   first called, and optimized from its second call on; every loop header and block
 //!   end that a branch reaches moves its activation into an OSR entry the first time it
 //!   is reached;
+//! * `tiered_sync_checked` — the same without guard regions (compiled code and OSR
+//!   entries check every access);
 //! * `tiered_sync_mixed` — the same with a random tier mask (the seed of `mixed`): about
 //!   half of the functions never leave the interpreter;
 //! * `tiered` — the default mode with a threshold of 0: every function is queued at its
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         ("mixed", TierMode::Optimizing, true, Some(seed), 0, false),
         ("eager", TierMode::Eager, true, None, 0, false),
         ("tiered_sync", TierMode::Tiered, true, None, 0, true),
+        ("tiered_sync_checked", TierMode::Tiered, false, None, 0, true),
         (
             "tiered_sync_mixed",
             TierMode::Tiered,
