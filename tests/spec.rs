@@ -61,7 +61,14 @@ fn main() -> ExitCode {
         ("mixed", TierMode::Optimizing, true, Some(seed), 0, false),
         ("eager", TierMode::Eager, true, None, 0, false),
         ("tiered_sync", TierMode::Tiered, true, None, 0, true),
-        ("tiered_sync_checked", TierMode::Tiered, false, None, 0, true),
+        (
+            "tiered_sync_checked",
+            TierMode::Tiered,
+            false,
+            None,
+            0,
+            true,
+        ),
         (
             "tiered_sync_mixed",
             TierMode::Tiered,

@@ -65,6 +65,11 @@ impl Ord for Queued {
     }
 }
 
+/// The stack of a worker thread: Cranelift's passes recurse over large functions (real
+/// programs have bodies of hundreds of kilobytes), more than a default thread's 2 MiB
+/// guarantees.
+const WORKER_STACK: usize = 16 << 20;
+
 struct Shared {
     heap: Mutex<BinaryHeap<Queued>>,
     seq: AtomicU64,
@@ -90,6 +95,7 @@ impl Workers {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name(format!("tierup-worker-{i}"))
+                .stack_size(WORKER_STACK)
                 .spawn(move || {
                     for () in woken.iter() {
                         // One wake-up per job: the heap holds at least one.
