@@ -22,7 +22,8 @@ pub enum TierMode {
     Tiered,
     /// Start in the interpreter and compile every function with the optimizing tier on
     /// background workers from instantiation on, each published into the slots of the live
-    /// instances as soon as it is ready.
+    /// instances as soon as it is ready; a loop still running in the interpreter once its
+    /// function's code is ready moves into it by on-stack replacement, as in `Tiered`.
     Eager,
 }
 

@@ -95,7 +95,7 @@ impl Engine {
     }
 
     fn build(config: Config, optimizing: Option<Box<dyn Compiler>>) -> Engine {
-        let interp = if config.tier == TierMode::Tiered {
+        let interp = if matches!(config.tier, TierMode::Tiered | TierMode::Eager) {
             tierup_interp::Interp::with_budget(config.tier_up_threshold)
         } else {
             tierup_interp::Interp::default()
@@ -143,10 +143,12 @@ impl Engine {
 
     /// The tier a hot function `func_index` of a module moves to next, if any: the
     /// optimizing tier in the tiered mode (unless the tier mask keeps the function in the
-    /// interpreter). `salt` tells the functions of different modules apart.
+    /// interpreter) and in the eager mode (where every function is queued already, and a
+    /// hot report moves a long-running loop by on-stack replacement). `salt` tells the
+    /// functions of different modules apart.
     pub(crate) fn tier_up_target(&self, salt: u64, func_index: u32) -> Option<Tier> {
         let config = &self.inner.config;
-        if config.tier != TierMode::Tiered {
+        if !self.tiers_up() {
             return None;
         }
         match config.tier_seed {
