@@ -28,6 +28,13 @@ pub enum TierMode {
 }
 
 impl TierMode {
+    /// Whether functions move to other tiers while they run (the tiered and eager modes):
+    /// the interpreter counts their hotness, and a new instance starts with the best code
+    /// compiled so far.
+    pub(crate) fn tiers_up(self) -> bool {
+        matches!(self, TierMode::Tiered | TierMode::Eager)
+    }
+
     /// The lower-case name (`interp`, `baseline`, `optimizing`, `tiered`, `eager`).
     pub fn name(self) -> &'static str {
         match self {

@@ -95,7 +95,7 @@ impl Engine {
     }
 
     fn build(config: Config, optimizing: Option<Box<dyn Compiler>>) -> Engine {
-        let interp = if matches!(config.tier, TierMode::Tiered | TierMode::Eager) {
+        let interp = if config.tier.tiers_up() {
             tierup_interp::Interp::with_budget(config.tier_up_threshold)
         } else {
             tierup_interp::Interp::default()
@@ -135,10 +135,9 @@ impl Engine {
         Ok(self.inner.workers.get_or_init(|| workers))
     }
 
-    /// Whether functions move to other tiers while they run (the tiered and eager modes):
-    /// a new instance then starts with the best code compiled so far.
+    /// See [`TierMode::tiers_up`].
     pub(crate) fn tiers_up(&self) -> bool {
-        matches!(self.inner.config.tier, TierMode::Tiered | TierMode::Eager)
+        self.inner.config.tier.tiers_up()
     }
 
     /// The tier a hot function `func_index` of a module moves to next, if any: the
@@ -147,11 +146,10 @@ impl Engine {
     /// hot report moves a long-running loop by on-stack replacement). `salt` tells the
     /// functions of different modules apart.
     pub(crate) fn tier_up_target(&self, salt: u64, func_index: u32) -> Option<Tier> {
-        let config = &self.inner.config;
         if !self.tiers_up() {
             return None;
         }
-        match config.tier_seed {
+        match self.inner.config.tier_seed {
             Some(seed) if !coin(seed, salt, func_index) => None,
             _ => Some(Tier::Optimizing),
         }

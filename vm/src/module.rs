@@ -779,9 +779,9 @@ impl ModuleInner {
         Ok(code)
     }
 
-    /// The record a new slot of defined function `func_index` starts with: the
-    /// best code compiled so far (in the modes that tier up), else the code of the tier it runs in if that was compiled already, else
-    /// its lazy record.
+    /// The record a new slot of defined function `func_index` starts with: the best code
+    /// compiled so far (in the modes that tier up), else the code of the tier it runs in if
+    /// that was compiled already, else its lazy record.
     pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
         let compiled = |tier: Tier| self.place(func_index, tier, bounds_checks)?.get();
         let background = if self.engine.tiers_up() {
@@ -797,8 +797,8 @@ impl ModuleInner {
 
     /// Compiles defined function `func_index` with `tier` (once per module) and publishes the
     /// code into its slot in every live instance of this kind of memory that holds code of
-    /// the function's own of a lower tier: what a worker does with a job. Returns the bytes of machine code made (0
-    /// when the code existed).
+    /// the function's own of a lower tier: what a worker does with a job. Returns the bytes
+    /// of machine code made (0 when the code existed).
     pub(crate) fn compile_and_publish(
         &self,
         func_index: u32,

@@ -183,8 +183,8 @@ impl InterpFunc {
     pub(crate) fn spend(&self, delta: i32) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            // One instruction and a branch in the paths of every call and backward branch:
-            // `add` to the counter in memory, at a constant offset from the function (which
+            // One instruction and a branch in the path of every call: `add` to the
+            // counter in memory, at a constant offset from the function (which
             // the caller has in a register), then the sign of the result. The compiler
             // does not fuse a relaxed load and store into one instruction.
             // SAFETY: the counter is a valid, aligned i32 owned by `self`. A plain (not

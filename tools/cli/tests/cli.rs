@@ -254,23 +254,27 @@ fn compile_reports_the_compile_speed() {
 fn rust_log_shows_tier_events_and_a_bad_filter_is_a_usage_error() {
     let wat = temp_file("math.wat", MATH);
     let wat = wat.to_str().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tierup"))
-        .args([
-            "run",
-            "--tier",
-            "tiered",
-            "--tier-up-threshold",
-            "0",
-            "--sync-tier-up",
-            "--invoke",
-            "add",
-            wat,
-            "1",
-            "2",
-        ])
-        .env("RUST_LOG", "tierup::tiering=debug")
-        .output()
-        .unwrap();
+    // Every function optimized at its first call, on the running thread.
+    let run = |filter: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tierup"))
+            .args([
+                "run",
+                "--tier",
+                "tiered",
+                "--tier-up-threshold",
+                "0",
+                "--sync-tier-up",
+                "--invoke",
+                "add",
+                wat,
+                "1",
+                "2",
+            ])
+            .env("RUST_LOG", filter)
+            .output()
+            .unwrap()
+    };
+    let o = run("tierup::tiering=debug");
     assert_eq!(stdout(&o), "3\n");
     let err = stderr(&o);
     for event in ["compile start", "compile finish", "published"] {
@@ -281,33 +285,15 @@ fn rust_log_shows_tier_events_and_a_bad_filter_is_a_usage_error() {
         );
     }
     assert!(err.contains("tier=\"optimizing\""), "{err}");
-    // Filtering: only warnings of the target, so none of these.
-    let quiet = Command::new(env!("CARGO_BIN_EXE_tierup"))
-        .args([
-            "run",
-            "--tier-up-threshold",
-            "0",
-            "--sync-tier-up",
-            "--invoke",
-            "add",
-            wat,
-            "1",
-            "2",
-        ])
-        .env("RUST_LOG", "tierup::tiering=warn")
-        .output()
-        .unwrap();
-    assert_eq!(stdout(&quiet), "3\n");
-    assert_eq!(stderr(&quiet), "");
     assert!(
         !err.contains('\u{1b}'),
         "no colours when stderr is not a terminal: {err}"
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_tierup"))
-        .args(["run", "--invoke", "add", wat, "1", "2"])
-        .env("RUST_LOG", "a=b=c")
-        .output()
-        .unwrap();
+    // Filtering: only warnings of the target, so none of these.
+    let quiet = run("tierup::tiering=warn");
+    assert_eq!(stdout(&quiet), "3\n");
+    assert_eq!(stderr(&quiet), "");
+    let o = run("a=b=c");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("RUST_LOG"), "{}", stderr(&o));
 }

@@ -137,17 +137,6 @@ impl Requests {
         }
     }
 
-    fn state(&self, defined: usize, key: usize) -> &AtomicU8 {
-        &self.state[defined][key]
-    }
-
-    /// Moves a request from `from` to `to`; whether it was in `from`.
-    fn claim(&self, defined: usize, key: usize, from: u8, to: u8) -> bool {
-        self.state(defined, key)
-            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
     /// What the manager did so far.
     pub fn stats(&self) -> TieringStats {
         let mut stats = TieringStats {
@@ -197,6 +186,13 @@ pub struct TieringStats {
     pub osr_entered: usize,
 }
 
+/// Moves a request from `from` to `to`; whether it was in `from`.
+fn claim(state: &AtomicU8, from: u8, to: u8) -> bool {
+    state
+        .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+}
+
 /// See `libcalls::hot`: a function of the instance of `vmctx` ran out of its budget at
 /// OSR point `at` (or its entry). Returns the OSR entry to move the activation into, or
 /// null to go on where it is.
@@ -216,15 +212,16 @@ impl ModuleInner {
         let Some(tier) = self.engine.tier_up_target(self.salt, func_index) else {
             return core::ptr::null();
         };
-        let (Some(defined), Some(k)) = (self.defined_index(func_index), key(tier, bounds_checks))
-        else {
+        let (Some(defined), Some(state)) = (
+            self.defined_index(func_index),
+            self.request_state(func_index, tier, bounds_checks),
+        ) else {
             return core::ptr::null();
         };
         let heat = self.requests.heat[defined]
             .fetch_add(1, Ordering::Relaxed)
             .saturating_add(1);
-        let state = self.requests.state(defined, k).load(Ordering::Acquire);
-        match state {
+        match state.load(Ordering::Acquire) {
             IDLE => self.request(func_index, tier, bounds_checks, heat),
             QUEUED if heat.is_power_of_two() => {
                 // Hotter than when it was queued: queue it again, nearer the front.
@@ -232,7 +229,8 @@ impl ModuleInner {
             }
             _ => {}
         }
-        if at == NO_OSR || self.requests.state(defined, k).load(Ordering::Acquire) != DONE {
+        // Loaded again: a synchronous request is done by now.
+        if at == NO_OSR || state.load(Ordering::Acquire) != DONE {
             return core::ptr::null();
         }
         self.osr_entry(func_index, at, bounds_checks)
@@ -241,15 +239,14 @@ impl ModuleInner {
     /// Asks for `tier` code of `func_index`: compiles it now with synchronous tier-up,
     /// else queues it for the workers.
     fn request(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool, heat: u32) {
-        let (Some(defined), Some(k)) = (self.defined_index(func_index), key(tier, bounds_checks))
-        else {
+        let Some(state) = self.request_state(func_index, tier, bounds_checks) else {
             return;
         };
         if self.engine.config().sync_tier_up {
-            if self.requests.claim(defined, k, IDLE, COMPILING) {
+            if claim(state, IDLE, COMPILING) {
                 self.compile_request(func_index, tier, bounds_checks);
             }
-        } else if self.requests.claim(defined, k, IDLE, QUEUED) {
+        } else if claim(state, IDLE, QUEUED) {
             self.submit(func_index, tier, bounds_checks, heat);
         }
     }
@@ -277,13 +274,13 @@ impl ModuleInner {
         if self.engine.config().tier != crate::TierMode::Eager {
             return;
         }
-        let Some(k) = key(Tier::Optimizing, bounds_checks) else {
-            return;
-        };
         let first = self.env.num_imported_funcs;
-        for defined in 0..self.requests.state.len() {
-            if self.requests.claim(defined, k, IDLE, QUEUED) {
-                self.submit(first + defined as u32, Tier::Optimizing, bounds_checks, 0);
+        for func_index in first..first + self.requests.state.len() as u32 {
+            if self
+                .request_state(func_index, Tier::Optimizing, bounds_checks)
+                .is_some_and(|s| claim(s, IDLE, QUEUED))
+            {
+                self.submit(func_index, Tier::Optimizing, bounds_checks, 0);
             }
         }
     }
@@ -291,17 +288,13 @@ impl ModuleInner {
     /// Compiles and publishes a request this thread claimed (state `COMPILING`), with its
     /// events, and records the outcome.
     fn compile_request(&self, func_index: u32, tier: Tier, bounds_checks: bool) {
-        let (Some(defined), Some(k)) = (self.defined_index(func_index), key(tier, bounds_checks))
-        else {
+        let Some(state) = self.request_state(func_index, tier, bounds_checks) else {
             return;
         };
         let outcome = self.timed(func_index, tier, None, || {
             self.compile_and_publish(func_index, tier, bounds_checks)
         });
-        let state = if outcome { DONE } else { FAILED };
-        self.requests
-            .state(defined, k)
-            .store(state, Ordering::Release);
+        state.store(if outcome { DONE } else { FAILED }, Ordering::Release);
     }
 
     /// Runs `compile` (which returns the bytes of code made) between a `compile start` and
@@ -414,16 +407,14 @@ impl ModuleInner {
 
     /// Compiles the OSR entry of a request in state `Queued` and keeps the outcome.
     fn compile_osr_request(&self, func_index: u32, at: u32, bounds_checks: bool) {
+        // Set only when the compile succeeded.
         let mut made = None;
-        let ok = self.timed(func_index, Tier::Optimizing, Some(at), || {
+        self.timed(func_index, Tier::Optimizing, Some(at), || {
             let (code, bytes) = self.compile_osr(func_index, at, bounds_checks)?;
             made = Some(code);
             Ok(bytes)
         });
-        let entry = match made {
-            Some(code) if ok => OsrEntry::Ready(code),
-            _ => OsrEntry::Failed,
-        };
+        let entry = made.map_or(OsrEntry::Failed, OsrEntry::Ready);
         self.requests
             .osr
             .lock()
@@ -440,58 +431,65 @@ impl ModuleInner {
         let defined = func_index.checked_sub(self.env.num_imported_funcs)? as usize;
         (defined < self.requests.state.len()).then_some(defined)
     }
+
+    /// The request state of `func_index`'s code by `tier` for memories with
+    /// (`bounds_checks` false) or without a guard region; `None` for a function that is
+    /// not defined here or a tier with no code of its own.
+    fn request_state(&self, func_index: u32, tier: Tier, bounds_checks: bool) -> Option<&AtomicU8> {
+        let defined = self.defined_index(func_index)?;
+        Some(&self.requests.state[defined][key(tier, bounds_checks)?])
+    }
 }
 
 /// Runs one job on worker `worker`.
 pub(crate) fn run_job(job: Job, worker: usize) {
-    let (module, func_index) = match &job {
-        Job::Task(_) => {
-            if let Job::Task(task) = job {
-                // A task reports its own outcome; a panic in it is its own (it is caught so
-                // that the worker lives on).
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
-            }
-            return;
+    match job {
+        Job::Task(task) => {
+            // A task reports its own outcome; a panic in it is its own (it is caught so
+            // that the worker lives on).
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task));
         }
         Job::Compile {
-            module, func_index, ..
+            module,
+            func_index,
+            tier,
+            bounds_checks,
+        } => {
+            let Some(module) = live(&module, func_index, worker) else {
+                return;
+            };
+            // A stale copy of a job queued again finds the request taken.
+            if module
+                .request_state(func_index, tier, bounds_checks)
+                .is_some_and(|s| claim(s, QUEUED, COMPILING))
+            {
+                module.compile_request(func_index, tier, bounds_checks);
+            }
         }
-        | Job::Osr {
-            module, func_index, ..
-        } => (module.upgrade(), *func_index),
-    };
-    let Some(module) = module else {
+        Job::Osr {
+            module,
+            func_index,
+            at,
+            bounds_checks,
+        } => {
+            if let Some(module) = live(&module, func_index, worker) {
+                module.compile_osr_request(func_index, at, bounds_checks);
+            }
+        }
+    }
+}
+
+/// The module of a job about `func_index`, unless it was dropped (then the job is
+/// discarded, with an event).
+fn live(module: &Weak<ModuleInner>, func_index: u32, worker: usize) -> Option<Arc<ModuleInner>> {
+    let module = module.upgrade();
+    if module.is_none() {
         tracing::debug!(
             target: "tierup::tiering",
             func_index,
             worker,
             "discarded: the module was dropped"
         );
-        return;
-    };
-    match job {
-        Job::Compile {
-            func_index,
-            tier,
-            bounds_checks,
-            ..
-        } => {
-            let (Some(defined), Some(k)) =
-                (module.defined_index(func_index), key(tier, bounds_checks))
-            else {
-                return;
-            };
-            // A stale copy of a job queued again finds the request taken.
-            if module.requests.claim(defined, k, QUEUED, COMPILING) {
-                module.compile_request(func_index, tier, bounds_checks);
-            }
-        }
-        Job::Osr {
-            func_index,
-            at,
-            bounds_checks,
-            ..
-        } => module.compile_osr_request(func_index, at, bounds_checks),
-        Job::Task(_) => {}
     }
+    module
 }

@@ -5,7 +5,7 @@
 use tierup_abi::{FrameOwner, TrapFrame, ValRaw, VmContext, trap};
 
 use super::stack::ThreadStack;
-use crate::func::InterpFunc;
+use crate::func::{InterpFunc, NARROW};
 use crate::inst::Inst;
 
 /// Checks that a frame for `func` fits at `fp` and copies the frame image into it (zeroed
@@ -192,6 +192,37 @@ pub(crate) unsafe fn cells_to_regs(cells: *const ValRaw, regs: *mut u64, wide: &
                 *r = cell.get_u64();
                 r = r.add(1);
             }
+        }
+    }
+}
+
+/// Copies `func`'s parameters (`results` false) or results from one cell per value into
+/// consecutive registers from `regs`, by the widths of its signature.
+///
+/// # Safety
+///
+/// `cells` has a cell per value; `regs` has room for the values' registers.
+#[inline(always)]
+pub(crate) unsafe fn sig_cells_to_regs(
+    func: &InterpFunc,
+    cells: *const ValRaw,
+    regs: *mut u64,
+    results: bool,
+) {
+    let (first, n) = if results {
+        (func.num_params as usize, func.num_results as usize)
+    } else {
+        (0, func.num_params as usize)
+    };
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        if func.sig_wide == NARROW {
+            for i in 0..n {
+                *regs.add(i) = (*cells.add(i)).get_u64();
+            }
+        } else {
+            let at = func.sig_wide as usize + first;
+            cells_to_regs(cells, regs, &func.wide[at..at + n]);
         }
     }
 }

@@ -11,8 +11,8 @@ use tierup_abi::vmctx::NO_OSR;
 use tierup_abi::{STATUS_OK, ValRaw};
 
 use super::dispatch::{Acc, Ctx};
-use super::frame::cells_to_regs;
-use crate::func::{InterpFunc, NARROW, StateLoc};
+use super::frame::sig_cells_to_regs;
+use crate::func::StateLoc;
 use crate::inst::{Form, Inst};
 use crate::isa::Instr;
 
@@ -86,32 +86,10 @@ pub(super) unsafe fn tier_up(ctx: *mut Ctx) -> Result<(), u32> {
         if status != STATUS_OK {
             return Err(status);
         }
-        write_results(func, &cells, fp);
+        // The frame's results are at its bottom.
+        sig_cells_to_regs(func, cells.as_ptr(), fp, true);
         (*ctx).ip = return_inst();
         (*ctx).acc = Acc::default();
         Ok(())
-    }
-}
-
-/// Copies the results of the OSR entry (cells) to the bottom of the frame at `fp`.
-///
-/// # Safety
-///
-/// The frame at `fp` is `func`'s; `cells` holds its results.
-unsafe fn write_results(func: &InterpFunc, cells: &[ValRaw], fp: *mut u64) {
-    // SAFETY: guaranteed by the caller: the frame holds at least the result registers.
-    unsafe {
-        if func.sig_wide == NARROW {
-            for (i, cell) in cells.iter().take(func.num_results as usize).enumerate() {
-                *fp.add(i) = cell.get_u64();
-            }
-        } else {
-            let p = func.sig_wide as usize + func.num_params as usize;
-            cells_to_regs(
-                cells.as_ptr(),
-                fp,
-                &func.wide[p..p + func.num_results as usize],
-            );
-        }
     }
 }

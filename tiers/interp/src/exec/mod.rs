@@ -34,7 +34,7 @@ use core::sync::atomic::Ordering;
 use tierup_abi::{FuncCode, FuncEntry, TrapCode, ValRaw, VmContext, trap};
 
 use crate::func::InterpFunc;
-use frame::{cells_to_regs, enter_frame};
+use frame::{enter_frame, sig_cells_to_regs};
 use stack::{MAX_NESTING, thread_stack};
 
 /// The array entry of every interpreted function.
@@ -75,15 +75,7 @@ pub unsafe extern "sysv64" fn array_entry(
         if !enter_frame(stack, fp, &*func) {
             return trap::record(TrapCode::StackOverflow);
         }
-        let f = &*func;
-        if f.sig_wide == crate::func::NARROW {
-            for i in 0..f.num_params as usize {
-                *fp.add(i) = (*args_results.add(i)).get_u64();
-            }
-        } else {
-            let wide = &f.wide[f.sig_wide as usize..];
-            cells_to_regs(args_results, fp, &wide[..f.num_params as usize]);
-        }
+        sig_cells_to_regs(&*func, args_results, fp, false);
         (*stack).nesting += 1;
         let status = run::run(stack, func, vmctx, fp, frames_base, args_results);
         (*stack).nesting -= 1;

@@ -48,6 +48,7 @@ pub(super) unsafe fn run(
     // runs, and the chain is entered with the state the handler contract requires.
     unsafe {
         let max_depth = (*(*vmctx).limits).max_call_depth;
+        let loop_sample = LOOP_SAMPLE.min((*func).hotness.budget).max(0);
         let mut ctx = Ctx {
             stack,
             func,
@@ -65,10 +66,9 @@ pub(super) unsafe fn run(
             fp,
             acc: Acc::default(),
             stack_limit: super::dispatch::stack_pointer().saturating_sub(STACK_SLACK),
-            loop_budget: 0,
-            loop_sample: LOOP_SAMPLE.min((*func).hotness.budget).max(0),
+            loop_budget: loop_sample,
+            loop_sample,
         };
-        ctx.loop_budget = ctx.loop_sample;
         ctx.set_frames_limit();
         let ctx: *mut Ctx = &mut ctx;
         // Entered from outside the interpreter: the entry spends as a call would.

@@ -320,7 +320,6 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
-    /// The translated function, and the scratch buffers for the next translation.
     /// Records the point before the operator being translated (`at`, a module offset) as
     /// an OSR point at the next instruction, with the stack as it is, if the code there
     /// is reachable.
@@ -343,6 +342,7 @@ impl<'a> Translator<'a> {
         self.osr.push(OsrPoint { inst, at, stack });
     }
 
+    /// The translated function, and the scratch buffers for the next translation.
     fn finish(self, num_params: u32, sig_wide: u32) -> (InterpFunc, Scratch) {
         // Parameters are the caller's to set; every other local starts at zero, and the
         // constants follow (see `layout`).
