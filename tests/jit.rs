@@ -1,6 +1,8 @@
 //! Machine code in the runtime: traps from faults in every kind of access (with guard
 //! regions and without), backtraces across tiers, stack exhaustion through recursion that
-//! mixes tiers, and code compiled once per module and published into every live instance.
+//! mixes tiers, code compiled once per module and published into every live instance, and
+//! calls from compiled code into interpreted and host code of a signature that uses every
+//! kind of argument location.
 
 use tierup::{Config, Engine, Instance, Linker, Module, Store, Tier, TierMode, Trap, Val};
 
@@ -396,4 +398,162 @@ fn modules_dropped_while_workers_compile_them_are_discarded_safely() {
         assert!(started.elapsed() < std::time::Duration::from_secs(60));
         std::thread::yield_now();
     }
+}
+
+/// A signature that uses every kind of argument location of the register convention:
+/// integer and float registers, then the stack (8-byte and 16-byte slots), and a results
+/// area (three results).
+const WIDE: &str = r#"
+(module
+  (type $wide (func (param i32 i64 f32 f64 v128 i32 i64 f32 f64 v128 i32 i64 f32 f64 v128
+                           i32 i64 f32 f64 v128)
+                    (result i64 f64 v128)))
+  (import "host" "wide" (func $host (type $wide)))
+  (table 1 funcref)
+  (elem (i32.const 0) $wasm)
+  ;; Folds its parameters so that each one's position and value matter.
+  (func $wasm (export "wide") (type $wide)
+    (local $i i64) (local $f f64) (local $v v128)
+    (local.set $i (i64.add (i64.extend_i32_u (local.get 0)) (i64.mul (local.get 1) (i64.const 3))))
+    (local.set $i (i64.add (local.get $i) (i64.mul (i64.extend_i32_u (local.get 5)) (i64.const 5))))
+    (local.set $i (i64.add (local.get $i) (i64.mul (local.get 6) (i64.const 7))))
+    (local.set $i (i64.add (local.get $i) (i64.mul (i64.extend_i32_u (local.get 10)) (i64.const 11))))
+    (local.set $i (i64.add (local.get $i) (i64.mul (local.get 11) (i64.const 13))))
+    (local.set $i (i64.add (local.get $i) (i64.mul (i64.extend_i32_u (local.get 15)) (i64.const 17))))
+    (local.set $i (i64.add (local.get $i) (i64.mul (local.get 16) (i64.const 19))))
+    (local.set $f (f64.add (f64.promote_f32 (local.get 2)) (f64.mul (local.get 3) (f64.const 2))))
+    (local.set $f (f64.add (local.get $f) (f64.mul (f64.promote_f32 (local.get 7)) (f64.const 4))))
+    (local.set $f (f64.add (local.get $f) (f64.mul (local.get 8) (f64.const 8))))
+    (local.set $f (f64.add (local.get $f) (f64.mul (f64.promote_f32 (local.get 12)) (f64.const 16))))
+    (local.set $f (f64.add (local.get $f) (f64.mul (local.get 13) (f64.const 32))))
+    (local.set $f (f64.add (local.get $f) (f64.mul (f64.promote_f32 (local.get 17)) (f64.const 64))))
+    (local.set $f (f64.add (local.get $f) (f64.mul (local.get 18) (f64.const 128))))
+    (local.set $v (i32x4.add (local.get 4) (i32x4.shl (local.get 9) (i32.const 1))))
+    (local.set $v (i32x4.add (local.get $v) (i32x4.shl (local.get 14) (i32.const 2))))
+    (local.set $v (i32x4.add (local.get $v) (i32x4.shl (local.get 19) (i32.const 3))))
+    (local.get $i) (local.get $f) (local.get $v))
+  (func $args (param $k i32) (result i32 i64 f32 f64 v128 i32 i64 f32 f64 v128 i32 i64 f32
+                                    f64 v128 i32 i64 f32 f64 v128)
+    (local.get $k) (i64.extend_i32_u (i32.add (local.get $k) (i32.const 1)))
+    (f32.convert_i32_u (i32.add (local.get $k) (i32.const 2)))
+    (f64.convert_i32_u (i32.add (local.get $k) (i32.const 3)))
+    (i32x4.splat (i32.add (local.get $k) (i32.const 4)))
+    (i32.add (local.get $k) (i32.const 5)) (i64.extend_i32_u (i32.add (local.get $k) (i32.const 6)))
+    (f32.convert_i32_u (i32.add (local.get $k) (i32.const 7)))
+    (f64.convert_i32_u (i32.add (local.get $k) (i32.const 8)))
+    (i32x4.splat (i32.add (local.get $k) (i32.const 9)))
+    (i32.add (local.get $k) (i32.const 10)) (i64.extend_i32_u (i32.add (local.get $k) (i32.const 11)))
+    (f32.convert_i32_u (i32.add (local.get $k) (i32.const 12)))
+    (f64.convert_i32_u (i32.add (local.get $k) (i32.const 13)))
+    (i32x4.splat (i32.add (local.get $k) (i32.const 14)))
+    (i32.add (local.get $k) (i32.const 15)) (i64.extend_i32_u (i32.add (local.get $k) (i32.const 16)))
+    (f32.convert_i32_u (i32.add (local.get $k) (i32.const 17)))
+    (f64.convert_i32_u (i32.add (local.get $k) (i32.const 18)))
+    (i32x4.splat (i32.add (local.get $k) (i32.const 19))))
+  ;; The arguments for `k` to the interpreted function directly, through the table, and to
+  ;; the host function: the three results, the vector's two halves.
+  (func (export "direct") (param $k i32) (result i64 f64 i64 i64)
+    (local $v v128)
+    (call $wasm (call $args (local.get $k)))
+    (local.set $v)
+    (i64x2.extract_lane 0 (local.get $v))
+    (i64x2.extract_lane 1 (local.get $v)))
+  (func (export "indirect") (param $k i32) (result i64 f64 i64 i64)
+    (local $v v128)
+    (call_indirect (type $wide) (call $args (local.get $k)) (i32.const 0))
+    (local.set $v)
+    (i64x2.extract_lane 0 (local.get $v))
+    (i64x2.extract_lane 1 (local.get $v)))
+  (func (export "host") (param $k i32) (result i64 f64 i64 i64)
+    (local $v v128)
+    (call $host (call $args (local.get $k)))
+    (local.set $v)
+    (i64x2.extract_lane 0 (local.get $v))
+    (i64x2.extract_lane 1 (local.get $v))))
+"#;
+
+/// `$wasm` of `WIDE`, in Rust: the host import's body and the expected results.
+fn wide(args: &[Val]) -> (i64, f64, u128) {
+    let mut i = 0i64;
+    let mut f = 0f64;
+    let mut v = [0u32; 4];
+    for (n, a) in args.iter().enumerate() {
+        let group = n / 5;
+        match a {
+            Val::I32(x) => i += *x as u32 as i64 * [1, 5, 11, 17][group],
+            Val::I64(x) => i += x * [3, 7, 13, 19][group],
+            Val::F32(x) => f += f32::from_bits(*x) as f64 * [1.0, 4.0, 16.0, 64.0][group],
+            Val::F64(x) => f += f64::from_bits(*x) * [2.0, 8.0, 32.0, 128.0][group],
+            Val::V128(x) => {
+                for (lane, out) in v.iter_mut().enumerate() {
+                    let l = (*x >> (32 * lane)) as u32;
+                    *out = out.wrapping_add(l << group);
+                }
+            }
+            other => panic!("unexpected argument {other:?}"),
+        }
+    }
+    let v = v
+        .iter()
+        .enumerate()
+        .fold(0u128, |acc, (lane, l)| acc | (*l as u128) << (32 * lane));
+    (i, f, v)
+}
+
+#[test]
+fn compiled_code_calls_interpreted_and_host_code_of_any_signature_through_adapters() {
+    let engine = engine(true);
+    let module = Module::new(&engine, WIDE).unwrap();
+    let mut linker = Linker::new(&engine);
+    let ty = module
+        .imports()
+        .next()
+        .and_then(|i| i.ty().func().cloned())
+        .unwrap();
+    linker
+        .func_new("host", "wide", ty, |_, args, results| {
+            let (i, f, v) = wide(args);
+            results[0] = Val::I64(i);
+            results[1] = Val::F64(f.to_bits());
+            results[2] = Val::V128(v);
+            Ok(())
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    // `$wasm` (function 1) interpreted; `calls` and `$args` compiled.
+    let code = module.compile_fresh(1, Tier::Interp).unwrap();
+    let f = inst.get_func(&mut store, "wide").unwrap();
+    // SAFETY: the function's own code, owned by the module.
+    unsafe { f.slot(&store).publish(code) };
+    // Each caller several times: the first call goes through the resolving entry, the
+    // later ones through the adapter it left in the slot.
+    for name in ["direct", "indirect", "host"] {
+        let caller = inst.get_func(&mut store, name).unwrap();
+        for k in [0u32, 1, 1000, 7, 0x7fff_fff0] {
+            let args: Vec<Val> = (0..20u32)
+                .map(|n| {
+                    let x = k.wrapping_add(n);
+                    match n % 5 {
+                        0 => Val::I32(x as i32),
+                        1 => Val::I64(x as i64),
+                        2 => Val::F32((x as f32).to_bits()),
+                        3 => Val::F64((x as f64).to_bits()),
+                        _ => Val::V128(x as u128 * 0x1_0000_0001_0000_0001_0000_0001),
+                    }
+                })
+                .collect();
+            let (i, fl, v) = wide(&args);
+            let mut results = [Val::I64(0), Val::F64(0), Val::I64(0), Val::I64(0)];
+            caller
+                .call(&mut store, &[Val::I32(k as i32)], &mut results)
+                .unwrap();
+            assert_eq!(results[0].unwrap_i64(), i, "{name}, k = {k}");
+            assert_eq!(results[1].unwrap_f64(), fl, "{name}, k = {k}");
+            assert_eq!(results[2].unwrap_i64(), v as i64, "{name}, k = {k}");
+            assert_eq!(results[3].unwrap_i64(), (v >> 64) as i64, "{name}, k = {k}");
+        }
+        assert_eq!(caller.slot(&store).tier(), Tier::Optimizing);
+    }
+    assert_eq!(f.slot(&store).tier(), Tier::Interp);
 }

@@ -178,13 +178,18 @@ impl Engine {
         }
     }
 
-    /// [`Engine::adapter`], or where it cannot be made (an error of the JIT tier, logged), a
-    /// register entry that raises `function failed to compile` when called.
-    pub(crate) fn adapter_or_trap(&self, signature: u32) -> *const () {
-        self.adapter(signature).unwrap_or_else(|e| {
-            tracing::error!(target: "tierup::tiering", "{e:#}");
-            crate::code::no_adapter()
-        })
+    /// The register entry of a record of code that has none of its own (interpreted, host
+    /// and not yet translated functions): the runtime's resolving entry, which makes the
+    /// adapter of the callee's signature ([`Engine::adapter`]) when machine code first
+    /// calls it through a slot, or null in an engine without machine code. So an engine
+    /// compiles the adapters that calls need, when they need them, and a module starts
+    /// without compiling any.
+    pub(crate) fn array_code_register_entry(&self) -> *const () {
+        if self.inner.optimizing.is_some() {
+            crate::code::resolving_entry()
+        } else {
+            core::ptr::null()
+        }
     }
 
     /// The register entry of the adapter for functions of the type with canonical id
@@ -262,6 +267,32 @@ fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
+}
+
+/// The adapter for the slot `callee`, called by machine code of the instance whose context
+/// is `caller` (the resolving entry's question): the engine is the caller's, or where
+/// there is no caller, the callee's.
+///
+/// # Safety
+///
+/// `callee` is a live slot; `caller` is null or the context of a live instance.
+pub(crate) unsafe fn resolve_adapter(
+    callee: *const tierup_abi::FuncEntry,
+    caller: *mut tierup_abi::VmContext,
+) -> Result<*const ()> {
+    // SAFETY: the caller's contract.
+    let (signature, own) = unsafe { ((*callee).type_id, (*callee).vmctx) };
+    let vmctx = if caller.is_null() { own } else { caller };
+    if vmctx.is_null() {
+        anyhow::bail!("a host function was called through its register entry without a caller");
+    }
+    // SAFETY: a live instance's context points at its data (`instance.rs`).
+    let inst = unsafe { &*((*vmctx).instance as *const crate::instance::InstanceData) };
+    let entry = inst.module.inner.engine.adapter(signature)?;
+    if entry.is_null() {
+        anyhow::bail!("machine code ran in an engine without a machine-code tier");
+    }
+    Ok(entry)
 }
 
 #[cfg(test)]

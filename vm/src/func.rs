@@ -161,7 +161,7 @@ impl Func {
         let type_id = store.opaque.engine.signature_id(&ty);
         let code = Box::new(FuncCode {
             array_entry: host_trampoline::<T>,
-            register_entry: store.opaque.engine.adapter_or_trap(type_id),
+            register_entry: store.opaque.engine.array_code_register_entry(),
             data: &*record as *const HostFuncRecord<T> as *const (),
             tier: Tier::Host,
         });

@@ -159,17 +159,18 @@ impl Module {
         let (info, env) = parse::parse(&wasm)?;
         let type_ids: Box<[u32]> = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let defined = env.bodies.len();
+        let register_entry = engine.array_code_register_entry();
         let lazy_codes = type_ids
             .iter()
-            .map(|&id| {
-                Ok(Box::new(FuncCode {
+            .map(|_| {
+                Box::new(FuncCode {
                     array_entry: crate::libcalls::lazy_entry,
-                    register_entry: engine.adapter(id)?,
+                    register_entry,
                     data: core::ptr::null(),
                     tier: Tier::Lazy,
-                }))
+                })
             })
-            .collect::<Result<_>>()?;
+            .collect();
         let code_bytes = env.code_bytes();
         Ok(Module {
             inner: Arc::new(ModuleInner {
@@ -591,8 +592,7 @@ impl ModuleInner {
         for (func_index, code) in compiled {
             out.push(match code {
                 Compiled::Owned(mut owned) => {
-                    let ty = self.env.funcs[func_index as usize];
-                    let register_entry = self.engine.adapter(self.type_ids[ty as usize])?;
+                    let register_entry = self.engine.array_code_register_entry();
                     let record = owned.record();
                     // SAFETY: the record is the tier's, valid by the `OwnedCode` contract,
                     // and not published yet: this is the one write the runtime makes.

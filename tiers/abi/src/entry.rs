@@ -109,9 +109,12 @@ pub struct FuncCode {
     /// The array entry to call.
     pub array_entry: ArrayEntry,
     /// The register entry (see [`crate::regcall`]) that JIT code calls: the function's own
-    /// for machine code, otherwise the runtime's adapter for its signature, which calls
-    /// `array_entry`. Null only where no JIT tier can call the function (an engine that
-    /// runs the interpreter alone, the test kit).
+    /// for machine code, otherwise an entry of the runtime that calls `array_entry` by
+    /// the signature's adapter. In the runtime, that is one resolving entry for every
+    /// signature, which finds (or first compiles) the adapter of the callee slot's
+    /// `type_id`, stores it into the slot's `register_entry` and continues into it, so
+    /// that no adapter is made before a call needs it. Null only where no JIT tier can
+    /// call the function (an engine that runs the interpreter alone, the test kit).
     pub register_entry: *const (),
     /// Tier-private data; only the tier that made the record reads it. The runtime's host
     /// functions keep their closure record here; the interpreter leaves it null (its record
@@ -136,7 +139,10 @@ pub struct FuncEntry {
     /// The current code. Published with `Release`, read with `Acquire`.
     pub code: AtomicPtr<FuncCode>,
     /// The register entry of the current code (`code.register_entry`), which JIT code
-    /// calls; published just before `code` (see invariant 3).
+    /// calls; published just before `code` (see invariant 3). Where that is the runtime's
+    /// resolving entry (see [`FuncCode::register_entry`]), the entry may replace itself
+    /// here with the adapter it resolved to, by a compare-and-swap from itself: both call
+    /// the array entry of whatever `code` holds at the call.
     pub register_entry: AtomicPtr<()>,
     /// The instance context the function runs in; null for host functions.
     pub vmctx: *mut VmContext,

@@ -177,12 +177,57 @@ core::arch::global_asm!(
     "{no_adapter}:",
     "mov edi, {compile_error}",
     "jmp {raise}",
+    // The register entry of code without one of its own (interpreted, host and not yet
+    // translated functions) until its signature's adapter is known: called by the register
+    // convention (`tierup_abi::regcall`), it keeps every argument register, asks
+    // `resolve_target(callee, caller)` for the adapter, and jumps there with the stack as
+    // the call left it, so the adapter sees the call itself.
+    ".p2align 4",
+    ".globl {resolve}",
+    "{resolve}:",
+    "push rbp",
+    "mov rbp, rsp",
+    "sub rsp, 176",
+    "mov [rsp], rdi",
+    "mov [rsp + 8], rsi",
+    "mov [rsp + 16], rdx",
+    "mov [rsp + 24], rcx",
+    "mov [rsp + 32], r8",
+    "mov [rsp + 40], r9",
+    "movdqa [rsp + 48], xmm0",
+    "movdqa [rsp + 64], xmm1",
+    "movdqa [rsp + 80], xmm2",
+    "movdqa [rsp + 96], xmm3",
+    "movdqa [rsp + 112], xmm4",
+    "movdqa [rsp + 128], xmm5",
+    "movdqa [rsp + 144], xmm6",
+    "movdqa [rsp + 160], xmm7",
+    "call {resolve_target}",
+    "mov rdi, [rsp]",
+    "mov rsi, [rsp + 8]",
+    "mov rdx, [rsp + 16]",
+    "mov rcx, [rsp + 24]",
+    "mov r8, [rsp + 32]",
+    "mov r9, [rsp + 40]",
+    "movdqa xmm0, [rsp + 48]",
+    "movdqa xmm1, [rsp + 64]",
+    "movdqa xmm2, [rsp + 80]",
+    "movdqa xmm3, [rsp + 96]",
+    "movdqa xmm4, [rsp + 112]",
+    "movdqa xmm5, [rsp + 128]",
+    "movdqa xmm6, [rsp + 144]",
+    "movdqa xmm7, [rsp + 160]",
+    "mov rsp, rbp",
+    "pop rbp",
+    "jmp rax",
     enter = sym enter_sym,
     resume = sym resume_sym,
     raise = sym raise_sym,
     raise_target = sym raise_target,
     walk = sym walk,
     no_adapter = sym no_adapter_sym,
+    resolve = sym resolve_sym,
+    resolve_target = sym resolve_target,
     compile_error = const TrapCode::CompileError as u32,
 );
 
@@ -204,6 +249,47 @@ unsafe extern "sysv64" {
     fn raise_sym(status: u32);
     #[link_name = "tierup_code_no_adapter"]
     fn no_adapter_sym();
+    #[link_name = "tierup_code_resolve_adapter"]
+    fn resolve_sym();
+}
+
+/// The register entry that every record without one of its own carries in an engine with
+/// machine code: the first call through a slot finds the adapter of the slot's signature
+/// (compiling it on first use in the engine), stores it into the slot's `register_entry`
+/// so that later calls go there directly, and continues into it.
+pub(crate) fn resolving_entry() -> *const () {
+    resolve_sym as *const ()
+}
+
+/// Called by the resolving entry (assembly) with the call's first two arguments: returns
+/// the adapter of `callee`'s signature, or [`no_adapter`] where there is none (logged).
+extern "sysv64" fn resolve_target(callee: *const FuncEntry, caller: *mut VmContext) -> *const () {
+    let found = std::panic::catch_unwind(|| {
+        // SAFETY: the register convention: `callee` is the slot the call went through and
+        // `caller` the calling instance's context, both live for the call.
+        unsafe { crate::engine::resolve_adapter(callee, caller) }
+    });
+    let adapter = match found {
+        Ok(Ok(adapter)) => adapter,
+        Ok(Err(e)) => {
+            tracing::error!(target: "tierup::tiering", "{e:#}");
+            return no_adapter();
+        }
+        Err(_) => {
+            tracing::error!(target: "tierup::tiering", "making an adapter panicked");
+            return no_adapter();
+        }
+    };
+    // SAFETY: as above. Only a slot that still holds the resolving entry changes: one whose
+    // compiled code was published meanwhile keeps it (both entries are valid for the
+    // record in `code`, which the adapter reads at each call).
+    let _ = unsafe { &*callee }.register_entry.compare_exchange(
+        resolving_entry() as *mut (),
+        adapter as *mut (),
+        core::sync::atomic::Ordering::Release,
+        core::sync::atomic::Ordering::Relaxed,
+    );
+    adapter
 }
 
 /// The register entry of a function whose adapter failed to compile: a call raises

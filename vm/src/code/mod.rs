@@ -21,7 +21,7 @@ mod registry;
 mod signals;
 mod stack;
 
-pub(crate) use activation::{RAISE, jit_entry, no_adapter};
+pub(crate) use activation::{RAISE, jit_entry, resolving_entry};
 pub(crate) use arena::CodeMemory;
 pub(crate) use registry::CodeOwner;
 pub(crate) use signals::install as install_signal_handlers;

@@ -26,12 +26,14 @@
 //!    the job is not compiled, and a compile in progress keeps it alive only until the
 //!    code is published into its (by then no) instances.
 //! 4. **On-stack replacement** takes a long-running activation along. When a function
-//!    whose compiled code is done still reports itself hot from a loop header (or the
-//!    code after a block end), an activation is still running in the old tier there: the
-//!    manager asks the optimizing tier for an OSR entry at that point (a job ahead of all
-//!    others), keeps it per (function, point, kind of code), and hands it to the next
+//!    reports itself hot from a loop header (or the code after a block end), an
+//!    activation is running in the old tier there: besides the function's code, the
+//!    manager asks the optimizing tier for an OSR entry at that point at once (a job
+//!    ahead of all others, so the activation does not wait for the function's code
+//!    first), keeps it per (function, point, kind of code), and hands it to the next
 //!    report from that point, which moves the activation into it (`tierup_abi::osr`).
-//!    A point the compiler refuses is remembered and not asked for again.
+//!    A point the compiler refuses is remembered and not asked for again, and a function
+//!    whose compile failed gets no OSR entries.
 //!
 //! With [`crate::Config::sync_tier_up`] the calling thread compiles at the report
 //! instead of a worker (for tests: a function moves the moment it runs out of budget,
@@ -229,11 +231,18 @@ impl ModuleInner {
             }
             _ => {}
         }
-        // Loaded again: a synchronous request is done by now.
-        if at == NO_OSR || state.load(Ordering::Acquire) != DONE {
+        if at == NO_OSR {
             return core::ptr::null();
         }
-        self.osr_entry(func_index, at, bounds_checks)
+        // Loaded again: a synchronous request is done (or failed) by now. A report from a
+        // loop asks for the OSR entry at once, whether or not the function's code is ready:
+        // the activation in the loop needs the entry, not the code, and the workers take
+        // OSR entries first, so it moves up one compile sooner (a function entered once
+        // never uses its code anyway).
+        match state.load(Ordering::Acquire) {
+            FAILED => core::ptr::null(),
+            _ => self.osr_entry(func_index, at, bounds_checks),
+        }
     }
 
     /// Asks for `tier` code of `func_index`: compiles it now with synchronous tier-up,
