@@ -1,16 +1,19 @@
-//! Machine code in the runtime: traps from faults in every kind of access (with guard
-//! regions and without), backtraces across tiers, stack exhaustion through recursion that
-//! mixes tiers, code compiled once per module and published into every live instance, and
+//! Machine code in the runtime (of the baseline and the optimizing tier): traps from faults
+//! in every kind of access (with guard regions and without), backtraces across tiers,
+//! stack exhaustion through recursion that mixes tiers, code compiled once per module and published into every live instance, and
 //! calls from compiled code into interpreted and host code of a signature that uses every
 //! kind of argument location.
 
 use tierup::{Config, Engine, Instance, Linker, Module, Store, Tier, TierMode, Trap, Val};
 
 fn engine(guard_regions: bool) -> Engine {
+    engine_of(TierMode::Optimizing, guard_regions)
+}
+
+/// An engine whose functions run in the tier of `mode` (baseline or optimizing).
+fn engine_of(mode: TierMode, guard_regions: bool) -> Engine {
     let mut config = Config::new();
-    config
-        .tier(TierMode::Optimizing)
-        .guard_regions(guard_regions);
+    config.tier(mode).guard_regions(guard_regions);
     Engine::new(&config).unwrap()
 }
 
@@ -65,8 +68,8 @@ const ACCESSES: &str = r#"
   (func (export "unreachable") unreachable))
 "#;
 
-fn check_accesses(guard_regions: bool) {
-    let engine = engine(guard_regions);
+fn check_accesses(mode: TierMode, guard_regions: bool) {
+    let engine = engine_of(mode, guard_regions);
     let (mut store, inst, _module) = instantiate(&engine, ACCESSES);
     let oob = "out of bounds memory access";
     let i = Val::I32;
@@ -101,9 +104,19 @@ fn check_accesses(guard_regions: bool) {
         assert_eq!(
             t.message(),
             *message,
-            "{name}({arg:?}), guard regions {guard_regions}"
+            "{name}({arg:?}), {mode}, guard regions {guard_regions}"
         );
         assert_eq!(t.frames().len(), 1, "{name}: {t}");
+        // Functions without SIMD ran in the mode's tier.
+        let f = inst.get_func(&mut store, name).unwrap();
+        if !["load128", "store128", "lane"].contains(name) {
+            let tier = if mode == TierMode::Baseline {
+                Tier::Baseline
+            } else {
+                Tier::Optimizing
+            };
+            assert_eq!(f.slot(&store).tier(), tier, "{name}");
+        }
     }
     assert_eq!(
         trap_of(&mut store, &inst, "call_mismatch", &[]).message(),
@@ -122,12 +135,18 @@ fn check_accesses(guard_regions: bool) {
 
 #[test]
 fn faults_in_every_kind_of_access_trap_with_guard_regions() {
-    check_accesses(true);
+    check_accesses(TierMode::Optimizing, true);
 }
 
 #[test]
 fn faults_in_every_kind_of_access_trap_without_guard_regions() {
-    check_accesses(false);
+    check_accesses(TierMode::Optimizing, false);
+}
+
+#[test]
+fn faults_in_every_kind_of_access_trap_in_the_baseline_tier() {
+    check_accesses(TierMode::Baseline, true);
+    check_accesses(TierMode::Baseline, false);
 }
 
 const CHAIN: &str = r#"
@@ -142,8 +161,8 @@ const CHAIN: &str = r#"
 
 /// The backtrace of `a(1)` as (function name, module offset), innermost first, with the
 /// functions in `interpreted` run by the interpreter and the rest optimized.
-fn chain_backtrace(interpreted: &[&str]) -> Vec<(Option<String>, u32)> {
-    let engine = engine(true);
+fn chain_backtrace(mode: TierMode, interpreted: &[&str]) -> Vec<(Option<String>, u32)> {
+    let engine = engine_of(mode, true);
     let (mut store, inst, module) = instantiate(&engine, CHAIN);
     for (index, name) in ["a", "b", "c", "d"].iter().enumerate() {
         if interpreted.contains(name) {
@@ -170,18 +189,20 @@ fn chain_backtrace(interpreted: &[&str]) -> Vec<(Option<String>, u32)> {
 
 #[test]
 fn backtraces_show_every_frame_whatever_its_tier() {
-    let all_interpreted = chain_backtrace(&["a", "b", "c", "d"]);
+    let all_interpreted = chain_backtrace(TierMode::Optimizing, &["a", "b", "c", "d"]);
     let names: Vec<_> = all_interpreted
         .iter()
         .map(|(n, _)| n.clone().unwrap())
         .collect();
     assert_eq!(names, ["d", "c", "b", "a"]);
-    for mix in [&[][..], &["a", "c"], &["b", "d"], &["d"], &["a"]] {
-        assert_eq!(
-            chain_backtrace(mix),
-            all_interpreted,
-            "interpreted: {mix:?}"
-        );
+    for mode in [TierMode::Optimizing, TierMode::Baseline] {
+        for mix in [&[][..], &["a", "c"], &["b", "d"], &["d"], &["a"]] {
+            assert_eq!(
+                chain_backtrace(mode, mix),
+                all_interpreted,
+                "{mode}, interpreted: {mix:?}"
+            );
+        }
     }
 }
 
@@ -195,7 +216,12 @@ const PING_PONG: &str = r#"
 
 #[test]
 fn mixed_recursion_exhausts_the_stack_with_a_trap() {
-    let engine = engine(true);
+    mixed_recursion(TierMode::Optimizing);
+    mixed_recursion(TierMode::Baseline);
+}
+
+fn mixed_recursion(mode: TierMode) {
+    let engine = engine_of(mode, true);
     let (mut store, inst, module) = instantiate(&engine, PING_PONG);
     let code = module.compile_fresh(1, Tier::Interp).unwrap();
     let pong = inst.get_func(&mut store, "pong").unwrap();
@@ -502,7 +528,11 @@ fn wide(args: &[Val]) -> (i64, f64, u128) {
 
 #[test]
 fn compiled_code_calls_interpreted_and_host_code_of_any_signature_through_adapters() {
-    let engine = engine(true);
+    wide_calls(TierMode::Optimizing);
+}
+
+fn wide_calls(mode: TierMode) {
+    let engine = engine_of(mode, true);
     let module = Module::new(&engine, WIDE).unwrap();
     let mut linker = Linker::new(&engine);
     let ty = module
@@ -556,4 +586,131 @@ fn compiled_code_calls_interpreted_and_host_code_of_any_signature_through_adapte
         assert_eq!(caller.slot(&store).tier(), Tier::Optimizing);
     }
     assert_eq!(f.slot(&store).tier(), Tier::Interp);
+}
+
+/// Twenty scalar parameters (integer and float registers, then the stack) and two results
+/// (a results area): `$f` weighs each parameter by its position.
+fn many_args_module() -> String {
+    let params: Vec<&str> = (0..20)
+        .map(|i| if i % 2 == 0 { "i64" } else { "f64" })
+        .collect();
+    let params = params.join(" ");
+    let mut body = String::from("(i64.const 0)");
+    let mut fbody = String::from("(f64.const 0)");
+    for i in 0..20 {
+        if i % 2 == 0 {
+            body = format!(
+                "(i64.add {body} (i64.mul (local.get {i}) (i64.const {})))",
+                i + 1
+            );
+        } else {
+            fbody = format!(
+                "(f64.add {fbody} (f64.mul (local.get {i}) (f64.const {})))",
+                i + 1
+            );
+        }
+    }
+    let args: String = (0..20)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("(i64.add (local.get 0) (i64.const {i}))")
+            } else {
+                format!("(f64.convert_i64_s (i64.add (local.get 0) (i64.const {i})))")
+            }
+        })
+        .collect();
+    format!(
+        r#"(module
+  (type $t (func (param {params}) (result i64 f64)))
+  (import "host" "many" (func $host (type $t)))
+  (table 1 funcref)
+  (elem (i32.const 0) $f)
+  (func $f (export "f") (type $t) {body} {fbody})
+  (func (export "direct") (param i64) (result i64 f64) (call $f {args}))
+  (func (export "indirect") (param i64) (result i64 f64)
+    (call_indirect (type $t) {args} (i32.const 0)))
+  (func (export "host") (param i64) (result i64 f64) (call $host {args})))"#
+    )
+}
+
+/// The results of `$f` for the arguments of `k`.
+fn many_args_expected(k: i64) -> (i64, f64) {
+    let mut i = 0i64;
+    let mut f = 0f64;
+    for n in 0..20i64 {
+        if n % 2 == 0 {
+            i += (k + n) * (n + 1);
+        } else {
+            f += (k + n) as f64 * (n + 1) as f64;
+        }
+    }
+    (i, f)
+}
+
+#[test]
+fn calls_with_many_arguments_work_between_every_pair_of_tiers() {
+    let wat = many_args_module();
+    for mode in [TierMode::Baseline, TierMode::Optimizing] {
+        // Callee (function 1) and callers in the mode's tier, or one of them in another
+        // tier: interpreted, or (in baseline mode) optimized.
+        let other = if mode == TierMode::Baseline {
+            Tier::Optimizing
+        } else {
+            Tier::Interp
+        };
+        let swaps = [
+            None,
+            Some((1u32, Tier::Interp)),
+            Some((2, Tier::Interp)),
+            Some((4, Tier::Interp)),
+            Some((1, other)),
+            Some((3, other)),
+        ];
+        for swap in swaps {
+            let engine = engine_of(mode, true);
+            let module = Module::new(&engine, &wat).unwrap();
+            let ty = module
+                .imports()
+                .next()
+                .and_then(|i| i.ty().func().cloned())
+                .unwrap();
+            let mut linker = Linker::new(&engine);
+            linker
+                .func_new("host", "many", ty, |_, args, results| {
+                    let (mut i, mut f) = (0i64, 0f64);
+                    for (n, a) in args.iter().enumerate() {
+                        match a {
+                            Val::I64(x) => i += x * (n as i64 + 1),
+                            Val::F64(x) => f += f64::from_bits(*x) * (n as f64 + 1.0),
+                            other => panic!("unexpected argument {other:?}"),
+                        }
+                    }
+                    results[0] = Val::I64(i);
+                    results[1] = Val::F64(f.to_bits());
+                    Ok(())
+                })
+                .unwrap();
+            let mut store = Store::new(&engine, ());
+            let inst = linker.instantiate(&mut store, &module).unwrap();
+            if let Some((index, tier)) = swap {
+                let code = module.compile_fresh(index, tier).unwrap();
+                let name = ["", "f", "direct", "indirect", "host"][index as usize];
+                let slot = inst.get_func(&mut store, name).unwrap().slot(&store);
+                // SAFETY: the function's own code, owned by the module.
+                unsafe { slot.publish(code) };
+            }
+            for name in ["direct", "indirect", "host"] {
+                let caller = inst.get_func(&mut store, name).unwrap();
+                for k in [0i64, 1, -7, 1 << 40] {
+                    let mut results = [Val::I64(0), Val::F64(0)];
+                    caller
+                        .call(&mut store, &[Val::I64(k)], &mut results)
+                        .unwrap();
+                    let (i, f) = many_args_expected(k);
+                    assert_eq!(results[0].unwrap_i64(), i, "{mode} {swap:?} {name} {k}");
+                    assert_eq!(results[1].unwrap_f64(), f, "{mode} {swap:?} {name} {k}");
+                }
+            }
+        }
+    }
 }

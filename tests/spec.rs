@@ -2,6 +2,11 @@
 //! mode: one test per script and mode, named like `wasm_2_0::optimizing::i32`. The modes:
 //!
 //! * `interp` — the interpreter;
+//! * `baseline` — every function compiled by the baseline tier on its first call, with
+//!   guard regions (one it does not compile yet, SIMD for one, runs in the interpreter);
+//! * `baseline_checked` — the same without guard regions: every access checked;
+//! * `baseline_mixed` — a random half of the functions (the seed of `mixed`) in the
+//!   baseline tier and the rest interpreted;
 //! * `optimizing` — every function compiled by the optimizing tier on its first call, with
 //!   guard regions (no bounds checks where the guard covers an access);
 //! * `optimizing_checked` — the same without guard regions: every access checked;
@@ -49,6 +54,23 @@ fn main() -> ExitCode {
     // (name, mode, guard regions, tier mask seed, tier-up threshold, synchronous tier-up)
     let modes = [
         ("interp", TierMode::Interp, true, None, 0, false),
+        ("baseline", TierMode::Baseline, true, None, 0, false),
+        (
+            "baseline_checked",
+            TierMode::Baseline,
+            false,
+            None,
+            0,
+            false,
+        ),
+        (
+            "baseline_mixed",
+            TierMode::Baseline,
+            true,
+            Some(seed),
+            0,
+            false,
+        ),
         ("optimizing", TierMode::Optimizing, true, None, 0, false),
         (
             "optimizing_checked",

@@ -9,7 +9,9 @@ use core::str::FromStr;
 pub enum TierMode {
     /// The register-based interpreter only.
     Interp,
-    /// The baseline JIT only (not available yet).
+    /// The baseline JIT: every function is compiled by the single-pass baseline tier on
+    /// its first call, on the calling thread; a function it does not compile yet (one
+    /// that uses SIMD, for one) runs in the interpreter, and says so in an event.
     Baseline,
     /// The optimizing JIT only: every function is compiled on its first call, on the
     /// calling thread.
@@ -115,8 +117,7 @@ impl Config {
         Config::default()
     }
 
-    /// Selects the tiers that run code (default [`TierMode::Tiered`]; all modes but
-    /// [`TierMode::Baseline`] are available now).
+    /// Selects the tiers that run code (default [`TierMode::Tiered`]).
     pub fn tier(&mut self, mode: TierMode) -> &mut Self {
         self.tier = mode;
         self

@@ -26,8 +26,11 @@ struct EngineInner {
     config: Config,
     signatures: RwLock<Signatures>,
     interp: tierup_interp::Interp,
-    /// The optimizing tier, in the modes that use it.
+    /// The optimizing tier, in the modes that use it (and in the baseline mode, for the
+    /// adapters).
     optimizing: Option<Box<dyn Compiler>>,
+    /// The baseline tier, in the mode that uses it.
+    baseline: Option<Box<dyn Compiler>>,
     /// Adapters from the register convention to the array entry, by signature id (see
     /// [`Engine::adapter`]), in the engine's own code memory.
     adapters: Mutex<HashMap<u32, usize>>,
@@ -69,15 +72,21 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         let optimizing = match config.tier {
             TierMode::Interp => None,
-            TierMode::Optimizing | TierMode::Eager | TierMode::Tiered => {
+            TierMode::Baseline | TierMode::Optimizing | TierMode::Eager | TierMode::Tiered => {
                 Some(crate::tiers::optimizing()?)
             }
-            other => anyhow::bail!("tier mode `{other}` is not available yet"),
+        };
+        let baseline = match config.tier {
+            TierMode::Baseline => Some(crate::tiers::baseline()?),
+            _ => None,
         };
         if optimizing.is_some() {
             crate::code::install_signal_handlers();
         }
-        let engine = Engine::build(config.clone(), optimizing);
+        let mut engine = Engine::build(config.clone(), optimizing);
+        if let Some(inner) = Arc::get_mut(&mut engine.inner) {
+            inner.baseline = baseline;
+        }
         let background = match config.tier {
             TierMode::Eager => true,
             TierMode::Tiered => !config.sync_tier_up,
@@ -106,6 +115,7 @@ impl Engine {
                 signatures: RwLock::new(Signatures::default()),
                 interp,
                 optimizing,
+                baseline: None,
                 adapters: Mutex::new(HashMap::new()),
                 adapter_code: CodeMemory::new(64 << 10),
                 workers: OnceLock::new(),
@@ -159,6 +169,7 @@ impl Engine {
     pub(crate) fn compiler(&self, tier: Tier) -> Option<&dyn Compiler> {
         match tier {
             Tier::Interp => Some(&self.inner.interp),
+            Tier::Baseline => self.inner.baseline.as_deref(),
             Tier::Optimizing => self.inner.optimizing.as_deref(),
             _ => None,
         }
@@ -170,6 +181,7 @@ impl Engine {
         let config = &self.inner.config;
         let top = match config.tier {
             TierMode::Optimizing => Tier::Optimizing,
+            TierMode::Baseline => Tier::Baseline,
             _ => return Tier::Interp,
         };
         match config.tier_seed {

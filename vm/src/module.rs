@@ -48,9 +48,9 @@ impl FuncCodeBox {
     }
 }
 
-/// The number of kinds of code a function can have: the interpreter's, and the optimizing
-/// tier's for memories with a guard region and without one.
-pub(crate) const KEYS: usize = 3;
+/// The number of kinds of code a function can have: the interpreter's, and the baseline
+/// and the optimizing tier's for memories with a guard region and without one.
+pub(crate) const KEYS: usize = 5;
 
 /// The place of `tier`'s code for memories with (`bounds_checks` false) or without a guard
 /// region in a function's table of code.
@@ -58,6 +58,7 @@ pub(crate) fn key(tier: Tier, bounds_checks: bool) -> Option<usize> {
     match tier {
         Tier::Interp => Some(0),
         Tier::Optimizing => Some(1 + usize::from(bounds_checks)),
+        Tier::Baseline => Some(3 + usize::from(bounds_checks)),
         _ => None,
     }
 }
@@ -770,7 +771,20 @@ impl ModuleInner {
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
         let tier = self.engine.tier_for(self.salt, func_index);
-        let code = self.code(func_index, tier, bounds_checks)?;
+        let code = match self.code(func_index, tier, bounds_checks) {
+            // What the baseline tier does not compile yet runs in the interpreter.
+            Err(e) if tier == Tier::Baseline => {
+                tracing::debug!(
+                    target: "tierup::tiering",
+                    func_index,
+                    func = self.func_display_name(func_index),
+                    tier = tier.name(),
+                    "compile failed, running in the interpreter: {e:#}"
+                );
+                self.code(func_index, Tier::Interp, bounds_checks)?
+            }
+            other => other?,
+        };
         let lazy = self.lazy_code(func_index);
         self.publish_live(func_index, code, bounds_checks, |slot| {
             // SAFETY: both records belong to this module and live as long as it.

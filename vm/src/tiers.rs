@@ -5,6 +5,13 @@ use tierup_abi::Compiler;
 
 use crate::Result;
 
+/// The baseline tier for this host (an error where the CPU lacks what its code needs).
+pub(crate) fn baseline() -> Result<Box<dyn Compiler>> {
+    let tier = tierup_baseline::Baseline::new()
+        .map_err(|e| anyhow::anyhow!("cannot set up the baseline tier for this host: {e}"))?;
+    Ok(Box::new(tier))
+}
+
 /// The optimizing tier for this host.
 pub(crate) fn optimizing() -> Result<Box<dyn Compiler>> {
     let tier = tierup_optimizing::Optimizing::new()

@@ -11,7 +11,7 @@ use crate::EXIT_USAGE;
 /// The options and operands of `tierup compile`.
 #[derive(Args, Debug)]
 pub struct CompileCommand {
-    /// The tier to compile with: interp or optimizing
+    /// The tier to compile with: interp, baseline or optimizing
     #[arg(long, value_name = "TIER", default_value = "optimizing")]
     tier: TierMode,
 
@@ -43,6 +43,7 @@ impl CompileCommand {
     fn compile(&self) -> tierup::Result<()> {
         let tier = match self.tier {
             TierMode::Interp => Tier::Interp,
+            TierMode::Baseline => Tier::Baseline,
             TierMode::Optimizing => Tier::Optimizing,
             other => anyhow::bail!("`tierup compile` compiles with one tier, not `{other}`"),
         };

@@ -1,0 +1,220 @@
+//! tierup's baseline tier: a single-pass compiler from one wasm function to x86-64 code,
+//! fast to compile and much faster to run than the interpreter, the middle of the chain
+//! interpreter -> baseline -> optimizing.
+//!
+//! It produces what the optimizing tier produces ([`tierup_abi::MachineCode`]: the register
+//! entry, the array shim, trap sites, the wasm offset map), by the same contracts of
+//! `tierup_abi`: the register calling convention in both directions, the stack-limit check
+//! in the prologue, no bounds checks under the guard region and explicit ones without it,
+//! traps as faults at trap sites, the frame-pointer chain for backtraces. It never maps
+//! memory or touches an instance; the runtime loads the code.
+//!
+//! # Layers
+//!
+//! * `codegen.rs`: the operator visitor. It reads each operator once and emits it at once,
+//!   keeping the operand stack symbolic (`stack.rs`: constants, locals, registers and
+//!   slots, materialised only when an operation needs them; the deepest register entry
+//!   spilled under pressure; control flow merging with every value in its slot).
+//! * `masm.rs`: the ISA-neutral macro-assembler trait the visitor speaks, one method per
+//!   kind of instruction, so what each operator emits reads off its visitor method.
+//! * `x64.rs`: the x86-64 implementation, with `dynasm!`.
+//!
+//! # What it compiles
+//!
+//! All of WebAssembly 2.0 but SIMD, the table instructions, `memory.init`, `data.drop`
+//! and `elem.drop`: a function that uses them (or has a `v128` parameter, result or local)
+//! is refused with an error that names what it uses, and stays in the tier it is in.
+//!
+//! # CPU features
+//!
+//! The emitted code uses SSE4.1 (`roundss`/`roundsd` for `ceil`, `floor`, `trunc` and
+//! `nearest`), POPCNT, LZCNT and BMI1 (`tzcnt`). [`Baseline::new`] checks them and fails
+//! on a CPU without them, and the runtime then runs without this tier.
+
+mod codegen;
+mod masm;
+mod stack;
+mod x64;
+
+use tierup_abi::entry::offsets as entry;
+use tierup_abi::regcall::{self, Loc};
+use tierup_abi::{
+    CompileError, CompileOptions, Compiled, Compiler, MachineCode, ModuleEnv, SourceLoc, Tier,
+    TrapSite,
+};
+use wasmparser::ValType;
+
+use crate::codegen::CodeGen;
+use crate::masm::{Addr, Masm, Size, Xmm};
+use crate::x64::X64;
+
+/// The baseline tier.
+#[derive(Debug)]
+pub struct Baseline {
+    _private: (),
+}
+
+impl Baseline {
+    /// The tier for this host; an error where the CPU lacks a feature the code needs.
+    pub fn new() -> Result<Baseline, CompileError> {
+        let missing: Vec<&str> = [
+            ("sse4.1", std::arch::is_x86_feature_detected!("sse4.1")),
+            ("popcnt", std::arch::is_x86_feature_detected!("popcnt")),
+            ("lzcnt", std::arch::is_x86_feature_detected!("lzcnt")),
+            ("bmi1", std::arch::is_x86_feature_detected!("bmi1")),
+        ]
+        .into_iter()
+        .filter(|(_, has)| !has)
+        .map(|(name, _)| name)
+        .collect();
+        if missing.is_empty() {
+            Ok(Baseline { _private: () })
+        } else {
+            Err(CompileError(format!(
+                "the baseline tier needs CPU features this host lacks: {}",
+                missing.join(", ")
+            )))
+        }
+    }
+}
+
+fn no_v128(types: &[ValType], what: &str) -> Result<(), CompileError> {
+    if types.contains(&ValType::V128) {
+        Err(CompileError(format!(
+            "the baseline tier does not compile v128 {what} yet"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+impl Compiler for Baseline {
+    fn tier(&self) -> Tier {
+        Tier::Baseline
+    }
+
+    fn compile(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> Result<Compiled, CompileError> {
+        compile(env, func_index, options).map(Compiled::Machine)
+    }
+}
+
+/// Compiles defined function `func_index`.
+pub fn compile(
+    env: &ModuleEnv,
+    func_index: u32,
+    options: &CompileOptions,
+) -> Result<MachineCode, CompileError> {
+    let ty = env
+        .funcs
+        .get(func_index as usize)
+        .and_then(|&t| env.types.get(t as usize))
+        .ok_or_else(|| CompileError(format!("unknown function {func_index}")))?;
+    let (params, results) = (ty.params(), ty.results());
+    no_v128(params, "parameters")?;
+    no_v128(results, "results")?;
+    let body = env
+        .body_reader(func_index)
+        .ok_or_else(|| CompileError(format!("function {func_index} has no body")))?;
+    let err = |e: wasmparser::BinaryReaderError| CompileError(e.to_string());
+    let mut locals = params.to_vec();
+    for local in body.get_locals_reader().map_err(err)? {
+        let (count, ty) = local.map_err(err)?;
+        if ty == ValType::V128 {
+            return no_v128(&[ty], "locals").map(|_| unreachable!());
+        }
+        locals.extend(std::iter::repeat_n(ty, count as usize));
+    }
+    let mut cg = CodeGen::new(env, X64::default(), options.bounds_checks);
+    cg.wasm_map.push(SourceLoc {
+        code_offset: 0,
+        wasm_offset: SourceLoc::NONE,
+    });
+    cg.prologue(params, results, locals)?;
+    let mut ops = body.get_operators_reader().map_err(err)?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().map_err(err)?;
+        cg.operator(&op, offset as usize)?;
+    }
+    if !cg.done() {
+        return Err(CompileError("the body does not end its frames".into()));
+    }
+    let shim = cg.m.offset();
+    cg.wasm_map.push(SourceLoc {
+        code_offset: shim,
+        wasm_offset: SourceLoc::NONE,
+    });
+    emit_shim(&mut cg.m, params, results);
+    let frame = cg.frame_bytes();
+    let mut traps: Vec<TrapSite> = cg
+        .traps
+        .iter()
+        .map(|&(offset, code)| TrapSite { offset, code })
+        .collect();
+    traps.sort_by_key(|t| t.offset);
+    let wasm_map = std::mem::take(&mut cg.wasm_map);
+    let bytes = cg.m.finish(frame).map_err(CompileError)?;
+    Ok(MachineCode {
+        bytes,
+        align: 16,
+        register_entry: 0,
+        array_shim: Some(shim),
+        traps,
+        relocs: Vec::new(),
+        wasm_map,
+        frame_size: (x64::SAVED_BYTES + frame).next_multiple_of(16),
+    })
+}
+
+/// The array shim (`tierup_abi::ArrayEntry`: `(callee, code, caller, cells) -> status`):
+/// loads the parameters from the cells by the register convention, calls the register
+/// entry of `code` with the cells as the results area (two or more results), stores a
+/// single result into cell 0 and returns 0.
+fn emit_shim<M: Masm>(m: &mut M, params: &[ValType], results: &[ValType]) {
+    let [callee, code, caller, cells, ..] = M::ARG_GPRS;
+    let (cells_kept, code_kept) = m.shim_prologue();
+    m.mov(Size::S64, cells_kept, cells);
+    m.mov(Size::S64, code_kept, code);
+    m.mov(Size::S64, M::SCRATCH, caller);
+    m.mov(Size::S64, M::SCRATCH2, callee);
+    let layout = regcall::locate(params, results);
+    m.reserve(layout.stack_bytes);
+    let cell = |i: usize| Addr::Base(cells_kept, 16 * i as i32);
+    let size = |ty: ValType| match ty {
+        ValType::I32 | ValType::F32 => Size::S32,
+        _ => Size::S64,
+    };
+    for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
+        if let Loc::Stack(off) = *loc {
+            m.load(Size::S64, M::RET_GPR, cell(i));
+            let at = m.sp_addr(off as i32);
+            m.store(8, at, M::RET_GPR);
+        }
+        if let Loc::Xmm(x) = *loc {
+            m.fload(size(ty), Xmm(x), cell(i));
+        }
+    }
+    for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
+        if let Loc::Gpr(g) = *loc {
+            m.load(size(ty), M::ARG_GPRS[g as usize], cell(i));
+        }
+    }
+    if let Some(Loc::Gpr(g)) = layout.results_area {
+        m.mov(Size::S64, M::ARG_GPRS[g as usize], cells_kept);
+    }
+    m.mov(Size::S64, M::ARG_GPRS[1], M::SCRATCH);
+    m.mov(Size::S64, M::ARG_GPRS[0], M::SCRATCH2);
+    m.call_mem(Addr::Base(code_kept, entry::CODE_REGISTER_ENTRY as i32));
+    m.release(layout.stack_bytes);
+    match results {
+        [ty @ (ValType::F32 | ValType::F64)] => m.fstore(size(*ty), cell(0), M::RET_XMM),
+        [_] => m.store(8, cell(0), M::RET_GPR),
+        _ => {}
+    }
+    m.mov_imm(Size::S32, M::RET_GPR, u64::from(tierup_abi::STATUS_OK));
+    m.shim_epilogue();
+}

@@ -1,0 +1,152 @@
+//! The symbolic value stack and the register allocator.
+//!
+//! Each operand-stack entry is where its value is *now*: a constant, a local (read when it
+//! is used), a register, or its own slot of the frame (every stack depth has one, below
+//! the locals). Values are materialised only when an operation needs them in a register;
+//! when registers run out, the deepest entry held in one is spilled to its slot.
+//!
+//! Control flow merges only in a canonical state: when a block, loop or `if` begins, every
+//! entry in a register or naming a local is stored to its slot, so that the entries below
+//! the block stay where they are on every path through it (nothing inside a block pops
+//! them, spilling moves only register entries and writing a local only entries that name
+//! it), and the values a branch carries are stored into the slots of the target's results.
+
+use wasmparser::ValType;
+
+use crate::masm::{Gpr, Xmm};
+
+/// A register holding a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reg {
+    G(Gpr),
+    X(Xmm),
+}
+
+/// Where an operand-stack entry's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A constant: the value's bits (`i32` and `f32` in the low 32).
+    Const(ValType, u64),
+    /// The current value of a local.
+    Local(ValType, u32),
+    /// A register.
+    Reg(ValType, Reg),
+    /// The entry's own slot of the frame.
+    Mem(ValType),
+}
+
+impl Entry {
+    /// The value's type.
+    pub fn ty(&self) -> ValType {
+        match *self {
+            Entry::Const(t, _) | Entry::Local(t, _) | Entry::Reg(t, _) | Entry::Mem(t) => t,
+        }
+    }
+}
+
+/// The free registers.
+#[derive(Clone, Debug)]
+pub struct Regs {
+    gpr_free: Vec<Gpr>,
+    xmm_free: Vec<Xmm>,
+}
+
+impl Regs {
+    /// All of `gprs` and `xmms` free; taken from the front first.
+    pub fn new(gprs: &[Gpr], xmms: &[Xmm]) -> Regs {
+        Regs {
+            gpr_free: gprs.iter().rev().copied().collect(),
+            xmm_free: xmms.iter().rev().copied().collect(),
+        }
+    }
+
+    /// A free general-purpose register, if any.
+    pub fn take_gpr(&mut self) -> Option<Gpr> {
+        self.gpr_free.pop()
+    }
+
+    /// A free float register, if any.
+    pub fn take_xmm(&mut self) -> Option<Xmm> {
+        self.xmm_free.pop()
+    }
+
+    /// Takes `r` if it is free; whether it was.
+    pub fn take_this(&mut self, r: Reg) -> bool {
+        match r {
+            Reg::G(g) => match self.gpr_free.iter().position(|&x| x == g) {
+                Some(i) => {
+                    self.gpr_free.remove(i);
+                    true
+                }
+                None => false,
+            },
+            Reg::X(x) => match self.xmm_free.iter().position(|&y| y == x) {
+                Some(i) => {
+                    self.xmm_free.remove(i);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Whether `r` is free.
+    pub fn is_free(&self, r: Reg) -> bool {
+        match r {
+            Reg::G(g) => self.gpr_free.contains(&g),
+            Reg::X(x) => self.xmm_free.contains(&x),
+        }
+    }
+
+    /// Gives `r` back.
+    pub fn free(&mut self, r: Reg) {
+        debug_assert!(!self.is_free(r), "{r:?} freed twice");
+        match r {
+            Reg::G(g) => self.gpr_free.push(g),
+            Reg::X(x) => self.xmm_free.push(x),
+        }
+    }
+}
+
+/// The operand stack.
+#[derive(Clone, Debug, Default)]
+pub struct Stack {
+    pub entries: Vec<Entry>,
+    /// The deepest the stack has been (slots the frame needs).
+    pub max_depth: usize,
+}
+
+impl Stack {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn push(&mut self, e: Entry) {
+        self.entries.push(e);
+        self.max_depth = self.max_depth.max(self.entries.len());
+    }
+
+    pub fn pop(&mut self) -> Option<Entry> {
+        self.entries.pop()
+    }
+
+    pub fn peek(&self, from_top: usize) -> Option<&Entry> {
+        self.entries.iter().rev().nth(from_top)
+    }
+
+    /// The deepest entry held in a register of the class of `float`.
+    pub fn deepest_in_reg(&self, float: bool) -> Option<usize> {
+        self.entries.iter().position(|e| match e {
+            Entry::Reg(_, Reg::G(_)) => !float,
+            Entry::Reg(_, Reg::X(_)) => float,
+            _ => false,
+        })
+    }
+
+    /// The entry held in `r`, if any.
+    pub fn holding(&self, r: Reg) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| matches!(e, Entry::Reg(_, x) if *x == r))
+    }
+}
