@@ -260,6 +260,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 let at = self.slot(depth);
                 self.m.load(size_of(ty), dst, at)
             }
+            // Read right after the comparison (see `Entry::Cmp`).
+            Entry::Cmp(cond) => self.m.set(cond, dst),
         }
     }
 
@@ -284,6 +286,10 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 let at = self.slot(depth);
                 self.m.fload(size_of(ty), dst, at)
             }
+            Entry::Cmp(cond) => {
+                self.m.set(cond, M::SCRATCH);
+                self.m.gpr_to_xmm(Size::S32, dst, M::SCRATCH);
+            }
         }
     }
 
@@ -306,6 +312,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 let raw = match other {
                     Entry::Const(_, b) => Entry::Const(ValType::I64, b),
                     Entry::Local(_, i) => Entry::Local(ValType::I64, i),
+                    Entry::Cmp(c) => Entry::Cmp(c),
                     _ => Entry::Mem(ValType::I64),
                 };
                 self.load_gpr(raw, depth, M::SCRATCH);
@@ -1059,17 +1066,39 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         if let Some(imm) = self.pop_imm(size) {
             let lhs = self.pop_gpr()?;
             self.m.cmp_imm(size, lhs, imm);
-            self.m.set(cond, lhs);
-            self.push_gpr(ValType::I32, lhs);
+            self.regs.free(Reg::G(lhs));
         } else {
             let rhs = self.pop_gpr()?;
             let lhs = self.pop_gpr()?;
             self.m.cmp(size, lhs, rhs);
-            self.m.set(cond, lhs);
             self.regs.free(Reg::G(rhs));
-            self.push_gpr(ValType::I32, lhs);
+            self.regs.free(Reg::G(lhs));
         }
+        self.stack.push(Entry::Cmp(cond));
         Ok(())
+    }
+
+    /// Turns a comparison left in the flags into a register.
+    fn materialize_cmp(&mut self) {
+        if let Some(&Entry::Cmp(cond)) = self.stack.peek(0) {
+            self.stack.pop();
+            // Allocating may spill, which moves and stores: the flags stay.
+            let r = self.alloc_gpr();
+            self.m.set(cond, r);
+            self.push_gpr(ValType::I32, r);
+        }
+    }
+
+    /// Pops an `i32` condition as the flag condition that means "non-zero".
+    fn pop_cond(&mut self) -> Result<Cond, CompileError> {
+        if let Some(&Entry::Cmp(cond)) = self.stack.peek(0) {
+            self.stack.pop();
+            return Ok(cond);
+        }
+        let r = self.pop_gpr()?;
+        self.m.test(Size::S32, r);
+        self.regs.free(Reg::G(r));
+        Ok(Cond::Ne)
     }
 
     fn shift(&mut self, size: Size, ty: ValType, op: ShiftOp) -> Result<(), CompileError> {
@@ -1251,21 +1280,19 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 self.m.int_op(combine, Size::S32, r, M::SCRATCH);
             }
             // a < b is b > a: "above" is false for unordered operands.
-            "lt" => {
-                self.m.fcmp(size, b, a);
-                self.m.set(Cond::GtU, r);
-            }
-            "le" => {
-                self.m.fcmp(size, b, a);
-                self.m.set(Cond::GeU, r);
-            }
-            "gt" => {
-                self.m.fcmp(size, a, b);
-                self.m.set(Cond::GtU, r);
-            }
             _ => {
-                self.m.fcmp(size, a, b);
-                self.m.set(Cond::GeU, r);
+                let (x, y, cond) = match op {
+                    "lt" => (b, a, Cond::GtU),
+                    "le" => (b, a, Cond::GeU),
+                    "gt" => (a, b, Cond::GtU),
+                    _ => (a, b, Cond::GeU),
+                };
+                self.m.fcmp(size, x, y);
+                self.regs.free(Reg::G(r));
+                self.regs.free(Reg::X(a));
+                self.regs.free(Reg::X(b));
+                self.stack.push(Entry::Cmp(cond));
+                return Ok(());
             }
         }
         self.regs.free(Reg::X(a));
@@ -1431,6 +1458,12 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 wasm_offset: offset as u32,
             }),
         }
+        if !matches!(
+            op,
+            O::BrIf { .. } | O::If { .. } | O::Select | O::TypedSelect { .. } | O::I32Eqz
+        ) {
+            self.materialize_cmp();
+        }
         if !self.reachable {
             match op {
                 O::Block { .. } | O::Loop { .. } | O::If { .. } => {
@@ -1468,7 +1501,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 self.open(Kind::Loop, blockty, header);
             }
             O::If { blockty } => {
-                let c = self.pop_gpr()?;
+                let cond = self.pop_cond()?;
+                // Only moves and stores until the branch: the flags stay.
                 self.spill_all();
                 let (params, _) = self.block_types(blockty);
                 // The else arm finds them in their slots.
@@ -1482,10 +1516,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                     self.store_value(Entry::Mem(ty), len - n + k, to);
                     self.stack.push(Entry::Mem(ty));
                 }
-                self.m.test(s32, c);
-                self.regs.free(Reg::G(c));
                 let else_label = self.m.new_label();
-                self.m.jcc(Cond::Eq, else_label);
+                self.m.jcc(cond.invert(), else_label);
                 let end = self.m.new_label();
                 self.open(Kind::If(else_label), blockty, end);
                 if let Some(f) = self.frames.last_mut() {
@@ -1500,19 +1532,18 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 self.set_unreachable();
             }
             O::BrIf { relative_depth } => {
-                let c = self.pop_gpr()?;
-                self.m.test(s32, c);
-                self.regs.free(Reg::G(c));
+                let cond = self.pop_cond()?;
                 let (height, n, label) = {
                     let f = self.frame_at(relative_depth)?;
                     (f.height, f.branch_types().len(), f.label)
                 };
                 if self.values_in_place(height, n) {
-                    self.m.jcc(Cond::Ne, label);
+                    self.m.jcc(cond, label);
                     self.mark_used(relative_depth);
                 } else {
+                    // The moves to the target's slots leave the flags alone.
                     let skip = self.m.new_label();
-                    self.m.jcc(Cond::Eq, skip);
+                    self.m.jcc(cond.invert(), skip);
                     self.branch(relative_depth)?;
                     self.m.bind(skip);
                 }
@@ -1553,7 +1584,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 }
             }
             O::Select | O::TypedSelect { .. } => {
-                let c = self.pop_gpr()?;
+                // Materialising the operands moves and loads only: the flags stay.
+                let cond = self.pop_cond()?;
                 let ty = self
                     .stack
                     .peek(0)
@@ -1563,8 +1595,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                     let b = self.pop_xmm()?;
                     let a = self.pop_xmm()?;
                     let keep = self.m.new_label();
-                    self.m.test(s32, c);
-                    self.m.jcc(Cond::Ne, keep);
+                    self.m.jcc(cond, keep);
                     self.m.fmov(a, b);
                     self.m.bind(keep);
                     self.regs.free(Reg::X(b));
@@ -1572,12 +1603,10 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 } else {
                     let b = self.pop_gpr()?;
                     let a = self.pop_gpr()?;
-                    self.m.test(s32, c);
-                    self.m.cmov(s64, Cond::Eq, a, b);
+                    self.m.cmov(s64, cond.invert(), a, b);
                     self.regs.free(Reg::G(b));
                     self.push_gpr(ty, a);
                 }
-                self.regs.free(Reg::G(c));
             }
             O::LocalGet { local_index } => {
                 let ty = self.local_type(local_index)?;
@@ -1764,11 +1793,16 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             O::F64Const { value } => self.stack.push(Entry::Const(F64, value.bits())),
 
             O::I32Eqz | O::I64Eqz => {
-                let size = if matches!(op, O::I32Eqz) { s32 } else { s64 };
-                let r = self.pop_gpr()?;
-                self.m.test(size, r);
-                self.m.set(Cond::Eq, r);
-                self.push_gpr(I32, r);
+                if let Some(&Entry::Cmp(cond)) = self.stack.peek(0) {
+                    self.stack.pop();
+                    self.stack.push(Entry::Cmp(cond.invert()));
+                } else {
+                    let size = if matches!(op, O::I32Eqz) { s32 } else { s64 };
+                    let r = self.pop_gpr()?;
+                    self.m.test(size, r);
+                    self.regs.free(Reg::G(r));
+                    self.stack.push(Entry::Cmp(Cond::Eq));
+                }
             }
             O::I32Eq => self.int_cmp(s32, Cond::Eq)?,
             O::I32Ne => self.int_cmp(s32, Cond::Ne)?,

@@ -56,6 +56,27 @@ pub enum Cond {
     NoParity,
 }
 
+impl Cond {
+    /// The condition that holds exactly when this one does not.
+    pub fn invert(self) -> Cond {
+        use Cond::*;
+        match self {
+            Eq => Ne,
+            Ne => Eq,
+            LtS => GeS,
+            LtU => GeU,
+            GtS => LeS,
+            GtU => LeU,
+            LeS => GtS,
+            LeU => GtU,
+            GeS => LtS,
+            GeU => LtU,
+            Parity => NoParity,
+            NoParity => Parity,
+        }
+    }
+}
+
 /// A two-operand integer operation `dst = dst op src`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntOp {

@@ -10,10 +10,14 @@
 //! the block stay where they are on every path through it (nothing inside a block pops
 //! them, spilling moves only register entries and writing a local only entries that name
 //! it), and the values a branch carries are stored into the slots of the target's results.
+//!
+//! A comparison leaves its result in the flags ([`Entry::Cmp`]) for a `br_if`, `if`,
+//! `select` or `eqz` right after it to use; any other operator turns it into a register
+//! first.
 
 use wasmparser::ValType;
 
-use crate::masm::{Gpr, Xmm};
+use crate::masm::{Cond, Gpr, Xmm};
 
 /// A register holding a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +37,11 @@ pub enum Entry {
     Reg(ValType, Reg),
     /// The entry's own slot of the frame.
     Mem(ValType),
+    /// An `i32` that is 1 if `cond` holds for the flags of the last comparison, else 0:
+    /// the result of a comparison that the next operator may branch on directly. Only
+    /// ever the top entry, and only until the next operator, which either consumes it
+    /// or materialises it (no code in between changes the flags).
+    Cmp(Cond),
 }
 
 impl Entry {
@@ -40,6 +49,7 @@ impl Entry {
     pub fn ty(&self) -> ValType {
         match *self {
             Entry::Const(t, _) | Entry::Local(t, _) | Entry::Reg(t, _) | Entry::Mem(t) => t,
+            Entry::Cmp(_) => ValType::I32,
         }
     }
 }
