@@ -392,40 +392,30 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     fn pop_gpr(&mut self) -> Result<Gpr, CompileError> {
         let depth = self.stack.len().saturating_sub(1);
         let e = self.pop()?;
-        Ok(match e {
-            Entry::Reg(_, Reg::G(r)) => r,
-            Entry::Reg(_, Reg::X(x)) => {
-                let r = self.alloc_gpr();
-                self.load_gpr(e, depth, r);
-                self.regs.free(Reg::X(x));
-                r
-            }
-            _ => {
-                let r = self.alloc_gpr();
-                self.load_gpr(e, depth, r);
-                r
-            }
-        })
+        if let Entry::Reg(_, Reg::G(r)) = e {
+            return Ok(r);
+        }
+        let r = self.alloc_gpr();
+        self.load_gpr(e, depth, r);
+        if let Entry::Reg(_, other) = e {
+            self.regs.free(other);
+        }
+        Ok(r)
     }
 
     /// Pops the top value into a float register that the caller owns.
     fn pop_xmm(&mut self) -> Result<Xmm, CompileError> {
         let depth = self.stack.len().saturating_sub(1);
         let e = self.pop()?;
-        Ok(match e {
-            Entry::Reg(_, Reg::X(x)) => x,
-            Entry::Reg(_, Reg::G(g)) => {
-                let x = self.alloc_xmm();
-                self.load_xmm(e, depth, x);
-                self.regs.free(Reg::G(g));
-                x
-            }
-            _ => {
-                let x = self.alloc_xmm();
-                self.load_xmm(e, depth, x);
-                x
-            }
-        })
+        if let Entry::Reg(_, Reg::X(x)) = e {
+            return Ok(x);
+        }
+        let x = self.alloc_xmm();
+        self.load_xmm(e, depth, x);
+        if let Entry::Reg(_, other) = e {
+            self.regs.free(other);
+        }
+        Ok(x)
     }
 
     /// Pops the top value if it is a constant that fits a sign-extended 32-bit immediate
