@@ -714,3 +714,29 @@ fn calls_with_many_arguments_work_between_every_pair_of_tiers() {
         }
     }
 }
+
+#[test]
+fn precompiling_with_the_baseline_tier_leaves_simd_functions_interpreted() {
+    let engine = engine_of(TierMode::Baseline, true);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (func (export "scalar") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+          (func (export "vector") (param i32) (result i32)
+            (i32x4.extract_lane 1 (i32x4.mul (i32x4.splat (local.get 0)) (i32x4.splat (i32.const 5))))))"#,
+    )
+    .unwrap();
+    let stats = module.precompile(Tier::Baseline, 1).unwrap();
+    assert_eq!((stats.functions, stats.refused), (2, 1));
+    assert!(stats.machine_bytes > 0);
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    for (name, expected, tier) in [("scalar", 21, Tier::Baseline), ("vector", 35, Tier::Interp)] {
+        let f = inst.get_typed_func::<i32, i32>(&mut store, name).unwrap();
+        assert_eq!(f.call(&mut store, 7).unwrap(), expected, "{name}");
+        let slot = inst.get_func(&mut store, name).unwrap().slot(&store);
+        assert_eq!(slot.tier(), tier, "{name}");
+    }
+}

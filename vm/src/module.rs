@@ -266,7 +266,8 @@ impl Module {
 
     /// Compiles every defined function with `tier` now, on up to `threads` threads (0: one
     /// per core), for the engine's kind of memory; the module's instances then run that
-    /// code. Returns what it took.
+    /// code. Returns what it took. The baseline tier skips the functions it does not
+    /// compile yet ([`CompileStats::refused`]), which run in the interpreter.
     pub fn precompile(&self, tier: Tier, threads: usize) -> Result<CompileStats> {
         let inner = &*self.inner;
         let bounds_checks = !inner.engine.config().guard_regions;
@@ -289,7 +290,10 @@ impl Module {
                 let cpu = ThreadCpu::start();
                 let batch: Vec<u32> = range.map(|f| first + f as u32).collect();
                 match inner.compile_batch(&batch, tier, bounds_checks) {
-                    Ok(bytes) => c.machine_bytes += bytes,
+                    Ok((bytes, refused)) => {
+                        c.machine_bytes += bytes;
+                        c.refused += refused;
+                    }
                     Err(e) => c.error = Some(e),
                 }
                 c.cpu += cpu.elapsed();
@@ -301,6 +305,7 @@ impl Module {
             functions: count as usize,
             wasm_bytes: inner.env.code_bytes(),
             machine_bytes: 0,
+            refused: 0,
             wall: started.elapsed(),
             cpu: std::time::Duration::ZERO,
             threads,
@@ -310,6 +315,7 @@ impl Module {
                 return Err(e);
             }
             stats.machine_bytes += c.machine_bytes;
+            stats.refused += c.refused;
             stats.cpu += c.cpu;
         }
         Ok(stats)
@@ -335,6 +341,9 @@ pub struct CompileStats {
     pub wasm_bytes: usize,
     /// The machine code made, in bytes (0 for a tier that makes none).
     pub machine_bytes: usize,
+    /// Functions the baseline tier does not compile yet (SIMD), which keep running in the
+    /// interpreter; 0 for the other tiers, whose failures are errors.
+    pub refused: usize,
     /// The wall-clock time.
     pub wall: std::time::Duration,
     /// The CPU time of the compiling threads together.
@@ -424,6 +433,7 @@ fn in_batches<S: Send>(
 #[derive(Default)]
 struct Compiling {
     machine_bytes: usize,
+    refused: usize,
     cpu: std::time::Duration,
     error: Option<anyhow::Error>,
 }
@@ -737,7 +747,16 @@ impl ModuleInner {
     /// Compiles those of `funcs` (defined functions) that have no `tier` code for this kind
     /// of memory yet, loading their machine code together, and keeps it; returns the bytes
     /// of machine code made.
-    fn compile_batch(&self, funcs: &[u32], tier: Tier, bounds_checks: bool) -> Result<usize> {
+    /// Compiles those of `funcs` that have no `tier` code yet (for memories with or without
+    /// guard regions); returns the bytes of machine code made and how many functions the
+    /// baseline tier refused (they keep running in the interpreter; any other tier's
+    /// failure is an error).
+    fn compile_batch(
+        &self,
+        funcs: &[u32],
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> Result<(usize, usize)> {
         if key(tier, bounds_checks).is_none() {
             anyhow::bail!("the engine has no {} tier", tier.name());
         }
@@ -747,19 +766,33 @@ impl ModuleInner {
             .copied()
             .filter(|&f| place(f).is_some_and(|p| p.get().is_none()))
             .collect();
-        let mut bytes = 0;
-        for (f, (code, size)) in
-            missing
+        let compiled: Vec<_> = match self.compile_many(&missing, tier, bounds_checks) {
+            Ok(all) => all.into_iter().map(Some).collect(),
+            // One at a time, to keep what the baseline tier does compile.
+            Err(_) if tier == Tier::Baseline => missing
                 .iter()
-                .zip(self.compile_many(&missing, tier, bounds_checks)?)
-        {
-            if let Some(p) = place(*f)
-                && p.set(code).is_ok()
-            {
-                bytes += size;
+                .map(|&f| {
+                    self.compile_many(&[f], tier, bounds_checks)
+                        .ok()
+                        .and_then(|mut one| one.pop())
+                })
+                .collect(),
+            Err(e) => return Err(e),
+        };
+        let (mut bytes, mut refused) = (0, 0);
+        for (f, code) in missing.iter().zip(compiled) {
+            match code {
+                Some((code, size)) => {
+                    if let Some(p) = place(*f)
+                        && p.set(code).is_ok()
+                    {
+                        bytes += size;
+                    }
+                }
+                None => refused += 1,
             }
         }
-        Ok(bytes)
+        Ok((bytes, refused))
     }
 
     /// The code of function `func_index` in the tier it runs in, compiled on first use,

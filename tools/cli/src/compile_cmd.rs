@@ -60,6 +60,12 @@ impl CompileCommand {
         println!("  functions       {}", s.functions);
         println!("  wasm code       {} bytes", s.wasm_bytes);
         println!("  machine code    {} bytes", s.machine_bytes);
+        if s.refused > 0 {
+            println!(
+                "  not compiled    {} functions (not yet in this tier; they run in the interpreter)",
+                s.refused
+            );
+        }
         println!(
             "  wall time       {:.3} s on {} threads",
             s.wall.as_secs_f64(),
