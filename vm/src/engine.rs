@@ -83,10 +83,7 @@ impl Engine {
         if optimizing.is_some() {
             crate::code::install_signal_handlers();
         }
-        let mut engine = Engine::build(config.clone(), optimizing);
-        if let Some(inner) = Arc::get_mut(&mut engine.inner) {
-            inner.baseline = baseline;
-        }
+        let engine = Engine::build(config.clone(), optimizing, baseline);
         let background = match config.tier {
             TierMode::Eager => true,
             TierMode::Tiered => !config.sync_tier_up,
@@ -100,10 +97,14 @@ impl Engine {
 
     /// An engine of `config` without machine code, which cannot fail.
     fn from_config(config: Config) -> Engine {
-        Engine::build(config, None)
+        Engine::build(config, None, None)
     }
 
-    fn build(config: Config, optimizing: Option<Box<dyn Compiler>>) -> Engine {
+    fn build(
+        config: Config,
+        optimizing: Option<Box<dyn Compiler>>,
+        baseline: Option<Box<dyn Compiler>>,
+    ) -> Engine {
         let interp = if config.tier.tiers_up() {
             tierup_interp::Interp::with_budget(config.tier_up_threshold)
         } else {
@@ -115,7 +116,7 @@ impl Engine {
                 signatures: RwLock::new(Signatures::default()),
                 interp,
                 optimizing,
-                baseline: None,
+                baseline,
                 adapters: Mutex::new(HashMap::new()),
                 adapter_code: CodeMemory::new(64 << 10),
                 workers: OnceLock::new(),

@@ -11,7 +11,7 @@
 //!
 //! # Layers
 //!
-//! * `codegen.rs`: the operator visitor. It reads each operator once and emits it at once,
+//! * `codegen/`: the operator visitor (`codegen/ops.rs`). It reads each operator once and emits it at once,
 //!   keeping the operand stack symbolic (`stack.rs`: constants, locals, registers and
 //!   slots, materialised only when an operation needs them; the deepest register entry
 //!   spilled under pressure; control flow merging with every value in its slot).
@@ -124,9 +124,7 @@ pub fn compile(
     let mut locals = params.to_vec();
     for local in body.get_locals_reader().map_err(err)? {
         let (count, ty) = local.map_err(err)?;
-        if ty == ValType::V128 {
-            return no_v128(&[ty], "locals").map(|_| unreachable!());
-        }
+        no_v128(&[ty], "locals")?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
     let mut cg = CodeGen::new(env, X64::default(), options.bounds_checks);

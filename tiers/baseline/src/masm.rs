@@ -1,6 +1,6 @@
 //! The macro-assembler: the ISA-neutral operations the code generator emits, one method per
 //! kind of machine instruction (or short fixed sequence), on registers and frame or memory
-//! addresses. The code generator (`codegen.rs`) speaks only this trait, so what each wasm
+//! addresses. The code generator (`codegen/`) speaks only this trait, so what each wasm
 //! operator emits reads off its visitor method; `x64.rs` implements it with `dynasm!`.
 
 use tierup_abi::TrapCode;

@@ -1,0 +1,256 @@
+//! Calls by the register convention (direct, indirect through a table, libcalls) and
+//! the table operations.
+
+use super::*;
+
+impl<M: Masm> CodeGen<'_, M> {
+    /// Calls the slot whose address is in the second scratch register with the top values
+    /// as arguments, by the register convention, and pushes the results.
+    pub(super) fn call_slot(
+        &mut self,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> Result<(), CompileError> {
+        let layout = regcall::locate(params, results);
+        let n = params.len();
+        let len = self.stack.len();
+        let base = len
+            .checked_sub(n)
+            .ok_or_else(|| CompileError("too few arguments".into()))?;
+        let area = if results.len() > 1 {
+            16 * results.len() as u32
+        } else {
+            0
+        };
+        let reserve = (layout.stack_bytes + area).next_multiple_of(16);
+        self.m.reserve(reserve);
+        for (k, loc) in layout.params.iter().enumerate() {
+            if let Loc::Stack(off) = *loc {
+                let e = self.stack.entries[base + k];
+                let at = self.m.sp_addr(off as i32);
+                self.store_value(e, base + k, at);
+            }
+        }
+        for (k, loc) in layout.params.iter().enumerate() {
+            let e = self.stack.entries[base + k];
+            match *loc {
+                Loc::Gpr(g) => self.load_gpr(e, base + k, M::ARG_GPRS[g as usize]),
+                Loc::Xmm(x) => self.load_xmm(e, base + k, Xmm(x)),
+                _ => {}
+            }
+        }
+        if let Some(Loc::Gpr(g)) = layout.results_area {
+            let at = self.m.sp_addr(layout.stack_bytes as i32);
+            self.m.lea(M::ARG_GPRS[g as usize], at);
+        }
+        self.m.mov(Size::S64, M::ARG_GPRS[1], M::VMCTX);
+        self.m.mov(Size::S64, M::ARG_GPRS[0], M::SCRATCH2);
+        self.m.call_mem(Addr::Base(
+            M::ARG_GPRS[0],
+            entry::ENTRY_REGISTER_ENTRY as i32,
+        ));
+        self.truncate(base);
+        match results {
+            [] => {}
+            [ty] if is_float(*ty) => {
+                self.claim(Reg::X(M::RET_XMM));
+                self.push_xmm(*ty, M::RET_XMM);
+            }
+            [ty] => {
+                self.claim(Reg::G(M::RET_GPR));
+                self.push_gpr(*ty, M::RET_GPR);
+            }
+            many => {
+                for (k, &ty) in many.iter().enumerate() {
+                    let from = self.m.sp_addr((layout.stack_bytes + 16 * k as u32) as i32);
+                    self.m.load(Size::S64, M::SCRATCH, from);
+                    let to = self.slot(self.stack.len());
+                    self.m.store(8, to, M::SCRATCH);
+                    self.stack.push(Entry::Mem(ty));
+                }
+            }
+        }
+        self.m.release(reserve);
+        Ok(())
+    }
+
+    pub(super) fn call(&mut self, func_index: u32) -> Result<(), CompileError> {
+        let ty = self.func_type(func_index)?;
+        self.spill_all();
+        let imported = self.env.num_imported_funcs;
+        if func_index < imported {
+            self.m.load(
+                Size::S64,
+                M::SCRATCH2,
+                Addr::Base(M::VMCTX, vm::FUNC_REFS as i32),
+            );
+            self.m.load(
+                Size::S64,
+                M::SCRATCH2,
+                Addr::Base(M::SCRATCH2, 8 * func_index as i32),
+            );
+        } else {
+            self.m.load(
+                Size::S64,
+                M::SCRATCH2,
+                Addr::Base(M::VMCTX, vm::DEFINED_FUNCS as i32),
+            );
+            let off = (func_index - imported) as u64 * entry::ENTRY_SIZE as u64;
+            let off = i32::try_from(off).map_err(|_| unsupported("calls this far"))?;
+            self.m.lea(M::SCRATCH2, Addr::Base(M::SCRATCH2, off));
+        }
+        self.call_slot(ty.params(), ty.results())
+    }
+
+    pub(super) fn call_indirect(
+        &mut self,
+        type_index: u32,
+        table: u32,
+    ) -> Result<(), CompileError> {
+        let ty = self
+            .env
+            .types
+            .get(type_index as usize)
+            .cloned()
+            .ok_or_else(|| CompileError(format!("unknown type {type_index}")))?;
+        let index = self.pop_gpr()?;
+        self.spill_all();
+        let (s, s2) = (M::SCRATCH, M::SCRATCH2);
+        self.m
+            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::TABLES as i32));
+        self.m.load(Size::S64, s2, Addr::Base(s2, 8 * table as i32));
+        self.m
+            .load(Size::S64, s, Addr::Base(s2, table_offsets::LENGTH as i32));
+        self.m.cmp(Size::S64, index, s);
+        self.trap_unless(Cond::LtU, TrapCode::UndefinedElement);
+        self.m.load(
+            Size::S64,
+            s2,
+            Addr::Base(s2, table_offsets::ELEMENTS as i32),
+        );
+        self.m.shift_imm(ShiftOp::Shl, Size::S64, index, 3);
+        self.m.load(Size::S64, s2, Addr::Indexed(s2, index, 0));
+        self.m.test(Size::S64, s2);
+        self.trap_unless(Cond::Ne, TrapCode::UninitializedElement);
+        self.m
+            .load(Size::S64, s, Addr::Base(M::VMCTX, vm::TYPE_IDS as i32));
+        self.m
+            .load(Size::S32, s, Addr::Base(s, 4 * type_index as i32));
+        self.m.load(
+            Size::S32,
+            index,
+            Addr::Base(s2, entry::ENTRY_TYPE_ID as i32),
+        );
+        self.m.cmp(Size::S32, index, s);
+        self.trap_unless(Cond::Eq, TrapCode::IndirectCallTypeMismatch);
+        self.regs.free(Reg::G(index));
+        self.call_slot(ty.params(), ty.results())
+    }
+
+    pub(super) fn func_type(&self, func_index: u32) -> Result<wasmparser::FuncType, CompileError> {
+        self.env
+            .funcs
+            .get(func_index as usize)
+            .and_then(|&t| self.env.types.get(t as usize))
+            .cloned()
+            .ok_or_else(|| CompileError(format!("unknown function {func_index}")))
+    }
+
+    /// Calls libcall `offset` of the libcall table with the instance context and `args`
+    /// (integers, already in their argument registers from the third on); the stack
+    /// must be spilled.
+    pub(super) fn libcall(&mut self, offset: usize) {
+        self.m.mov(Size::S64, M::ARG_GPRS[0], M::VMCTX);
+        self.m.load(
+            Size::S64,
+            M::SCRATCH,
+            Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
+        );
+        self.m.call_mem(Addr::Base(M::SCRATCH, offset as i32));
+    }
+
+    /// Calls libcall `offset` with the instance context and `args` (immediates, or the
+    /// topmost `operands` entries, the deepest first, which it pops), in the integer
+    /// argument registers from the second on. A libcall that returns a status (`status`)
+    /// raises a failed one; one with a result pushes it as `result`.
+    pub(super) fn call_libcall(
+        &mut self,
+        offset: usize,
+        args: &[LArg],
+        operands: usize,
+        status: bool,
+        result: Option<ValType>,
+    ) -> Result<(), CompileError> {
+        self.spill_all();
+        let len = self.stack.len();
+        let base = len
+            .checked_sub(operands)
+            .ok_or_else(|| CompileError("operand stack underflow".into()))?;
+        for (i, arg) in args.iter().enumerate() {
+            let reg = M::ARG_GPRS[i + 1];
+            match *arg {
+                LArg::Imm(v) => self.m.mov_imm(Size::S64, reg, v),
+                LArg::Operand(k) => {
+                    let e = self.stack.entries[base + k];
+                    self.load_gpr(e, base + k, reg);
+                }
+            }
+        }
+        self.truncate(base);
+        self.libcall(offset);
+        if status {
+            let ok = self.m.new_label();
+            self.m.test(Size::S32, M::RET_GPR);
+            self.m.jcc(Cond::Eq, ok);
+            self.m.mov(Size::S32, M::ARG_GPRS[0], M::RET_GPR);
+            self.m.load(
+                Size::S64,
+                M::SCRATCH,
+                Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
+            );
+            self.m
+                .call_mem(Addr::Base(M::SCRATCH, libcall_offsets::RAISE as i32));
+            self.m.bind(ok);
+        }
+        if let Some(ty) = result {
+            self.claim(Reg::G(M::RET_GPR));
+            self.push_gpr(ty, M::RET_GPR);
+        }
+        Ok(())
+    }
+
+    pub(super) fn table_type(&self, table: u32) -> Result<ValType, CompileError> {
+        self.env
+            .tables
+            .get(table as usize)
+            .map(|t| ValType::Ref(t.element_type))
+            .ok_or_else(|| CompileError(format!("unknown table {table}")))
+    }
+
+    /// The table's descriptor, into the second scratch register.
+    pub(super) fn table_def(&mut self, table: u32) {
+        let s2 = M::SCRATCH2;
+        self.m
+            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::TABLES as i32));
+        self.m.load(Size::S64, s2, Addr::Base(s2, 8 * table as i32));
+    }
+
+    /// Checks `index` against the table's length (a trap beyond it) and leaves the
+    /// elements' base in the second scratch register and `index` scaled to bytes.
+    pub(super) fn table_element(&mut self, table: u32, index: Gpr) -> Result<(), CompileError> {
+        self.table_type(table)?;
+        self.table_def(table);
+        let (s, s2) = (M::SCRATCH, M::SCRATCH2);
+        self.m
+            .load(Size::S64, s, Addr::Base(s2, table_offsets::LENGTH as i32));
+        self.m.cmp(Size::S64, index, s);
+        self.trap_unless(Cond::LtU, TrapCode::TableOutOfBounds);
+        self.m.load(
+            Size::S64,
+            s2,
+            Addr::Base(s2, table_offsets::ELEMENTS as i32),
+        );
+        self.m.shift_imm(ShiftOp::Shl, Size::S64, index, 3);
+        Ok(())
+    }
+}

@@ -1,0 +1,179 @@
+//! Control flow: blocks, loops, `if`/`else`, branches and returns, and how values reach
+//! the slots a branch target expects.
+
+use super::*;
+
+impl<M: Masm> CodeGen<'_, M> {
+    /// Stores the top `n` values into the slots from `height` up (the places a branch
+    /// target expects them), leaving the stack as it is.
+    pub(super) fn place_values(&mut self, height: usize, n: usize) {
+        let len = self.stack.len();
+        for k in 0..n {
+            let from = len - n + k;
+            let e = self.stack.entries[from];
+            let to = self.slot(height + k);
+            self.store_value(e, from, to);
+        }
+    }
+
+    /// Whether the top `n` values already sit in the slots from `height` up.
+    pub(super) fn values_in_place(&self, height: usize, n: usize) -> bool {
+        let len = self.stack.len();
+        len - n == height
+            && self.stack.entries[height..]
+                .iter()
+                .all(|e| matches!(e, Entry::Mem(_)))
+    }
+
+    pub(super) fn frame_at(&self, depth: u32) -> Result<&Frame, CompileError> {
+        self.frames
+            .len()
+            .checked_sub(1 + depth as usize)
+            .and_then(|i| self.frames.get(i))
+            .ok_or_else(|| CompileError(format!("branch depth {depth} out of range")))
+    }
+
+    /// Emits a branch to the frame `depth` levels out (its values placed first).
+    pub(super) fn branch(&mut self, depth: u32) -> Result<(), CompileError> {
+        let (height, n, label) = {
+            let f = self.frame_at(depth)?;
+            (f.height, f.branch_types().len(), f.label)
+        };
+        self.place_values(height, n);
+        self.m.jmp(label);
+        self.mark_used(depth);
+        Ok(())
+    }
+
+    pub(super) fn mark_used(&mut self, depth: u32) {
+        let i = self.frames.len() - 1 - depth as usize;
+        self.frames[i].end_used = true;
+    }
+
+    pub(super) fn set_unreachable(&mut self) {
+        self.reachable = false;
+        let height = self.frames.last().map_or(0, |f| f.height);
+        self.truncate(height);
+    }
+
+    pub(super) fn block_types(&self, ty: BlockType) -> (Vec<ValType>, Vec<ValType>) {
+        let sig = self.env.block_sig(ty);
+        (sig.params().to_vec(), sig.results().to_vec())
+    }
+
+    pub(super) fn open(&mut self, kind: Kind, ty: BlockType, label: Label) {
+        let (params, results) = self.block_types(ty);
+        let height = self.stack.len() - params.len();
+        self.frames.push(Frame {
+            kind,
+            height,
+            params,
+            results,
+            label,
+            reachable_at_start: true,
+            end_used: false,
+        });
+    }
+
+    /// The `else` of the innermost frame.
+    pub(super) fn else_(&mut self) -> Result<(), CompileError> {
+        let frame = self
+            .frames
+            .last_mut()
+            .ok_or_else(|| CompileError("else outside of a frame".into()))?;
+        let Kind::If(else_label) = frame.kind else {
+            return Err(CompileError("else without if".into()));
+        };
+        frame.kind = Kind::Else;
+        let (height, n, end, reachable_at_start) = (
+            frame.height,
+            frame.results.len(),
+            frame.label,
+            frame.reachable_at_start,
+        );
+        let params = frame.params.clone();
+        if self.reachable {
+            self.place_values(height, n);
+            self.m.jmp(end);
+            self.mark_used(0);
+        }
+        self.truncate(height);
+        self.m.bind(else_label);
+        // The parameters' originals, below the then arm's copies, are in their slots.
+        for ty in params {
+            self.stack.push(Entry::Mem(ty));
+        }
+        self.reachable = reachable_at_start;
+        Ok(())
+    }
+
+    /// The `end` of the innermost frame.
+    pub(super) fn end(&mut self) -> Result<(), CompileError> {
+        let frame = self
+            .frames
+            .pop()
+            .ok_or_else(|| CompileError("end outside of a frame".into()))?;
+        let n = frame.results.len();
+        let fell_through = self.reachable;
+        if self.reachable {
+            self.place_values(frame.height, n);
+        }
+        // Branches to a loop go to its header, not to its end.
+        let mut reachable = fell_through || (frame.end_used && frame.kind != Kind::Loop);
+        match frame.kind {
+            Kind::If(else_label) => {
+                // No else arm: the parameters (as many and of the same types as the
+                // results) are in place on that path.
+                if fell_through {
+                    self.m.jmp(frame.label);
+                }
+                self.m.bind(else_label);
+                reachable |= frame.reachable_at_start;
+                self.m.bind(frame.label);
+            }
+            Kind::Loop => {}
+            _ => self.m.bind(frame.label),
+        }
+        self.truncate(frame.height);
+        self.reachable = reachable;
+        if reachable {
+            for &ty in &frame.results {
+                self.stack.push(Entry::Mem(ty));
+            }
+        }
+        if frame.kind == Kind::Function && reachable {
+            self.emit_return()?;
+        }
+        Ok(())
+    }
+
+    /// Returns the top values as the function's results.
+    pub(super) fn emit_return(&mut self) -> Result<(), CompileError> {
+        let n = self.results.len();
+        let len = self.stack.len();
+        if len < n {
+            return Err(CompileError("too few results".into()));
+        }
+        match n {
+            0 => {}
+            1 => {
+                let e = self.stack.entries[len - 1];
+                if is_float(self.results[0]) {
+                    self.load_xmm(e, len - 1, M::RET_XMM);
+                } else {
+                    self.load_gpr(e, len - 1, M::RET_GPR);
+                }
+            }
+            _ => {
+                let area = self.results_area_disp();
+                self.m.load(Size::S64, M::SCRATCH2, Addr::Frame(area));
+                for k in 0..n {
+                    let e = self.stack.entries[len - n + k];
+                    self.store_value(e, len - n + k, Addr::Base(M::SCRATCH2, 16 * k as i32));
+                }
+            }
+        }
+        self.m.epilogue();
+        Ok(())
+    }
+}

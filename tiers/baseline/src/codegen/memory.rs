@@ -1,0 +1,164 @@
+//! Linear-memory accesses (bounds checks where the guard region does not cover them,
+//! trap sites) and the bulk operations.
+
+use super::*;
+
+impl<M: Masm> CodeGen<'_, M> {
+    /// Pops the address operand of an access of `bytes` bytes and returns the access's
+    /// operand and the register to free after it; checks the bound where the guard
+    /// region does not cover the access.
+    pub(super) fn heap_addr(
+        &mut self,
+        memarg: &MemArg,
+        bytes: u64,
+    ) -> Result<(Addr, Gpr), CompileError> {
+        if memarg.target != wasmparser::MemArgTarget::Memory(0) {
+            return Err(unsupported("multiple memories"));
+        }
+        let index = self.pop_gpr()?;
+        let end = memarg.offset.saturating_add(bytes);
+        if self.bounds_checks || end > GUARD_BYTES {
+            self.bound_check(index, end)?;
+        }
+        let addr = match i32::try_from(memarg.offset) {
+            Ok(off) => Addr::Indexed(M::MEMORY_BASE, index, off),
+            Err(_) => {
+                self.m.mov_imm(Size::S64, M::SCRATCH, memarg.offset);
+                self.m.int_op(IntOp::Add, Size::S64, index, M::SCRATCH);
+                Addr::Indexed(M::MEMORY_BASE, index, 0)
+            }
+        };
+        Ok((addr, index))
+    }
+
+    /// Traps unless `index + end` is within the memory's current length.
+    pub(super) fn bound_check(&mut self, index: Gpr, end: u64) -> Result<(), CompileError> {
+        let (s, s2) = (M::SCRATCH, M::SCRATCH2);
+        self.m.mov(Size::S64, s, index);
+        match i32::try_from(end) {
+            Ok(e) => self.m.int_op_imm(IntOp::Add, Size::S64, s, e),
+            Err(_) => {
+                self.m.mov_imm(Size::S64, s2, end);
+                self.m.int_op(IntOp::Add, Size::S64, s, s2);
+            }
+        }
+        self.m
+            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::MEMORY as i32));
+        self.m
+            .load(Size::S64, s2, Addr::Base(s2, memory_offsets::LENGTH as i32));
+        self.m.cmp(Size::S64, s, s2);
+        self.trap_unless(Cond::LeU, TrapCode::MemoryOutOfBounds);
+        Ok(())
+    }
+
+    pub(super) fn access_site(&mut self) {
+        let at = self.m.offset();
+        self.traps.push((at, TrapCode::MemoryOutOfBounds));
+    }
+
+    pub(super) fn load_int(
+        &mut self,
+        memarg: &MemArg,
+        ty: ValType,
+        bytes: u64,
+        widen: Option<Widen>,
+    ) -> Result<(), CompileError> {
+        let (addr, index) = self.heap_addr(memarg, bytes)?;
+        self.access_site();
+        match widen {
+            Some(w) => self.m.load_widen(w, index, addr),
+            None => self.m.load(size_of(ty), index, addr),
+        }
+        if ty == ValType::I32 && matches!(widen, Some(Widen::B8(true) | Widen::B16(true))) {
+            // Sign-extended to 64 bits by the load; an i32 keeps its upper half zero.
+            self.m.mov(Size::S32, index, index);
+        }
+        self.push_gpr(ty, index);
+        Ok(())
+    }
+
+    pub(super) fn load_float(&mut self, memarg: &MemArg, ty: ValType) -> Result<(), CompileError> {
+        let bytes = if ty == ValType::F32 { 4 } else { 8 };
+        let (addr, index) = self.heap_addr(memarg, bytes)?;
+        let x = self.alloc_xmm();
+        self.access_site();
+        self.m.fload(size_of(ty), x, addr);
+        self.regs.free(Reg::G(index));
+        self.push_xmm(ty, x);
+        Ok(())
+    }
+
+    pub(super) fn store_int(&mut self, memarg: &MemArg, bytes: u8) -> Result<(), CompileError> {
+        let value = self.pop_gpr()?;
+        let (addr, index) = self.heap_addr(memarg, u64::from(bytes))?;
+        self.access_site();
+        self.m.store(bytes, addr, value);
+        self.regs.free(Reg::G(value));
+        self.regs.free(Reg::G(index));
+        Ok(())
+    }
+
+    pub(super) fn store_float(&mut self, memarg: &MemArg, ty: ValType) -> Result<(), CompileError> {
+        let value = self.pop_xmm()?;
+        let bytes = if ty == ValType::F32 { 4 } else { 8 };
+        let (addr, index) = self.heap_addr(memarg, bytes)?;
+        self.access_site();
+        self.m.fstore(size_of(ty), addr, value);
+        self.regs.free(Reg::X(value));
+        self.regs.free(Reg::G(index));
+        Ok(())
+    }
+
+    /// `memory.copy` and `memory.fill`: both ranges checked whole, then one string
+    /// instruction (a copy descends when the destination is above the source).
+    pub(super) fn bulk(&mut self, copy: bool) -> Result<(), CompileError> {
+        // dst, src-or-value, len: into the string instruction's registers.
+        self.spill_all();
+        let len = self.stack.len();
+        if len < 3 {
+            return Err(CompileError("operand stack underflow".into()));
+        }
+        let (dst_e, mid_e, len_e) = (
+            self.stack.entries[len - 3],
+            self.stack.entries[len - 2],
+            self.stack.entries[len - 1],
+        );
+        let (dst, src, count) = (M::ARG_GPRS[0], M::ARG_GPRS[1], M::COUNT);
+        self.load_gpr(dst_e, len - 3, dst);
+        self.load_gpr(mid_e, len - 2, src);
+        self.load_gpr(len_e, len - 1, count);
+        self.truncate(len - 3);
+        let (s, s2) = (M::SCRATCH, M::SCRATCH2);
+        self.m
+            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::MEMORY as i32));
+        self.m
+            .load(Size::S64, s2, Addr::Base(s2, memory_offsets::LENGTH as i32));
+        for r in if copy { vec![dst, src] } else { vec![dst] } {
+            self.m.mov(Size::S64, s, r);
+            self.m.int_op(IntOp::Add, Size::S64, s, count);
+            self.m.cmp(Size::S64, s, s2);
+            self.trap_unless(Cond::LeU, TrapCode::MemoryOutOfBounds);
+        }
+        self.m.int_op(IntOp::Add, Size::S64, dst, M::MEMORY_BASE);
+        if copy {
+            self.m.int_op(IntOp::Add, Size::S64, src, M::MEMORY_BASE);
+            let up = self.m.new_label();
+            let done = self.m.new_label();
+            self.m.cmp(Size::S64, dst, src);
+            self.m.jcc(Cond::LeU, up);
+            self.m.test(Size::S64, count);
+            self.m.jcc(Cond::Eq, done);
+            self.m.lea(dst, Addr::Indexed(dst, count, -1));
+            self.m.lea(src, Addr::Indexed(src, count, -1));
+            self.m.copy_bytes(false);
+            self.m.jmp(done);
+            self.m.bind(up);
+            self.m.copy_bytes(true);
+            self.m.bind(done);
+        } else {
+            self.m.mov(Size::S32, M::DIV_QUOTIENT, src);
+            self.m.fill_bytes();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,472 @@
+//! The code generator: one pass over a function's operators, each emitted through the
+//! macro-assembler as it is read, with the operand stack tracked symbolically
+//! (`stack.rs`).
+//!
+//! Frame (below the frame pointer, after the registers the prologue saves): one 8-byte
+//! slot per local, the results-area pointer when the function returns two or more values,
+//! then one 8-byte slot per operand-stack depth. Parameters arrive by the register
+//! convention (`tierup_abi::regcall`) and are stored into their locals' slots; the other
+//! locals are zeroed.
+//!
+//! This file holds the generator's state, the frame layout, the prologue and how values
+//! are materialised and spilled; `ops.rs` the operator visitor, and `control.rs`,
+//! `calls.rs`, `memory.rs` and `numeric.rs` what operators of each family emit.
+
+mod calls;
+mod control;
+mod memory;
+mod numeric;
+mod ops;
+
+use tierup_abi::entry::offsets as entry;
+use tierup_abi::regcall::{self, Loc};
+use tierup_abi::vmctx::{libcall_offsets, memory_offsets, offsets as vm, table_offsets};
+use tierup_abi::{CompileError, GUARD_BYTES, ModuleEnv, SourceLoc, TrapCode};
+use wasmparser::{BlockType, MemArg, Operator, ValType};
+
+use crate::masm::{
+    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Round, ShiftOp, Size, Widen, Xmm,
+};
+use crate::stack::{Entry, Reg, Regs, Stack};
+
+/// What kind of construct a control frame is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Function,
+    Block,
+    Loop,
+    /// An `if` whose `else` has not been seen: the label of its else arm.
+    If(Label),
+    Else,
+}
+
+/// A block, loop, `if` or the function body.
+#[derive(Debug)]
+struct Frame {
+    kind: Kind,
+    /// The stack height below the frame's parameters.
+    height: usize,
+    params: Vec<ValType>,
+    results: Vec<ValType>,
+    /// Where a branch to the frame goes: the end, or a loop's header.
+    label: Label,
+    /// Whether the code before the frame was reachable.
+    reachable_at_start: bool,
+    /// Whether a branch targets the end.
+    end_used: bool,
+}
+
+impl Frame {
+    /// The values a branch to the frame carries.
+    fn branch_types(&self) -> &[ValType] {
+        if self.kind == Kind::Loop {
+            &self.params
+        } else {
+            &self.results
+        }
+    }
+}
+
+/// An argument of a libcall.
+#[derive(Clone, Copy, Debug)]
+enum LArg {
+    Imm(u64),
+    /// The operand this many entries above the deepest of the call's operands.
+    Operand(usize),
+}
+
+/// How many bytes a value of `ty` takes in a slot, and its operation width.
+fn size_of(ty: ValType) -> Size {
+    match ty {
+        ValType::I32 | ValType::F32 => Size::S32,
+        _ => Size::S64,
+    }
+}
+
+fn is_float(ty: ValType) -> bool {
+    matches!(ty, ValType::F32 | ValType::F64)
+}
+
+fn unsupported(what: &str) -> CompileError {
+    CompileError(format!("the baseline tier does not compile {what} yet"))
+}
+
+/// The code generator of one function.
+pub(crate) struct CodeGen<'a, M: Masm> {
+    env: &'a ModuleEnv,
+    pub m: M,
+    bounds_checks: bool,
+    locals: Vec<ValType>,
+    results: Vec<ValType>,
+    stack: Stack,
+    regs: Regs,
+    frames: Vec<Frame>,
+    pub traps: Vec<(u32, TrapCode)>,
+    pub wasm_map: Vec<SourceLoc>,
+    reachable: bool,
+    /// Frames opened in unreachable code, whose operators are skipped.
+    unreachable_depth: u32,
+}
+
+impl<'a, M: Masm> CodeGen<'a, M> {
+    pub fn new(env: &'a ModuleEnv, m: M, bounds_checks: bool) -> Self {
+        CodeGen {
+            env,
+            m,
+            bounds_checks,
+            locals: Vec::new(),
+            results: Vec::new(),
+            stack: Stack::default(),
+            regs: Regs::new(M::ALLOCATABLE, M::ALLOCATABLE_XMM),
+            frames: Vec::new(),
+            traps: Vec::new(),
+            wasm_map: Vec::new(),
+            reachable: true,
+            unreachable_depth: 0,
+        }
+    }
+
+    /// The bytes of frame below the saved registers.
+    pub fn frame_bytes(&self) -> u32 {
+        8 * (self.slot_base() + self.stack.max_depth as u32)
+    }
+
+    fn local_disp(&self, i: u32) -> i32 {
+        -((M::SAVED_BYTES + 8 * (i + 1)) as i32)
+    }
+
+    fn results_area_disp(&self) -> i32 {
+        self.local_disp(self.locals.len() as u32)
+    }
+
+    /// Slots before the operand stack's (locals and the results-area pointer).
+    fn slot_base(&self) -> u32 {
+        self.locals.len() as u32 + 1
+    }
+
+    fn slot_disp(&self, depth: usize) -> i32 {
+        -((M::SAVED_BYTES + 8 * (self.slot_base() + depth as u32 + 1)) as i32)
+    }
+
+    fn slot(&self, depth: usize) -> Addr {
+        Addr::Frame(self.slot_disp(depth))
+    }
+
+    fn local(&self, i: u32) -> Addr {
+        Addr::Frame(self.local_disp(i))
+    }
+
+    // ---- the function -------------------------------------------------------------
+
+    /// The prologue: the frame, the stack check, the pinned registers, the parameters
+    /// stored into their locals and the other locals zeroed.
+    pub fn prologue(
+        &mut self,
+        params: &[ValType],
+        results: &[ValType],
+        locals: Vec<ValType>,
+    ) -> Result<(), CompileError> {
+        self.locals = locals;
+        self.results = results.to_vec();
+        self.m.prologue();
+        // rdi (the first argument) is the callee slot.
+        let slot = M::ARG_GPRS[0];
+        self.m.load(
+            Size::S64,
+            M::SCRATCH,
+            Addr::Base(slot, entry::ENTRY_LIMITS as i32),
+        );
+        self.m.stack_check(
+            M::SCRATCH,
+            tierup_abi::vmctx::limits_offsets::STACK_LIMIT as i32,
+            &mut self.traps,
+        );
+        self.m.mov(Size::S64, M::SLOT, slot);
+        self.m.load(
+            Size::S64,
+            M::VMCTX,
+            Addr::Base(slot, entry::ENTRY_VMCTX as i32),
+        );
+        if !self.env.memories.is_empty() {
+            self.m.load(
+                Size::S64,
+                M::MEMORY_BASE,
+                Addr::Base(M::VMCTX, vm::MEMORY_BASE as i32),
+            );
+        }
+        let layout = regcall::locate(params, results);
+        if let Some(Loc::Gpr(g)) = layout.results_area {
+            let area = self.results_area_disp();
+            self.m.store(8, Addr::Frame(area), M::ARG_GPRS[g as usize]);
+        }
+        for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
+            let dst = self.local(i as u32);
+            match *loc {
+                Loc::Gpr(g) => self.m.store(8, dst, M::ARG_GPRS[g as usize]),
+                Loc::Xmm(x) => self.m.fstore(size_of(ty), dst, Xmm(x)),
+                Loc::Stack(off) => {
+                    // Above the return address and the saved frame pointer.
+                    self.m
+                        .load(Size::S64, M::SCRATCH, Addr::Frame(16 + off as i32));
+                    self.m.store(8, dst, M::SCRATCH);
+                }
+                _ => return Err(CompileError("a parameter without a place".into())),
+            }
+        }
+        let first = params.len() as u32;
+        let count = self.locals.len() as u32 - first;
+        if count <= 16 {
+            for i in first..first + count {
+                let at = self.local(i);
+                self.m.store_imm(8, at, 0);
+            }
+        } else {
+            // A loop over the slots, from the lowest address up.
+            let lowest = self.local_disp(first + count - 1);
+            self.m.lea(M::SCRATCH, Addr::Frame(lowest));
+            self.m.mov_imm(Size::S32, M::SCRATCH2, u64::from(count));
+            let top = self.m.new_label();
+            self.m.bind(top);
+            self.m.store_imm(8, Addr::Base(M::SCRATCH, 0), 0);
+            self.m.int_op_imm(IntOp::Add, Size::S64, M::SCRATCH, 8);
+            self.m.int_op_imm(IntOp::Sub, Size::S32, M::SCRATCH2, 1);
+            self.m.jcc(Cond::Ne, top);
+        }
+        let end = self.m.new_label();
+        self.frames.push(Frame {
+            kind: Kind::Function,
+            height: 0,
+            params: Vec::new(),
+            results: results.to_vec(),
+            label: end,
+            reachable_at_start: true,
+            end_used: false,
+        });
+        Ok(())
+    }
+
+    /// Whether the body's final `end` was translated.
+    pub fn done(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    // ---- materialising values -----------------------------------------------------
+
+    /// Puts the value of `e` (at `depth`) into `dst`, leaving the stack as it is.
+    fn load_gpr(&mut self, e: Entry, depth: usize, dst: Gpr) {
+        match e {
+            Entry::Const(ty, bits) => self.m.mov_imm(size_of(ty), dst, bits),
+            Entry::Local(ty, i) => {
+                let at = self.local(i);
+                self.m.load(size_of(ty), dst, at)
+            }
+            Entry::Reg(ty, Reg::G(r)) => {
+                if r != dst {
+                    self.m.mov(size_of(ty), dst, r)
+                }
+            }
+            Entry::Reg(ty, Reg::X(x)) => self.m.xmm_to_gpr(size_of(ty), dst, x),
+            Entry::Mem(ty) => {
+                let at = self.slot(depth);
+                self.m.load(size_of(ty), dst, at)
+            }
+            // Read right after the comparison (see `Entry::Cmp`).
+            Entry::Cmp(cond) => self.m.set(cond, dst),
+        }
+    }
+
+    /// Puts the value of `e` (at `depth`) into `dst`, leaving the stack as it is.
+    fn load_xmm(&mut self, e: Entry, depth: usize, dst: Xmm) {
+        match e {
+            Entry::Const(ty, bits) => {
+                self.m.mov_imm(Size::S64, M::SCRATCH, bits);
+                self.m.gpr_to_xmm(size_of(ty), dst, M::SCRATCH);
+            }
+            Entry::Local(ty, i) => {
+                let at = self.local(i);
+                self.m.fload(size_of(ty), dst, at)
+            }
+            Entry::Reg(_, Reg::X(x)) => {
+                if x != dst {
+                    self.m.fmov(dst, x)
+                }
+            }
+            Entry::Reg(ty, Reg::G(r)) => self.m.gpr_to_xmm(size_of(ty), dst, r),
+            Entry::Mem(ty) => {
+                let at = self.slot(depth);
+                self.m.fload(size_of(ty), dst, at)
+            }
+            Entry::Cmp(cond) => {
+                self.m.set(cond, M::SCRATCH);
+                self.m.gpr_to_xmm(Size::S32, dst, M::SCRATCH);
+            }
+        }
+    }
+
+    /// Stores the value of `e` (at `depth`) to `addr` (8 bytes, or 4 for an `f32` in a
+    /// register), leaving the stack as it is. Uses the first scratch register.
+    fn store_value(&mut self, e: Entry, depth: usize, addr: Addr) {
+        match e {
+            Entry::Const(_, bits) if bits as i64 == bits as i32 as i64 => {
+                self.m.store_imm(8, addr, bits as i32)
+            }
+            Entry::Const(_, bits) if bits <= u32::MAX as u64 && bits as u32 as i32 >= 0 => {
+                self.m.store_imm(8, addr, bits as i32)
+            }
+            Entry::Reg(_, Reg::G(r)) => self.m.store(8, addr, r),
+            Entry::Reg(ty, Reg::X(x)) => self.m.fstore(size_of(ty), addr, x),
+            Entry::Mem(_) if addr == self.slot(depth) => {}
+            other => {
+                // Constants that do not fit, locals and slots: through the scratch
+                // register, as 8 bytes of bits.
+                let raw = match other {
+                    Entry::Const(_, b) => Entry::Const(ValType::I64, b),
+                    Entry::Local(_, i) => Entry::Local(ValType::I64, i),
+                    Entry::Cmp(c) => Entry::Cmp(c),
+                    _ => Entry::Mem(ValType::I64),
+                };
+                self.load_gpr(raw, depth, M::SCRATCH);
+                self.m.store(8, addr, M::SCRATCH);
+            }
+        }
+    }
+
+    /// Moves the entry at `index` to its slot.
+    fn spill(&mut self, index: usize) {
+        let e = self.stack.entries[index];
+        match e {
+            Entry::Reg(ty, r) => {
+                let at = self.slot(index);
+                self.store_value(e, index, at);
+                self.regs.free(r);
+                self.stack.entries[index] = Entry::Mem(ty);
+            }
+            Entry::Local(ty, _) => {
+                let at = self.slot(index);
+                self.store_value(e, index, at);
+                self.stack.entries[index] = Entry::Mem(ty);
+            }
+            _ => {}
+        }
+    }
+
+    /// Moves every entry in a register or naming a local to its slot.
+    fn spill_all(&mut self) {
+        for i in 0..self.stack.len() {
+            self.spill(i);
+        }
+    }
+
+    fn alloc_gpr(&mut self) -> Gpr {
+        if let Some(r) = self.regs.take_gpr() {
+            return r;
+        }
+        let i = self
+            .stack
+            .deepest_in_reg(false)
+            .expect("registers in use outside the stack");
+        self.spill(i);
+        self.regs.take_gpr().expect("a register was just spilled")
+    }
+
+    fn alloc_xmm(&mut self) -> Xmm {
+        if let Some(r) = self.regs.take_xmm() {
+            return r;
+        }
+        let i = self
+            .stack
+            .deepest_in_reg(true)
+            .expect("registers in use outside the stack");
+        self.spill(i);
+        self.regs.take_xmm().expect("a register was just spilled")
+    }
+
+    /// Takes `r` for the caller, spilling the entry that holds it.
+    fn claim(&mut self, r: Reg) {
+        if !self.regs.take_this(r) {
+            if let Some(i) = self.stack.holding(r) {
+                self.spill(i);
+            }
+            let taken = self.regs.take_this(r);
+            debug_assert!(taken, "{r:?} is held outside the stack");
+        }
+    }
+
+    fn pop(&mut self) -> Result<Entry, CompileError> {
+        self.stack
+            .pop()
+            .ok_or_else(|| CompileError("operand stack underflow".into()))
+    }
+
+    /// Pops the top value into a general-purpose register that the caller owns.
+    fn pop_gpr(&mut self) -> Result<Gpr, CompileError> {
+        let depth = self.stack.len().saturating_sub(1);
+        let e = self.pop()?;
+        if let Entry::Reg(_, Reg::G(r)) = e {
+            return Ok(r);
+        }
+        let r = self.alloc_gpr();
+        self.load_gpr(e, depth, r);
+        if let Entry::Reg(_, other) = e {
+            self.regs.free(other);
+        }
+        Ok(r)
+    }
+
+    /// Pops the top value into a float register that the caller owns.
+    fn pop_xmm(&mut self) -> Result<Xmm, CompileError> {
+        let depth = self.stack.len().saturating_sub(1);
+        let e = self.pop()?;
+        if let Entry::Reg(_, Reg::X(x)) = e {
+            return Ok(x);
+        }
+        let x = self.alloc_xmm();
+        self.load_xmm(e, depth, x);
+        if let Entry::Reg(_, other) = e {
+            self.regs.free(other);
+        }
+        Ok(x)
+    }
+
+    /// Pops the top value if it is a constant that fits a sign-extended 32-bit immediate
+    /// of an operation of `size`.
+    fn pop_imm(&mut self, size: Size) -> Option<i32> {
+        match *self.stack.peek(0)? {
+            Entry::Const(_, bits) => {
+                let imm = match size {
+                    Size::S32 => bits as u32 as i32,
+                    Size::S64 if bits as i64 == bits as i32 as i64 => bits as i32,
+                    Size::S64 => return None,
+                };
+                self.stack.pop();
+                Some(imm)
+            }
+            _ => None,
+        }
+    }
+
+    fn push_gpr(&mut self, ty: ValType, r: Gpr) {
+        self.stack.push(Entry::Reg(ty, Reg::G(r)));
+    }
+
+    fn push_xmm(&mut self, ty: ValType, x: Xmm) {
+        self.stack.push(Entry::Reg(ty, Reg::X(x)));
+    }
+
+    /// Drops entries down to `height`, freeing their registers.
+    fn truncate(&mut self, height: usize) {
+        while self.stack.len() > height {
+            if let Some(Entry::Reg(_, r)) = self.stack.pop() {
+                self.regs.free(r);
+            }
+        }
+    }
+
+    /// A trap unless `cond` holds for the last comparison.
+    fn trap_unless(&mut self, cond: Cond, code: TrapCode) {
+        let ok = self.m.new_label();
+        self.m.jcc(cond, ok);
+        self.m.trap(code, &mut self.traps);
+        self.m.bind(ok);
+    }
+}
