@@ -17,14 +17,18 @@
 //!   with the optimizing tier and publish each as it is ready, in the middle of the
 //!   script's calls;
 //! * `tiered_sync` — the default mode with a tier-up threshold of 0 and synchronous
-//!   tier-up: every function is interpreted in its first activation, compiled when it is
-//!   first called, and optimized from its second call on; every loop header and block
-//!   end that a branch reaches moves its activation into an OSR entry the first time it
-//!   is reached;
+//!   tier-up: every function is interpreted in its first activation, compiled by the
+//!   baseline tier when it is first called and by the optimizing tier at its second call
+//!   (it runs optimized from its third); every loop header and block end that a branch
+//!   reaches moves its activation into a baseline OSR entry the first time it is reached,
+//!   and a loop header of baseline code into an optimizing one;
 //! * `tiered_sync_checked` — the same without guard regions (compiled code and OSR
 //!   entries check every access);
-//! * `tiered_sync_mixed` — the same with a random tier mask (the seed of `mixed`): about
-//!   half of the functions never leave the interpreter;
+//! * `tiered_sync_mixed` — the same with a random three-way tier mask (the seed of
+//!   `mixed`): a third of the functions each stop in the interpreter, in baseline code and
+//!   in optimized code, so calls and OSR cross every pair of tiers;
+//! * `tiered_sync_2tier` — `tiered_sync` without the baseline tier (the chain of a CPU
+//!   without the features its code needs): interpreter -> optimizing;
 //! * `tiered` — the default mode with a threshold of 0: every function is queued at its
 //!   first call, and workers publish the code while the script runs.
 
@@ -35,6 +39,19 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use tierup::TierMode;
 use tierup_tests::{testsuite_dir, wast_files, with_big_stack};
 use tierup_wast::{RunOptions, run_file};
+
+/// One way of running the suite.
+struct Mode {
+    name: &'static str,
+    tier: TierMode,
+    guard_regions: bool,
+    /// The seed of a random tier mask.
+    mask: Option<u64>,
+    threshold: u32,
+    sync: bool,
+    /// Whether the tiered modes' chain has the baseline tier.
+    baseline_tier: bool,
+}
 
 /// Failures listed per failing script.
 const MAX_LISTED_FAILURES: usize = 30;
@@ -51,58 +68,136 @@ fn main() -> ExitCode {
     };
     let seed = seed();
     println!("spec suite: mixed tiers with seed {seed} (set TIERUP_TEST_SEED={seed} to repeat)");
-    // (name, mode, guard regions, tier mask seed, tier-up threshold, synchronous tier-up)
     let modes = [
-        ("interp", TierMode::Interp, true, None, 0, false),
-        ("baseline", TierMode::Baseline, true, None, 0, false),
-        (
-            "baseline_checked",
-            TierMode::Baseline,
-            false,
-            None,
-            0,
-            false,
-        ),
-        (
-            "baseline_mixed",
-            TierMode::Baseline,
-            true,
-            Some(seed),
-            0,
-            false,
-        ),
-        ("optimizing", TierMode::Optimizing, true, None, 0, false),
-        (
-            "optimizing_checked",
-            TierMode::Optimizing,
-            false,
-            None,
-            0,
-            false,
-        ),
-        ("mixed", TierMode::Optimizing, true, Some(seed), 0, false),
-        ("eager", TierMode::Eager, true, None, 0, false),
-        ("tiered_sync", TierMode::Tiered, true, None, 0, true),
-        (
-            "tiered_sync_checked",
-            TierMode::Tiered,
-            false,
-            None,
-            0,
-            true,
-        ),
-        (
-            "tiered_sync_mixed",
-            TierMode::Tiered,
-            true,
-            Some(seed),
-            0,
-            true,
-        ),
-        ("tiered", TierMode::Tiered, true, None, 0, false),
+        Mode {
+            name: "interp",
+            tier: TierMode::Interp,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "baseline",
+            tier: TierMode::Baseline,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "baseline_checked",
+            tier: TierMode::Baseline,
+            guard_regions: false,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "baseline_mixed",
+            tier: TierMode::Baseline,
+            guard_regions: true,
+            mask: Some(seed),
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "optimizing",
+            tier: TierMode::Optimizing,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "optimizing_checked",
+            tier: TierMode::Optimizing,
+            guard_regions: false,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "mixed",
+            tier: TierMode::Optimizing,
+            guard_regions: true,
+            mask: Some(seed),
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "eager",
+            tier: TierMode::Eager,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "tiered_sync",
+            tier: TierMode::Tiered,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: true,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "tiered_sync_checked",
+            tier: TierMode::Tiered,
+            guard_regions: false,
+            mask: None,
+            threshold: 0,
+            sync: true,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "tiered_sync_mixed",
+            tier: TierMode::Tiered,
+            guard_regions: true,
+            mask: Some(seed),
+            threshold: 0,
+            sync: true,
+            baseline_tier: true,
+        },
+        Mode {
+            name: "tiered_sync_2tier",
+            tier: TierMode::Tiered,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: true,
+            baseline_tier: false,
+        },
+        Mode {
+            name: "tiered",
+            tier: TierMode::Tiered,
+            guard_regions: true,
+            mask: None,
+            threshold: 0,
+            sync: false,
+            baseline_tier: true,
+        },
     ];
     let mut trials = Vec::new();
-    for (name, tier, guard_regions, random_tiers, threshold, sync) in modes {
+    for mode in modes {
+        let Mode {
+            name,
+            tier,
+            guard_regions,
+            mask: random_tiers,
+            threshold,
+            sync,
+            baseline_tier,
+        } = mode;
         for path in &files {
             let stem = path
                 .file_stem()
@@ -114,7 +209,8 @@ fn main() -> ExitCode {
                 .guard_regions(guard_regions)
                 .random_tiers(random_tiers)
                 .tier_up_threshold(threshold)
-                .sync_tier_up(sync);
+                .sync_tier_up(sync)
+                .baseline_tier(baseline_tier);
             let path = path.clone();
             trials.push(Trial::test(
                 format!("wasm_2_0::{name}::{stem}"),

@@ -1,5 +1,6 @@
-//! The tier manager: hot functions move from the interpreter to optimized code while the
-//! program runs, in the background or synchronously, by calls and by on-stack replacement;
+//! The tier manager: hot functions move from the interpreter through baseline code to
+//! optimized code while the program runs, in the background or synchronously, by calls and
+//! by on-stack replacement;
 //! code is compiled once per module and shared by its instances; modules dropped while
 //! workers compile them; many threads calling while workers publish; the non-blocking
 //! compile and instantiate; the events.
@@ -82,8 +83,61 @@ fn a_hot_loop_in_a_function_called_a_few_hundred_times_moves_up() {
     }
     assert_eq!(f.call(&mut store, 12_345).unwrap(), sum(12_345));
     let stats = module.tiering_stats();
-    assert_eq!(stats.compiled, 1, "{stats:?}");
+    // Baseline code, then optimized code (which the baseline code's counter asked for).
+    assert_eq!(stats.compiled, 2, "{stats:?}");
     assert_eq!(stats.failed, 0);
+}
+
+/// With a threshold of 0 and synchronous tier-up a function moves one tier per call: the
+/// interpreter's counter asks for baseline code at the first call, the baseline code's
+/// counter for optimized code at the second; every call gives the same result.
+#[test]
+fn a_function_climbs_the_chain_one_tier_per_call() {
+    let engine = tiered(0, true);
+    let wat = r#"
+    (module
+      (func (export "f") (param i32) (result i32)
+        (i32.mul (i32.add (local.get 0) (i32.const 3)) (local.get 0))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let f: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "f").unwrap();
+    let slot = instance.get_func(&mut store, "f").unwrap().slot(&store);
+    let mut seen = Vec::new();
+    for x in 0..4 {
+        assert_eq!(f.call(&mut store, x).unwrap(), (x + 3) * x);
+        seen.push(slot.tier());
+    }
+    assert_eq!(
+        seen,
+        [
+            Tier::Baseline,
+            Tier::Optimizing,
+            Tier::Optimizing,
+            Tier::Optimizing
+        ]
+    );
+    assert_eq!(module.tiering_stats().compiled, 2);
+}
+
+/// A function the baseline tier does not compile (it uses SIMD) goes from the interpreter
+/// straight to the optimizing tier, and says so in its request states.
+#[test]
+fn a_function_the_baseline_tier_refuses_goes_straight_to_the_optimizing_tier() {
+    let engine = tiered(0, true);
+    let wat = r#"
+    (module
+      (func (export "f") (param i32) (result i32)
+        (i32x4.extract_lane 2 (i32x4.add (i32x4.splat (local.get 0)) (i32x4.splat (i32.const 5))))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let f: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "f").unwrap();
+    let slot = instance.get_func(&mut store, "f").unwrap().slot(&store);
+    assert_eq!(f.call(&mut store, 7).unwrap(), 12);
+    // The first report found the baseline tier's refusal; the next one goes on.
+    assert_eq!(f.call(&mut store, 8).unwrap(), 13);
+    assert_eq!(slot.tier(), Tier::Optimizing);
+    let stats = module.tiering_stats();
+    assert_eq!((stats.failed, stats.compiled), (1, 1), "{stats:?}");
 }
 
 #[test]
@@ -97,9 +151,11 @@ fn a_loop_in_a_function_entered_once_moves_by_on_stack_replacement() {
         let n = 200_000_000;
         assert_eq!(f.call(&mut store, n).unwrap(), sum(n), "sync {sync}");
         let stats = module.tiering_stats();
-        assert_eq!(stats.compiled, 1, "sync {sync}: {stats:?}");
-        assert!(stats.osr_entries >= 1, "sync {sync}: {stats:?}");
-        assert_eq!(stats.osr_entered, 1, "sync {sync}: entered once: {stats:?}");
+        // Its baseline and its optimized code, asked for by the reports from the loop.
+        assert_eq!(stats.compiled, 2, "sync {sync}: {stats:?}");
+        // From the interpreter into baseline code, and from there into optimized code.
+        assert!(stats.osr_entries >= 2, "sync {sync}: {stats:?}");
+        assert_eq!(stats.osr_entered, 2, "sync {sync}: {stats:?}");
     }
 }
 
@@ -155,6 +211,97 @@ fn on_stack_replacement_carries_the_whole_state() {
     }
 }
 
+/// On-stack replacement from the interpreter into baseline code and from there into
+/// optimized code with a large state: more locals and operand-stack values than are
+/// copied one by one (constants and computed values below the loop, loop parameters), of
+/// every scalar type, at thresholds that move at the first back edge and later ones.
+#[test]
+fn on_stack_replacement_through_the_baseline_tier_carries_a_large_state() {
+    let mut locals = String::new();
+    let mut below = String::new();
+    let mut fold = String::new();
+    for i in 0..12 {
+        let ty = ["i32", "i64", "f32", "f64"][i % 4];
+        locals += &format!("(local $l{i} {ty}) ");
+        // Each local changes every iteration by its own step.
+        let step = match ty {
+            "i32" | "i64" => format!("({ty}.add (local.get $l{i}) ({ty}.const {}))", i + 1),
+            _ => format!("({ty}.add (local.get $l{i}) ({ty}.const {}.5))", i + 1),
+        };
+        fold += &format!("(local.set $l{i} {step})\n");
+    }
+    // Ten values below the loop: constants and values computed from the parameter.
+    for k in 0..10 {
+        if k % 2 == 0 {
+            below += &format!("(i64.const {})\n", 1000 * (k + 1));
+        } else {
+            below += &format!("(i64.mul (i64.extend_i32_u (local.get $n)) (i64.const {k}))\n");
+        }
+    }
+    let mut total = String::from("(local.get $acc)");
+    for i in 0..12 {
+        let ty = ["i32", "i64", "f32", "f64"][i % 4];
+        let as_i64 = match ty {
+            "i32" => format!("(i64.extend_i32_u (local.get $l{i}))"),
+            "i64" => format!("(local.get $l{i})"),
+            _ => format!("(i64.trunc_{ty}_s (local.get $l{i}))"),
+        };
+        total = format!("(i64.add {total} {as_i64})");
+    }
+    let wat = format!(
+        r#"
+    (module
+      (func (export "run") (param $n i32) (result i64)
+        (local $i i32) (local $acc i64) {locals}
+        {below}
+        (i64.const 7) (i32.const 0)
+        (loop $l (param i64 i32) (result i64 i32)
+          {fold}
+          (local.set $i)
+          (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
+          (i64.add (i64.const 3))
+          (i32.add (local.get $i) (i32.const 1))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+        (drop)
+        (local.set $acc (i64.add (local.get $acc)))
+        (i64.add) (i64.add) (i64.add) (i64.add) (i64.add)
+        (i64.add) (i64.add) (i64.add) (i64.add)
+        (i64.add {total})))"#
+    );
+    let reference = {
+        let mut config = Config::new();
+        config.tier(TierMode::Interp);
+        Engine::new(&config).unwrap()
+    };
+    let module = Module::new(&reference, &wat).unwrap();
+    let (mut store, instance) = instantiate(&reference, &module);
+    let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "run").unwrap();
+    let expected: Vec<i64> = [3000, 50, 2, 1]
+        .iter()
+        .map(|&n| f.call(&mut store, n).unwrap())
+        .collect();
+    for (threshold, sync) in [(0, true), (7, true), (300, true), (100, false)] {
+        let engine = tiered(threshold, sync);
+        let module = Module::new(&engine, &wat).unwrap();
+        for (k, n) in [3000, 50, 2, 1].into_iter().enumerate() {
+            // A new instance each time: the first runs the loop in the interpreter until it
+            // moves, the others start with the code published by then.
+            let (mut store, instance) = instantiate(&engine, &module);
+            let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "run").unwrap();
+            assert_eq!(
+                f.call(&mut store, n).unwrap(),
+                expected[k],
+                "n {n}, threshold {threshold}, sync {sync}"
+            );
+        }
+        let stats = module.tiering_stats();
+        if sync {
+            assert!(stats.osr_entered >= 2, "threshold {threshold}: {stats:?}");
+        }
+        assert_eq!(stats.failed + stats.osr_failed, 0, "{stats:?}");
+    }
+}
+
 #[test]
 fn a_trap_inside_an_osr_entry_has_the_frames_of_every_tier() {
     let wat = r#"
@@ -180,9 +327,11 @@ fn a_trap_inside_an_osr_entry_has_the_frames_of_every_tier() {
         Some(tierup::TrapCode::IntegerDivideByZero),
         "{trap}"
     );
+    // `run` moved from the interpreter into its baseline OSR entry and from there into its
+    // optimized one: one frame of `run`, the optimized entry's, stands for all three.
     let frames: Vec<u32> = trap.frames().iter().map(|f| f.func_index).collect();
     assert_eq!(frames, [0, 1, 2], "{trap}");
-    assert_eq!(module.tiering_stats().osr_entered, 1);
+    assert_eq!(module.tiering_stats().osr_entered, 2);
     // The store stays usable, and the next call runs the published code.
     assert!(f.call(&mut store, ()).is_err());
 }
@@ -202,6 +351,7 @@ fn code_is_compiled_once_and_shared_by_every_instance() {
     let (store, inst) = &mut instances[0];
     let f: TypedFunc<u32, i64> = inst.get_typed_func(&mut *store, "sum").unwrap();
     assert_eq!(f.call(&mut *store, 100).unwrap(), sum(100));
+    // (Its loop moved it on from its baseline code.)
     let code = slots[0].code();
     assert_eq!(code.tier(), Tier::Optimizing);
     assert!(slots.iter().all(|s| s.code() == code), "one code for all");
@@ -214,11 +364,11 @@ fn code_is_compiled_once_and_shared_by_every_instance() {
         let f: TypedFunc<u32, i64> = inst.get_typed_func(&mut *store, "sum").unwrap();
         assert_eq!(f.call(&mut *store, 1000).unwrap(), sum(1000));
     }
-    assert_eq!(module.tiering_stats().compiled, 1);
+    assert_eq!(module.tiering_stats().compiled, 2, "baseline and optimized");
 }
 
 #[test]
-fn random_tier_masks_keep_some_functions_interpreted_for_good() {
+fn random_tier_masks_stop_functions_at_each_tier_for_good() {
     let mut wat = String::from("(module\n");
     for i in 0..64 {
         wat += &format!("(func (export \"f{i}\") (result i32) (i32.const {i}))\n");
@@ -249,11 +399,22 @@ fn random_tier_masks_keep_some_functions_interpreted_for_good() {
                 .tier(),
         );
     }
-    let optimized = tiers.iter().filter(|t| **t == Tier::Optimizing).count();
-    let interpreted = tiers.iter().filter(|t| **t == Tier::Interp).count();
-    assert_eq!(optimized + interpreted, 64, "{tiers:?}");
-    assert!((16..48).contains(&optimized), "{optimized} of 64 optimized");
-    assert_eq!(module.tiering_stats().compiled, optimized);
+    let count = |tier: Tier| tiers.iter().filter(|t| **t == tier).count();
+    let (interpreted, baseline, optimized) = (
+        count(Tier::Interp),
+        count(Tier::Baseline),
+        count(Tier::Optimizing),
+    );
+    assert_eq!(interpreted + baseline + optimized, 64, "{tiers:?}");
+    for (n, what) in [
+        (interpreted, "interpreted"),
+        (baseline, "baseline"),
+        (optimized, "optimized"),
+    ] {
+        assert!((10..34).contains(&n), "{n} of 64 {what}: {tiers:?}");
+    }
+    // An optimized function went through the baseline tier.
+    assert_eq!(module.tiering_stats().compiled, baseline + 2 * optimized);
 }
 
 /// Eight threads, each with its own store and instance of one module, make ten million
@@ -364,8 +525,11 @@ fn modules_dropped_while_workers_compile_them() {
     let (mut store, instance) = instantiate(&engine, &module);
     let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
     let slot = instance.get_func(&mut store, "sum").unwrap().slot(&store);
-    assert_eq!(f.call(&mut store, 10).unwrap(), sum(10));
-    eventually("the optimized `sum`", || slot.tier() == Tier::Optimizing);
+    // Each tier's code asks for the next when it runs.
+    eventually("the optimized `sum`", || {
+        assert_eq!(f.call(&mut store, 10).unwrap(), sum(10));
+        slot.tier() == Tier::Optimizing
+    });
     assert_eq!(f.call(&mut store, 10).unwrap(), sum(10));
 }
 
@@ -476,7 +640,7 @@ fn every_step_is_an_event() {
         let f: TypedFunc<u32, i64> = instance.get_typed_func(&mut store, "sum").unwrap();
         assert_eq!(f.call(&mut store, 100_000_000).unwrap(), sum(100_000_000));
         let stats = module.tiering_stats();
-        assert_eq!(stats.osr_entered, 1, "{stats:?}");
+        assert_eq!(stats.osr_entered, 2, "{stats:?}");
     }
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let lines: Vec<&str> = log

@@ -18,8 +18,11 @@ pub enum TierMode {
     Optimizing,
     /// The default: every function starts in the interpreter, and the functions that get
     /// hot (by calls and loop iterations, see [`Config::tier_up_threshold`]) are compiled
-    /// by the optimizing tier on background workers and published while the program runs;
-    /// a long-running loop moves into optimized code by on-stack replacement.
+    /// on background workers and published while the program runs, first by the baseline
+    /// tier, whose code counts its own hotness, then, as they stay hot, by the optimizing
+    /// tier ([`Config::baseline_tier`]); a long-running loop moves up by on-stack
+    /// replacement, from the interpreter into baseline code and from there into optimized
+    /// code.
     #[default]
     Tiered,
     /// Start in the interpreter and compile every function with the optimizing tier on
@@ -87,7 +90,13 @@ pub struct Config {
     pub(crate) worker_threads: usize,
     pub(crate) tier_up_threshold: u32,
     pub(crate) sync_tier_up: bool,
+    pub(crate) baseline_tier: bool,
+    pub(crate) baseline_threshold: Option<u32>,
 }
+
+/// How many times the interpreter's threshold baseline code spends before it asks for the
+/// optimizing tier, by default ([`Config::baseline_tier_up_threshold`]).
+pub const DEFAULT_BASELINE_FACTOR: u32 = 10;
 
 /// The default of [`Config::tier_up_threshold`].
 pub const DEFAULT_TIER_UP_THRESHOLD: u32 = 100_000;
@@ -107,6 +116,8 @@ impl Default for Config {
             worker_threads: 0,
             tier_up_threshold: DEFAULT_TIER_UP_THRESHOLD,
             sync_tier_up: false,
+            baseline_tier: true,
+            baseline_threshold: None,
         }
     }
 }
@@ -178,10 +189,11 @@ impl Config {
     /// interpreter instructions (default [`DEFAULT_TIER_UP_THRESHOLD`]). A function's
     /// budget is spent at each call (by the function's length, up to 64 instructions) and
     /// at each backward branch (by the length of the loop body), as V8 and SpiderMonkey
-    /// weigh it; when it runs out, the function is queued for the optimizing tier (and,
-    /// when it is still running a loop once that code is ready, moved into it there by
-    /// on-stack replacement), and the budget starts again. 0 makes every function hot at
-    /// its first call.
+    /// weigh it; when it runs out, the function is queued for the next tier of the chain
+    /// (and, when it is still running a loop once that code is ready, moved into it there
+    /// by on-stack replacement), and the budget starts again. Baseline code counts the same
+    /// way in wasm operators, with its own budget ([`Config::baseline_tier_up_threshold`]).
+    /// 0 makes every function hot at its first call.
     pub fn tier_up_threshold(&mut self, instructions: u32) -> &mut Self {
         self.tier_up_threshold = instructions;
         self
@@ -189,11 +201,38 @@ impl Config {
 
     /// Compiles a hot function on the thread that runs it, at once, instead of on a
     /// background worker (default: off). For tests: which code runs where becomes
-    /// deterministic, and with a threshold of 0 every function runs optimized from its
-    /// second call and every loop moves into optimized code at its first back edge.
+    /// deterministic, and with a threshold of 0 every function runs baseline code from its
+    /// second call and optimized code from its third, and every loop moves into baseline
+    /// code at its first back edge and on into optimized code at once.
     pub fn sync_tier_up(&mut self, on: bool) -> &mut Self {
         self.sync_tier_up = on;
         self
+    }
+
+    /// Whether the tiered mode's chain has the baseline tier between the interpreter and
+    /// the optimizing tier (default: on, where the CPU has what its code needs). Off, hot
+    /// functions go from the interpreter straight to the optimizing tier.
+    pub fn baseline_tier(&mut self, on: bool) -> &mut Self {
+        self.baseline_tier = on;
+        self
+    }
+
+    /// How much work baseline code does before it asks for the optimizing tier, in wasm
+    /// operators, counted like the interpreter's threshold (calls by the function's length
+    /// up to 64, loop iterations by the body's length). Default (`None`):
+    /// [`DEFAULT_BASELINE_FACTOR`] times [`Config::tier_up_threshold`]. 0 makes baseline
+    /// code hot at once.
+    pub fn baseline_tier_up_threshold(&mut self, operators: Option<u32>) -> &mut Self {
+        self.baseline_threshold = operators;
+        self
+    }
+
+    /// The work that makes baseline code hot ([`Config::baseline_tier_up_threshold`]).
+    pub(crate) fn baseline_budget(&self) -> u32 {
+        self.baseline_threshold.unwrap_or_else(|| {
+            self.tier_up_threshold
+                .saturating_mul(DEFAULT_BASELINE_FACTOR)
+        })
     }
 
     /// Reserves a guard region with every linear memory (default: on).
@@ -210,9 +249,10 @@ impl Config {
     }
 
     /// A per-function tier mask for tests, picked at random, reproducibly from `seed`: in
-    /// [`TierMode::Optimizing`] about half of the functions are interpreted, so calls cross
-    /// tiers in every direction; in [`TierMode::Tiered`] about half of them never leave
-    /// the interpreter, however hot. `None` (the default) lets every function reach the
+    /// [`TierMode::Optimizing`] and [`TierMode::Baseline`] about half of the functions are
+    /// interpreted, so calls cross tiers in every direction; in [`TierMode::Tiered`] each
+    /// function's top tier is one of interpreter, baseline and optimizing, a third each
+    /// (however hot, a function goes no higher). `None` (the default) lets every function reach the
     /// mode's top tier.
     pub fn random_tiers(&mut self, seed: Option<u64>) -> &mut Self {
         self.tier_seed = seed;

@@ -78,6 +78,17 @@ impl Engine {
         };
         let baseline = match config.tier {
             TierMode::Baseline => Some(crate::tiers::baseline()?),
+            // The middle of the chain where the host has it; without it, functions go from
+            // the interpreter straight to the optimizing tier.
+            TierMode::Tiered if !config.baseline_tier => None,
+            TierMode::Tiered => crate::tiers::baseline()
+                .inspect_err(|e| {
+                    tracing::info!(
+                        target: "tierup::tiering",
+                        "no baseline tier, tiering up from the interpreter to the optimizing tier: {e:#}"
+                    )
+                })
+                .ok(),
             _ => None,
         };
         if optimizing.is_some() {
@@ -151,19 +162,65 @@ impl Engine {
         self.inner.config.tier.tiers_up()
     }
 
-    /// The tier a hot function `func_index` of a module moves to next, if any: the
-    /// optimizing tier in the tiered mode (unless the tier mask keeps the function in the
-    /// interpreter) and in the eager mode (where every function is queued already, and a
-    /// hot report moves a long-running loop by on-stack replacement). `salt` tells the
-    /// functions of different modules apart.
-    pub(crate) fn tier_up_target(&self, salt: u64, func_index: u32) -> Option<Tier> {
-        if !self.tiers_up() {
-            return None;
+    /// The tier a hot function `func_index` of a module moves to next from code of tier
+    /// `from`, if any. In the tiered mode the chain is interpreter -> baseline ->
+    /// optimizing (without a baseline tier, interpreter -> optimizing), up to the
+    /// function's top tier, which the tier mask picks among the three (the top of the
+    /// chain without one). In the eager mode (where every function is queued for the
+    /// optimizing tier already, and a hot report moves a long-running loop by on-stack
+    /// replacement) it is the optimizing tier. `salt` tells the functions of different
+    /// modules apart.
+    pub(crate) fn tier_up_target(&self, salt: u64, func_index: u32, from: Tier) -> Option<Tier> {
+        let top = match self.inner.config.tier {
+            TierMode::Eager => Tier::Optimizing,
+            TierMode::Tiered => self.top_tier(salt, func_index),
+            _ => return None,
+        };
+        self.next_tier(from).filter(|&t| t <= top)
+    }
+
+    /// The tier after `from` in the tiered modes' chain.
+    pub(crate) fn next_tier(&self, from: Tier) -> Option<Tier> {
+        match from {
+            Tier::Lazy | Tier::Interp
+                if self.inner.baseline.is_some() && self.inner.config.tier == TierMode::Tiered =>
+            {
+                Some(Tier::Baseline)
+            }
+            Tier::Lazy | Tier::Interp | Tier::Baseline => Some(Tier::Optimizing),
+            _ => None,
         }
-        match self.inner.config.tier_seed {
-            Some(seed) if !coin(seed, salt, func_index) => None,
-            _ => Some(Tier::Optimizing),
-        }
+    }
+
+    /// The highest tier function `func_index` reaches in the tiered mode: the optimizing
+    /// tier, or with a tier mask one of interpreter, baseline (where the engine has it) and
+    /// optimizing, picked reproducibly from the seed.
+    fn top_tier(&self, salt: u64, func_index: u32) -> Tier {
+        let Some(seed) = self.inner.config.tier_seed else {
+            return Tier::Optimizing;
+        };
+        let tiers: &[Tier] = if self.inner.baseline.is_some() {
+            &[Tier::Interp, Tier::Baseline, Tier::Optimizing]
+        } else {
+            &[Tier::Interp, Tier::Optimizing]
+        };
+        tiers[(pick(seed, salt, func_index) % tiers.len() as u64) as usize]
+    }
+
+    /// The budget of work, in wasm operators, that baseline code in the tiered mode spends
+    /// before it reports itself hot (`CompileOptions::hotness_budget`), and that its slots
+    /// start with ([`Config::baseline_tier_up_threshold`]; `benches/README.md`, "Tuning
+    /// the chain").
+    pub(crate) fn baseline_budget(&self) -> Option<u32> {
+        let config = &self.inner.config;
+        (config.tier == TierMode::Tiered && self.inner.baseline.is_some())
+            .then(|| config.baseline_budget())
+    }
+
+    /// The value a new slot's hotness counter starts at.
+    pub(crate) fn initial_hotness(&self) -> i32 {
+        self.baseline_budget()
+            .map_or(0, |b| b.min(i32::MAX as u32) as i32)
     }
 
     /// The compiler of `tier`, if the engine has it.
@@ -272,7 +329,13 @@ impl Engine {
 
 /// A reproducible coin toss per (seed, module, function): the random tier mask.
 fn coin(seed: u64, salt: u64, func_index: u32) -> bool {
-    mix(seed ^ mix(salt ^ mix(u64::from(func_index)))) & 1 == 0
+    pick(seed, salt, func_index) & 1 == 0
+}
+
+/// A reproducible pseudo-random number for function `func_index` of the module of `salt`
+/// under the tier mask of `seed`.
+fn pick(seed: u64, salt: u64, func_index: u32) -> u64 {
+    mix(seed ^ mix(salt ^ mix(u64::from(func_index))))
 }
 
 /// A 64-bit mixing function (the finaliser of SplitMix64).

@@ -226,6 +226,8 @@ impl Instance {
         let vmctx: *mut VmContext = &mut inst.vmctx;
         let num_imported = info.num_imported_funcs as usize;
         let limits: *const tierup_abi::RuntimeLimits = &*store.limits;
+        // The counter of code that counts in its slot (the baseline tier's).
+        let hotness = module.inner.engine.initial_hotness();
         inst.entries = info.funcs[num_imported..]
             .iter()
             .enumerate()
@@ -239,7 +241,7 @@ impl Instance {
                 let func_index = (num_imported + i) as u32;
                 let lazy = module.inner.lazy_code(func_index);
                 // SAFETY: the module's lazy records are valid while it lives.
-                unsafe { FuncEntry::new(lazy, vmctx, limits, type_id, func_index, 0) }
+                unsafe { FuncEntry::new(lazy, vmctx, limits, type_id, func_index, hotness) }
             })
             .collect();
         func_refs.extend(inst.entries.iter().map(|e| e as *const FuncEntry));

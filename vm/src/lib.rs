@@ -94,7 +94,7 @@ mod values;
 pub mod wasi;
 
 pub use anyhow::Error;
-pub use config::{Config, DEFAULT_TIER_UP_THRESHOLD, TierMode};
+pub use config::{Config, DEFAULT_BASELINE_FACTOR, DEFAULT_TIER_UP_THRESHOLD, TierMode};
 pub use engine::Engine;
 pub use externs::Extern;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};

@@ -4,7 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tierup_abi::{FuncCode, FuncEntry, Libcalls, STATUS_OK, TrapCode, ValRaw, VmContext};
+use tierup_abi::{FuncCode, FuncEntry, Libcalls, STATUS_OK, Tier, TrapCode, ValRaw, VmContext};
 use tierup_abi::{bulk, trap};
 
 use crate::instance::InstanceData;
@@ -302,9 +302,18 @@ pub(crate) unsafe extern "sysv64" fn lazy_entry(
 /// # Safety
 ///
 /// `vmctx` must be the context of a live instance.
-unsafe extern "sysv64" fn hot(vmctx: *mut VmContext, func_index: u32, at: u32) -> *const FuncCode {
+unsafe extern "sysv64" fn hot(
+    vmctx: *mut VmContext,
+    func_index: u32,
+    at: u32,
+    tier: u32,
+    outer: u32,
+) -> *const FuncCode {
     guard(core::ptr::null(), || {
+        let Some(tier) = u8::try_from(tier).ok().and_then(Tier::from_u8) else {
+            return core::ptr::null();
+        };
         // SAFETY: the caller's contract; the tier manager only reads the instance.
-        unsafe { crate::tiering::hot(vmctx, func_index, at) }
+        unsafe { crate::tiering::hot(vmctx, func_index, at, outer, tier) }
     })
 }

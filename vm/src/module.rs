@@ -553,7 +553,11 @@ impl ModuleInner {
             self.validate_deferred(func_index)?;
             let started = Instant::now();
             let code = compiler
-                .compile(&self.env, func_index, &CompileOptions { bounds_checks })
+                .compile(
+                    &self.env,
+                    func_index,
+                    &self.compile_options(tier, bounds_checks),
+                )
                 .map_err(|e| {
                     anyhow::anyhow!(
                         "failed to compile function {} ({}): {e}",
@@ -658,24 +662,41 @@ impl ModuleInner {
         Ok(FuncCodeBox::Machine(Box::new(record)))
     }
 
+    /// The options `tier` compiles with for memories with (`bounds_checks` false) or
+    /// without a guard region: the baseline tier counts hotness in the tiered mode.
+    fn compile_options(&self, tier: Tier, bounds_checks: bool) -> CompileOptions {
+        CompileOptions {
+            bounds_checks,
+            hotness_budget: match tier {
+                Tier::Baseline => self.engine.baseline_budget(),
+                _ => None,
+            },
+        }
+    }
+
     /// Compiles the OSR entry of defined function `func_index` at the point before its
-    /// instruction at module offset `at` with the optimizing tier (`tierup_abi::osr`), for
-    /// memories with (`bounds_checks` false) or without a guard region, and loads it; also
-    /// returns its bytes of machine code. The entry lives as long as the module.
+    /// instruction at module offset `at` with `tier` (`tierup_abi::osr`), for memories with
+    /// (`bounds_checks` false) or without a guard region, and loads it; also returns its
+    /// bytes of machine code. The entry lives as long as the module.
     pub(crate) fn compile_osr(
         &self,
         func_index: u32,
         at: u32,
+        tier: Tier,
         bounds_checks: bool,
     ) -> Result<(FuncCodeBox, usize)> {
-        let tier = Tier::Optimizing;
         let compiler = self
             .engine
             .compiler(tier)
             .ok_or_else(|| anyhow::anyhow!("the engine has no {} tier", tier.name()))?;
         self.validate_deferred(func_index)?;
         let machine = compiler
-            .compile_osr(&self.env, func_index, at, &CompileOptions { bounds_checks })
+            .compile_osr(
+                &self.env,
+                func_index,
+                at,
+                &self.compile_options(tier, bounds_checks),
+            )
             .map_err(|e| {
                 anyhow::anyhow!(
                     "failed to compile the OSR entry of function {} at offset {at}: {e}",
@@ -832,7 +853,7 @@ impl ModuleInner {
     pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
         let compiled = |tier: Tier| self.place(func_index, tier, bounds_checks)?.get();
         let background = if self.engine.tiers_up() {
-            compiled(Tier::Optimizing)
+            compiled(Tier::Optimizing).or_else(|| compiled(Tier::Baseline))
         } else {
             None
         };

@@ -49,7 +49,7 @@ use crate::entry::{FuncCode, Tier};
 use crate::env::ModuleEnv;
 use crate::trap::TrapCode;
 
-/// How a compilation must treat linear memory.
+/// How a compilation must treat linear memory, and whether the code counts its hotness.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CompileOptions {
     /// The memories the code will run with may have no guard region, so every access must
@@ -57,6 +57,13 @@ pub struct CompileOptions {
     /// access whose static offset plus size is at most [`crate::GUARD_BYTES`] needs no
     /// check: the reservation of [`crate::GUARDED_RESERVATION`] bytes covers it.
     pub bounds_checks: bool,
+    /// Where the code is to count its own hotness (a tier in the middle of the chain): the
+    /// budget of work, in wasm operators, that the function's slot counter
+    /// ([`crate::FuncEntry::hotness`]) starts at and is set back to at each report. The
+    /// code spends it at the function's entry and at loop headers, by the work between
+    /// them, and calls [`crate::Libcalls::hot`] when it drops below zero. `None`: no
+    /// counting (the top tier, or a mode that does not tier up).
+    pub hotness_budget: Option<u32>,
 }
 
 /// Why a function could not be compiled.

@@ -53,7 +53,7 @@ pub enum Tier {
     Host = 1,
     /// Register bytecode run by `tierup-interp`.
     Interp = 2,
-    /// Single-pass baseline machine code (reserved: that tier does not exist yet).
+    /// Single-pass baseline machine code (`tierup-baseline`).
     Baseline = 3,
     /// Cranelift-optimised machine code (`tierup-optimizing`).
     Optimizing = 4,
@@ -155,14 +155,26 @@ pub struct FuncEntry {
     /// The function's index in its defining module (for host functions: an index in the
     /// store's host function list).
     pub func_index: u32,
-    /// Reserved for tier-up: a counter a tier is to decrement with the work done in the
-    /// function, asking for the next tier when it drops to zero or below. No tier counts
-    /// yet and nothing reads it: it keeps the value given to [`FuncEntry::new`] (0 from the
-    /// runtime and from the test kit).
+    /// The hotness counter of machine code that counts its own
+    /// ([`crate::CompileOptions::hotness_budget`], the baseline tier in the tiered mode):
+    /// the code subtracts the work it does from it (`sub dword [slot + hotness], work`
+    /// at its entry and at loop headers) and reports itself hot through
+    /// [`crate::Libcalls::hot`] when it drops below zero, setting it back to its budget
+    /// first. It starts at the value given to [`FuncEntry::new`] (the runtime gives that
+    /// budget; 0 from the test kit). Per slot, so per instance: the manager adds the
+    /// reports of all instances up per module function. Racy by design (plain
+    /// read-modify-write from whichever thread runs the code): a lost update costs a
+    /// report, never correctness.
     pub hotness: AtomicI32,
     /// Reserved for background compilation: a [`CompileState`], `Idle` from
     /// [`FuncEntry::new`]; nothing else writes or reads it yet.
     pub compile_state: AtomicU8,
+    /// Set by the runtime when an OSR entry waits for the activation at an outermost loop
+    /// header of code that counts its hotness (the baseline tier): such a header reports
+    /// itself when it finds this non-zero (`cmp byte [slot + osr_request], 0; jne
+    /// report`), whatever its counter says. 0 from [`FuncEntry::new`]; the runtime clears
+    /// it at the next report.
+    pub osr_request: AtomicU8,
 }
 
 // SAFETY: every mutable field is atomic; `vmctx` is only dereferenced by the thread that
@@ -197,6 +209,7 @@ impl FuncEntry {
             func_index,
             hotness: AtomicI32::new(hotness),
             compile_state: AtomicU8::new(CompileState::Idle as u8),
+            osr_request: AtomicU8::new(0),
         }
     }
 
@@ -282,6 +295,7 @@ pub mod offsets {
     pub const ENTRY_FUNC_INDEX: usize = offset_of!(FuncEntry, func_index);
     pub const ENTRY_HOTNESS: usize = offset_of!(FuncEntry, hotness);
     pub const ENTRY_COMPILE_STATE: usize = offset_of!(FuncEntry, compile_state);
+    pub const ENTRY_OSR_REQUEST: usize = offset_of!(FuncEntry, osr_request);
     pub const ENTRY_SIZE: usize = core::mem::size_of::<FuncEntry>();
     pub const CODE_ARRAY_ENTRY: usize = offset_of!(FuncCode, array_entry);
     pub const CODE_REGISTER_ENTRY: usize = offset_of!(FuncCode, register_entry);
@@ -303,6 +317,7 @@ mod tests {
         assert_eq!(ENTRY_FUNC_INDEX, 36);
         assert_eq!(ENTRY_HOTNESS, 40);
         assert_eq!(ENTRY_COMPILE_STATE, 44);
+        assert_eq!(ENTRY_OSR_REQUEST, 45);
         assert_eq!(ENTRY_SIZE, 48);
         assert_eq!(CODE_ARRAY_ENTRY, 0);
         assert_eq!(CODE_REGISTER_ENTRY, 8);

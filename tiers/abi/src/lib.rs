@@ -102,16 +102,17 @@
 //!   libcall.
 //!
 //! * Hotness is counted by the tier that runs a function, in a place of its choosing, and
-//!   reported through [`Libcalls::hot`] with the OSR point it stands at; the tier
-//!   manager's request state (queued, compiling, done, failed) is per *module* function,
-//!   in the runtime, not per slot: a function hot in two instances is compiled once and
-//!   published to both. The interpreter keeps its counter in its translated function,
-//!   which every instance shares and the running code already has at hand.
-//!   [`FuncEntry::hotness`] and [`FuncEntry::compile_state`] stay reserved (set when a slot
-//!   is made, read by nothing) for the baseline tier, whose code has the slot in a
-//!   register.
-//!
-//! [`Tier::Baseline`] names a tier still to be written.
+//!   reported through [`Libcalls::hot`] with the OSR point it stands at and the reporting
+//!   tier (so that code of a lower tier still running an old activation is moved up, and
+//!   code is never moved into an OSR entry of its own tier); the tier manager's request
+//!   state (queued, compiling, done, failed) is per *module* function, in the runtime,
+//!   not per slot: a function hot in two instances is compiled once and published to
+//!   both. The interpreter keeps its counter in its translated function, which every
+//!   instance shares and the running code already has at hand. Machine code that counts
+//!   (the baseline tier, [`CompileOptions::hotness_budget`]) keeps it in
+//!   [`FuncEntry::hotness`], one memory operand off the slot register its code holds.
+//!   [`FuncEntry::compile_state`] stays reserved (set when a slot is made, read by
+//!   nothing).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

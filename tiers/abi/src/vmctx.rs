@@ -165,12 +165,17 @@ vmctx_layout! {
         /// machine code: unwinds the generated frames to the innermost entry trampoline.
         /// It never returns; code that calls it continues with a trap of its own.
         [RAISE] raise: unsafe extern "sysv64" fn(status: u32),
-        /// Function `func_index` of the instance is hot: its tier's counter ran out at its
-        /// entry (`at` is [`NO_OSR`]) or at a backward branch to the OSR point before the
-        /// instruction at module offset `at` ([`crate::osr`]). The runtime decides what to
-        /// compile; it returns the record of an OSR entry for that point when one is ready
-        /// (the caller may move into it), null otherwise. It never traps.
-        [HOT] hot: unsafe extern "sysv64" fn(vmctx: *mut VmContext, func_index: u32, at: u32) -> *const FuncCode,
+        /// Function `func_index` of the instance is hot: the counter of its code of tier
+        /// `tier` (a [`crate::Tier`] as `u32`: the tier of the code that reports, which may
+        /// be older than the code its slot holds now) ran out at its entry (`at` is
+        /// [`NO_OSR`]) or on the way into the OSR point before the instruction at module
+        /// offset `at` ([`crate::osr`]); `outer` is the point of the outermost loop around
+        /// `at` where the tier knows it (the runtime may prefer to move there), else `at`.
+        /// The runtime decides what to compile; it returns the record of an OSR entry of a
+        /// higher tier for `at` when one is ready (the caller may move into it), null
+        /// otherwise. It may set a counter the tier keeps in the slot
+        /// ([`crate::FuncEntry::hotness`]) to make it report again sooner. It never traps.
+        [HOT] hot: unsafe extern "sysv64" fn(vmctx: *mut VmContext, func_index: u32, at: u32, tier: u32, outer: u32) -> *const FuncCode,
     }
 }
 

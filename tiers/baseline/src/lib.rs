@@ -11,13 +11,26 @@
 //!
 //! # Layers
 //!
-//! * `codegen/`: the operator visitor (`codegen/ops.rs`). It reads each operator once and emits it at once,
-//!   keeping the operand stack symbolic (`stack.rs`: constants, locals, registers and
-//!   slots, materialised only when an operation needs them; the deepest register entry
-//!   spilled under pressure; control flow merging with every value in its slot).
+//! * `codegen/`: the operator visitor (`codegen/ops.rs`). It reads each operator once and
+//!   emits it at once, keeping the operand stack symbolic (`stack.rs`: constants, locals,
+//!   registers and slots, materialised only when an operation needs them; the deepest
+//!   register entry spilled under pressure; control flow merging with every value in its
+//!   slot). `codegen/hotness.rs` is the tier's part in the chain (below).
 //! * `masm.rs`: the ISA-neutral macro-assembler trait the visitor speaks, one method per
 //!   kind of instruction, so what each operator emits reads off its visitor method.
 //! * `x64.rs`: the x86-64 implementation, with `dynasm!`.
+//!
+//! # In the chain
+//!
+//! With [`tierup_abi::CompileOptions::hotness_budget`] (the tiered mode) the code counts
+//! its own hotness in its slot, two instructions at the entry and at each loop header
+//! (`sub dword [slot + hotness], work; jl report`, the work being the call's (32) plus the
+//! function's length up to 64 operators, or the loop body's length), and reports itself
+//! hot out of line. At a loop
+//! header the report may move the activation into the optimizing tier's OSR entry: the
+//! frame's slots are the state, copied into cells and passed on. [`compile_osr`] makes
+//! this tier's own OSR entries, which take an interpreted activation along at any
+//! reachable instruction boundary. The details are in `codegen/hotness.rs`.
 //!
 //! # What it compiles
 //!
@@ -101,12 +114,45 @@ impl Compiler for Baseline {
     ) -> Result<Compiled, CompileError> {
         compile(env, func_index, options).map(Compiled::Machine)
     }
+
+    fn compile_osr(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        at: u32,
+        options: &CompileOptions,
+    ) -> Result<MachineCode, CompileError> {
+        compile_osr(env, func_index, at, options)
+    }
 }
 
 /// Compiles defined function `func_index`.
 pub fn compile(
     env: &ModuleEnv,
     func_index: u32,
+    options: &CompileOptions,
+) -> Result<MachineCode, CompileError> {
+    translate(env, func_index, None, options)
+}
+
+/// Compiles the OSR entry of defined function `func_index` at the point before its
+/// instruction at module offset `at` (`tierup_abi::osr`): code whose register entry takes
+/// the address of the state and runs the rest of the function from there. Any reachable
+/// instruction boundary can be entered.
+pub fn compile_osr(
+    env: &ModuleEnv,
+    func_index: u32,
+    at: u32,
+    options: &CompileOptions,
+) -> Result<MachineCode, CompileError> {
+    translate(env, func_index, Some(at), options)
+}
+
+/// Compiles defined function `func_index`, or its OSR entry at `osr`.
+fn translate(
+    env: &ModuleEnv,
+    func_index: u32,
+    osr: Option<u32>,
     options: &CompileOptions,
 ) -> Result<MachineCode, CompileError> {
     let ty = env
@@ -127,12 +173,15 @@ pub fn compile(
         no_v128(&[ty], "locals")?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
-    let mut cg = CodeGen::new(env, X64::default(), options.bounds_checks);
+    let mut cg = CodeGen::new(env, X64::default(), func_index, options);
     cg.wasm_map.push(SourceLoc {
         code_offset: 0,
         wasm_offset: SourceLoc::NONE,
     });
-    cg.prologue(params, results, locals)?;
+    match osr {
+        None => cg.prologue(params, results, locals)?,
+        Some(at) => cg.osr_prologue(at, results, locals)?,
+    }
     let mut ops = body.get_operators_reader().map_err(err)?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(err)?;
@@ -141,12 +190,16 @@ pub fn compile(
     if !cg.done() {
         return Err(CompileError("the body does not end its frames".into()));
     }
+    cg.emit_out_of_line()?;
     let shim = cg.m.offset();
     cg.wasm_map.push(SourceLoc {
         code_offset: shim,
         wasm_offset: SourceLoc::NONE,
     });
-    emit_shim(&mut cg.m, params, results);
+    match osr {
+        None => emit_shim(&mut cg.m, params, results),
+        Some(_) => emit_shim(&mut cg.m, &tierup_abi::osr::ENTRY_PARAMS, results),
+    }
     let frame = cg.frame_bytes();
     let mut traps: Vec<TrapSite> = cg
         .traps

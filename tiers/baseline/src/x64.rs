@@ -16,7 +16,8 @@ use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
 use tierup_abi::TrapCode;
 
 use crate::masm::{
-    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Round, ShiftOp, Size, Widen, Xmm,
+    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Patch, Round, ShiftOp, Size,
+    Widen, Xmm,
 };
 
 pub const RAX: Gpr = Gpr(0);
@@ -83,6 +84,9 @@ pub struct X64 {
     frame_patch: Option<usize>,
     /// Set when a jump-table entry was not five bytes (an internal error).
     bad_table: bool,
+    /// The ends of instructions whose last four bytes are an immediate filled in at
+    /// `finish`, and that immediate.
+    patches: Vec<(usize, i32)>,
 }
 
 impl Default for X64 {
@@ -92,6 +96,7 @@ impl Default for X64 {
             labels: Vec::new(),
             frame_patch: None,
             bad_table: false,
+            patches: Vec::new(),
         }
     }
 }
@@ -674,6 +679,23 @@ impl Masm for X64 {
         Addr::Base(Gpr(4), disp)
     }
 
+    fn sub_mem32_patchable(&mut self, addr: Addr) -> Patch {
+        // The long form (`81 /5 id`) whatever the immediate, so that it can be patched.
+        with_addr!(self, addr, [sub DWORD], [, DWORD 0x7fff_0000]);
+        self.patches.push((self.ops.offset().0, 0));
+        Patch(self.patches.len() as u32 - 1)
+    }
+
+    fn cmp_mem8_zero(&mut self, addr: Addr) {
+        with_addr!(self, addr, [cmp BYTE], [, 0])
+    }
+
+    fn patch_imm32(&mut self, patch: Patch, imm: i32) {
+        if let Some(p) = self.patches.get_mut(patch.0 as usize) {
+            p.1 = imm;
+        }
+    }
+
     fn finish(self, frame_bytes: u32) -> Result<Vec<u8>, String> {
         if self.bad_table {
             return Err("a jump-table entry is not five bytes".into());
@@ -688,6 +710,12 @@ impl Masm for X64 {
                 .get_mut(end - 4..end)
                 .ok_or("the prologue is not where it was")?
                 .copy_from_slice(&total.to_le_bytes());
+        }
+        for (end, imm) in self.patches {
+            bytes
+                .get_mut(end - 4..end)
+                .ok_or("a patched instruction is not where it was")?
+                .copy_from_slice(&imm.to_le_bytes());
         }
         Ok(bytes)
     }

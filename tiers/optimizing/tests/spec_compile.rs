@@ -141,7 +141,10 @@ fn every_spec_function_compiles() {
                         for f in env.num_imported_funcs..env.funcs.len() as u32 {
                             func_count.fetch_add(1, Ordering::Relaxed);
                             for bounds_checks in [false, true] {
-                                let options = CompileOptions { bounds_checks };
+                                let options = CompileOptions {
+                                    bounds_checks,
+                                    ..CompileOptions::default()
+                                };
                                 let result = match tier.compile(&env, f, &options) {
                                     Ok(Compiled::Machine(code)) => check_tables(&code),
                                     Ok(Compiled::Owned(_)) => Err("owned code".to_string()),

@@ -404,6 +404,7 @@ fn run_suite(options: CompileOptions) {
 fn spec_assertions_with_guard_pages() {
     run_suite(CompileOptions {
         bounds_checks: false,
+        ..CompileOptions::default()
     });
 }
 
@@ -411,5 +412,6 @@ fn spec_assertions_with_guard_pages() {
 fn spec_assertions_with_bounds_checks() {
     run_suite(CompileOptions {
         bounds_checks: true,
+        ..CompileOptions::default()
     });
 }

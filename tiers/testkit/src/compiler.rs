@@ -11,6 +11,7 @@ use tierup_abi::{CompileOptions, Compiled, Compiler, FuncCode, ModuleEnv, OwnedC
 /// The options the kit compiles with: its memories have no guard region.
 pub(crate) const OPTIONS: CompileOptions = CompileOptions {
     bounds_checks: true,
+    hotness_budget: None,
 };
 
 /// Code a tier made for one function, owned by the instance until it is dropped.

@@ -348,6 +348,12 @@ unsafe extern "sysv64" fn raise(status: u32) {
 }
 
 /// The kit has one tier per instance and never tiers up: a hot function stays where it is.
-unsafe extern "sysv64" fn hot(_: *mut VmContext, _: u32, _: u32) -> *const FuncCode {
+unsafe extern "sysv64" fn hot(
+    _: *mut VmContext,
+    _: u32,
+    _: u32,
+    _: u32,
+    _: u32,
+) -> *const FuncCode {
     core::ptr::null()
 }

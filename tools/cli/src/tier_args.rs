@@ -7,10 +7,11 @@ use tierup::{Config, DEFAULT_TIER_UP_THRESHOLD, TierMode};
 #[derive(Args, Debug)]
 pub struct TierArgs {
     /// The execution tier(s): tiered (the default: start in the interpreter, compile the
-    /// hot functions with Cranelift on background workers, move long-running loops by
-    /// on-stack replacement), interp, optimizing (each function compiled by Cranelift on
-    /// its first call) or eager (start in the interpreter while the workers compile every
-    /// function)
+    /// hot functions on background workers with the baseline tier and, as they stay hot,
+    /// with Cranelift, move long-running loops up by on-stack replacement), interp,
+    /// baseline or optimizing (each function compiled by that tier on its first call) or
+    /// eager (start in the interpreter while the workers compile every function with
+    /// Cranelift)
     #[arg(long, value_name = "MODE", default_value = "tiered")]
     pub tier: TierMode,
 
@@ -20,9 +21,19 @@ pub struct TierArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TIER_UP_THRESHOLD)]
     pub tier_up_threshold: u32,
 
+    /// The work, in wasm operators, that makes baseline code hot in the tiered mode
+    /// (counted like --tier-up-threshold; default: ten times that threshold)
+    #[arg(long, value_name = "N")]
+    pub baseline_tier_up_threshold: Option<u32>,
+
     /// Compile a hot function at once on the thread that runs it, not on a worker
     #[arg(long)]
     pub sync_tier_up: bool,
+
+    /// In the tiered mode, move hot functions from the interpreter straight to the
+    /// optimizing tier, without the baseline tier between them
+    #[arg(long)]
+    pub no_baseline_tier: bool,
 
     /// The number of background compile workers (default: one less than the cores, at
     /// least one)
@@ -30,8 +41,8 @@ pub struct TierArgs {
     pub workers: usize,
 
     /// A random per-function tier mask, reproducible from SEED: with `--tier optimizing`
-    /// about half the functions are interpreted, with `--tier tiered` about half never
-    /// leave the interpreter
+    /// or `baseline` about half the functions are interpreted, with `--tier tiered` a
+    /// third each stop in the interpreter, in baseline code and in optimized code
     #[arg(long, value_name = "SEED")]
     pub random_tiers: Option<u64>,
 }
@@ -43,6 +54,8 @@ impl TierArgs {
             .tier(self.tier)
             .tier_up_threshold(self.tier_up_threshold)
             .sync_tier_up(self.sync_tier_up)
+            .baseline_tier(!self.no_baseline_tier)
+            .baseline_tier_up_threshold(self.baseline_tier_up_threshold)
             .worker_threads(self.workers)
             .random_tiers(self.random_tiers);
     }

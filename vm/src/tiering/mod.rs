@@ -5,9 +5,15 @@
 //! # The path of a hot function
 //!
 //! 1. **Counting** happens where the work is, in the tier that runs the function (the
-//!    interpreter: `tierup_interp`'s crate docs). When a function's budget runs out, the
-//!    tier calls the `hot` libcall with the function and the OSR point it stands at
-//!    (`tierup_abi::vmctx::NO_OSR` at its entry), and [`hot`] decides.
+//!    interpreter: `tierup_interp`'s crate docs; baseline code: `tierup_baseline`'s, in
+//!    the function's slot, with a budget of its own,
+//!    [`crate::Config::baseline_tier_up_threshold`]). When a function's budget runs out, the tier calls the `hot`
+//!    libcall with the function, the OSR point it stands at
+//!    (`tierup_abi::vmctx::NO_OSR` at its entry) and its own tier, and [`hot`] decides:
+//!    the *target* is the next tier of the chain interpreter -> baseline -> optimizing
+//!    after the reporting one (`Engine::tier_up_target`), up to the function's top tier,
+//!    passing over a tier whose compile of the function failed (a function with SIMD goes
+//!    from the interpreter to the optimizing tier).
 //! 2. **Requests** are per module function and kind of code, not per instance: a
 //!    function hot in two instances of its module is compiled once and published to
 //!    both. Each (function, kind of code) has a request state ([`Requests`]): idle, queued,
@@ -16,8 +22,9 @@
 //!    heat (how many times it ran out of budget); a queued function that gets hotter
 //!    is queued again at its new heat (at powers of two), and the stale copy does
 //!    nothing when a worker takes it.
-//! 3. **Workers** ([`workers`]) take the hottest job first, compile it with the next tier
-//!    of the chain (now: the optimizing tier), and publish the code into the function's
+//! 3. **Workers** ([`workers`]) take OSR entries first, then baseline compiles (short jobs:
+//!    a warm function leaves the interpreter at once), then optimizing ones, the hottest
+//!    first; they compile each with its tier, and publish the code into the function's
 //!    slot in every live instance of the module with that kind of memory, by one atomic
 //!    store each (`ModuleInner::compile_and_publish`); instances made later start with
 //!    it. Running activations finish in the code they are in; the next call runs the
@@ -28,18 +35,21 @@
 //! 4. **On-stack replacement** takes a long-running activation along. When a function
 //!    reports itself hot from a loop header (or the code after a block end), an
 //!    activation is running in the old tier there: besides the function's code, the
-//!    manager asks the optimizing tier for an OSR entry at that point at once (a job
-//!    ahead of all others, so the activation does not wait for the function's code
-//!    first), keeps it per (function, point, kind of code), and hands it to the next
-//!    report from that point, which moves the activation into it (`tierup_abi::osr`).
-//!    A point the compiler refuses is remembered and not asked for again, and a function
-//!    whose compile failed gets no OSR entries.
+//!    manager asks the target tier for an OSR entry at that point at once (a job ahead of
+//!    all others, so the activation does not wait for the function's code first), keeps
+//!    it per (function, point, tier, kind of code), and hands it to the next report from
+//!    that point, which moves the activation into it (`tierup_abi::osr`). So a loop
+//!    entered once climbs the chain too: from the interpreter into the baseline tier's
+//!    entry, whose counter later moves it into the optimizing tier's. A point a tier
+//!    refuses is remembered and asked of the next tier instead; a function whose compile
+//!    failed gets no OSR entries of that tier. The report's tier keeps an activation from
+//!    being moved into an entry of its own tier.
 //!
 //! With [`crate::Config::sync_tier_up`] the calling thread compiles at the report
 //! instead of a worker (for tests: a function moves the moment it runs out of budget,
-//! and with a threshold of 0 every function moves at its first call and every loop
-//! enters its OSR entry at its first back edge). With [`crate::Config::random_tiers`],
-//! a seeded half of the functions never leave the interpreter.
+//! and with a threshold of 0 every function moves up one tier per call and every loop
+//! enters its OSR entries at its first back edge). With [`crate::Config::random_tiers`],
+//! each function's top tier is picked at random among the three.
 //!
 //! # Events
 //!
@@ -92,11 +102,13 @@ pub(crate) enum Job {
         tier: Tier,
         bounds_checks: bool,
     },
-    /// Compile the OSR entry of a function at a point and keep it for the next report.
+    /// Compile the OSR entry of a function at a point with a tier and keep it for the
+    /// next report.
     Osr {
         module: Weak<ModuleInner>,
         func_index: u32,
         at: u32,
+        tier: Tier,
         bounds_checks: bool,
     },
     /// A task of the embedding API.
@@ -116,11 +128,17 @@ pub(crate) struct Requests {
     state: Box<[[AtomicU8; KEYS]]>,
     /// How many times each defined function ran out of its budget.
     heat: Box<[AtomicU32]>,
-    /// The OSR entries asked for, by (function, point, bounds checks).
-    osr: Mutex<HashMap<(u32, u32, bool), OsrEntry>>,
+    /// The OSR entries asked for, by (function, point, tier, bounds checks).
+    osr: Mutex<HashMap<OsrKey, OsrEntry>>,
     /// How many activations moved into an OSR entry.
     osr_entered: AtomicUsize,
+    /// Reports from an inner loop point made while the entry at its outermost loop was
+    /// ready, by (function, point).
+    inner_waits: Mutex<HashMap<(u32, u32), u32>>,
 }
+
+/// An OSR entry's function, point, tier and kind of memory.
+type OsrKey = (u32, u32, Tier, bool);
 
 enum OsrEntry {
     Queued,
@@ -136,6 +154,7 @@ impl Requests {
             heat: (0..defined).map(|_| AtomicU32::new(0)).collect(),
             osr: Mutex::new(HashMap::new()),
             osr_entered: AtomicUsize::new(0),
+            inner_waits: Mutex::new(HashMap::new()),
         }
     }
 
@@ -195,30 +214,92 @@ fn claim(state: &AtomicU8, from: u8, to: u8) -> bool {
         .is_ok()
 }
 
-/// See `libcalls::hot`: a function of the instance of `vmctx` ran out of its budget at
-/// OSR point `at` (or its entry). Returns the OSR entry to move the activation into, or
-/// null to go on where it is.
+/// See `libcalls::hot`: code of tier `from` of a function of the instance of `vmctx` ran
+/// out of its budget at OSR point `at` (or its entry). Returns the OSR entry to move the
+/// activation into, or null to go on where it is.
 ///
 /// # Safety
 ///
 /// `vmctx` must be the context of a live instance.
-pub(crate) unsafe fn hot(vmctx: *mut VmContext, func_index: u32, at: u32) -> *const FuncCode {
+pub(crate) unsafe fn hot(
+    vmctx: *mut VmContext,
+    func_index: u32,
+    at: u32,
+    outer: u32,
+    from: Tier,
+) -> *const FuncCode {
     // SAFETY: a live instance's context points at its data (`instance.rs`).
     let inst = unsafe { &*((*vmctx).instance as *const InstanceData) };
-    inst.module.inner.hot(func_index, at, inst.bounds_checks)
+    let module = &inst.module.inner;
+    let (entry, poll) = module.hot(func_index, at, outer, from, inst.bounds_checks);
+    // Code that counts in its slot (baseline code) reports again sooner while the
+    // activation waits for an OSR entry, so that it moves soon after the entry is ready
+    // instead of a whole budget later; or at the next loop header it passes.
+    if from == Tier::Baseline {
+        let slot = module
+            .defined_index(func_index)
+            .and_then(|d| inst.entries.get(d));
+        if let (Some(slot), Some(budget)) = (slot, module.engine.baseline_budget()) {
+            slot.osr_request
+                .store(u8::from(poll == Poll::Outer), Ordering::Relaxed);
+            if poll != Poll::Later {
+                let left = (budget / OSR_POLL_DIVISOR).min(i32::MAX as u32) as i32;
+                slot.hotness.store(left, Ordering::Relaxed);
+            }
+        }
+    }
+    entry
 }
 
+/// When the reporting code is to report again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Poll {
+    /// After its whole budget.
+    Later,
+    /// After a small part of it: an OSR entry it waits for is being compiled.
+    Soon,
+    /// At the next outermost loop header it passes, where an OSR entry is ready (through
+    /// the slot's `osr_request`), and after a small part of its budget elsewhere.
+    Outer,
+}
+
+/// What [`ModuleInner::osr_lookup`] found.
+enum Lookup {
+    Ready(*const FuncCode, Tier),
+    Pending,
+    None,
+}
+
+/// How many reports from inner loops an activation makes, once the entry at its outermost
+/// loop is ready, before it moves at an inner loop instead (a sixteenth of the budget
+/// each: one budget in all, for an outer loop that does not come round). Tuned on the
+/// benchmark programs: a quarter of the budget left matmul at its inner loop, 8% slower
+/// (`benches/README.md`, "Tuning the chain").
+const OUTER_PATIENCE: u32 = 16;
+
+/// While an activation of baseline code waits for an OSR entry, it reports itself every
+/// this much of its budget.
+const OSR_POLL_DIVISOR: u32 = 16;
+
 impl ModuleInner {
-    /// See [`hot`].
-    fn hot(self: &Arc<Self>, func_index: u32, at: u32, bounds_checks: bool) -> *const FuncCode {
-        let Some(tier) = self.engine.tier_up_target(self.salt, func_index) else {
-            return core::ptr::null();
+    /// See [`hot`]; also says when the reporting code is to report again.
+    fn hot(
+        self: &Arc<Self>,
+        func_index: u32,
+        at: u32,
+        outer: u32,
+        from: Tier,
+        bounds_checks: bool,
+    ) -> (*const FuncCode, Poll) {
+        let none = (core::ptr::null(), Poll::Later);
+        let Some(tier) = self.target(func_index, from, bounds_checks) else {
+            return none;
         };
         let (Some(defined), Some(state)) = (
             self.defined_index(func_index),
             self.request_state(func_index, tier, bounds_checks),
         ) else {
-            return core::ptr::null();
+            return none;
         };
         let heat = self.requests.heat[defined]
             .fetch_add(1, Ordering::Relaxed)
@@ -232,7 +313,7 @@ impl ModuleInner {
             _ => {}
         }
         if at == NO_OSR {
-            return core::ptr::null();
+            return none;
         }
         // Loaded again: a synchronous request is done (or failed) by now. A report from a
         // loop asks for the OSR entry at once, whether or not the function's code is ready:
@@ -240,9 +321,25 @@ impl ModuleInner {
         // OSR entries first, so it moves up one compile sooner (a function entered once
         // never uses its code anyway).
         match state.load(Ordering::Acquire) {
-            FAILED => core::ptr::null(),
-            _ => self.osr_entry(func_index, at, bounds_checks),
+            FAILED => none,
+            _ => self.osr_report(func_index, at, outer, tier, bounds_checks),
         }
+    }
+
+    /// The tier a report from code of tier `from` asks for: the next of the chain up to
+    /// the function's top, passing over a tier that failed to compile the function (the
+    /// baseline tier refuses SIMD: such a function goes from the interpreter to the
+    /// optimizing tier).
+    fn target(&self, func_index: u32, from: Tier, bounds_checks: bool) -> Option<Tier> {
+        let mut tier = self.engine.tier_up_target(self.salt, func_index, from)?;
+        while self
+            .request_state(func_index, tier, bounds_checks)?
+            .load(Ordering::Acquire)
+            == FAILED
+        {
+            tier = self.engine.tier_up_target(self.salt, func_index, tier)?;
+        }
+        Some(tier)
     }
 
     /// Asks for `tier` code of `func_index`: compiles it now with synchronous tier-up,
@@ -266,6 +363,12 @@ impl ModuleInner {
             return;
         };
         event!(debug, self, func_index, tier = tier.name(), heat, "queued");
+        // A baseline compile takes microseconds, an optimizing one milliseconds: the short
+        // jobs go first, so that warm functions leave the interpreter at once.
+        let priority = match tier {
+            Tier::Baseline => Priority::Baseline(heat),
+            _ => Priority::Function(heat),
+        };
         workers.submit(
             Job::Compile {
                 module: Arc::downgrade(self),
@@ -273,7 +376,7 @@ impl ModuleInner {
                 tier,
                 bounds_checks,
             },
-            Priority::Function(heat),
+            priority,
         );
     }
 
@@ -363,63 +466,107 @@ impl ModuleInner {
         }
     }
 
-    /// The OSR entry of `func_index` at `at` if it is ready; otherwise asks for it (compiled
-    /// now with synchronous tier-up, else queued) and returns null.
-    fn osr_entry(
+    /// The OSR entry of `func_index` at `at` by `tier` or, where that tier failed to make
+    /// it, by the next tier of the chain: ready, or asked for now (compiled at once with
+    /// synchronous tier-up, else queued) and pending, or not to be had.
+    fn osr_lookup(
         self: &Arc<Self>,
         func_index: u32,
         at: u32,
+        tier: Tier,
         bounds_checks: bool,
-    ) -> *const FuncCode {
-        let osr_key = (func_index, at, bounds_checks);
+    ) -> Lookup {
+        let osr_key = (func_index, at, tier, bounds_checks);
         {
             let mut entries = self.requests.osr.lock();
             match entries.get(&osr_key) {
-                Some(OsrEntry::Ready(code)) => {
-                    let record = code.record();
+                Some(OsrEntry::Ready(code)) => return Lookup::Ready(code.record(), tier),
+                Some(OsrEntry::Failed) => {
                     drop(entries);
-                    self.requests.osr_entered.fetch_add(1, Ordering::Relaxed);
-                    event!(debug, self, func_index, at, "OSR entered");
-                    return record;
+                    return match self.engine.tier_up_target(self.salt, func_index, tier) {
+                        Some(next) => self.osr_lookup(func_index, at, next, bounds_checks),
+                        None => Lookup::None,
+                    };
                 }
-                Some(_) => return core::ptr::null(),
+                Some(OsrEntry::Queued) => return Lookup::Pending,
                 None => {}
             }
             entries.insert(osr_key, OsrEntry::Queued);
         }
         if !self.engine.config().sync_tier_up {
             if let Some(workers) = self.engine.workers() {
-                event!(
-                    debug,
-                    self,
-                    func_index,
-                    tier = Tier::Optimizing.name(),
-                    at,
-                    "queued"
-                );
+                event!(debug, self, func_index, tier = tier.name(), at, "queued");
                 workers.submit(
                     Job::Osr {
                         module: Arc::downgrade(self),
                         func_index,
                         at,
+                        tier,
                         bounds_checks,
                     },
                     Priority::Osr,
                 );
             }
-            return core::ptr::null();
+            return Lookup::Pending;
         }
-        self.compile_osr_request(func_index, at, bounds_checks);
-        // Entered at once, with its event.
-        self.osr_entry(func_index, at, bounds_checks)
+        self.compile_osr_request(func_index, at, tier, bounds_checks);
+        self.osr_lookup(func_index, at, tier, bounds_checks)
+    }
+
+    /// What a report from OSR point `at` gets: the entry there, if it is ready (counted,
+    /// with its event), and when to report again. A report from an inner loop whose
+    /// outermost enclosing loop is at `outer` asks for the entry there first: code entered
+    /// at an inner loop runs the rest of the outer loop as one loop with the inner one
+    /// (the optimizing tier cannot nest them), measurably slower. Once that entry is
+    /// ready, the outer loop's header reports the next time the activation passes it
+    /// ([`Poll::Outer`]) and moves it; after [`OUTER_PATIENCE`] reports from inner loops
+    /// meanwhile it moves where it is.
+    fn osr_report(
+        self: &Arc<Self>,
+        func_index: u32,
+        at: u32,
+        outer: u32,
+        tier: Tier,
+        bounds_checks: bool,
+    ) -> (*const FuncCode, Poll) {
+        if outer != at && outer != NO_OSR {
+            match self.osr_lookup(func_index, outer, tier, bounds_checks) {
+                Lookup::Ready(..) => {
+                    let mut waits = self.requests.inner_waits.lock();
+                    let n = waits.entry((func_index, at)).or_insert(0);
+                    *n += 1;
+                    if *n <= OUTER_PATIENCE {
+                        return (core::ptr::null(), Poll::Outer);
+                    }
+                }
+                Lookup::Pending => return (core::ptr::null(), Poll::Soon),
+                Lookup::None => {}
+            }
+        }
+        match self.osr_lookup(func_index, at, tier, bounds_checks) {
+            Lookup::Ready(record, tier) => {
+                self.requests.osr_entered.fetch_add(1, Ordering::Relaxed);
+                event!(
+                    debug,
+                    self,
+                    func_index,
+                    tier = tier.name(),
+                    at,
+                    "OSR entered"
+                );
+                (record, Poll::Later)
+            }
+            Lookup::Pending => (core::ptr::null(), Poll::Soon),
+            Lookup::None => (core::ptr::null(), Poll::Later),
+        }
     }
 
     /// Compiles the OSR entry of a request in state `Queued` and keeps the outcome.
-    fn compile_osr_request(&self, func_index: u32, at: u32, bounds_checks: bool) {
+    fn compile_osr_request(&self, func_index: u32, at: u32, tier: Tier, bounds_checks: bool) {
         // Set only when the compile succeeded.
         let mut made = None;
-        self.timed(func_index, Tier::Optimizing, Some(at), || {
-            let (code, bytes) = self.compile_osr(func_index, at, bounds_checks)?;
+        self.timed(func_index, tier, Some(at), || {
+            let (code, bytes) = self.compile_osr(func_index, at, tier, bounds_checks)?;
             made = Some(code);
             Ok(bytes)
         });
@@ -427,7 +574,7 @@ impl ModuleInner {
         self.requests
             .osr
             .lock()
-            .insert((func_index, at, bounds_checks), entry);
+            .insert((func_index, at, tier, bounds_checks), entry);
     }
 
     /// The module's name for events.
@@ -479,10 +626,11 @@ pub(crate) fn run_job(job: Job, worker: usize) {
             module,
             func_index,
             at,
+            tier,
             bounds_checks,
         } => {
             if let Some(module) = live(&module, func_index, worker) {
-                module.compile_osr_request(func_index, at, bounds_checks);
+                module.compile_osr_request(func_index, at, tier, bounds_checks);
             }
         }
     }

@@ -2,7 +2,8 @@
 //! the background while the program keeps running.
 //!
 //! The queue is a heap ordered by [`Priority`] (OSR entries first, then the engine's own
-//! tasks, then functions by hotness, hottest first, oldest first among equals), with a
+//! tasks, then baseline compiles, then optimizing ones; functions by hotness, hottest
+//! first, oldest first among equals), with a
 //! crossbeam channel that carries one wake-up per queued job: a worker blocks on the
 //! channel and, woken, takes the best job in the heap (not necessarily the one whose
 //! wake-up it got). A job whose function became hotter while it waited is pushed again
@@ -25,9 +26,12 @@ use super::Job;
 /// How urgent a job is; greater first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Priority {
-    /// A function to compile, with how hot it is (the number of times it ran out of its
-    /// budget; 0 for the eager mode's compiles).
+    /// A function to compile with the optimizing tier, with how hot it is (the number of
+    /// times it ran out of its budget; 0 for the eager mode's compiles).
     Function(u32),
+    /// A function to compile with the baseline tier, with how hot it is: a short job,
+    /// taken before the optimizing tier's.
+    Baseline(u32),
     /// A task of the embedding API (a module compiled in the background), which someone
     /// waits for.
     Task,
@@ -130,7 +134,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn priorities_order_osr_then_tasks_then_the_hottest_function() {
+    fn priorities_order_osr_then_tasks_then_baseline_then_the_hottest_function() {
         let mut heap = BinaryHeap::new();
         let job = || Job::Task(Box::new(|| {}));
         for (seq, priority) in [
@@ -140,6 +144,7 @@ mod tests {
             Priority::Function(9),
             Priority::Osr,
             Priority::Function(0),
+            Priority::Baseline(1),
         ]
         .into_iter()
         .enumerate()
@@ -158,6 +163,7 @@ mod tests {
             [
                 (Priority::Osr, 4),
                 (Priority::Task, 2),
+                (Priority::Baseline(1), 6),
                 (Priority::Function(9), 1),
                 (Priority::Function(9), 3),
                 (Priority::Function(3), 0),

@@ -72,6 +72,7 @@ impl<M: Masm> CodeGen<'_, M> {
             label,
             reachable_at_start: true,
             end_used: false,
+            count: None,
         });
     }
 
@@ -131,7 +132,11 @@ impl<M: Masm> CodeGen<'_, M> {
                 reachable |= frame.reachable_at_start;
                 self.m.bind(frame.label);
             }
-            Kind::Loop => {}
+            Kind::Loop => {
+                if let Some((patch, before, _)) = frame.count {
+                    self.m.patch_imm32(patch, self.weight(self.ops - before));
+                }
+            }
             _ => self.m.bind(frame.label),
         }
         self.truncate(frame.height);

@@ -14,6 +14,7 @@
 
 mod calls;
 mod control;
+mod hotness;
 mod memory;
 mod numeric;
 mod ops;
@@ -25,7 +26,8 @@ use tierup_abi::{CompileError, GUARD_BYTES, ModuleEnv, SourceLoc, TrapCode};
 use wasmparser::{BlockType, MemArg, Operator, ValType};
 
 use crate::masm::{
-    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Round, ShiftOp, Size, Widen, Xmm,
+    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Patch, Round, ShiftOp, Size,
+    Widen, Xmm,
 };
 use crate::stack::{Entry, Reg, Regs, Stack};
 
@@ -54,6 +56,10 @@ struct Frame {
     reachable_at_start: bool,
     /// Whether a branch targets the end.
     end_used: bool,
+    /// A loop's hotness spending at its header, the operators read before the header
+    /// (the spending is the body's length, filled in at the loop's end) and the loop's
+    /// OSR point.
+    count: Option<(Patch, u32, u32)>,
 }
 
 impl Frame {
@@ -106,14 +112,31 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     reachable: bool,
     /// Frames opened in unreachable code, whose operators are skipped.
     unreachable_depth: u32,
+    /// The function's index (for hotness reports).
+    func_index: u32,
+    /// The hotness budget, where the code counts (`CompileOptions::hotness_budget`).
+    budget: Option<u32>,
+    /// The operators read so far.
+    ops: u32,
+    /// The entry's hotness spending, filled in with the function's length at the end.
+    entry_count: Option<Patch>,
+    /// The out-of-line reports of the counting points, emitted after the body.
+    reports: Vec<hotness::Report>,
+    /// For an OSR entry: the point it enters, and where its prologue continues.
+    osr: Option<hotness::OsrIn>,
 }
 
 impl<'a, M: Masm> CodeGen<'a, M> {
-    pub fn new(env: &'a ModuleEnv, m: M, bounds_checks: bool) -> Self {
+    pub fn new(
+        env: &'a ModuleEnv,
+        m: M,
+        func_index: u32,
+        options: &tierup_abi::CompileOptions,
+    ) -> Self {
         CodeGen {
             env,
             m,
-            bounds_checks,
+            bounds_checks: options.bounds_checks,
             locals: Vec::new(),
             results: Vec::new(),
             stack: Stack::default(),
@@ -123,6 +146,12 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             wasm_map: Vec::new(),
             reachable: true,
             unreachable_depth: 0,
+            func_index,
+            budget: options.hotness_budget,
+            ops: 0,
+            entry_count: None,
+            reports: Vec::new(),
+            osr: None,
         }
     }
 
@@ -159,13 +188,23 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     // ---- the function -------------------------------------------------------------
 
     /// The prologue: the frame, the stack check, the pinned registers, the parameters
-    /// stored into their locals and the other locals zeroed.
+    /// stored into their locals, the other locals zeroed, and the entry's hotness
+    /// spending.
     pub fn prologue(
         &mut self,
         params: &[ValType],
         results: &[ValType],
         locals: Vec<ValType>,
     ) -> Result<(), CompileError> {
+        self.frame_setup(results, locals);
+        self.store_params(params, results)?;
+        self.count_entry();
+        self.open_body(results);
+        Ok(())
+    }
+
+    /// The frame, the stack check and the pinned registers.
+    fn frame_setup(&mut self, results: &[ValType], locals: Vec<ValType>) {
         self.locals = locals;
         self.results = results.to_vec();
         self.m.prologue();
@@ -194,6 +233,14 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 Addr::Base(M::VMCTX, vm::MEMORY_BASE as i32),
             );
         }
+    }
+
+    /// Stores the parameters into their locals and zeroes the other locals.
+    fn store_params(
+        &mut self,
+        params: &[ValType],
+        results: &[ValType],
+    ) -> Result<(), CompileError> {
         let layout = regcall::locate(params, results);
         if let Some(Loc::Gpr(g)) = layout.results_area {
             let area = self.results_area_disp();
@@ -232,6 +279,11 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             self.m.int_op_imm(IntOp::Sub, Size::S32, M::SCRATCH2, 1);
             self.m.jcc(Cond::Ne, top);
         }
+        Ok(())
+    }
+
+    /// Opens the function body's frame.
+    fn open_body(&mut self, results: &[ValType]) {
         let end = self.m.new_label();
         self.frames.push(Frame {
             kind: Kind::Function,
@@ -241,8 +293,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             label: end,
             reachable_at_start: true,
             end_used: false,
+            count: None,
         });
-        Ok(())
     }
 
     /// Whether the body's final `end` was translated.

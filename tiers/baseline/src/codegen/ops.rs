@@ -7,6 +7,12 @@ impl<M: Masm> CodeGen<'_, M> {
     pub(crate) fn operator(&mut self, op: &Operator, offset: usize) -> Result<(), CompileError> {
         use Operator as O;
         use ValType::{F32, F64, I32, I64};
+        self.ops += 1;
+        let osr_here = self.reachable && self.osr.as_ref().is_some_and(|o| o.at == offset as u32);
+        // A loop's point is its header, where the parameters are those of the iteration.
+        if osr_here && !matches!(op, O::Loop { .. }) {
+            self.osr_point();
+        }
         let code_offset = self.m.offset();
         match self.wasm_map.last_mut() {
             Some(last) if last.code_offset == code_offset => last.wasm_offset = offset as u32,
@@ -55,7 +61,11 @@ impl<M: Masm> CodeGen<'_, M> {
                 self.params_to_slots(n);
                 let header = self.m.new_label();
                 self.m.bind(header);
+                if osr_here {
+                    self.osr_point();
+                }
                 self.open(Kind::Loop, blockty, header);
+                self.count_loop(offset as u32);
             }
             O::If { blockty } => {
                 let cond = self.pop_cond()?;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use tierup_abi::osr::state_len;
 use tierup_abi::vmctx::NO_OSR;
-use tierup_abi::{STATUS_OK, ValRaw};
+use tierup_abi::{STATUS_OK, Tier, ValRaw};
 
 use super::dispatch::{Acc, Ctx};
 use super::frame::sig_cells_to_regs;
@@ -51,7 +51,8 @@ pub(super) unsafe fn tier_up(ctx: *mut Ctx) -> Result<(), u32> {
         let vmctx = (*ctx).vmctx;
         let point = func.osr_point((*ctx).ip);
         let at = point.map_or(NO_OSR, |p| p.at);
-        let code = ((*(*vmctx).libcalls).hot)(vmctx, func.func_index, at);
+        // The interpreter reports where it stands: no outer point is preferred.
+        let code = ((*(*vmctx).libcalls).hot)(vmctx, func.func_index, at, Tier::Interp as u32, at);
         let Some(point) = point else {
             return Ok(());
         };

@@ -224,7 +224,13 @@ unsafe extern "sysv64" fn raise(status: u32) {
 }
 
 /// Machine code counts no hotness; nothing here tiers up.
-unsafe extern "sysv64" fn hot(_: *mut VmContext, _: u32, _: u32) -> *const FuncCode {
+unsafe extern "sysv64" fn hot(
+    _: *mut VmContext,
+    _: u32,
+    _: u32,
+    _: u32,
+    _: u32,
+) -> *const FuncCode {
     std::ptr::null()
 }
 
