@@ -302,6 +302,59 @@ fn on_stack_replacement_through_the_baseline_tier_carries_a_large_state() {
     }
 }
 
+/// A loop nest entered once moves from baseline code into optimized code at its outer
+/// loop when that loop comes round (the outer header answers the manager's request), and
+/// at the inner loop when it does not (an outer loop that runs once); both finish with
+/// the interpreter's results. (At threshold 1,000, synchronous, the events show the first
+/// shape entering optimized code at the outer loop's offset and the second at the inner
+/// one's; at threshold 0 the patience runs out within the first inner loop.)
+#[test]
+fn a_loop_nest_moves_at_its_outer_loop_or_where_it_is() {
+    let wat = r#"
+    (module
+      (func (export "nest") (param $outer i32) (param $inner i32) (result i64)
+        (local $i i32) (local $j i32) (local $acc i64)
+        (loop $o
+          (local.set $j (i32.const 0))
+          (loop $n
+            (local.set $acc (i64.add (local.get $acc)
+              (i64.extend_i32_u (i32.xor (local.get $i) (local.get $j)))))
+            (br_if $n (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))
+                                (local.get $inner))))
+          (br_if $o (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                              (local.get $outer))))
+        (local.get $acc)))"#;
+    let nest = |outer: u32, inner: u32| -> i64 {
+        let mut acc = 0i64;
+        for i in 0..outer.max(1) {
+            for j in 0..inner.max(1) {
+                acc += i64::from(i ^ j);
+            }
+        }
+        acc
+    };
+    // (outer, inner): many short inner loops; one outer iteration with a long inner one.
+    for (outer, inner) in [(5_000, 40), (1, 200_000)] {
+        for (threshold, sync) in [(0, true), (1_000, true), (1_000, false)] {
+            let engine = tiered(threshold, sync);
+            let module = Module::new(&engine, wat).unwrap();
+            let (mut store, instance) = instantiate(&engine, &module);
+            let f: TypedFunc<(u32, u32), i64> =
+                instance.get_typed_func(&mut store, "nest").unwrap();
+            assert_eq!(
+                f.call(&mut store, (outer, inner)).unwrap(),
+                nest(outer, inner),
+                "{outer}x{inner}, threshold {threshold}, sync {sync}"
+            );
+            let stats = module.tiering_stats();
+            if sync {
+                assert_eq!(stats.osr_entered, 2, "{outer}x{inner}: {stats:?}");
+            }
+            assert_eq!(stats.failed + stats.osr_failed, 0, "{stats:?}");
+        }
+    }
+}
+
 #[test]
 fn a_trap_inside_an_osr_entry_has_the_frames_of_every_tier() {
     let wat = r#"
