@@ -32,6 +32,14 @@
 //! this tier's own OSR entries, which take an interpreted activation along at any
 //! reachable instruction boundary. The details are in `codegen/hotness.rs`.
 //!
+//! # Golden disassembly
+//!
+//! `tests/disas/` holds one module per operator family (control, calls, memory with and
+//! without a guard region, numeric, variables, hotness) and the disassembly of the code
+//! this tier emits for it, each wasm instruction's code under its offset; `tests/disas.rs`
+//! checks that they match, so a change in emitted code shows in review.
+//! `TIERUP_BLESS=1 cargo test -p tierup-baseline --test disas` re-blesses them.
+//!
 //! # What it compiles
 //!
 //! All of WebAssembly 2.0 but SIMD, the table instructions, `memory.init`, `data.drop`

@@ -1,0 +1,15 @@
+;; Direct, imported and indirect calls, many arguments (some on the stack), two results.
+(module
+  (type $t (func (param i32) (result i32)))
+  (import "env" "f" (func $imported (param i32) (result i32)))
+  (table 1 funcref)
+  (func $callee (param i64 f64 i32 i32 i32 i32 i32 i32) (result i32)
+    (local.get 7))
+  (func $two (result i32 i64) (i32.const 1) (i64.const 2))
+  (func (param i32) (result i32)
+    (drop (call $two))
+    (drop)
+    (call $callee (i64.const 1) (f64.const 2) (i32.const 3) (i32.const 4) (i32.const 5)
+                  (i32.const 6) (i32.const 7) (call $imported (local.get 0))))
+  (func (param i32 i32) (result i32)
+    (call_indirect (type $t) (local.get 0) (local.get 1))))
