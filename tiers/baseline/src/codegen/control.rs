@@ -116,6 +116,9 @@ impl<M: Masm> CodeGen<'_, M> {
             .ok_or_else(|| CompileError("end outside of a frame".into()))?;
         let n = frame.results.len();
         let fell_through = self.reachable;
+        if frame.kind == Kind::Function {
+            return self.end_function(frame);
+        }
         if self.reachable {
             self.place_values(frame.height, n);
         }
@@ -146,9 +149,25 @@ impl<M: Masm> CodeGen<'_, M> {
                 self.stack.push(Entry::Mem(ty));
             }
         }
-        if frame.kind == Kind::Function && reachable {
+        Ok(())
+    }
+
+    /// The body's final `end`: the path that falls through returns its values from where
+    /// they are; branches to the end find them in their slots and return from there.
+    fn end_function(&mut self, frame: Frame) -> Result<(), CompileError> {
+        if self.reachable {
             self.emit_return()?;
         }
+        if frame.end_used {
+            self.truncate(frame.height);
+            self.m.bind(frame.label);
+            for &ty in &frame.results {
+                self.stack.push(Entry::Mem(ty));
+            }
+            self.emit_return()?;
+        }
+        self.truncate(frame.height);
+        self.reachable = false;
         Ok(())
     }
 
