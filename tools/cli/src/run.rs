@@ -30,6 +30,13 @@ pub struct RunCommand {
     #[arg(long)]
     no_huge_pages: bool,
 
+    /// With `--tier baseline` or `--tier optimizing`: compile every function on all cores
+    /// before the program starts (as an ahead-of-time compiler would), instead of each at
+    /// its first call; the compile's figures are a `tierup::tiering` event (`RUST_LOG=
+    /// tierup::tiering=info`)
+    #[arg(long)]
+    precompile: bool,
+
     /// The name of the exported function to run (default: `_start`)
     #[arg(long, value_name = "FUNCTION")]
     invoke: Option<String>,
@@ -102,6 +109,31 @@ impl RunCommand {
         let engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;
         let module = Module::new(&engine, &bytes)
             .map_err(|e| usage(format!("cannot compile `{file}`: {e:#}")))?;
+        if self.precompile {
+            let tier = match self.tiers.tier {
+                tierup::TierMode::Baseline => tierup::Tier::Baseline,
+                tierup::TierMode::Optimizing => tierup::Tier::Optimizing,
+                other => {
+                    return Err(usage(format!(
+                        "--precompile needs --tier baseline or optimizing, not `{other}`"
+                    )));
+                }
+            };
+            let s = module
+                .precompile(tier, 0)
+                .map_err(|e| usage(format!("cannot compile `{file}`: {e:#}")))?;
+            tracing::info!(
+                target: "tierup::tiering",
+                tier = tier.name(),
+                functions = s.functions,
+                refused = s.refused,
+                wasm_bytes = s.wasm_bytes,
+                machine_bytes = s.machine_bytes,
+                micros = s.wall.as_micros() as u64,
+                threads = s.threads,
+                "precompiled"
+            );
+        }
         let wasi = self.wasi_ctx(&file)?;
         let mut store = Store::new(&engine, Host { wasi });
         let mut linker = Linker::new(&engine);
