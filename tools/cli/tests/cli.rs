@@ -236,6 +236,61 @@ fn every_tier_runs_and_traps_alike() {
 }
 
 #[test]
+fn run_precompile_compiles_every_function_before_the_program_starts() {
+    let wat = temp_file("math.wat", MATH);
+    let wat = wat.to_str().unwrap();
+    for tier in ["baseline", "optimizing"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_tierup"))
+            .args([
+                "run",
+                "--tier",
+                tier,
+                "--precompile",
+                "--invoke",
+                "add",
+                wat,
+                "2",
+                "3",
+            ])
+            .env("RUST_LOG", "tierup::tiering=info")
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&o), "5\n", "{tier}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("precompiled") && err.contains("functions=5"),
+            "{tier}: {err}"
+        );
+        // A trap in precompiled code is the same trap.
+        let o = tierup(&[
+            "run",
+            "--tier",
+            tier,
+            "--precompile",
+            "--invoke",
+            "boom",
+            wat,
+            "0",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{tier}");
+        assert!(stderr(&o).contains("integer divide by zero"), "{tier}");
+    }
+    let o = tierup(&[
+        "run",
+        "--tier",
+        "interp",
+        "--precompile",
+        "--invoke",
+        "add",
+        wat,
+        "1",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--precompile needs"), "{}", stderr(&o));
+}
+
+#[test]
 fn compile_reports_the_compile_speed() {
     let wat = temp_file("math.wat", MATH);
     let o = tierup(&["compile", "--tier", "optimizing", wat.to_str().unwrap()]);
