@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use tierup::{Config, Engine, Instance, Linker, Module, Store, Tier, TierMode, TypedFunc};
 
-/// A tiered engine with `threshold` and synchronous or background tier-up.
+/// A tiered engine with `threshold` and synchronous or background tier-up; baseline code
+/// gets hot after ten times that work, so that small tests reach every tier.
 fn tiered(threshold: u32, sync: bool) -> Engine {
     let mut config = Config::new();
     config
         .tier(TierMode::Tiered)
         .tier_up_threshold(threshold)
+        .baseline_tier_up_threshold(Some(threshold.saturating_mul(10)))
         .sync_tier_up(sync);
     Engine::new(&config).unwrap()
 }

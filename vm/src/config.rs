@@ -88,18 +88,22 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) tier_seed: Option<u64>,
     pub(crate) worker_threads: usize,
-    pub(crate) tier_up_threshold: u32,
+    pub(crate) tier_up_threshold: Option<u32>,
     pub(crate) sync_tier_up: bool,
     pub(crate) baseline_tier: bool,
     pub(crate) baseline_threshold: Option<u32>,
 }
 
-/// How many times the interpreter's threshold baseline code spends before it asks for the
-/// optimizing tier, by default ([`Config::baseline_tier_up_threshold`]).
-pub const DEFAULT_BASELINE_FACTOR: u32 = 10;
-
-/// The default of [`Config::tier_up_threshold`].
+/// The default of [`Config::tier_up_threshold`] where the next tier is the optimizing one
+/// (the chain without the baseline tier, and the eager mode).
 pub const DEFAULT_TIER_UP_THRESHOLD: u32 = 100_000;
+
+/// The default of [`Config::tier_up_threshold`] where the next tier is the baseline tier:
+/// its compile is so cheap that a function leaves the interpreter after little work.
+pub const DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE: u32 = 1_000;
+
+/// The default of [`Config::baseline_tier_up_threshold`].
+pub const DEFAULT_BASELINE_TIER_UP_THRESHOLD: u32 = 3_000_000;
 
 impl Default for Config {
     fn default() -> Config {
@@ -114,7 +118,7 @@ impl Default for Config {
             max_wasm_stack: 1 << 20,
             tier_seed: None,
             worker_threads: 0,
-            tier_up_threshold: DEFAULT_TIER_UP_THRESHOLD,
+            tier_up_threshold: None,
             sync_tier_up: false,
             baseline_tier: true,
             baseline_threshold: None,
@@ -186,17 +190,30 @@ impl Config {
     }
 
     /// How much interpreted work makes a function hot in [`TierMode::Tiered`], in
-    /// interpreter instructions (default [`DEFAULT_TIER_UP_THRESHOLD`]). A function's
+    /// interpreter instructions (default [`DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE`] where
+    /// the next tier is the baseline tier, [`DEFAULT_TIER_UP_THRESHOLD`] where it is the
+    /// optimizing tier: `benches/README.md`, "Tuning the chain"). A function's
     /// budget is spent at each call (by the function's length, up to 64 instructions) and
     /// at each backward branch (by the length of the loop body), as V8 and SpiderMonkey
     /// weigh it; when it runs out, the function is queued for the next tier of the chain
     /// (and, when it is still running a loop once that code is ready, moved into it there
     /// by on-stack replacement), and the budget starts again. Baseline code counts the same
     /// way in wasm operators, with its own budget ([`Config::baseline_tier_up_threshold`]).
-    /// 0 makes every function hot at its first call.
+    /// 0 makes every function hot at its first call, in every tier (unless
+    /// [`Config::baseline_tier_up_threshold`] says otherwise).
     pub fn tier_up_threshold(&mut self, instructions: u32) -> &mut Self {
-        self.tier_up_threshold = instructions;
+        self.tier_up_threshold = Some(instructions);
         self
+    }
+
+    /// The interpreter's threshold, for a chain whose next tier after the interpreter is
+    /// the baseline tier or not.
+    pub(crate) fn interp_threshold(&self, to_baseline: bool) -> u32 {
+        self.tier_up_threshold.unwrap_or(if to_baseline {
+            DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE
+        } else {
+            DEFAULT_TIER_UP_THRESHOLD
+        })
     }
 
     /// Compiles a hot function on the thread that runs it, at once, instead of on a
@@ -219,9 +236,9 @@ impl Config {
 
     /// How much work baseline code does before it asks for the optimizing tier, in wasm
     /// operators, counted like the interpreter's threshold (calls by the function's length
-    /// up to 64, loop iterations by the body's length). Default (`None`):
-    /// [`DEFAULT_BASELINE_FACTOR`] times [`Config::tier_up_threshold`]. 0 makes baseline
-    /// code hot at once.
+    /// up to 64 plus 32 for the call, loop iterations by the body's length). Default
+    /// (`None`): [`DEFAULT_BASELINE_TIER_UP_THRESHOLD`], or 0 where
+    /// [`Config::tier_up_threshold`] is 0. 0 makes baseline code hot at once.
     pub fn baseline_tier_up_threshold(&mut self, operators: Option<u32>) -> &mut Self {
         self.baseline_threshold = operators;
         self
@@ -229,10 +246,11 @@ impl Config {
 
     /// The work that makes baseline code hot ([`Config::baseline_tier_up_threshold`]).
     pub(crate) fn baseline_budget(&self) -> u32 {
-        self.baseline_threshold.unwrap_or_else(|| {
-            self.tier_up_threshold
-                .saturating_mul(DEFAULT_BASELINE_FACTOR)
-        })
+        self.baseline_threshold
+            .unwrap_or(match self.tier_up_threshold {
+                Some(0) => 0,
+                _ => DEFAULT_BASELINE_TIER_UP_THRESHOLD,
+            })
     }
 
     /// Reserves a guard region with every linear memory (default: on).
@@ -301,7 +319,18 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.tier_mode(), TierMode::Tiered);
         assert_eq!(TierMode::default(), TierMode::Tiered);
-        assert_eq!(c.tier_up_threshold, DEFAULT_TIER_UP_THRESHOLD);
+        assert_eq!(c.interp_threshold(false), DEFAULT_TIER_UP_THRESHOLD);
+        assert_eq!(
+            c.interp_threshold(true),
+            DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE
+        );
+        assert_eq!(c.baseline_budget(), DEFAULT_BASELINE_TIER_UP_THRESHOLD);
+        let mut zero = Config::default();
+        zero.tier_up_threshold(0);
+        assert_eq!(
+            (zero.interp_threshold(true), zero.baseline_budget()),
+            (0, 0)
+        );
         assert!(!c.sync_tier_up);
         assert_eq!(c.max_memory_pages, 65536);
         assert_eq!(c.max_table_elements, 10_000_000);

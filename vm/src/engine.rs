@@ -117,7 +117,8 @@ impl Engine {
         baseline: Option<Box<dyn Compiler>>,
     ) -> Engine {
         let interp = if config.tier.tiers_up() {
-            tierup_interp::Interp::with_budget(config.tier_up_threshold)
+            let to_baseline = baseline.is_some() && config.tier == TierMode::Tiered;
+            tierup_interp::Interp::with_budget(config.interp_threshold(to_baseline))
         } else {
             tierup_interp::Interp::default()
         };

@@ -94,7 +94,10 @@ mod values;
 pub mod wasi;
 
 pub use anyhow::Error;
-pub use config::{Config, DEFAULT_BASELINE_FACTOR, DEFAULT_TIER_UP_THRESHOLD, TierMode};
+pub use config::{
+    Config, DEFAULT_BASELINE_TIER_UP_THRESHOLD, DEFAULT_TIER_UP_THRESHOLD,
+    DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE, TierMode,
+};
 pub use engine::Engine;
 pub use externs::Extern;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};

@@ -258,7 +258,10 @@ fn handles_are_thread_safe() {
 
 #[test]
 fn publishing_from_another_thread_while_calling() {
-    let engine = Engine::default();
+    // Only the test publishes: no tier manager racing it with code of its own.
+    let mut config = Config::new();
+    config.tier(tierup::TierMode::Interp);
+    let engine = Engine::new(&config).unwrap();
     let module = Module::new(
         &engine,
         r#"(module (func (export "f") (param i32) (result i32)

@@ -1,7 +1,7 @@
 //! The options of `tierup run` and `tierup wast` that select and tune the tiers.
 
 use clap::Args;
-use tierup::{Config, DEFAULT_TIER_UP_THRESHOLD, TierMode};
+use tierup::{Config, TierMode};
 
 /// How functions move between tiers.
 #[derive(Args, Debug)]
@@ -17,12 +17,14 @@ pub struct TierArgs {
 
     /// The interpreted work, in interpreter instructions, that makes a function hot in
     /// the tiered mode (calls weigh the function's length, up to 64; loop iterations the
-    /// length of the loop body); 0 makes every function hot at its first call
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_TIER_UP_THRESHOLD)]
-    pub tier_up_threshold: u32,
+    /// length of the loop body; default 1000 where the next tier is the baseline tier,
+    /// 100000 where it is the optimizing tier); 0 makes every function hot at its first
+    /// call, in every tier
+    #[arg(long, value_name = "N")]
+    pub tier_up_threshold: Option<u32>,
 
     /// The work, in wasm operators, that makes baseline code hot in the tiered mode
-    /// (counted like --tier-up-threshold; default: ten times that threshold)
+    /// (counted like --tier-up-threshold; default 3000000, or 0 with a threshold of 0)
     #[arg(long, value_name = "N")]
     pub baseline_tier_up_threshold: Option<u32>,
 
@@ -50,9 +52,11 @@ pub struct TierArgs {
 impl TierArgs {
     /// Sets these options in `config`.
     pub fn apply(&self, config: &mut Config) {
+        config.tier(self.tier);
+        if let Some(n) = self.tier_up_threshold {
+            config.tier_up_threshold(n);
+        }
         config
-            .tier(self.tier)
-            .tier_up_threshold(self.tier_up_threshold)
             .sync_tier_up(self.sync_tier_up)
             .baseline_tier(!self.no_baseline_tier)
             .baseline_tier_up_threshold(self.baseline_tier_up_threshold)
