@@ -23,6 +23,34 @@ impl<M: Masm> CodeGen<'_, M> {
             0
         };
         let reserve = (layout.stack_bytes + area).next_multiple_of(16);
+        // An argument in a register that another argument's register is, or that the call
+        // sequence writes, would be overwritten before it is read: it goes to its slot.
+        // The others are read from where they are.
+        let targets: Vec<Reg> = layout
+            .params
+            .iter()
+            .filter_map(|loc| match *loc {
+                Loc::Gpr(g) => Some(Reg::G(M::ARG_GPRS[g as usize])),
+                Loc::Xmm(x) => Some(Reg::X(Xmm(x))),
+                _ => None,
+            })
+            .chain(layout.results_area.iter().filter_map(|loc| match *loc {
+                Loc::Gpr(g) => Some(Reg::G(M::ARG_GPRS[g as usize])),
+                _ => None,
+            }))
+            .collect();
+        for (k, loc) in layout.params.iter().enumerate() {
+            if let Entry::Reg(_, r) = self.stack.entries[base + k] {
+                let own = match *loc {
+                    Loc::Gpr(g) => Reg::G(M::ARG_GPRS[g as usize]) == r,
+                    Loc::Xmm(x) => Reg::X(Xmm(x)) == r,
+                    _ => false,
+                };
+                if !own && targets.contains(&r) {
+                    self.spill(base + k);
+                }
+            }
+        }
         self.m.reserve(reserve);
         for (k, loc) in layout.params.iter().enumerate() {
             if let Loc::Stack(off) = *loc {
@@ -74,9 +102,18 @@ impl<M: Masm> CodeGen<'_, M> {
         Ok(())
     }
 
+    /// Spills every entry below the top `args` (the values that live across a call; the
+    /// arguments are read from where they are).
+    fn spill_below_args(&mut self, args: usize) {
+        let base = self.stack.len().saturating_sub(args);
+        for i in 0..base {
+            self.spill(i);
+        }
+    }
+
     pub(super) fn call(&mut self, func_index: u32) -> Result<(), CompileError> {
         let ty = self.func_type(func_index)?;
-        self.spill_all();
+        self.spill_below_args(ty.params().len());
         let imported = self.env.num_imported_funcs;
         if func_index < imported {
             self.m.load(
@@ -97,7 +134,9 @@ impl<M: Masm> CodeGen<'_, M> {
             );
             let off = (func_index - imported) as u64 * entry::ENTRY_SIZE as u64;
             let off = i32::try_from(off).map_err(|_| unsupported("calls this far"))?;
-            self.m.lea(M::SCRATCH2, Addr::Base(M::SCRATCH2, off));
+            if off != 0 {
+                self.m.lea(M::SCRATCH2, Addr::Base(M::SCRATCH2, off));
+            }
         }
         self.call_slot(ty.params(), ty.results())
     }
@@ -114,7 +153,7 @@ impl<M: Masm> CodeGen<'_, M> {
             .cloned()
             .ok_or_else(|| CompileError(format!("unknown type {type_index}")))?;
         let index = self.pop_gpr()?;
-        self.spill_all();
+        self.spill_below_args(ty.params().len());
         let (s, s2) = (M::SCRATCH, M::SCRATCH2);
         self.m
             .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::TABLES as i32));
