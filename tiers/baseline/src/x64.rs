@@ -83,8 +83,8 @@ pub const SAVED_BYTES: u32 = 24;
 pub struct X64 {
     ops: VecAssembler<X64Relocation>,
     labels: Vec<DynamicLabel>,
-    /// The end of the prologue's `sub rsp, imm32`, whose last four bytes are the frame size.
-    frame_patch: Option<usize>,
+    /// The prologue's `sub rsp, imm32`, whose immediate is the frame size.
+    frame_patch: Option<Patch>,
     /// Set when a jump-table entry was not five bytes (an internal error).
     bad_table: bool,
     /// The ends of instructions whose last four bytes are an immediate filled in at
@@ -142,6 +142,12 @@ macro_rules! with_addr {
 impl X64 {
     fn label(&self, l: Label) -> DynamicLabel {
         self.labels[l.0 as usize]
+    }
+
+    /// A patch of the immediate in the last four bytes emitted (0 until it is set).
+    fn patch_here(&mut self) -> Patch {
+        self.patches.push((self.ops.offset().0, 0));
+        Patch(self.patches.len() as u32 - 1)
     }
 }
 
@@ -232,7 +238,7 @@ impl Masm for X64 {
             ; push r15
             ; sub rsp, DWORD 0x7fff_0000
         );
-        self.frame_patch = Some(self.ops.offset().0);
+        self.frame_patch = Some(self.patch_here());
     }
 
     fn epilogue(&mut self) {
@@ -681,8 +687,7 @@ impl Masm for X64 {
     fn sub_mem32_patchable(&mut self, addr: Addr) -> Patch {
         // The long form (`81 /5 id`) whatever the immediate, so that it can be patched.
         with_addr!(self, addr, [sub DWORD], [, DWORD 0x7fff_0000]);
-        self.patches.push((self.ops.offset().0, 0));
-        Patch(self.patches.len() as u32 - 1)
+        self.patch_here()
     }
 
     fn cmp_mem8_zero(&mut self, addr: Addr) {
@@ -695,21 +700,18 @@ impl Masm for X64 {
         }
     }
 
-    fn finish(self, frame_bytes: u32) -> Result<Vec<u8>, String> {
+    fn finish(mut self, frame_bytes: u32) -> Result<Vec<u8>, String> {
         if self.bad_table {
             return Err("a jump-table entry is not five bytes".into());
         }
-        let patch = self.frame_patch;
-        let mut bytes = self.ops.finalize().map_err(|e| format!("assembler: {e}"))?;
-        if let Some(end) = patch {
+        if let Some(patch) = self.frame_patch {
             // The frame below the saved registers, so that the stack pointer is 16-aligned
             // (the frame pointer is; the saved registers take SAVED_BYTES).
             let total = (SAVED_BYTES + frame_bytes).next_multiple_of(16) - SAVED_BYTES;
-            bytes
-                .get_mut(end - 4..end)
-                .ok_or("the prologue is not where it was")?
-                .copy_from_slice(&total.to_le_bytes());
+            let total = i32::try_from(total).map_err(|_| "the frame is too large")?;
+            self.patch_imm32(patch, total);
         }
+        let mut bytes = self.ops.finalize().map_err(|e| format!("assembler: {e}"))?;
         for (end, imm) in self.patches {
             bytes
                 .get_mut(end - 4..end)

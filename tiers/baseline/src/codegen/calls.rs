@@ -26,27 +26,20 @@ impl<M: Masm> CodeGen<'_, M> {
         // An argument in a register that another argument's register is, or that the call
         // sequence writes, would be overwritten before it is read: it goes to its slot.
         // The others are read from where they are.
+        let reg_of = |loc: &Loc| match *loc {
+            Loc::Gpr(g) => Some(Reg::G(M::ARG_GPRS[g as usize])),
+            Loc::Xmm(x) => Some(Reg::X(Xmm(x))),
+            _ => None,
+        };
         let targets: Vec<Reg> = layout
             .params
             .iter()
-            .filter_map(|loc| match *loc {
-                Loc::Gpr(g) => Some(Reg::G(M::ARG_GPRS[g as usize])),
-                Loc::Xmm(x) => Some(Reg::X(Xmm(x))),
-                _ => None,
-            })
-            .chain(layout.results_area.iter().filter_map(|loc| match *loc {
-                Loc::Gpr(g) => Some(Reg::G(M::ARG_GPRS[g as usize])),
-                _ => None,
-            }))
+            .chain(&layout.results_area)
+            .filter_map(reg_of)
             .collect();
         for (k, loc) in layout.params.iter().enumerate() {
             if let Entry::Reg(_, r) = self.stack.entries[base + k] {
-                let own = match *loc {
-                    Loc::Gpr(g) => Reg::G(M::ARG_GPRS[g as usize]) == r,
-                    Loc::Xmm(x) => Reg::X(Xmm(x)) == r,
-                    _ => false,
-                };
-                if !own && targets.contains(&r) {
+                if reg_of(loc) != Some(r) && targets.contains(&r) {
                     self.spill(base + k);
                 }
             }

@@ -137,7 +137,8 @@ impl<M: Masm> CodeGen<'_, M> {
             }
             Kind::Loop => {
                 if let Some((patch, before, _)) = frame.count {
-                    self.m.patch_imm32(patch, self.weight(self.ops - before));
+                    self.m
+                        .patch_imm32(patch, hotness::weight(self.ops - before));
                 }
             }
             _ => self.m.bind(frame.label),

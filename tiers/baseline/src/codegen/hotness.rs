@@ -83,16 +83,16 @@ pub(crate) struct OsrIn {
     pub at: u32,
     /// Where the prologue goes once the locals are copied.
     stub: Label,
-    /// The point, and the operand stack there, once read.
-    point: Option<(Label, Vec<Entry>)>,
+    /// The point, and the operand stack's height there, once read.
+    point: Option<(Label, u32)>,
+}
+
+/// What a point spends for `ops` operators of work.
+pub(super) fn weight(ops: u32) -> i32 {
+    ops.clamp(1, i32::MAX as u32) as i32
 }
 
 impl<M: Masm> CodeGen<'_, M> {
-    /// What a point spends for `ops` operators of work.
-    pub(super) fn weight(&self, ops: u32) -> i32 {
-        ops.clamp(1, i32::MAX as u32) as i32
-    }
-
     fn counter(&self) -> Addr {
         Addr::Base(M::SLOT, entry::ENTRY_HOTNESS as i32)
     }
@@ -196,14 +196,14 @@ impl<M: Masm> CodeGen<'_, M> {
     /// Emits the out-of-line reports and the OSR entry's stub, after the body.
     pub(crate) fn emit_out_of_line(&mut self) -> Result<(), CompileError> {
         if let Some(patch) = self.entry_count {
-            let work = self.weight(self.ops.min(ENTRY_WORK) + CALL_WORK);
+            let work = weight(self.ops.min(ENTRY_WORK) + CALL_WORK);
             self.m.patch_imm32(patch, work);
         }
         for report in std::mem::take(&mut self.reports) {
             self.emit_report(report);
         }
         if let Some(osr) = self.osr.take() {
-            let Some((point, stack)) = osr.point else {
+            let Some((point, height)) = osr.point else {
                 return Err(CompileError(format!(
                     "no reachable OSR point at offset {}",
                     osr.at
@@ -216,7 +216,6 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.bind(osr.stub);
             // The prologue left the address of the first stack cell in the first of the
             // registers `copy_cells` walks.
-            let height = stack.len() as u32;
             self.copy_cells(M::ARG_GPRS[4], self.slot_disp(0), height, false);
             self.m.jmp(point);
         }
@@ -290,10 +289,7 @@ impl<M: Masm> CodeGen<'_, M> {
     ) -> Result<(), CompileError> {
         self.frame_setup(results, locals);
         let layout = regcall::locate(&ENTRY_PARAMS, results);
-        if let Some(Loc::Gpr(g)) = layout.results_area {
-            let area = self.results_area_disp();
-            self.m.store(8, Addr::Frame(area), M::ARG_GPRS[g as usize]);
-        }
+        self.keep_results_area(&layout);
         let Some(&Loc::Gpr(g)) = layout.params.first() else {
             return Err(CompileError(
                 "the OSR state's address has no register".into(),
@@ -322,7 +318,7 @@ impl<M: Masm> CodeGen<'_, M> {
         let point = self.m.new_label();
         self.m.bind(point);
         if let Some(osr) = &mut self.osr {
-            osr.point = Some((point, self.stack.entries.clone()));
+            osr.point = Some((point, self.stack.len() as u32));
         }
     }
 }

@@ -235,6 +235,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         }
     }
 
+    /// Stores the results-area pointer of a function with two or more results, which
+    /// arrives in a register by `layout`, into its frame slot.
+    fn keep_results_area(&mut self, layout: &regcall::Layout) {
+        if let Some(Loc::Gpr(g)) = layout.results_area {
+            let area = self.results_area_disp();
+            self.m.store(8, Addr::Frame(area), M::ARG_GPRS[g as usize]);
+        }
+    }
+
     /// Stores the parameters into their locals and zeroes the other locals.
     fn store_params(
         &mut self,
@@ -242,10 +251,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         results: &[ValType],
     ) -> Result<(), CompileError> {
         let layout = regcall::locate(params, results);
-        if let Some(Loc::Gpr(g)) = layout.results_area {
-            let area = self.results_area_disp();
-            self.m.store(8, Addr::Frame(area), M::ARG_GPRS[g as usize]);
-        }
+        self.keep_results_area(&layout);
         for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
             let dst = self.local(i as u32);
             match *loc {
