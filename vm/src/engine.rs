@@ -183,11 +183,7 @@ impl Engine {
     /// The tier after `from` in the tiered modes' chain.
     pub(crate) fn next_tier(&self, from: Tier) -> Option<Tier> {
         match from {
-            Tier::Lazy | Tier::Interp
-                if self.inner.baseline.is_some() && self.inner.config.tier == TierMode::Tiered =>
-            {
-                Some(Tier::Baseline)
-            }
+            Tier::Lazy | Tier::Interp if self.chain_has_baseline() => Some(Tier::Baseline),
             Tier::Lazy | Tier::Interp | Tier::Baseline => Some(Tier::Optimizing),
             _ => None,
         }
@@ -200,7 +196,7 @@ impl Engine {
         let Some(seed) = self.inner.config.tier_seed else {
             return Tier::Optimizing;
         };
-        let tiers: &[Tier] = if self.inner.baseline.is_some() {
+        let tiers: &[Tier] = if self.chain_has_baseline() {
             &[Tier::Interp, Tier::Baseline, Tier::Optimizing]
         } else {
             &[Tier::Interp, Tier::Optimizing]
@@ -213,9 +209,14 @@ impl Engine {
     /// start with ([`Config::baseline_tier_up_threshold`]; `benches/README.md`, "Tuning
     /// the chain").
     pub(crate) fn baseline_budget(&self) -> Option<u32> {
-        let config = &self.inner.config;
-        (config.tier == TierMode::Tiered && self.inner.baseline.is_some())
-            .then(|| config.baseline_budget())
+        self.chain_has_baseline()
+            .then(|| self.inner.config.baseline_budget())
+    }
+
+    /// Whether the tiered mode's chain has the baseline tier (the mode is tiered, and the
+    /// engine made the tier: `Config::baseline_tier` and the CPU allow it).
+    fn chain_has_baseline(&self) -> bool {
+        self.inner.config.tier == TierMode::Tiered && self.inner.baseline.is_some()
     }
 
     /// The value a new slot's hotness counter starts at.
