@@ -36,21 +36,54 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use tierup::TierMode;
+use tierup::{Config, TierMode};
 use tierup_tests::{testsuite_dir, wast_files, with_big_stack};
 use tierup_wast::{RunOptions, run_file};
 
-/// One way of running the suite.
+/// One way of running the suite: an engine configuration (a tier-up threshold of 0, so that
+/// the tiered modes move every function as soon as they can) and its tier mask's seed.
 struct Mode {
     name: &'static str,
-    tier: TierMode,
-    guard_regions: bool,
-    /// The seed of a random tier mask.
+    config: Config,
     mask: Option<u64>,
-    threshold: u32,
-    sync: bool,
-    /// Whether the tiered modes' chain has the baseline tier.
-    baseline_tier: bool,
+}
+
+impl Mode {
+    /// `tier` with guard regions, no tier mask, background tier-up, the whole chain.
+    fn new(name: &'static str, tier: TierMode) -> Mode {
+        let mut config = Config::new();
+        config.tier(tier).tier_up_threshold(0);
+        Mode {
+            name,
+            config,
+            mask: None,
+        }
+    }
+
+    /// Without guard regions: every access checked.
+    fn unguarded(mut self) -> Mode {
+        self.config.guard_regions(false);
+        self
+    }
+
+    /// With the random tier mask of `seed`.
+    fn masked(mut self, seed: u64) -> Mode {
+        self.config.random_tiers(Some(seed));
+        self.mask = Some(seed);
+        self
+    }
+
+    /// With synchronous tier-up.
+    fn sync(mut self) -> Mode {
+        self.config.sync_tier_up(true);
+        self
+    }
+
+    /// Without the baseline tier in the tiered chain.
+    fn without_baseline(mut self) -> Mode {
+        self.config.baseline_tier(false);
+        self
+    }
 }
 
 /// Failures listed per failing script.
@@ -69,152 +102,42 @@ fn main() -> ExitCode {
     let seed = seed();
     println!("spec suite: mixed tiers with seed {seed} (set TIERUP_TEST_SEED={seed} to repeat)");
     let modes = [
-        Mode {
-            name: "interp",
-            tier: TierMode::Interp,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "baseline",
-            tier: TierMode::Baseline,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "baseline_checked",
-            tier: TierMode::Baseline,
-            guard_regions: false,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "baseline_mixed",
-            tier: TierMode::Baseline,
-            guard_regions: true,
-            mask: Some(seed),
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "optimizing",
-            tier: TierMode::Optimizing,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "optimizing_checked",
-            tier: TierMode::Optimizing,
-            guard_regions: false,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "mixed",
-            tier: TierMode::Optimizing,
-            guard_regions: true,
-            mask: Some(seed),
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "eager",
-            tier: TierMode::Eager,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "tiered_sync",
-            tier: TierMode::Tiered,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: true,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "tiered_sync_checked",
-            tier: TierMode::Tiered,
-            guard_regions: false,
-            mask: None,
-            threshold: 0,
-            sync: true,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "tiered_sync_mixed",
-            tier: TierMode::Tiered,
-            guard_regions: true,
-            mask: Some(seed),
-            threshold: 0,
-            sync: true,
-            baseline_tier: true,
-        },
-        Mode {
-            name: "tiered_sync_2tier",
-            tier: TierMode::Tiered,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: true,
-            baseline_tier: false,
-        },
-        Mode {
-            name: "tiered",
-            tier: TierMode::Tiered,
-            guard_regions: true,
-            mask: None,
-            threshold: 0,
-            sync: false,
-            baseline_tier: true,
-        },
+        Mode::new("interp", TierMode::Interp),
+        Mode::new("baseline", TierMode::Baseline),
+        Mode::new("baseline_checked", TierMode::Baseline).unguarded(),
+        Mode::new("baseline_mixed", TierMode::Baseline).masked(seed),
+        Mode::new("optimizing", TierMode::Optimizing),
+        Mode::new("optimizing_checked", TierMode::Optimizing).unguarded(),
+        Mode::new("mixed", TierMode::Optimizing).masked(seed),
+        Mode::new("eager", TierMode::Eager),
+        Mode::new("tiered_sync", TierMode::Tiered).sync(),
+        Mode::new("tiered_sync_checked", TierMode::Tiered)
+            .unguarded()
+            .sync(),
+        Mode::new("tiered_sync_mixed", TierMode::Tiered)
+            .masked(seed)
+            .sync(),
+        Mode::new("tiered_sync_2tier", TierMode::Tiered)
+            .sync()
+            .without_baseline(),
+        Mode::new("tiered", TierMode::Tiered),
     ];
     let mut trials = Vec::new();
     for mode in modes {
-        let Mode {
-            name,
-            tier,
-            guard_regions,
-            mask: random_tiers,
-            threshold,
-            sync,
-            baseline_tier,
-        } = mode;
         for path in &files {
             let stem = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let mut opts = RunOptions::default();
-            opts.config
-                .tier(tier)
-                .guard_regions(guard_regions)
-                .random_tiers(random_tiers)
-                .tier_up_threshold(threshold)
-                .sync_tier_up(sync)
-                .baseline_tier(baseline_tier);
+            let opts = RunOptions {
+                config: mode.config.clone(),
+                ..RunOptions::default()
+            };
+            let (name, mask) = (mode.name, mode.mask);
             let path = path.clone();
             trials.push(Trial::test(
                 format!("wasm_2_0::{name}::{stem}"),
-                move || run_script(path, opts, random_tiers),
+                move || run_script(path, opts, mask),
             ));
         }
     }
