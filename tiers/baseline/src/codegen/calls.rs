@@ -38,10 +38,11 @@ impl<M: Masm> CodeGen<'_, M> {
             .filter_map(reg_of)
             .collect();
         for (k, loc) in layout.params.iter().enumerate() {
-            if let Entry::Reg(_, r) = self.stack.entries[base + k] {
-                if reg_of(loc) != Some(r) && targets.contains(&r) {
-                    self.spill(base + k);
-                }
+            if let Entry::Reg(_, r) = self.stack.entries[base + k]
+                && reg_of(loc) != Some(r)
+                && targets.contains(&r)
+            {
+                self.spill(base + k);
             }
         }
         self.m.reserve(reserve);
