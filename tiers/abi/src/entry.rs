@@ -14,7 +14,7 @@
 //! 3. Publishing new code is one `code.store(new, Release)`; callers load with `Acquire`.
 //!    Nothing else on the call path takes a lock.
 
-use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
 use crate::val::ValRaw;
 use crate::vmctx::{RuntimeLimits, VmContext};
@@ -84,24 +84,6 @@ impl Tier {
     }
 }
 
-/// Reserved for background compilation: the states a slot's `compile_state` is to go
-/// through once tiers compile hot functions on worker threads, so that a request is queued
-/// at most once. Nothing does that yet; every slot stays `Idle`.
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompileState {
-    /// No compilation requested.
-    Idle = 0,
-    /// A compile job sits in the queue.
-    Queued = 1,
-    /// A worker is compiling the function.
-    Compiling = 2,
-    /// The compiled code was published.
-    Ready = 3,
-    /// Compilation failed; the function stays in its current tier.
-    Failed = 4,
-}
-
 /// An immutable description of one piece of executable code for one function.
 #[repr(C)]
 #[derive(Debug)]
@@ -166,15 +148,14 @@ pub struct FuncEntry {
     /// read-modify-write from whichever thread runs the code): a lost update costs a
     /// report, never correctness.
     pub hotness: AtomicI32,
-    /// Reserved for background compilation: a [`CompileState`], `Idle` from
-    /// [`FuncEntry::new`]; nothing else writes or reads it yet.
-    pub compile_state: AtomicU8,
-    /// Set by the runtime when an OSR entry waits for the activation at an outermost loop
-    /// header of code that counts its hotness (the baseline tier): such a header reports
-    /// itself when it finds this non-zero (`cmp byte [slot + osr_request], 0; jne
-    /// report`), whatever its counter says. 0 from [`FuncEntry::new`]; the runtime clears
-    /// it at the next report.
-    pub osr_request: AtomicU8,
+    /// The OSR request, the high half of the 64-bit value whose low half is `hotness`
+    /// (so it follows it in memory): negative when the runtime wants an activation of
+    /// code that counts its hotness at the next outermost loop header it passes, 0
+    /// otherwise. Such a header spends the two halves as one (`sub qword [slot +
+    /// hotness], work; jl report`), so that a request makes it report whatever the
+    /// counter says, at no cost on its fast path; its report sets both halves back. 0
+    /// from [`FuncEntry::new`]; the runtime sets it at each report of such code.
+    pub osr_request: AtomicI32,
 }
 
 // SAFETY: every mutable field is atomic; `vmctx` is only dereferenced by the thread that
@@ -185,8 +166,8 @@ unsafe impl Sync for FuncEntry {}
 
 impl FuncEntry {
     /// A slot whose code is `code`, in the instance of `vmctx` (null for a host function) of
-    /// the store whose limits are `limits`, with its (reserved) hotness counter `hotness`
-    /// and its compile state `Idle`.
+    /// the store whose limits are `limits`, with its hotness counter at `hotness` and no
+    /// OSR request.
     ///
     /// # Safety
     ///
@@ -208,8 +189,7 @@ impl FuncEntry {
             type_id,
             func_index,
             hotness: AtomicI32::new(hotness),
-            compile_state: AtomicU8::new(CompileState::Idle as u8),
-            osr_request: AtomicU8::new(0),
+            osr_request: AtomicI32::new(0),
         }
     }
 
@@ -294,7 +274,6 @@ pub mod offsets {
     pub const ENTRY_TYPE_ID: usize = offset_of!(FuncEntry, type_id);
     pub const ENTRY_FUNC_INDEX: usize = offset_of!(FuncEntry, func_index);
     pub const ENTRY_HOTNESS: usize = offset_of!(FuncEntry, hotness);
-    pub const ENTRY_COMPILE_STATE: usize = offset_of!(FuncEntry, compile_state);
     pub const ENTRY_OSR_REQUEST: usize = offset_of!(FuncEntry, osr_request);
     pub const ENTRY_SIZE: usize = core::mem::size_of::<FuncEntry>();
     pub const CODE_ARRAY_ENTRY: usize = offset_of!(FuncCode, array_entry);
@@ -316,8 +295,8 @@ mod tests {
         assert_eq!(ENTRY_TYPE_ID, 32);
         assert_eq!(ENTRY_FUNC_INDEX, 36);
         assert_eq!(ENTRY_HOTNESS, 40);
-        assert_eq!(ENTRY_COMPILE_STATE, 44);
-        assert_eq!(ENTRY_OSR_REQUEST, 45);
+        // The OSR request is the high half of the counter's 64-bit value.
+        assert_eq!(ENTRY_OSR_REQUEST, ENTRY_HOTNESS + 4);
         assert_eq!(ENTRY_SIZE, 48);
         assert_eq!(CODE_ARRAY_ENTRY, 0);
         assert_eq!(CODE_REGISTER_ENTRY, 8);

@@ -110,9 +110,10 @@
 //!   both. The interpreter keeps its counter in its translated function, which every
 //!   instance shares and the running code already has at hand. Machine code that counts
 //!   (the baseline tier, [`CompileOptions::hotness_budget`]) keeps it in
-//!   [`FuncEntry::hotness`], one memory operand off the slot register its code holds.
-//!   [`FuncEntry::compile_state`] stays reserved (set when a slot is made, read by
-//!   nothing).
+//!   [`FuncEntry::hotness`], one memory operand off the slot register its code holds, and
+//!   hears that the runtime wants an activation at its next outermost loop header through
+//!   [`FuncEntry::osr_request`], the high half of the same 64-bit value. (The slot holds
+//!   no compile state: that is the manager's, per module function, above.)
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -134,7 +135,7 @@ pub use compile::{
 pub use decode::{
     ConstExpr, DataSegment, DecodeError, ElemMode, ElemSegment, Entry, ModuleEnvBuilder,
 };
-pub use entry::{ArrayEntry, CompileState, FuncCode, FuncEntry, Tier};
+pub use entry::{ArrayEntry, FuncCode, FuncEntry, Tier};
 pub use env::{BlockSig, FuncBodyRange, ModuleEnv};
 pub use trap::{FrameOwner, TrapCode, TrapFrame};
 pub use val::ValRaw;

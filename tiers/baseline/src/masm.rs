@@ -289,13 +289,12 @@ pub trait Masm {
     /// The stack pointer plus `disp`, as an address.
     fn sp_addr(&self, disp: i32) -> Addr;
 
-    /// `sub dword [addr], imm32` with an immediate filled in later by
-    /// [`Masm::patch_imm32`] (the hotness counter's spending at a point whose weight is
-    /// only known once the code it weighs was read); sets the flags like a subtraction.
-    fn sub_mem32_patchable(&mut self, addr: Addr) -> Patch;
-    /// Compares the byte at `addr` with zero.
-    fn cmp_mem8_zero(&mut self, addr: Addr);
-    /// Sets the immediate of an instruction made by [`Masm::sub_mem32_patchable`].
+    /// `sub [addr], imm32` of `size` (the immediate sign-extended for 64 bits), with an
+    /// immediate filled in later by [`Masm::patch_imm32`] (the hotness counter's spending
+    /// at a point whose weight is only known once the code it weighs was read); sets the
+    /// flags like a subtraction.
+    fn sub_mem_patchable(&mut self, size: Size, addr: Addr) -> Patch;
+    /// Sets the immediate of an instruction made by [`Masm::sub_mem_patchable`].
     fn patch_imm32(&mut self, patch: Patch, imm: i32);
 
     /// Ends the code: fills in the frame size (bytes below the saved registers, rounded

@@ -684,14 +684,13 @@ impl Masm for X64 {
         Addr::Base(Gpr(4), disp)
     }
 
-    fn sub_mem32_patchable(&mut self, addr: Addr) -> Patch {
+    fn sub_mem_patchable(&mut self, size: Size, addr: Addr) -> Patch {
         // The long form (`81 /5 id`) whatever the immediate, so that it can be patched.
-        with_addr!(self, addr, [sub DWORD], [, DWORD 0x7fff_0000]);
+        match size {
+            Size::S32 => with_addr!(self, addr, [sub DWORD], [, DWORD 0x7fff_0000]),
+            Size::S64 => with_addr!(self, addr, [sub QWORD], [, DWORD 0x7fff_0000]),
+        }
         self.patch_here()
-    }
-
-    fn cmp_mem8_zero(&mut self, addr: Addr) {
-        with_addr!(self, addr, [cmp BYTE], [, 0])
     }
 
     fn patch_imm32(&mut self, patch: Patch, imm: i32) {

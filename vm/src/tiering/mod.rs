@@ -240,8 +240,8 @@ pub(crate) unsafe fn hot(
             .defined_index(func_index)
             .and_then(|d| inst.entries.get(d));
         if let (Some(slot), Some(budget)) = (slot, module.engine.baseline_budget()) {
-            slot.osr_request
-                .store(u8::from(poll == Poll::Outer), Ordering::Relaxed);
+            let request = if poll == Poll::Outer { -1 } else { 0 };
+            slot.osr_request.store(request, Ordering::Relaxed);
             if poll != Poll::Later {
                 let left = (budget / OSR_POLL_DIVISOR).min(i32::MAX as u32) as i32;
                 slot.hotness.store(left, Ordering::Relaxed);

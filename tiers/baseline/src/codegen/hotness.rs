@@ -18,11 +18,17 @@
 //! report sets the counter back to the budget and calls the `hot` libcall with the point
 //! (`NO_OSR` at entry, the `loop`'s offset at a header), this tier, and the point of the
 //! outermost loop around it, which the runtime prefers to move at (see `vm`'s tier
-//! manager). The runtime may set the counter lower to hear from the code sooner, and set
-//! the slot's `osr_request` to hear from the next outermost loop header the activation
-//! passes: those headers also check it (`cmp byte [slot + osr_request], 0; jne report`,
-//! two more instructions where a loop nest is entered or goes round, not in inner
-//! loops).
+//! manager). The runtime may set the counter lower to hear from the code sooner.
+//!
+//! An outermost loop's header spends the same counter with a 64-bit subtraction
+//! (`sub qword [slot + hotness], work; jl report`): the high half is the slot's
+//! `osr_request`, 0 unless the runtime wants the activation at the next outermost loop
+//! header it passes (an OSR entry is ready there while the activation runs an inner
+//! loop), when it is negative and the 64-bit difference is too, whatever the counter
+//! says. With no request the two subtractions agree (a borrow out of the counter makes
+//! the high half negative exactly when the 32-bit difference is), so the request costs
+//! nothing on the fast path; the report of such a header sets both halves back (the
+//! runtime sets the request again where it still wants one).
 //!
 //! # Leaving at a loop header
 //!
@@ -97,19 +103,25 @@ impl<M: Masm> CodeGen<'_, M> {
         Addr::Base(M::SLOT, entry::ENTRY_HOTNESS as i32)
     }
 
+    /// How much of the slot a point spends: the counter, or at an outermost loop header
+    /// the counter with the OSR request above it.
+    fn counter_size(at: u32, outer: u32) -> Size {
+        if at != NO_OSR && outer == at {
+            Size::S64
+        } else {
+            Size::S32
+        }
+    }
+
     /// The check at a counting point whose report finds the stack as it is now; returns
     /// the spending to fill in.
     fn count(&mut self, at: u32, outer: u32) -> Patch {
         let counter = self.counter();
-        let patch = self.m.sub_mem32_patchable(counter);
+        let patch = self
+            .m
+            .sub_mem_patchable(Self::counter_size(at, outer), counter);
         let (stub, back) = (self.m.new_label(), self.m.new_label());
         self.m.jcc(Cond::LtS, stub);
-        if at != NO_OSR && outer == at {
-            // An outermost loop: the runtime may want the activation here.
-            let request = Addr::Base(M::SLOT, entry::ENTRY_OSR_REQUEST as i32);
-            self.m.cmp_mem8_zero(request);
-            self.m.jcc(Cond::Ne, stub);
-        }
         self.m.bind(back);
         self.reports.push(Report {
             stub,
@@ -232,7 +244,11 @@ impl<M: Masm> CodeGen<'_, M> {
         });
         self.m.bind(report.stub);
         let counter = self.counter();
-        self.m.store_imm(4, counter, budget);
+        let bytes = match Self::counter_size(report.at, report.outer) {
+            Size::S32 => 4,
+            Size::S64 => 8,
+        };
+        self.m.store_imm(bytes, counter, budget);
         self.m
             .mov_imm(Size::S32, M::ARG_GPRS[1], u64::from(self.func_index));
         self.m
