@@ -20,6 +20,11 @@
 //!   kind of instruction, so what each operator emits reads off its visitor method.
 //! * `x64.rs`: the x86-64 implementation, with `dynasm!`.
 //!
+//! A compile goes through its phases as types (`codegen/phases.rs`): `Setup` (the
+//! prologue, or an OSR entry's), `Body` (the operators; its end emits the out-of-line
+//! code), `Tail` (the array shim, then the bytes and tables), each consumed by the step
+//! that ends it, so that the order is the only one that type-checks.
+//!
 //! # In the chain
 //!
 //! With [`tierup_abi::CompileOptions::hotness_budget`] (the tiered mode) the code counts
@@ -57,16 +62,10 @@ mod masm;
 mod stack;
 mod x64;
 
-use tierup_abi::entry::offsets as entry;
-use tierup_abi::regcall::{self, Loc};
-use tierup_abi::{
-    CompileError, CompileOptions, Compiled, Compiler, MachineCode, ModuleEnv, SourceLoc, Tier,
-    TrapSite,
-};
+use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, MachineCode, ModuleEnv, Tier};
 use wasmparser::ValType;
 
-use crate::codegen::CodeGen;
-use crate::masm::{Addr, Masm, Size, Xmm};
+use crate::codegen::Setup;
 use crate::x64::X64;
 
 /// The baseline tier.
@@ -171,109 +170,25 @@ fn translate(
     let (params, results) = (ty.params(), ty.results());
     no_v128(params, "parameters")?;
     no_v128(results, "results")?;
-    let body = env
+    let reader = env
         .body_reader(func_index)
         .ok_or_else(|| CompileError(format!("function {func_index} has no body")))?;
     let err = |e: wasmparser::BinaryReaderError| CompileError(e.to_string());
     let mut locals = params.to_vec();
-    for local in body.get_locals_reader().map_err(err)? {
+    for local in reader.get_locals_reader().map_err(err)? {
         let (count, ty) = local.map_err(err)?;
         no_v128(&[ty], "locals")?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
-    let mut cg = CodeGen::new(env, X64::default(), func_index, options);
-    cg.wasm_map.push(SourceLoc {
-        code_offset: 0,
-        wasm_offset: SourceLoc::NONE,
-    });
-    match osr {
-        None => cg.prologue(params, results, locals)?,
-        Some(at) => cg.osr_prologue(at, results, locals)?,
-    }
-    let mut ops = body.get_operators_reader().map_err(err)?;
+    let setup = Setup::new(env, X64::default(), func_index, options);
+    let mut body = match osr {
+        None => setup.prologue(params, results, locals)?,
+        Some(at) => setup.osr_prologue(at, results, locals)?,
+    };
+    let mut ops = reader.get_operators_reader().map_err(err)?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset().map_err(err)?;
-        cg.operator(&op, offset as usize)?;
+        body.operator(&op, offset as usize)?;
     }
-    if !cg.done() {
-        return Err(CompileError("the body does not end its frames".into()));
-    }
-    cg.emit_out_of_line()?;
-    let shim = cg.m.offset();
-    cg.wasm_map.push(SourceLoc {
-        code_offset: shim,
-        wasm_offset: SourceLoc::NONE,
-    });
-    match osr {
-        None => emit_shim(&mut cg.m, params, results),
-        Some(_) => emit_shim(&mut cg.m, &tierup_abi::osr::ENTRY_PARAMS, results),
-    }
-    let frame = cg.frame_bytes();
-    let mut traps: Vec<TrapSite> = cg
-        .traps
-        .iter()
-        .map(|&(offset, code)| TrapSite { offset, code })
-        .collect();
-    traps.sort_by_key(|t| t.offset);
-    let wasm_map = std::mem::take(&mut cg.wasm_map);
-    let bytes = cg.m.finish(frame).map_err(CompileError)?;
-    Ok(MachineCode {
-        bytes,
-        align: 16,
-        register_entry: 0,
-        array_shim: Some(shim),
-        traps,
-        relocs: Vec::new(),
-        wasm_map,
-        frame_size: (x64::SAVED_BYTES + frame).next_multiple_of(16),
-    })
-}
-
-/// The array shim (`tierup_abi::ArrayEntry`: `(callee, code, caller, cells) -> status`):
-/// loads the parameters from the cells by the register convention, calls the register
-/// entry of `code` with the cells as the results area (two or more results), stores a
-/// single result into cell 0 and returns 0.
-fn emit_shim<M: Masm>(m: &mut M, params: &[ValType], results: &[ValType]) {
-    let [callee, code, caller, cells, ..] = M::ARG_GPRS;
-    let (cells_kept, code_kept) = m.shim_prologue();
-    m.mov(Size::S64, cells_kept, cells);
-    m.mov(Size::S64, code_kept, code);
-    m.mov(Size::S64, M::SCRATCH, caller);
-    m.mov(Size::S64, M::SCRATCH2, callee);
-    let layout = regcall::locate(params, results);
-    m.reserve(layout.stack_bytes);
-    let cell = |i: usize| Addr::Base(cells_kept, 16 * i as i32);
-    let size = |ty: ValType| match ty {
-        ValType::I32 | ValType::F32 => Size::S32,
-        _ => Size::S64,
-    };
-    for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
-        if let Loc::Stack(off) = *loc {
-            m.load(Size::S64, M::RET_GPR, cell(i));
-            let at = m.sp_addr(off as i32);
-            m.store(8, at, M::RET_GPR);
-        }
-        if let Loc::Xmm(x) = *loc {
-            m.fload(size(ty), Xmm(x), cell(i));
-        }
-    }
-    for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
-        if let Loc::Gpr(g) = *loc {
-            m.load(size(ty), M::ARG_GPRS[g as usize], cell(i));
-        }
-    }
-    if let Some(Loc::Gpr(g)) = layout.results_area {
-        m.mov(Size::S64, M::ARG_GPRS[g as usize], cells_kept);
-    }
-    m.mov(Size::S64, M::ARG_GPRS[1], M::SCRATCH);
-    m.mov(Size::S64, M::ARG_GPRS[0], M::SCRATCH2);
-    m.call_mem(Addr::Base(code_kept, entry::CODE_REGISTER_ENTRY as i32));
-    m.release(layout.stack_bytes);
-    match results {
-        [ty @ (ValType::F32 | ValType::F64)] => m.fstore(size(*ty), cell(0), M::RET_XMM),
-        [_] => m.store(8, cell(0), M::RET_GPR),
-        _ => {}
-    }
-    m.mov_imm(Size::S32, M::RET_GPR, u64::from(tierup_abi::STATUS_OK));
-    m.shim_epilogue();
+    body.end()?.finish()
 }

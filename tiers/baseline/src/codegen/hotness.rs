@@ -206,7 +206,7 @@ impl<M: Masm> CodeGen<'_, M> {
     }
 
     /// Emits the out-of-line reports and the OSR entry's stub, after the body.
-    pub(crate) fn emit_out_of_line(&mut self) -> Result<(), CompileError> {
+    pub(super) fn emit_out_of_line(&mut self) -> Result<(), CompileError> {
         if let Some(patch) = self.entry_count {
             let work = weight(self.ops.min(ENTRY_WORK) + CALL_WORK);
             self.m.patch_imm32(patch, work);
@@ -297,7 +297,7 @@ impl<M: Masm> CodeGen<'_, M> {
     /// The prologue of an OSR entry entering at `at`: the frame, then the locals from the
     /// state whose address arrives as the one parameter, then on to the stub that copies
     /// the operand stack (`emit_out_of_line`).
-    pub fn osr_prologue(
+    pub(super) fn osr_prologue(
         &mut self,
         at: u32,
         results: &[ValType],

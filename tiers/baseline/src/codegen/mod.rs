@@ -11,6 +11,7 @@
 //! This file holds the generator's state, the frame layout, the prologue and how values
 //! are materialised and spilled; `ops.rs` the operator visitor, and `control.rs`,
 //! `calls.rs`, `memory.rs` and `numeric.rs` what operators of each family emit.
+//! `phases.rs` is how the crate drives the generator: one type per phase of a compile.
 
 mod calls;
 mod control;
@@ -18,6 +19,9 @@ mod hotness;
 mod memory;
 mod numeric;
 mod ops;
+mod phases;
+
+pub(crate) use phases::Setup;
 
 use tierup_abi::entry::offsets as entry;
 use tierup_abi::regcall::{self, Loc};
@@ -100,15 +104,15 @@ fn unsupported(what: &str) -> CompileError {
 /// The code generator of one function.
 pub(crate) struct CodeGen<'a, M: Masm> {
     env: &'a ModuleEnv,
-    pub m: M,
+    m: M,
     bounds_checks: bool,
     locals: Vec<ValType>,
     results: Vec<ValType>,
     stack: Stack,
     regs: Regs,
     frames: Vec<Frame>,
-    pub traps: Vec<(u32, TrapCode)>,
-    pub wasm_map: Vec<SourceLoc>,
+    traps: Vec<(u32, TrapCode)>,
+    wasm_map: Vec<SourceLoc>,
     reachable: bool,
     /// Frames opened in unreachable code, whose operators are skipped.
     unreachable_depth: u32,
@@ -127,7 +131,7 @@ pub(crate) struct CodeGen<'a, M: Masm> {
 }
 
 impl<'a, M: Masm> CodeGen<'a, M> {
-    pub fn new(
+    fn new(
         env: &'a ModuleEnv,
         m: M,
         func_index: u32,
@@ -156,7 +160,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// The bytes of frame below the saved registers.
-    pub fn frame_bytes(&self) -> u32 {
+    fn frame_bytes(&self) -> u32 {
         8 * (self.slot_base() + self.stack.max_depth as u32)
     }
 
@@ -190,7 +194,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     /// The prologue: the frame, the stack check, the pinned registers, the parameters
     /// stored into their locals, the other locals zeroed, and the entry's hotness
     /// spending.
-    pub fn prologue(
+    fn prologue(
         &mut self,
         params: &[ValType],
         results: &[ValType],
@@ -304,7 +308,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// Whether the body's final `end` was translated.
-    pub fn done(&self) -> bool {
+    fn done(&self) -> bool {
         self.frames.is_empty()
     }
 
