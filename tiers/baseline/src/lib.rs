@@ -180,10 +180,19 @@ fn translate(
         no_v128(&[ty], "locals")?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
-    let setup = Setup::new(env, X64::default(), func_index, options);
+    let range = reader.range();
+    let wasm_bytes = (range.end - range.start) as usize;
+    let setup = Setup::new(
+        env,
+        X64::for_body(wasm_bytes),
+        wasm_bytes,
+        func_index,
+        ty,
+        options,
+    );
     let mut body = match osr {
-        None => setup.prologue(params, results, locals)?,
-        Some(at) => setup.osr_prologue(at, results, locals)?,
+        None => setup.prologue(locals)?,
+        Some(at) => setup.osr_prologue(at, locals)?,
     };
     let mut ops = reader.get_operators_reader().map_err(err)?;
     while !ops.eof() {

@@ -25,7 +25,7 @@ impl<M: Masm> CodeGen<'_, M> {
                 .all(|e| matches!(e, Entry::Mem(_)))
     }
 
-    pub(super) fn frame_at(&self, depth: u32) -> Result<&Frame, CompileError> {
+    pub(super) fn frame_at(&self, depth: u32) -> Result<&Frame<'_>, CompileError> {
         self.frames
             .len()
             .checked_sub(1 + depth as usize)
@@ -56,19 +56,13 @@ impl<M: Masm> CodeGen<'_, M> {
         self.truncate(height);
     }
 
-    pub(super) fn block_types(&self, ty: BlockType) -> (Vec<ValType>, Vec<ValType>) {
-        let sig = self.env.block_sig(ty);
-        (sig.params().to_vec(), sig.results().to_vec())
-    }
-
     pub(super) fn open(&mut self, kind: Kind, ty: BlockType, label: Label) {
-        let (params, results) = self.block_types(ty);
-        let height = self.stack.len() - params.len();
+        let sig = self.env.block_sig(ty);
+        let height = self.stack.len() - sig.params().len();
         self.frames.push(Frame {
             kind,
             height,
-            params,
-            results,
+            sig,
             label,
             reachable_at_start: true,
             end_used: false,
@@ -88,11 +82,11 @@ impl<M: Masm> CodeGen<'_, M> {
         frame.kind = Kind::Else;
         let (height, n, end, reachable_at_start) = (
             frame.height,
-            frame.results.len(),
+            frame.results().len(),
             frame.label,
             frame.reachable_at_start,
         );
-        let params = frame.params.clone();
+        let sig = frame.sig;
         if self.reachable {
             self.place_values(height, n);
             self.m.jmp(end);
@@ -101,7 +95,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.truncate(height);
         self.m.bind(else_label);
         // The parameters' originals, below the then arm's copies, are in their slots.
-        for ty in params {
+        for &ty in sig.params() {
             self.stack.push(Entry::Mem(ty));
         }
         self.reachable = reachable_at_start;
@@ -114,7 +108,7 @@ impl<M: Masm> CodeGen<'_, M> {
             .frames
             .pop()
             .ok_or_else(|| CompileError("end outside of a frame".into()))?;
-        let n = frame.results.len();
+        let n = frame.results().len();
         let fell_through = self.reachable;
         if frame.kind == Kind::Function {
             return self.end_function(frame);
@@ -146,7 +140,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.truncate(frame.height);
         self.reachable = reachable;
         if reachable {
-            for &ty in &frame.results {
+            for &ty in frame.results() {
                 self.stack.push(Entry::Mem(ty));
             }
         }
@@ -162,7 +156,7 @@ impl<M: Masm> CodeGen<'_, M> {
         if frame.end_used {
             self.truncate(frame.height);
             self.m.bind(frame.label);
-            for &ty in &frame.results {
+            for &ty in frame.results() {
                 self.stack.push(Entry::Mem(ty));
             }
             self.emit_return()?;
@@ -174,7 +168,8 @@ impl<M: Masm> CodeGen<'_, M> {
 
     /// Returns the top values as the function's results.
     pub(super) fn emit_return(&mut self) -> Result<(), CompileError> {
-        let n = self.results.len();
+        let results = self.ty.results();
+        let n = results.len();
         let len = self.stack.len();
         if len < n {
             return Err(CompileError("too few results".into()));
@@ -183,7 +178,7 @@ impl<M: Masm> CodeGen<'_, M> {
             0 => {}
             1 => {
                 let e = self.stack.entries[len - 1];
-                if is_float(self.results[0]) {
+                if is_float(results[0]) {
                     self.load_xmm(e, len - 1, M::RET_XMM);
                 } else {
                     self.load_gpr(e, len - 1, M::RET_GPR);

@@ -275,7 +275,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.m.lea(cells, state);
         self.copy_cells(cells, self.local_disp(0), locals, true);
         self.copy_cells(cells, self.slot_disp(0), height, true);
-        let layout = regcall::locate(&ENTRY_PARAMS, &self.results);
+        let layout = regcall::locate(&ENTRY_PARAMS, self.ty.results());
         if let Some(Loc::Gpr(g)) = layout.params.first() {
             let state = self.m.sp_addr(0);
             self.m.lea(M::ARG_GPRS[*g as usize], state);
@@ -300,11 +300,10 @@ impl<M: Masm> CodeGen<'_, M> {
     pub(super) fn osr_prologue(
         &mut self,
         at: u32,
-        results: &[ValType],
         locals: Vec<ValType>,
     ) -> Result<(), CompileError> {
-        self.frame_setup(results, locals);
-        let layout = regcall::locate(&ENTRY_PARAMS, results);
+        self.frame_setup(locals);
+        let layout = regcall::locate(&ENTRY_PARAMS, self.ty.results());
         self.keep_results_area(&layout);
         let Some(&Loc::Gpr(g)) = layout.params.first() else {
             return Err(CompileError(
@@ -322,7 +321,7 @@ impl<M: Masm> CodeGen<'_, M> {
             stub,
             point: None,
         });
-        self.open_body(results);
+        self.open_body();
         Ok(())
     }
 

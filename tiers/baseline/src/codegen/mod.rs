@@ -26,8 +26,8 @@ pub(crate) use phases::Setup;
 use tierup_abi::entry::offsets as entry;
 use tierup_abi::regcall::{self, Loc};
 use tierup_abi::vmctx::{libcall_offsets, memory_offsets, offsets as vm, table_offsets};
-use tierup_abi::{CompileError, GUARD_BYTES, ModuleEnv, SourceLoc, TrapCode};
-use wasmparser::{BlockType, MemArg, Operator, ValType};
+use tierup_abi::{BlockSig, CompileError, GUARD_BYTES, ModuleEnv, SourceLoc, TrapCode};
+use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 
 use crate::masm::{
     Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Patch, Round, ShiftOp, Size,
@@ -48,12 +48,14 @@ enum Kind {
 
 /// A block, loop, `if` or the function body.
 #[derive(Debug)]
-struct Frame {
+struct Frame<'a> {
     kind: Kind,
     /// The stack height below the frame's parameters.
     height: usize,
-    params: Vec<ValType>,
-    results: Vec<ValType>,
+    /// Its parameters and results (borrowed from the module: opening a frame allocates
+    /// nothing); the function body's are the function's type, whose parameters are the
+    /// body's locals, not values on its stack.
+    sig: BlockSig<'a>,
     /// Where a branch to the frame goes: the end, or a loop's header.
     label: Label,
     /// Whether the code before the frame was reachable.
@@ -66,13 +68,26 @@ struct Frame {
     count: Option<(Patch, u32, u32)>,
 }
 
-impl Frame {
+impl Frame<'_> {
+    /// The values on the stack when the frame starts.
+    fn params(&self) -> &[ValType] {
+        match self.kind {
+            Kind::Function => &[],
+            _ => self.sig.params(),
+        }
+    }
+
+    /// The values it leaves on the stack.
+    fn results(&self) -> &[ValType] {
+        self.sig.results()
+    }
+
     /// The values a branch to the frame carries.
     fn branch_types(&self) -> &[ValType] {
         if self.kind == Kind::Loop {
-            &self.params
+            self.params()
         } else {
-            &self.results
+            self.results()
         }
     }
 }
@@ -107,10 +122,11 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     m: M,
     bounds_checks: bool,
     locals: Vec<ValType>,
-    results: Vec<ValType>,
+    /// The function's type.
+    ty: &'a FuncType,
     stack: Stack,
     regs: Regs,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'a>>,
     traps: Vec<(u32, TrapCode)>,
     wasm_map: Vec<SourceLoc>,
     reachable: bool,
@@ -135,6 +151,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         env: &'a ModuleEnv,
         m: M,
         func_index: u32,
+        ty: &'a FuncType,
         options: &tierup_abi::CompileOptions,
     ) -> Self {
         CodeGen {
@@ -142,7 +159,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             m,
             bounds_checks: options.bounds_checks,
             locals: Vec::new(),
-            results: Vec::new(),
+            ty,
             stack: Stack::default(),
             regs: Regs::new(M::ALLOCATABLE, M::ALLOCATABLE_XMM),
             frames: Vec::new(),
@@ -194,23 +211,17 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     /// The prologue: the frame, the stack check, the pinned registers, the parameters
     /// stored into their locals, the other locals zeroed, and the entry's hotness
     /// spending.
-    fn prologue(
-        &mut self,
-        params: &[ValType],
-        results: &[ValType],
-        locals: Vec<ValType>,
-    ) -> Result<(), CompileError> {
-        self.frame_setup(results, locals);
-        self.store_params(params, results)?;
+    fn prologue(&mut self, locals: Vec<ValType>) -> Result<(), CompileError> {
+        self.frame_setup(locals);
+        self.store_params()?;
         self.count_entry();
-        self.open_body(results);
+        self.open_body();
         Ok(())
     }
 
     /// The frame, the stack check and the pinned registers.
-    fn frame_setup(&mut self, results: &[ValType], locals: Vec<ValType>) {
+    fn frame_setup(&mut self, locals: Vec<ValType>) {
         self.locals = locals;
-        self.results = results.to_vec();
         self.m.prologue();
         // rdi (the first argument) is the callee slot.
         let slot = M::ARG_GPRS[0];
@@ -249,12 +260,9 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// Stores the parameters into their locals and zeroes the other locals.
-    fn store_params(
-        &mut self,
-        params: &[ValType],
-        results: &[ValType],
-    ) -> Result<(), CompileError> {
-        let layout = regcall::locate(params, results);
+    fn store_params(&mut self) -> Result<(), CompileError> {
+        let params = self.ty.params();
+        let layout = regcall::locate(params, self.ty.results());
         self.keep_results_area(&layout);
         for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
             let dst = self.local(i as u32);
@@ -293,13 +301,12 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// Opens the function body's frame.
-    fn open_body(&mut self, results: &[ValType]) {
+    fn open_body(&mut self) {
         let end = self.m.new_label();
         self.frames.push(Frame {
             kind: Kind::Function,
             height: 0,
-            params: Vec::new(),
-            results: results.to_vec(),
+            sig: BlockSig::Func(self.ty),
             label: end,
             reachable_at_start: true,
             end_used: false,

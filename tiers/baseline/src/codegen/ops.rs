@@ -57,7 +57,7 @@ impl<M: Masm> CodeGen<'_, M> {
             O::Loop { blockty } => {
                 self.spill_all();
                 // The parameters change from one iteration to the next.
-                let n = self.block_types(blockty).0.len();
+                let n = self.env.block_sig(blockty).params().len();
                 self.params_to_slots(n);
                 let header = self.m.new_label();
                 self.m.bind(header);
@@ -71,7 +71,8 @@ impl<M: Masm> CodeGen<'_, M> {
                 let cond = self.pop_cond()?;
                 // Only moves and stores until the branch: the flags stay.
                 self.spill_all();
-                let (params, _) = self.block_types(blockty);
+                let sig = self.env.block_sig(blockty);
+                let params = sig.params();
                 // The else arm finds them in their slots.
                 self.params_to_slots(params.len());
                 // The then arm works on copies of the parameters; the else arm finds the

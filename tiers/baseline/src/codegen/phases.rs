@@ -19,7 +19,7 @@
 
 use tierup_abi::regcall::{self, Loc};
 use tierup_abi::{CompileError, CompileOptions, MachineCode, ModuleEnv, SourceLoc, TrapSite};
-use wasmparser::{Operator, ValType};
+use wasmparser::{FuncType, Operator, ValType};
 
 use super::CodeGen;
 use crate::masm::{Addr, Masm, Size, Xmm};
@@ -41,9 +41,19 @@ pub(crate) struct Tail<'a, M: Masm> {
 }
 
 impl<'a, M: Masm> Setup<'a, M> {
-    /// The compile of defined function `func_index` of `env` into `m`.
-    pub fn new(env: &'a ModuleEnv, m: M, func_index: u32, options: &CompileOptions) -> Self {
-        let mut cg = CodeGen::new(env, m, func_index, options);
+    /// The compile of defined function `func_index` of `env`, of type `ty` and `wasm_bytes`
+    /// long, into `m`.
+    pub fn new(
+        env: &'a ModuleEnv,
+        m: M,
+        wasm_bytes: usize,
+        func_index: u32,
+        ty: &'a FuncType,
+        options: &CompileOptions,
+    ) -> Self {
+        let mut cg = CodeGen::new(env, m, func_index, ty, options);
+        // About one entry for every two bytes of code.
+        cg.wasm_map.reserve(wasm_bytes / 2 + 4);
         cg.wasm_map.push(SourceLoc {
             code_offset: 0,
             wasm_offset: SourceLoc::NONE,
@@ -51,17 +61,13 @@ impl<'a, M: Masm> Setup<'a, M> {
         Setup(cg)
     }
 
-    /// The function's prologue: it is entered by a call with `params`.
-    pub fn prologue(
-        mut self,
-        params: &'a [ValType],
-        results: &[ValType],
-        locals: Vec<ValType>,
-    ) -> Result<Body<'a, M>, CompileError> {
-        self.0.prologue(params, results, locals)?;
+    /// The function's prologue (`locals`: the parameters, then the declared locals).
+    pub fn prologue(mut self, locals: Vec<ValType>) -> Result<Body<'a, M>, CompileError> {
+        self.0.prologue(locals)?;
+        let shim_params = self.0.ty.params();
         Ok(Body {
             cg: self.0,
-            shim_params: params,
+            shim_params,
         })
     }
 
@@ -70,10 +76,9 @@ impl<'a, M: Masm> Setup<'a, M> {
     pub fn osr_prologue(
         mut self,
         at: u32,
-        results: &[ValType],
         locals: Vec<ValType>,
     ) -> Result<Body<'a, M>, CompileError> {
-        self.0.osr_prologue(at, results, locals)?;
+        self.0.osr_prologue(at, locals)?;
         Ok(Body {
             cg: self.0,
             shim_params: &tierup_abi::osr::ENTRY_PARAMS,
@@ -112,8 +117,7 @@ impl<M: Masm> Tail<'_, M> {
             code_offset: shim,
             wasm_offset: SourceLoc::NONE,
         });
-        let results = std::mem::take(&mut cg.results);
-        emit_shim(&mut cg.m, shim_params, &results);
+        emit_shim(&mut cg.m, shim_params, cg.ty.results());
         let frame = cg.frame_bytes();
         let mut traps: Vec<TrapSite> = cg
             .traps
