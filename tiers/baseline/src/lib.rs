@@ -14,8 +14,10 @@
 //! * `codegen/`: the operator visitor (`codegen/ops.rs`). It reads each operator once and
 //!   emits it at once, keeping the operand stack symbolic (`stack.rs`: constants, locals,
 //!   registers and slots, materialised only when an operation needs them; the deepest
-//!   register entry spilled under pressure; control flow merging with every value in its
-//!   slot). `codegen/hotness.rs` is the tier's part in the chain (below).
+//!   register entry spilled under pressure; where paths meet, every value in its slot but
+//!   a block's one result, which meets in the result register, and an end that only the
+//!   code before it reaches keeps the values where they are). `codegen/hotness.rs` is the
+//!   tier's part in the chain (below).
 //! * `masm.rs`: the ISA-neutral macro-assembler trait the visitor speaks, one method per
 //!   kind of instruction, so what each operator emits reads off its visitor method.
 //! * `x64.rs`: the x86-64 implementation, with `dynasm!`.

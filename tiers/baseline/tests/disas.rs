@@ -43,11 +43,15 @@ fn options(wat: &str) -> CompileOptions {
 /// The disassembly of every defined function of `wat`.
 fn disassemble(wat: &str) -> String {
     let wasm: Arc<[u8]> = wat::parse_str(wat).expect("the test's text").into();
+    disassemble_module(wasm, &options(wat))
+}
+
+/// The disassembly of every defined function of the module `wasm`, compiled with `options`.
+fn disassemble_module(wasm: Arc<[u8]>, options: &CompileOptions) -> String {
     let env = ModuleEnv::decode(wasm, wasmparser::WasmFeatures::WASM2).expect("decodes");
-    let options = options(wat);
     let mut out = String::new();
     for func_index in env.num_imported_funcs..env.funcs.len() as u32 {
-        let code = tierup_baseline::compile(&env, func_index, &options)
+        let code = tierup_baseline::compile(&env, func_index, options)
             .unwrap_or_else(|e| panic!("function {func_index}: {e}"));
         let _ = writeln!(out, "function {func_index}:");
         let mut decoder = Decoder::with_ip(64, &code.bytes, 0, DecoderOptions::NONE);
@@ -145,4 +149,14 @@ fn a_different_operator_gives_a_different_disassembly() {
     assert_ne!(add, sub);
     assert!(add.contains("add "), "{add}");
     assert!(sub.contains("sub "), "{sub}");
+}
+
+/// Prints the disassembly of any module: `TIERUP_DISAS=FILE cargo test -p tierup-baseline
+/// --test disas -- --ignored --nocapture print_any_module` (text or binary).
+#[test]
+#[ignore = "a tool: prints the code of the module named by TIERUP_DISAS"]
+fn print_any_module() {
+    let path = std::env::var_os("TIERUP_DISAS").expect("TIERUP_DISAS names a module");
+    let wasm: Arc<[u8]> = wat::parse_file(&path).expect("a module").into();
+    print!("{}", disassemble_module(wasm, &CompileOptions::default()));
 }

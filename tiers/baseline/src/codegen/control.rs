@@ -4,10 +4,21 @@
 use super::*;
 
 impl<M: Masm> CodeGen<'_, M> {
-    /// Stores the top `n` values into the slots from `height` up (the places a branch
-    /// target expects them), leaving the stack as it is.
-    pub(super) fn place_values(&mut self, height: usize, n: usize) {
+    /// Puts the top `n` values where a branch target expects them: into its merge register
+    /// `reg` (one value), or into the slots from `height` up; leaves the stack as it is.
+    /// Where a register, it may hold another entry only if that entry is dead on the path
+    /// (below a branch's values, or nothing: a frame's end finds only its results above
+    /// its height, whose entries are in their slots or constants).
+    pub(super) fn place_values(&mut self, height: usize, n: usize, reg: Option<Reg>) {
         let len = self.stack.len();
+        if let Some(r) = reg {
+            let e = self.stack.entries[len - 1];
+            match r {
+                Reg::G(g) => self.load_gpr(e, len - 1, g),
+                Reg::X(x) => self.load_xmm(e, len - 1, x),
+            }
+            return;
+        }
         for k in 0..n {
             let from = len - n + k;
             let e = self.stack.entries[from];
@@ -16,13 +27,48 @@ impl<M: Masm> CodeGen<'_, M> {
         }
     }
 
-    /// Whether the top `n` values already sit in the slots from `height` up.
-    pub(super) fn values_in_place(&self, height: usize, n: usize) -> bool {
+    /// Whether the top `n` values already are where a branch target expects them (see
+    /// [`Self::place_values`]).
+    pub(super) fn values_in_place(&self, height: usize, n: usize, reg: Option<Reg>) -> bool {
+        if let Some(r) = reg {
+            return matches!(self.stack.peek(0), Some(&Entry::Reg(_, held)) if held == r);
+        }
         let len = self.stack.len();
         len - n == height
             && self.stack.entries[height..]
                 .iter()
                 .all(|e| matches!(e, Entry::Mem(_)))
+    }
+
+    /// Where a branch to the frame `depth` levels out puts its values: the height below
+    /// them, how many, the label, and the merge register.
+    pub(super) fn target(
+        &self,
+        depth: u32,
+    ) -> Result<(usize, usize, Label, Option<Reg>), CompileError> {
+        let f = self.frame_at(depth)?;
+        Ok((
+            f.height,
+            f.branch_types().len(),
+            f.label,
+            f.merge_reg::<M>(),
+        ))
+    }
+
+    /// Pushes a frame's results as they are at its end, reached by more than one path.
+    fn push_merged(&mut self, frame: &Frame<'_>) {
+        match frame.merge_reg::<M>() {
+            Some(r) => {
+                let taken = self.regs.take_this(r);
+                debug_assert!(taken, "the merge register {r:?} is held at a frame's end");
+                self.stack.push(Entry::Reg(frame.results()[0], r));
+            }
+            None => {
+                for &ty in frame.results() {
+                    self.stack.push(Entry::Mem(ty));
+                }
+            }
+        }
     }
 
     pub(super) fn frame_at(&self, depth: u32) -> Result<&Frame<'_>, CompileError> {
@@ -35,11 +81,8 @@ impl<M: Masm> CodeGen<'_, M> {
 
     /// Emits a branch to the frame `depth` levels out (its values placed first).
     pub(super) fn branch(&mut self, depth: u32) -> Result<(), CompileError> {
-        let (height, n, label) = {
-            let f = self.frame_at(depth)?;
-            (f.height, f.branch_types().len(), f.label)
-        };
-        self.place_values(height, n);
+        let (height, n, label, reg) = self.target(depth)?;
+        self.place_values(height, n, reg);
         self.m.jmp(label);
         self.mark_used(depth);
         Ok(())
@@ -80,15 +123,16 @@ impl<M: Masm> CodeGen<'_, M> {
             return Err(CompileError("else without if".into()));
         };
         frame.kind = Kind::Else;
-        let (height, n, end, reachable_at_start) = (
+        let (height, n, end, reachable_at_start, reg) = (
             frame.height,
             frame.results().len(),
             frame.label,
             frame.reachable_at_start,
+            frame.merge_reg::<M>(),
         );
         let sig = frame.sig;
         if self.reachable {
-            self.place_values(height, n);
+            self.place_values(height, n, reg);
             self.m.jmp(end);
             self.mark_used(0);
         }
@@ -113,8 +157,23 @@ impl<M: Masm> CodeGen<'_, M> {
         if frame.kind == Kind::Function {
             return self.end_function(frame);
         }
+        if let Some((patch, before, _)) = frame.count {
+            self.m
+                .patch_imm32(patch, hotness::weight(self.ops - before));
+        }
+        // Only the code before the end reaches it when no branch targets the end (a loop's
+        // branches go to its header) and the frame is no `if` without an `else`.
+        let one_path =
+            !(matches!(frame.kind, Kind::If(_)) || frame.end_used && frame.kind != Kind::Loop);
+        if one_path {
+            // The results stay where they are.
+            if !fell_through {
+                self.truncate(frame.height);
+            }
+            return Ok(());
+        }
         if self.reachable {
-            self.place_values(frame.height, n);
+            self.place_values(frame.height, n, frame.merge_reg::<M>());
         }
         // Branches to a loop go to its header, not to its end.
         let mut reachable = fell_through || (frame.end_used && frame.kind != Kind::Loop);
@@ -129,20 +188,14 @@ impl<M: Masm> CodeGen<'_, M> {
                 reachable |= frame.reachable_at_start;
                 self.m.bind(frame.label);
             }
-            Kind::Loop => {
-                if let Some((patch, before, _)) = frame.count {
-                    self.m
-                        .patch_imm32(patch, hotness::weight(self.ops - before));
-                }
-            }
+            // Not reached: a loop's end has one path.
+            Kind::Loop => {}
             _ => self.m.bind(frame.label),
         }
         self.truncate(frame.height);
         self.reachable = reachable;
         if reachable {
-            for &ty in frame.results() {
-                self.stack.push(Entry::Mem(ty));
-            }
+            self.push_merged(&frame);
         }
         Ok(())
     }
@@ -156,9 +209,7 @@ impl<M: Masm> CodeGen<'_, M> {
         if frame.end_used {
             self.truncate(frame.height);
             self.m.bind(frame.label);
-            for &ty in frame.results() {
-                self.stack.push(Entry::Mem(ty));
-            }
+            self.push_merged(&frame);
             self.emit_return()?;
         }
         self.truncate(frame.height);

@@ -90,6 +90,20 @@ impl Frame<'_> {
             self.results()
         }
     }
+
+    /// The register where the paths into the frame's end meet with its one result, if it
+    /// has one and no parameters (the result register of its class: a value that leaves a
+    /// block is often returned, and a register is where the next operator wants it);
+    /// otherwise the values meet in their slots. A loop's branches go to its header with
+    /// its parameters, in their slots.
+    fn merge_reg<M: Masm>(&self) -> Option<Reg> {
+        match (self.kind, self.params(), self.results()) {
+            (Kind::Loop, ..) => None,
+            (_, [], &[ty]) if is_float(ty) => Some(Reg::X(M::RET_XMM)),
+            (_, [], [_]) => Some(Reg::G(M::RET_GPR)),
+            _ => None,
+        }
+    }
 }
 
 /// An argument of a libcall.

@@ -101,11 +101,8 @@ impl<M: Masm> CodeGen<'_, M> {
             }
             O::BrIf { relative_depth } => {
                 let cond = self.pop_cond()?;
-                let (height, n, label) = {
-                    let f = self.frame_at(relative_depth)?;
-                    (f.height, f.branch_types().len(), f.label)
-                };
-                if self.values_in_place(height, n) {
+                let (height, n, label, reg) = self.target(relative_depth)?;
+                if self.values_in_place(height, n, reg) {
                     self.m.jcc(cond, label);
                     self.mark_used(relative_depth);
                 } else {
