@@ -16,8 +16,10 @@
 //!   registers and slots, materialised only when an operation needs them; the deepest
 //!   register entry spilled under pressure; where paths meet, every value in its slot but
 //!   a block's one result, which meets in the result register, and an end that only the
-//!   code before it reaches keeps the values where they are). `codegen/hotness.rs` is the
-//!   tier's part in the chain (below).
+//!   code before it reaches keeps the values where they are; a local's slot always
+//!   holds its value, and the register of the value last stored into it keeps a copy
+//!   that later reads use, until a merge, a call or the allocator needs it).
+//!   `codegen/hotness.rs` is the tier's part in the chain (below).
 //! * `masm.rs`: the ISA-neutral macro-assembler trait the visitor speaks, one method per
 //!   kind of instruction, so what each operator emits reads off its visitor method.
 //! * `x64.rs`: the x86-64 implementation, with `dynasm!`.

@@ -23,6 +23,8 @@ impl<M: Masm> CodeGen<'_, M> {
             0
         };
         let reserve = (layout.stack_bytes + area).next_multiple_of(16);
+        // The arguments go into registers that may hold copies of locals.
+        self.forget_copies();
         // An argument in a register that another argument's register is, or that the call
         // sequence writes, would be overwritten before it is read: it goes to its slot.
         // The others are read from where they are.
@@ -193,6 +195,7 @@ impl<M: Masm> CodeGen<'_, M> {
     /// (integers, already in their argument registers from the third on); the stack
     /// must be spilled.
     pub(super) fn libcall(&mut self, offset: usize) {
+        self.forget_copies();
         self.m.mov(Size::S64, M::ARG_GPRS[0], M::VMCTX);
         self.m.load(
             Size::S64,
@@ -215,6 +218,7 @@ impl<M: Masm> CodeGen<'_, M> {
         result: Option<ValType>,
     ) -> Result<(), CompileError> {
         self.spill_all();
+        self.forget_copies();
         let len = self.stack.len();
         let base = len
             .checked_sub(operands)

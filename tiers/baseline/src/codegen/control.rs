@@ -12,6 +12,7 @@ impl<M: Masm> CodeGen<'_, M> {
     pub(super) fn place_values(&mut self, height: usize, n: usize, reg: Option<Reg>) {
         let len = self.stack.len();
         if let Some(r) = reg {
+            self.forget_copy_in(r);
             let e = self.stack.entries[len - 1];
             match r {
                 Reg::G(g) => self.load_gpr(e, len - 1, g),
@@ -137,7 +138,7 @@ impl<M: Masm> CodeGen<'_, M> {
             self.mark_used(0);
         }
         self.truncate(height);
-        self.m.bind(else_label);
+        self.bind_merge(else_label);
         // The parameters' originals, below the then arm's copies, are in their slots.
         for &ty in sig.params() {
             self.stack.push(Entry::Mem(ty));
@@ -184,13 +185,13 @@ impl<M: Masm> CodeGen<'_, M> {
                 if fell_through {
                     self.m.jmp(frame.label);
                 }
-                self.m.bind(else_label);
+                self.bind_merge(else_label);
                 reachable |= frame.reachable_at_start;
-                self.m.bind(frame.label);
+                self.bind_merge(frame.label);
             }
             // Not reached: a loop's end has one path.
             Kind::Loop => {}
-            _ => self.m.bind(frame.label),
+            _ => self.bind_merge(frame.label),
         }
         self.truncate(frame.height);
         self.reachable = reachable;
@@ -208,7 +209,7 @@ impl<M: Masm> CodeGen<'_, M> {
         }
         if frame.end_used {
             self.truncate(frame.height);
-            self.m.bind(frame.label);
+            self.bind_merge(frame.label);
             self.push_merged(&frame);
             self.emit_return()?;
         }

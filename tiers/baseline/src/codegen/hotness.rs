@@ -122,7 +122,8 @@ impl<M: Masm> CodeGen<'_, M> {
             .sub_mem_patchable(Self::counter_size(at, outer), counter);
         let (stub, back) = (self.m.new_label(), self.m.new_label());
         self.m.jcc(Cond::LtS, stub);
-        self.m.bind(back);
+        // The report calls out.
+        self.bind_merge(back);
         self.reports.push(Report {
             stub,
             back,
@@ -331,7 +332,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.materialize_cmp();
         self.spill_all();
         let point = self.m.new_label();
-        self.m.bind(point);
+        self.bind_merge(point);
         if let Some(osr) = &mut self.osr {
             osr.point = Some((point, self.stack.len() as u32));
         }

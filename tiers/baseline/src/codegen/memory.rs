@@ -5,27 +5,36 @@ use super::*;
 
 impl<M: Masm> CodeGen<'_, M> {
     /// Pops the address operand of an access of `bytes` bytes and returns the access's
-    /// operand and the register to free after it; checks the bound where the guard
-    /// region does not cover the access.
+    /// operand and the register it reads, to release after the access; checks the bound
+    /// where the guard region does not cover the access.
     pub(super) fn heap_addr(
         &mut self,
         memarg: &MemArg,
         bytes: u64,
-    ) -> Result<(Addr, Gpr), CompileError> {
+    ) -> Result<(Addr, Read), CompileError> {
         if memarg.target != wasmparser::MemArgTarget::Memory(0) {
             return Err(unsupported("multiple memories"));
         }
-        let index = self.pop_gpr()?;
+        let off = i32::try_from(memarg.offset);
+        // An offset beyond an immediate is added to the index, which must be the access's.
+        let index = if off.is_ok() {
+            self.pop_gpr_read()?
+        } else {
+            Read {
+                reg: self.pop_gpr()?,
+                lent_by: None,
+            }
+        };
         let end = memarg.offset.saturating_add(bytes);
         if self.bounds_checks || end > GUARD_BYTES {
-            self.bound_check(index, end)?;
+            self.bound_check(index.reg, end)?;
         }
-        let addr = match i32::try_from(memarg.offset) {
-            Ok(off) => Addr::Indexed(M::MEMORY_BASE, index, off),
+        let addr = match off {
+            Ok(off) => Addr::Indexed(M::MEMORY_BASE, index.reg, off),
             Err(_) => {
                 self.m.mov_imm(Size::S64, M::SCRATCH, memarg.offset);
-                self.m.int_op(IntOp::Add, Size::S64, index, M::SCRATCH);
-                Addr::Indexed(M::MEMORY_BASE, index, 0)
+                self.m.int_op(IntOp::Add, Size::S64, index.reg, M::SCRATCH);
+                Addr::Indexed(M::MEMORY_BASE, index.reg, 0)
             }
         };
         Ok((addr, index))
@@ -64,16 +73,24 @@ impl<M: Masm> CodeGen<'_, M> {
         widen: Option<Widen>,
     ) -> Result<(), CompileError> {
         let (addr, index) = self.heap_addr(memarg, bytes)?;
+        // Into the index's register where the access owns it.
+        let dst = match index.lent_by {
+            None => index.reg,
+            Some(_) => self.alloc_gpr(),
+        };
         self.access_site();
         match widen {
-            Some(w) => self.m.load_widen(w, index, addr),
-            None => self.m.load(size_of(ty), index, addr),
+            Some(w) => self.m.load_widen(w, dst, addr),
+            None => self.m.load(size_of(ty), dst, addr),
+        }
+        if index.lent_by.is_some() {
+            self.release(index);
         }
         if ty == ValType::I32 && matches!(widen, Some(Widen::B8(true) | Widen::B16(true))) {
             // Sign-extended to 64 bits by the load; an i32 keeps its upper half zero.
-            self.m.mov(Size::S32, index, index);
+            self.m.mov(Size::S32, dst, dst);
         }
-        self.push_gpr(ty, index);
+        self.push_gpr(ty, dst);
         Ok(())
     }
 
@@ -83,18 +100,18 @@ impl<M: Masm> CodeGen<'_, M> {
         let x = self.alloc_xmm();
         self.access_site();
         self.m.fload(size_of(ty), x, addr);
-        self.regs.free(Reg::G(index));
+        self.release(index);
         self.push_xmm(ty, x);
         Ok(())
     }
 
     pub(super) fn store_int(&mut self, memarg: &MemArg, bytes: u8) -> Result<(), CompileError> {
-        let value = self.pop_gpr()?;
+        let value = self.pop_gpr_read()?;
         let (addr, index) = self.heap_addr(memarg, u64::from(bytes))?;
         self.access_site();
-        self.m.store(bytes, addr, value);
-        self.regs.free(Reg::G(value));
-        self.regs.free(Reg::G(index));
+        self.m.store(bytes, addr, value.reg);
+        self.release(value);
+        self.release(index);
         Ok(())
     }
 
@@ -105,7 +122,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.access_site();
         self.m.fstore(size_of(ty), addr, value);
         self.regs.free(Reg::X(value));
-        self.regs.free(Reg::G(index));
+        self.release(index);
         Ok(())
     }
 
@@ -114,6 +131,7 @@ impl<M: Masm> CodeGen<'_, M> {
     pub(super) fn bulk(&mut self, copy: bool) -> Result<(), CompileError> {
         // dst, src-or-value, len: into the string instruction's registers.
         self.spill_all();
+        self.forget_copies();
         let len = self.stack.len();
         if len < 3 {
             return Err(CompileError("operand stack underflow".into()));

@@ -106,6 +106,15 @@ impl Frame<'_> {
     }
 }
 
+/// An operand in a register that the operator reads (`CodeGen::pop_gpr_read`).
+#[derive(Clone, Copy, Debug)]
+struct Read {
+    reg: Gpr,
+    /// The local whose copy the register holds, lent for the operator; `None` where the
+    /// operator owns the register.
+    lent_by: Option<u32>,
+}
+
 /// An argument of a libcall.
 #[derive(Clone, Copy, Debug)]
 enum LArg {
@@ -158,6 +167,9 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     reports: Vec<hotness::Report>,
     /// For an OSR entry: the point it enters, and where its prologue continues.
     osr: Option<hotness::OsrIn>,
+    /// Locals whose value a register holds too (see "Locals in registers"): the register
+    /// (taken from the allocator) and the local.
+    copies: Vec<(Reg, u32)>,
 }
 
 impl<'a, M: Masm> CodeGen<'a, M> {
@@ -187,6 +199,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             entry_count: None,
             reports: Vec::new(),
             osr: None,
+            copies: Vec::new(),
         }
     }
 
@@ -339,10 +352,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     fn load_gpr(&mut self, e: Entry, depth: usize, dst: Gpr) {
         match e {
             Entry::Const(ty, bits) => self.m.mov_imm(size_of(ty), dst, bits),
-            Entry::Local(ty, i) => {
-                let at = self.local(i);
-                self.m.load(size_of(ty), dst, at)
-            }
+            Entry::Local(ty, i) => match self.copy_of(i) {
+                Some(Reg::G(r)) if r == dst => {}
+                Some(Reg::G(r)) => self.m.mov(size_of(ty), dst, r),
+                Some(Reg::X(x)) => self.m.xmm_to_gpr(size_of(ty), dst, x),
+                None => {
+                    let at = self.local(i);
+                    self.m.load(size_of(ty), dst, at)
+                }
+            },
             Entry::Reg(ty, Reg::G(r)) => {
                 if r != dst {
                     self.m.mov(size_of(ty), dst, r)
@@ -365,10 +383,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 self.m.mov_imm(Size::S64, M::SCRATCH, bits);
                 self.m.gpr_to_xmm(size_of(ty), dst, M::SCRATCH);
             }
-            Entry::Local(ty, i) => {
-                let at = self.local(i);
-                self.m.fload(size_of(ty), dst, at)
-            }
+            Entry::Local(ty, i) => match self.copy_of(i) {
+                Some(Reg::X(x)) if x == dst => {}
+                Some(Reg::X(x)) => self.m.fmov(dst, x),
+                Some(Reg::G(r)) => self.m.gpr_to_xmm(size_of(ty), dst, r),
+                None => {
+                    let at = self.local(i);
+                    self.m.fload(size_of(ty), dst, at)
+                }
+            },
             Entry::Reg(_, Reg::X(x)) => {
                 if x != dst {
                     self.m.fmov(dst, x)
@@ -389,6 +412,14 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     /// Stores the value of `e` (at `depth`) to `addr` (8 bytes, or 4 for an `f32` in a
     /// register), leaving the stack as it is. Uses the first scratch register.
     fn store_value(&mut self, e: Entry, depth: usize, addr: Addr) {
+        if let Entry::Local(ty, i) = e
+            && let Some(copy) = self.copy_of(i)
+        {
+            return match copy {
+                Reg::G(r) => self.m.store(8, addr, r),
+                Reg::X(x) => self.m.fstore(size_of(ty), addr, x),
+            };
+        }
         match e {
             Entry::Const(_, bits) if bits as i64 == bits as i32 as i64 => {
                 self.m.store_imm(8, addr, bits as i32)
@@ -444,6 +475,11 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         if let Some(r) = self.regs.take_gpr() {
             return r;
         }
+        if self.forget_one(false)
+            && let Some(r) = self.regs.take_gpr()
+        {
+            return r;
+        }
         let i = self
             .stack
             .deepest_in_reg(false)
@@ -456,6 +492,11 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         if let Some(r) = self.regs.take_xmm() {
             return r;
         }
+        if self.forget_one(true)
+            && let Some(r) = self.regs.take_xmm()
+        {
+            return r;
+        }
         let i = self
             .stack
             .deepest_in_reg(true)
@@ -464,15 +505,137 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         self.regs.take_xmm().expect("a register was just spilled")
     }
 
-    /// Takes `r` for the caller, spilling the entry that holds it.
+    /// Takes `r` for the caller, forgetting the local's copy or spilling the entry that
+    /// holds it.
     fn claim(&mut self, r: Reg) {
         if !self.regs.take_this(r) {
-            if let Some(i) = self.stack.holding(r) {
+            if !self.forget_copy_in(r)
+                && let Some(i) = self.stack.holding(r)
+            {
                 self.spill(i);
             }
             let taken = self.regs.take_this(r);
             debug_assert!(taken, "{r:?} is held outside the stack");
         }
+    }
+
+    // ---- locals in registers ----------------------------------------------------------
+    //
+    // A local's slot always holds its value; a register may hold a copy too, which
+    // `local.set` and `local.tee` leave there (the register of the value they store), so
+    // that reading the local again moves from the register instead of loading from the
+    // frame. A copy's register is taken from the allocator; when the allocator has none
+    // free it forgets a copy before it spills a value (a copy needs no store). Copies are
+    // forgotten where paths of other code meet (`bind_merge`), at calls (which clobber
+    // every allocatable register), before code writes fixed registers it did not claim,
+    // and when the local is set again.
+
+    /// The register that holds a copy of local `i`, if one does.
+    fn copy_of(&self, i: u32) -> Option<Reg> {
+        self.copies.iter().find(|c| c.1 == i).map(|c| c.0)
+    }
+
+    /// Keeps `r`, which the caller owns and which holds local `i`'s value, as its copy.
+    fn keep_copy(&mut self, i: u32, r: Reg) {
+        self.forget_copy_of(i);
+        self.copies.push((r, i));
+    }
+
+    /// Forgets local `i`'s copy, if it has one.
+    fn forget_copy_of(&mut self, i: u32) {
+        if let Some(k) = self.copies.iter().position(|c| c.1 == i) {
+            let (r, _) = self.copies.swap_remove(k);
+            self.regs.free(r);
+        }
+    }
+
+    /// Forgets the copy that `r` holds, if it holds one; whether it did.
+    fn forget_copy_in(&mut self, r: Reg) -> bool {
+        match self.copies.iter().position(|c| c.0 == r) {
+            Some(k) => {
+                self.copies.swap_remove(k);
+                self.regs.free(r);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets the oldest copy in a register of the class (`float`); whether there was one.
+    fn forget_one(&mut self, float: bool) -> bool {
+        match self
+            .copies
+            .iter()
+            .position(|c| matches!(c.0, Reg::X(_)) == float)
+        {
+            Some(k) => {
+                let (r, _) = self.copies.remove(k);
+                self.regs.free(r);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes local `i`'s copy and hands its register (still taken) to the caller.
+    fn detach_copy(&mut self, i: u32) -> Option<Reg> {
+        let k = self.copies.iter().position(|c| c.1 == i)?;
+        Some(self.copies.swap_remove(k).0)
+    }
+
+    /// If `e` (just popped) names a local with a copy, hands the copy's register over to
+    /// the caller, so that the local has no copy after; not while other entries name the
+    /// local, which will read the copy.
+    fn take_copy(&mut self, e: Entry) -> Option<Reg> {
+        match e {
+            Entry::Local(_, i) if !self.stack.entries.contains(&e) => self.detach_copy(i),
+            _ => None,
+        }
+    }
+
+    /// Pops the top value into a general-purpose register for the caller to read and not
+    /// change: a local's copy is lent (no other operand can take it until
+    /// [`Self::release`] gives it back to the local), any other value is in a register the
+    /// caller owns.
+    fn pop_gpr_read(&mut self) -> Result<Read, CompileError> {
+        // (An integer local's copy is in a general-purpose register.)
+        if let Some(&Entry::Local(ty, i)) = self.stack.peek(0)
+            && !is_float(ty)
+            && let Some(Reg::G(reg)) = self.detach_copy(i)
+        {
+            self.stack.pop();
+            return Ok(Read {
+                reg,
+                lent_by: Some(i),
+            });
+        }
+        Ok(Read {
+            reg: self.pop_gpr()?,
+            lent_by: None,
+        })
+    }
+
+    /// Gives back a register read with [`Self::pop_gpr_read`].
+    fn release(&mut self, read: Read) {
+        match read.lent_by {
+            Some(i) => self.copies.push((Reg::G(read.reg), i)),
+            None => self.regs.free(Reg::G(read.reg)),
+        }
+    }
+
+    /// Forgets every copy.
+    fn forget_copies(&mut self) {
+        for (r, _) in std::mem::take(&mut self.copies) {
+            self.regs.free(r);
+        }
+    }
+
+    /// Binds `label` where paths of different code meet (a frame's end, a loop's header,
+    /// where the code goes on after a call out of line): no copy is known to be there on
+    /// every path.
+    fn bind_merge(&mut self, label: Label) {
+        self.forget_copies();
+        self.m.bind(label);
     }
 
     fn pop(&mut self) -> Result<Entry, CompileError> {
@@ -481,11 +644,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             .ok_or_else(|| CompileError("operand stack underflow".into()))
     }
 
-    /// Pops the top value into a general-purpose register that the caller owns.
+    /// Pops the top value into a general-purpose register that the caller owns (a local's
+    /// copy is handed over: the local has none after).
     fn pop_gpr(&mut self) -> Result<Gpr, CompileError> {
         let depth = self.stack.len().saturating_sub(1);
         let e = self.pop()?;
         if let Entry::Reg(_, Reg::G(r)) = e {
+            return Ok(r);
+        }
+        if let Some(Reg::G(r)) = self.take_copy(e) {
             return Ok(r);
         }
         let r = self.alloc_gpr();
@@ -496,11 +663,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         Ok(r)
     }
 
-    /// Pops the top value into a float register that the caller owns.
+    /// Pops the top value into a float register that the caller owns (a local's copy is
+    /// handed over).
     fn pop_xmm(&mut self) -> Result<Xmm, CompileError> {
         let depth = self.stack.len().saturating_sub(1);
         let e = self.pop()?;
         if let Entry::Reg(_, Reg::X(x)) = e {
+            return Ok(x);
+        }
+        if let Some(Reg::X(x)) = self.take_copy(e) {
             return Ok(x);
         }
         let x = self.alloc_xmm();

@@ -14,10 +14,10 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.int_op_imm(op, size, lhs, imm);
             self.push_gpr(ty, lhs);
         } else {
-            let rhs = self.pop_gpr()?;
+            let rhs = self.pop_gpr_read()?;
             let lhs = self.pop_gpr()?;
-            self.m.int_op(op, size, lhs, rhs);
-            self.regs.free(Reg::G(rhs));
+            self.m.int_op(op, size, lhs, rhs.reg);
+            self.release(rhs);
             self.push_gpr(ty, lhs);
         }
         Ok(())
@@ -25,15 +25,15 @@ impl<M: Masm> CodeGen<'_, M> {
 
     pub(super) fn int_cmp(&mut self, size: Size, cond: Cond) -> Result<(), CompileError> {
         if let Some(imm) = self.pop_imm(size) {
-            let lhs = self.pop_gpr()?;
-            self.m.cmp_imm(size, lhs, imm);
-            self.regs.free(Reg::G(lhs));
+            let lhs = self.pop_gpr_read()?;
+            self.m.cmp_imm(size, lhs.reg, imm);
+            self.release(lhs);
         } else {
-            let rhs = self.pop_gpr()?;
-            let lhs = self.pop_gpr()?;
-            self.m.cmp(size, lhs, rhs);
-            self.regs.free(Reg::G(rhs));
-            self.regs.free(Reg::G(lhs));
+            let rhs = self.pop_gpr_read()?;
+            let lhs = self.pop_gpr_read()?;
+            self.m.cmp(size, lhs.reg, rhs.reg);
+            self.release(rhs);
+            self.release(lhs);
         }
         self.stack.push(Entry::Cmp(cond));
         Ok(())

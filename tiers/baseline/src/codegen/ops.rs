@@ -60,7 +60,7 @@ impl<M: Masm> CodeGen<'_, M> {
                 let n = self.env.block_sig(blockty).params().len();
                 self.params_to_slots(n);
                 let header = self.m.new_label();
-                self.m.bind(header);
+                self.bind_merge(header);
                 if osr_here {
                     self.osr_point();
                 }
@@ -244,6 +244,7 @@ impl<M: Masm> CodeGen<'_, M> {
                     return Err(unsupported("multiple memories"));
                 }
                 self.spill_all();
+                self.forget_copies();
                 let len = self.stack.len();
                 let delta = self.pop()?;
                 self.load_gpr(delta, len - 1, M::ARG_GPRS[2]);
@@ -622,14 +623,26 @@ impl<M: Masm> CodeGen<'_, M> {
         }
         for k in 0..self.stack.len() {
             if self.stack.entries[k] == Entry::Local(ty, i) {
-                self.spill(k);
+                // The first takes the old value's copy, if there is one.
+                match self.detach_copy(i) {
+                    Some(r) => self.stack.entries[k] = Entry::Reg(ty, r),
+                    None => self.spill(k),
+                }
             }
         }
         let at = self.local(i);
         self.store_value(e, depth, at);
+        // The old value's copy is stale now (the entries above read it first).
+        self.forget_copy_of(i);
         match e {
-            Entry::Reg(_, _) | Entry::Const(..) if tee => self.stack.push(e),
-            Entry::Reg(_, r) => self.regs.free(r),
+            // The register keeps a copy of the new value; a `local.tee` leaves the local.
+            Entry::Reg(_, r) => {
+                self.keep_copy(i, r);
+                if tee {
+                    self.stack.push(Entry::Local(ty, i));
+                }
+            }
+            Entry::Const(..) if tee => self.stack.push(e),
             _ if tee => self.stack.push(Entry::Local(ty, i)),
             _ => {}
         }
