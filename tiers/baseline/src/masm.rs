@@ -213,7 +213,7 @@ pub trait Masm {
     fn load_widen(&mut self, widen: Widen, dst: Gpr, addr: Addr);
     /// `[addr] = src` (the low `bytes` bytes: 1, 2, 4 or 8).
     fn store(&mut self, bytes: u8, addr: Addr, src: Gpr);
-    /// `[addr] = imm` (4 or 8 bytes; 8 sign-extends the immediate).
+    /// `[addr] = imm` (the low `bytes` bytes of it: 1, 2, 4, or 8, which sign-extends it).
     fn store_imm(&mut self, bytes: u8, addr: Addr, imm: i32);
     /// `dst = address of addr`.
     fn lea(&mut self, dst: Gpr, addr: Addr);
@@ -221,6 +221,8 @@ pub trait Masm {
     fn int_op(&mut self, op: IntOp, size: Size, dst: Gpr, src: Gpr);
     /// `dst = dst op imm`.
     fn int_op_imm(&mut self, op: IntOp, size: Size, dst: Gpr, imm: i32);
+    /// `dst = dst op [src]`.
+    fn int_op_mem(&mut self, op: IntOp, size: Size, dst: Gpr, src: Addr);
     /// `dst = dst op rcx` (the count register of the ISA; see [`Masm::COUNT`]).
     fn shift(&mut self, op: ShiftOp, size: Size, dst: Gpr);
     /// `dst = dst op imm`.
@@ -235,6 +237,10 @@ pub trait Masm {
     fn cmp(&mut self, size: Size, a: Gpr, b: Gpr);
     /// Compares `a` with `imm`.
     fn cmp_imm(&mut self, size: Size, a: Gpr, imm: i32);
+    /// Compares `a` with `[b]`.
+    fn cmp_mem(&mut self, size: Size, a: Gpr, b: Addr);
+    /// Compares `[a]` with `imm`.
+    fn cmp_mem_imm(&mut self, size: Size, a: Addr, imm: i32);
     /// Sets the flags from `a & a`.
     fn test(&mut self, size: Size, a: Gpr);
     /// `dst = cond ? 1 : 0` (32 bits).

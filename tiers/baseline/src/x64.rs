@@ -334,6 +334,8 @@ impl Masm for X64 {
 
     fn store_imm(&mut self, bytes: u8, addr: Addr, imm: i32) {
         match bytes {
+            1 => with_addr!(self, addr, [mov BYTE], [, imm as i8]),
+            2 => with_addr!(self, addr, [mov WORD], [, imm as i16]),
             4 => with_addr!(self, addr, [mov DWORD], [, imm]),
             _ => with_addr!(self, addr, [mov QWORD], [, imm]),
         }
@@ -359,6 +361,24 @@ impl Masm for X64 {
             (IntOp::Or, Size::S64) => dynasm!(self.ops ; .arch x64 ; or Rq(d), Rq(s)),
             (IntOp::Xor, Size::S32) => dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(s)),
             (IntOp::Xor, Size::S64) => dynasm!(self.ops ; .arch x64 ; xor Rq(d), Rq(s)),
+        }
+    }
+
+    fn int_op_mem(&mut self, op: IntOp, size: Size, dst: Gpr, src: Addr) {
+        let d = dst.0;
+        match (op, size) {
+            (IntOp::Add, Size::S32) => with_addr!(self, src, [add Rd(d), DWORD], []),
+            (IntOp::Add, Size::S64) => with_addr!(self, src, [add Rq(d), QWORD], []),
+            (IntOp::Sub, Size::S32) => with_addr!(self, src, [sub Rd(d), DWORD], []),
+            (IntOp::Sub, Size::S64) => with_addr!(self, src, [sub Rq(d), QWORD], []),
+            (IntOp::Mul, Size::S32) => with_addr!(self, src, [imul Rd(d), DWORD], []),
+            (IntOp::Mul, Size::S64) => with_addr!(self, src, [imul Rq(d), QWORD], []),
+            (IntOp::And, Size::S32) => with_addr!(self, src, [and Rd(d), DWORD], []),
+            (IntOp::And, Size::S64) => with_addr!(self, src, [and Rq(d), QWORD], []),
+            (IntOp::Or, Size::S32) => with_addr!(self, src, [or Rd(d), DWORD], []),
+            (IntOp::Or, Size::S64) => with_addr!(self, src, [or Rq(d), QWORD], []),
+            (IntOp::Xor, Size::S32) => with_addr!(self, src, [xor Rd(d), DWORD], []),
+            (IntOp::Xor, Size::S64) => with_addr!(self, src, [xor Rq(d), QWORD], []),
         }
     }
 
@@ -460,6 +480,21 @@ impl Masm for X64 {
         match size {
             Size::S32 => dynasm!(self.ops ; .arch x64 ; cmp Rd(a), Rd(b)),
             Size::S64 => dynasm!(self.ops ; .arch x64 ; cmp Rq(a), Rq(b)),
+        }
+    }
+
+    fn cmp_mem(&mut self, size: Size, a: Gpr, b: Addr) {
+        let a = a.0;
+        match size {
+            Size::S32 => with_addr!(self, b, [cmp Rd(a), DWORD], []),
+            Size::S64 => with_addr!(self, b, [cmp Rq(a), QWORD], []),
+        }
+    }
+
+    fn cmp_mem_imm(&mut self, size: Size, a: Addr, imm: i32) {
+        match size {
+            Size::S32 => with_addr!(self, a, [cmp DWORD], [, imm]),
+            Size::S64 => with_addr!(self, a, [cmp QWORD], [, imm]),
         }
     }
 

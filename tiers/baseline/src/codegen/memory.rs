@@ -106,11 +106,28 @@ impl<M: Masm> CodeGen<'_, M> {
     }
 
     pub(super) fn store_int(&mut self, memarg: &MemArg, bytes: u8) -> Result<(), CompileError> {
-        let value = self.pop_gpr_read()?;
+        /// What the store writes: a constant as an immediate (sign-extended for 8 bytes,
+        /// so only one that fits), or a register.
+        enum Value {
+            Imm(i32),
+            Reg(Read),
+        }
+        let value = match self.stack.peek(0) {
+            Some(&Entry::Const(_, bits)) if bytes < 8 || bits as i64 == bits as i32 as i64 => {
+                self.stack.pop();
+                Value::Imm(bits as i32)
+            }
+            _ => Value::Reg(self.pop_gpr_read()?),
+        };
         let (addr, index) = self.heap_addr(memarg, u64::from(bytes))?;
         self.access_site();
-        self.m.store(bytes, addr, value.reg);
-        self.release(value);
+        match value {
+            Value::Imm(imm) => self.m.store_imm(bytes, addr, imm),
+            Value::Reg(value) => {
+                self.m.store(bytes, addr, value.reg);
+                self.release(value);
+            }
+        }
         self.release(index);
         Ok(())
     }

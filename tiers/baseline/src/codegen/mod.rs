@@ -115,6 +115,15 @@ struct Read {
     lent_by: Option<u32>,
 }
 
+/// The right operand of an integer operation (`CodeGen::pop_operand`).
+#[derive(Clone, Copy, Debug)]
+enum Operand {
+    Reg(Read),
+    /// A local's slot or a stack slot (still valid after the pop: nothing writes it
+    /// before the operation reads it).
+    Mem(Addr),
+}
+
 /// An argument of a libcall.
 #[derive(Clone, Copy, Debug)]
 enum LArg {
@@ -601,18 +610,48 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         // (An integer local's copy is in a general-purpose register.)
         if let Some(&Entry::Local(ty, i)) = self.stack.peek(0)
             && !is_float(ty)
-            && let Some(Reg::G(reg)) = self.detach_copy(i)
         {
-            self.stack.pop();
-            return Ok(Read {
-                reg,
-                lent_by: Some(i),
-            });
+            if let Some(Reg::G(reg)) = self.detach_copy(i) {
+                self.stack.pop();
+                return Ok(Read {
+                    reg,
+                    lent_by: Some(i),
+                });
+            }
+            // Loaded into a free register, which keeps the copy for the next reads (where
+            // none is free, into one the caller owns).
+            if let Some(reg) = self.regs.take_gpr() {
+                self.stack.pop();
+                let at = self.local(i);
+                self.m.load(size_of(ty), reg, at);
+                return Ok(Read {
+                    reg,
+                    lent_by: Some(i),
+                });
+            }
         }
         Ok(Read {
             reg: self.pop_gpr()?,
             lent_by: None,
         })
+    }
+
+    /// Pops the top value as the right operand of an integer operation: a register to
+    /// read (see [`Self::pop_gpr_read`]), or, for a local without a copy or a value in its
+    /// slot, the memory it is in, which the operation reads directly (no load of its own).
+    fn pop_operand(&mut self) -> Result<Operand, CompileError> {
+        let depth = self.stack.len().saturating_sub(1);
+        match self.stack.peek(0) {
+            Some(&Entry::Local(_, i)) if self.copy_of(i).is_none() => {
+                self.stack.pop();
+                Ok(Operand::Mem(self.local(i)))
+            }
+            Some(Entry::Mem(_)) => {
+                self.stack.pop();
+                Ok(Operand::Mem(self.slot(depth)))
+            }
+            _ => self.pop_gpr_read().map(Operand::Reg),
+        }
     }
 
     /// Gives back a register read with [`Self::pop_gpr_read`].

@@ -14,10 +14,15 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.int_op_imm(op, size, lhs, imm);
             self.push_gpr(ty, lhs);
         } else {
-            let rhs = self.pop_gpr_read()?;
+            let rhs = self.pop_operand()?;
             let lhs = self.pop_gpr()?;
-            self.m.int_op(op, size, lhs, rhs.reg);
-            self.release(rhs);
+            match rhs {
+                Operand::Reg(r) => {
+                    self.m.int_op(op, size, lhs, r.reg);
+                    self.release(r);
+                }
+                Operand::Mem(at) => self.m.int_op_mem(op, size, lhs, at),
+            }
             self.push_gpr(ty, lhs);
         }
         Ok(())
@@ -25,14 +30,23 @@ impl<M: Masm> CodeGen<'_, M> {
 
     pub(super) fn int_cmp(&mut self, size: Size, cond: Cond) -> Result<(), CompileError> {
         if let Some(imm) = self.pop_imm(size) {
-            let lhs = self.pop_gpr_read()?;
-            self.m.cmp_imm(size, lhs.reg, imm);
-            self.release(lhs);
+            match self.pop_operand()? {
+                Operand::Reg(lhs) => {
+                    self.m.cmp_imm(size, lhs.reg, imm);
+                    self.release(lhs);
+                }
+                Operand::Mem(at) => self.m.cmp_mem_imm(size, at, imm),
+            }
         } else {
-            let rhs = self.pop_gpr_read()?;
+            let rhs = self.pop_operand()?;
             let lhs = self.pop_gpr_read()?;
-            self.m.cmp(size, lhs.reg, rhs.reg);
-            self.release(rhs);
+            match rhs {
+                Operand::Reg(r) => {
+                    self.m.cmp(size, lhs.reg, r.reg);
+                    self.release(r);
+                }
+                Operand::Mem(at) => self.m.cmp_mem(size, lhs.reg, at),
+            }
             self.release(lhs);
         }
         self.stack.push(Entry::Cmp(cond));
