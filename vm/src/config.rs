@@ -92,6 +92,8 @@ pub struct Config {
     pub(crate) sync_tier_up: bool,
     pub(crate) baseline_tier: bool,
     pub(crate) baseline_threshold: Option<u32>,
+    pub(crate) perf_map: bool,
+    pub(crate) jitdump: bool,
 }
 
 /// The default of [`Config::tier_up_threshold`] where the next tier is the optimizing one
@@ -122,6 +124,8 @@ impl Default for Config {
             sync_tier_up: false,
             baseline_tier: true,
             baseline_threshold: None,
+            perf_map: false,
+            jitdump: false,
         }
     }
 }
@@ -287,6 +291,25 @@ impl Config {
     /// touched. Off, or on other systems, memories use the base page size.
     pub fn huge_pages(&mut self, on: bool) -> &mut Self {
         self.huge_pages = on;
+        self
+    }
+
+    /// Writes the perf map `/tmp/perf-PID.map` (default: off): a line per piece of
+    /// machine code as it is loaded, `START SIZE NAME`, so that `perf report` names the
+    /// samples in JIT code (`wasm[MODULE]::FUNCTION (TIER)`). The engine fails to build
+    /// where the file cannot be created.
+    pub fn perf_map(&mut self, on: bool) -> &mut Self {
+        self.perf_map = on;
+        self
+    }
+
+    /// Writes a jitdump file `jit-PID.dump` in the working directory (default: off): each
+    /// piece of machine code with its name and load time, for `perf record -k mono`
+    /// followed by `perf inject --jit`, which makes the code itself visible to `perf
+    /// report` and `perf annotate`. The engine fails to build where the file cannot be
+    /// created.
+    pub fn jitdump(&mut self, on: bool) -> &mut Self {
+        self.jitdump = on;
         self
     }
 

@@ -10,7 +10,7 @@ use parking_lot::{Mutex, RwLock};
 use tierup_abi::{Compiler, Tier};
 
 use crate::Result;
-use crate::code::{CodeMemory, CodeOwner};
+use crate::code::{CodeMemory, CodeOwner, PerfSinks};
 use crate::config::{Config, TierMode};
 use crate::tiering::workers::Workers;
 use crate::types::FuncType;
@@ -38,6 +38,8 @@ struct EngineInner {
     /// The background workers: started with the engine in the modes that compile in the
     /// background, else on first use (by [`crate::Module::new_async`]).
     workers: OnceLock<Workers>,
+    /// The perf map and jitdump writers ([`Config::perf_map`], [`Config::jitdump`]).
+    perf: PerfSinks,
 }
 
 /// The global context of modules and stores. Cheap to clone (shared).
@@ -94,7 +96,9 @@ impl Engine {
         if optimizing.is_some() {
             crate::code::install_signal_handlers();
         }
-        let engine = Engine::build(config.clone(), optimizing, baseline);
+        let perf = PerfSinks::new(config.perf_map, config.jitdump)
+            .map_err(|e| anyhow::anyhow!("cannot create the files for perf: {e}"))?;
+        let engine = Engine::build(config.clone(), optimizing, baseline, perf);
         let background = match config.tier {
             TierMode::Eager => true,
             TierMode::Tiered => !config.sync_tier_up,
@@ -108,13 +112,14 @@ impl Engine {
 
     /// An engine of `config` without machine code, which cannot fail.
     fn from_config(config: Config) -> Engine {
-        Engine::build(config, None, None)
+        Engine::build(config, None, None, PerfSinks::default())
     }
 
     fn build(
         config: Config,
         optimizing: Option<Box<dyn Compiler>>,
         baseline: Option<Box<dyn Compiler>>,
+        perf: PerfSinks,
     ) -> Engine {
         let interp = if config.tier.tiers_up() {
             let to_baseline = baseline.is_some() && config.tier == TierMode::Tiered;
@@ -132,7 +137,21 @@ impl Engine {
                 adapters: Mutex::new(HashMap::new()),
                 adapter_code: CodeMemory::new(64 << 10),
                 workers: OnceLock::new(),
+                perf,
             }),
+        }
+    }
+
+    /// Names machine code `bytes` loaded at `start` for Linux `perf`, where the engine
+    /// writes a perf map or jitdump file (the name is made only then).
+    pub(crate) fn code_loaded(
+        &self,
+        start: *const u8,
+        bytes: &[u8],
+        name: impl FnOnce() -> String,
+    ) {
+        if self.inner.perf.on() {
+            self.inner.perf.loaded(start, bytes, &name());
         }
     }
 
@@ -287,6 +306,7 @@ impl Engine {
             .adapter_code
             .load(&code, CodeOwner::Adapter)
             .map_err(|e| anyhow::anyhow!("cannot load the adapter for {ty}: {e}"))?;
+        self.code_loaded(base, &code.bytes, || format!("tierup adapter {ty}"));
         let entry = base as usize + code.register_entry as usize;
         adapters.insert(signature, entry);
         Ok(entry as *const ())

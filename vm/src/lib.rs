@@ -94,6 +94,7 @@ mod values;
 pub mod wasi;
 
 pub use anyhow::Error;
+pub use code::{jitdump_path, perf_map_path};
 pub use config::{
     Config, DEFAULT_BASELINE_TIER_UP_THRESHOLD, DEFAULT_TIER_UP_THRESHOLD,
     DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE, TierMode,

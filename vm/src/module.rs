@@ -623,7 +623,8 @@ impl ModuleInner {
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("compiled code was not loaded"))?;
                     // SAFETY: `load_many` copied all of `machine` to `base`.
-                    let record = unsafe { self.machine_record(func_index, &machine, base, tier)? };
+                    let record =
+                        unsafe { self.machine_record(func_index, &machine, base, tier, None)? };
                     (record, machine.bytes.len())
                 }
             });
@@ -642,6 +643,7 @@ impl ModuleInner {
         machine: &MachineCode,
         base: *const u8,
         tier: Tier,
+        osr: Option<u32>,
     ) -> Result<FuncCodeBox> {
         let Some(shim) = machine.array_shim else {
             anyhow::bail!(
@@ -650,6 +652,14 @@ impl ModuleInner {
                 self.func_display_name(func_index)
             );
         };
+        self.engine.code_loaded(base, &machine.bytes, || {
+            let module = self.module_name();
+            let func = self.func_display_name(func_index);
+            match osr {
+                None => format!("wasm[{module}]::{func} ({})", tier.name()),
+                Some(at) => format!("wasm[{module}]::{func} ({} OSR @{at:#x})", tier.name()),
+            }
+        });
         // SAFETY: both offsets lie in the code loaded at `base` (the caller's contract).
         let record = unsafe {
             FuncCode {
@@ -712,7 +722,7 @@ impl ModuleInner {
             .load(&machine, owner)
             .map_err(|e| anyhow::anyhow!("cannot load compiled code: {e}"))?;
         // SAFETY: `load` copied all of `machine` to `base`.
-        let record = unsafe { self.machine_record(func_index, &machine, base, tier)? };
+        let record = unsafe { self.machine_record(func_index, &machine, base, tier, Some(at))? };
         Ok((record, machine.bytes.len()))
     }
 

@@ -37,6 +37,17 @@ pub struct RunCommand {
     #[arg(long)]
     precompile: bool,
 
+    /// Write the perf map /tmp/perf-PID.map, so that `perf report` names the samples in
+    /// machine code by wasm function and tier
+    #[arg(long)]
+    perfmap: bool,
+
+    /// Write a jitdump file jit-PID.dump in the working directory, for `perf record -k
+    /// mono` and then `perf inject --jit`, which make the machine code itself visible to
+    /// `perf report` and `perf annotate`
+    #[arg(long)]
+    jitdump: bool,
+
     /// The name of the exported function to run (default: `_start`)
     #[arg(long, value_name = "FUNCTION")]
     invoke: Option<String>,
@@ -105,7 +116,10 @@ impl RunCommand {
         let mut config = Config::new();
         self.tiers.apply(&mut config);
         config.lazy_validation(self.lazy_validation);
-        config.huge_pages(!self.no_huge_pages);
+        config
+            .huge_pages(!self.no_huge_pages)
+            .perf_map(self.perfmap)
+            .jitdump(self.jitdump);
         let engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;
         let module = Module::new(&engine, &bytes)
             .map_err(|e| usage(format!("cannot compile `{file}`: {e:#}")))?;

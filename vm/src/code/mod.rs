@@ -14,15 +14,19 @@
 //!   walk through the frame-pointer chain.
 //! * `stack` — the per-thread stack limit every tier checks, set on entry into wasm
 //!   ([`enter_wasm`]).
+//! * `perf` — the perf map and jitdump files that name the code for Linux `perf`.
 
 mod activation;
 mod arena;
+mod perf;
 mod registry;
 mod signals;
 mod stack;
 
 pub(crate) use activation::{RAISE, jit_entry, resolving_entry};
 pub(crate) use arena::CodeMemory;
+pub(crate) use perf::PerfSinks;
+pub use perf::{jitdump_path, perf_map_path};
 pub(crate) use registry::CodeOwner;
 pub(crate) use signals::install as install_signal_handlers;
 pub(crate) use stack::enter_wasm;

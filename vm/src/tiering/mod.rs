@@ -578,7 +578,7 @@ impl ModuleInner {
     }
 
     /// The module's name for events.
-    fn module_name(&self) -> &str {
+    pub(crate) fn module_name(&self) -> &str {
         self.info.name.as_deref().unwrap_or("<unknown>")
     }
 
