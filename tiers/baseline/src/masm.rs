@@ -184,8 +184,8 @@ pub trait Masm {
     fn jmp(&mut self, label: Label);
     /// Jumps to `label` if `cond` holds for the last comparison.
     fn jcc(&mut self, cond: Cond, label: Label);
-    /// Jumps through a table of `labels` by the zero-based `index` (which must be below
-    /// the table's length; `scratch` is clobbered).
+    /// Jumps through a table of `labels` by the zero-based `index` (zero-extended from 32
+    /// bits, and below the table's length; `scratch` is clobbered).
     fn jump_table(&mut self, index: Gpr, scratch: Gpr, labels: &[Label]);
 
     /// The frame: saves the frame pointer and the callee-saved registers, and reserves a

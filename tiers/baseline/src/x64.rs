@@ -217,7 +217,6 @@ impl Masm for X64 {
         let (i, s) = (index.0, scratch.0);
         dynasm!(self.ops
             ; .arch x64
-            ; mov Rd(i), Rd(i)
             ; lea Rq(s), [=>table]
             ; lea Rq(i), [Rq(i) + Rq(i) * 4]
             ; add Rq(s), Rq(i)

@@ -80,10 +80,7 @@ impl<M: Masm> CodeGen<'_, M> {
                 self.claim(Reg::X(M::RET_XMM));
                 self.push_xmm(*ty, M::RET_XMM);
             }
-            [ty] => {
-                self.claim(Reg::G(M::RET_GPR));
-                self.push_gpr(*ty, M::RET_GPR);
-            }
+            [ty] => self.push_call_result(*ty),
             many => {
                 for (k, &ty) in many.iter().enumerate() {
                     let from = self.m.sp_addr((layout.stack_bytes + 16 * k as u32) as i32);
@@ -250,8 +247,7 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.bind(ok);
         }
         if let Some(ty) = result {
-            self.claim(Reg::G(M::RET_GPR));
-            self.push_gpr(ty, M::RET_GPR);
+            self.push_call_result(ty);
         }
         Ok(())
     }

@@ -8,6 +8,11 @@
 //! convention (`tierup_abi::regcall`) and are stored into their locals' slots; the other
 //! locals are zeroed.
 //!
+//! An `i32` in a register is always zero-extended to 64 bits: the 32-bit operations keep
+//! it so, loads of 32 bits or less into an `i32` clear the upper half, and a call's `i32`
+//! result is zero-extended on return. Memory accesses and jump tables index with the
+//! whole register, so this is what keeps them inside the sandbox.
+//!
 //! This file holds the generator's state, the frame layout, the prologue and how values
 //! are materialised and spilled; `ops.rs` the operator visitor, and `control.rs`,
 //! `calls.rs`, `memory.rs` and `numeric.rs` what operators of each family emit.
@@ -736,6 +741,18 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             }
             _ => None,
         }
+    }
+
+    /// Claims the result register after a call and pushes the integer or reference result
+    /// of type `ty` in it. An `i32` is zero-extended first: the calling convention leaves
+    /// the upper half undefined, and this tier keeps every `i32` in a register
+    /// zero-extended, which its memory accesses rely on (they index with all 64 bits).
+    fn push_call_result(&mut self, ty: ValType) {
+        self.claim(Reg::G(M::RET_GPR));
+        if ty == ValType::I32 {
+            self.m.mov(Size::S32, M::RET_GPR, M::RET_GPR);
+        }
+        self.push_gpr(ty, M::RET_GPR);
     }
 
     fn push_gpr(&mut self, ty: ValType, r: Gpr) {

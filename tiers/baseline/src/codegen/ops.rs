@@ -125,10 +125,24 @@ impl<M: Masm> CodeGen<'_, M> {
                 self.m.mov_imm(s32, M::SCRATCH, u64::from(last));
                 self.m.cmp(s32, index, M::SCRATCH);
                 self.m.cmov(s64, Cond::GeU, index, M::SCRATCH);
-                let stubs: Vec<Label> = depths.iter().map(|_| self.m.new_label()).collect();
-                self.m.jump_table(index, M::SCRATCH, &stubs);
+                // A target whose values are in place is the table's entry itself; the others
+                // get a stub that places them.
                 self.regs.free(Reg::G(index));
-                for (&depth, &stub) in depths.iter().zip(&stubs) {
+                let mut entries = Vec::with_capacity(depths.len());
+                let mut stubs = Vec::new();
+                for &depth in &depths {
+                    let (height, n, label, reg) = self.target(depth)?;
+                    if self.values_in_place(height, n, reg) {
+                        self.mark_used(depth);
+                        entries.push(label);
+                    } else {
+                        let stub = self.m.new_label();
+                        stubs.push((stub, depth));
+                        entries.push(stub);
+                    }
+                }
+                self.m.jump_table(index, M::SCRATCH, &entries);
+                for (stub, depth) in stubs {
                     self.m.bind(stub);
                     self.branch(depth)?;
                 }
@@ -250,8 +264,7 @@ impl<M: Masm> CodeGen<'_, M> {
                 self.load_gpr(delta, len - 1, M::ARG_GPRS[2]);
                 self.m.mov_imm(s32, M::ARG_GPRS[1], 0);
                 self.libcall(libcall_offsets::MEMORY_GROW);
-                self.claim(Reg::G(M::RET_GPR));
-                self.push_gpr(I32, M::RET_GPR);
+                self.push_call_result(I32);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 if dst_mem != 0 || src_mem != 0 {
