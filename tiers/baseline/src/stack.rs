@@ -100,6 +100,15 @@ impl Regs {
         }
     }
 
+    /// Whether a register of the class (`float`) is free.
+    pub fn has_free(&self, float: bool) -> bool {
+        if float {
+            !self.xmm_free.is_empty()
+        } else {
+            !self.gpr_free.is_empty()
+        }
+    }
+
     /// Whether `r` is free.
     pub fn is_free(&self, r: Reg) -> bool {
         match r {

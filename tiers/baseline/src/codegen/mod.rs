@@ -597,12 +597,18 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         Some(self.copies.swap_remove(k).0)
     }
 
-    /// If `e` (just popped) names a local with a copy, hands the copy's register over to
-    /// the caller, so that the local has no copy after; not while other entries name the
-    /// local, which will read the copy.
+    /// If `e` (just popped) names a local with a copy and no register of its class is
+    /// free, hands the copy's register over to the caller, so that the local has no copy
+    /// after; not while other entries name the local, which will read the copy. Where a
+    /// register is free the caller takes that and moves the copy into it: the local keeps
+    /// its copy for the next reads.
     fn take_copy(&mut self, e: Entry) -> Option<Reg> {
         match e {
-            Entry::Local(_, i) if !self.stack.entries.contains(&e) => self.detach_copy(i),
+            Entry::Local(ty, i)
+                if !self.regs.has_free(is_float(ty)) && !self.stack.entries.contains(&e) =>
+            {
+                self.detach_copy(i)
+            }
             _ => None,
         }
     }
@@ -689,7 +695,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// Pops the top value into a general-purpose register that the caller owns (a local's
-    /// copy is handed over: the local has none after).
+    /// copy is moved, or handed over where no register is free: see `take_copy`).
     fn pop_gpr(&mut self) -> Result<Gpr, CompileError> {
         let depth = self.stack.len().saturating_sub(1);
         let e = self.pop()?;
@@ -708,7 +714,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// Pops the top value into a float register that the caller owns (a local's copy is
-    /// handed over).
+    /// moved, or handed over where no register is free).
     fn pop_xmm(&mut self) -> Result<Xmm, CompileError> {
         let depth = self.stack.len().saturating_sub(1);
         let e = self.pop()?;
