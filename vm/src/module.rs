@@ -927,6 +927,7 @@ impl ModuleInner {
                 tracing::debug!(
                     target: "tierup::tiering",
                     func_index,
+                    func = %self.func_display_name(func_index),
                     module = self.info.name.as_deref().unwrap_or("<unknown>"),
                     // SAFETY: a record of this module, alive as long as it.
                     tier = unsafe { (*code).tier }.name(),

@@ -10,13 +10,19 @@ mod tier_args;
 mod values;
 mod wast_cmd;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tierup::tiering::{ChromeTrace, ChromeTraceGuard};
+use tracing_subscriber::filter::Targets;
 
 /// Stack size of the thread that runs wasm: deep recursion must reach the engine's call
 /// depth limit (a trap) before the host stack runs out.
 const WASM_THREAD_STACK: usize = 64 << 20;
+
+/// The name of the thread that runs wasm (the program's track in the tier log).
+const MAIN_THREAD: &str = "tierup-main";
 
 /// The exit status for a trap or failed script.
 const EXIT_TRAP: u8 = 1;
@@ -74,34 +80,53 @@ fn command_line() -> Vec<std::ffi::OsString> {
 
 /// Writes the runtime's events (tier transitions under `tierup::tiering`, traps under
 /// `tierup::trap`, ...) to stderr when `RUST_LOG` asks for them, with its usual syntax
-/// (`tierup::tiering=debug`, `info,tierup::memory=debug`). A malformed filter is an error
-/// of the command line.
-fn init_logging() -> Result<(), String> {
+/// (`tierup::tiering=debug`, `info,tierup::memory=debug`), and the tier timeline to
+/// `tier_log` when given (`tierup run --tier-log`); returns the timeline's guard. A
+/// malformed filter or a log that cannot be created is an error of the command line.
+fn init_logging(tier_log: Option<&Path>) -> Result<Option<ChromeTraceGuard>, String> {
     use tracing_subscriber::prelude::*;
-    let Ok(spec) = std::env::var("RUST_LOG") else {
-        return Ok(());
+    let fmt = match std::env::var("RUST_LOG") {
+        Ok(spec) => {
+            let targets: Targets = spec.parse().map_err(|e| format!("RUST_LOG={spec}: {e}"))?;
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_filter(targets),
+            )
+        }
+        Err(_) => None,
     };
-    let targets: tracing_subscriber::filter::Targets =
-        spec.parse().map_err(|e| format!("RUST_LOG={spec}: {e}"))?;
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
-        .with(targets)
-        .init();
-    Ok(())
+    let (trace, guard) = match tier_log {
+        Some(path) => {
+            let (layer, guard) = ChromeTrace::create(path, Some(MAIN_THREAD))
+                .map_err(|e| format!("cannot create the tier log: {e}"))?;
+            let events = Targets::new().with_target("tierup::tiering", tracing::Level::DEBUG);
+            (Some(layer.with_filter(events)), Some(guard))
+        }
+        None => (None, None),
+    };
+    if fmt.is_some() || trace.is_some() {
+        tracing_subscriber::registry().with(fmt).with(trace).init();
+    }
+    Ok(guard)
 }
 
 fn main() -> ExitCode {
-    if let Err(e) = init_logging() {
-        eprintln!("error: {e}");
-        return ExitCode::from(EXIT_USAGE);
-    }
     let cli = Cli::parse_from(command_line());
+    let tier_log = match &cli.command {
+        Command::Run(cmd) => cmd.tier_log(),
+        _ => None,
+    };
+    let guard = match init_logging(tier_log.as_deref()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let spawned = std::thread::Builder::new()
-        .name("tierup-main".to_string())
+        .name(MAIN_THREAD.to_string())
         .stack_size(WASM_THREAD_STACK)
         .spawn(move || match cli.command {
             Command::Run(cmd) => cmd.execute(),
@@ -118,5 +143,6 @@ fn main() -> ExitCode {
             EXIT_USAGE
         }
     };
+    drop(guard);
     ExitCode::from(code)
 }

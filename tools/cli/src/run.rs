@@ -2,7 +2,7 @@
 //! `_start` of a command program (its `proc_exit` status becomes ours), or the export
 //! named by `--invoke` with arguments from the command line, printing its results.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use tierup::wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
@@ -36,6 +36,13 @@ pub struct RunCommand {
     /// tierup::tiering=info`)
     #[arg(long)]
     precompile: bool,
+
+    /// Write the tier timeline to FILE as a Chrome trace (JSON trace events), which
+    /// Perfetto (ui.perfetto.dev) and chrome://tracing open: a slice per compile on each
+    /// worker's track, the publications and OSR entries on the program's, and a counter
+    /// of the functions in each tier
+    #[arg(long, value_name = "FILE")]
+    tier_log: Option<PathBuf>,
 
     /// Write the perf map /tmp/perf-PID.map, so that `perf report` names the samples in
     /// machine code by wasm function and tier
@@ -91,6 +98,11 @@ struct Host {
 }
 
 impl RunCommand {
+    /// Where the tier timeline goes (`--tier-log`).
+    pub fn tier_log(&self) -> Option<PathBuf> {
+        self.tier_log.clone()
+    }
+
     /// Runs the command and returns the exit status.
     pub fn execute(self) -> u8 {
         match self.run() {

@@ -55,13 +55,17 @@
 //!
 //! Every step is a `tracing` event of target `tierup::tiering`, with the function's index
 //! and name and the module's name: `queued` (with `heat`, and `at` for an OSR entry),
-//! `compile start` and `compile finish` (with `worker`, `micros`, `code_bytes`),
-//! `published`, `compile failed`, `discarded` (the module was dropped) and
-//! `OSR entered`. Their fields are only computed when a subscriber wants the event.
+//! `compile start` and `compile finish` (with `worker`, `wasm_bytes`, and `micros` and
+//! `code_bytes` at the finish), `published`, `compile failed`, `discarded` (the module was
+//! dropped) and `OSR entered`. Their fields are only computed when a subscriber wants the
+//! event. [`ChromeTrace`] turns them into a timeline (`tierup run --tier-log`).
 
 mod handles;
 mod pending;
+mod trace;
 pub(crate) mod workers;
+
+pub use trace::{ChromeTrace, ChromeTraceGuard};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
@@ -421,6 +425,7 @@ impl ModuleInner {
     ) -> bool {
         let worker = std::thread::current();
         let worker = worker.name().unwrap_or("unnamed");
+        let wasm_bytes = self.body_bytes(func_index);
         event!(
             debug,
             self,
@@ -428,6 +433,7 @@ impl ModuleInner {
             tier = tier.name(),
             at,
             worker,
+            wasm_bytes,
             "compile start"
         );
         let started = Instant::now();
@@ -444,6 +450,7 @@ impl ModuleInner {
                     at,
                     worker,
                     micros,
+                    wasm_bytes,
                     code_bytes,
                     "compile finish"
                 );
@@ -575,6 +582,13 @@ impl ModuleInner {
             .osr
             .lock()
             .insert((func_index, at, tier, bounds_checks), entry);
+    }
+
+    /// The bytes of defined function `func_index`'s body (0 for another function).
+    fn body_bytes(&self, func_index: u32) -> usize {
+        self.defined_index(func_index)
+            .and_then(|d| self.env.bodies.get(d))
+            .map_or(0, |b| b.end - b.start)
     }
 
     /// The module's name for events.
