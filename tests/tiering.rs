@@ -717,3 +717,64 @@ fn every_step_is_an_event() {
         assert!(has(step), "no `{step}` in the events:\n{log}");
     }
 }
+
+/// The tier report from the embedding API: a `tracing-subscriber` layer whose report is
+/// data. Synchronous tier-up keeps every event on this thread, whose scoped subscriber
+/// has the layer.
+#[test]
+fn the_tier_report_is_data_from_the_embedding_api() {
+    use tierup::tiering::{TierReport, tier_index};
+    use tracing_subscriber::layer::SubscriberExt;
+    const SPINS: &str = r#"
+      (module $report
+        (func $square (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+        (func $spin (export "spin") (param i32) (result i32) (local i32)
+          (loop $l
+            (local.set 1 (i32.add (local.get 1) (call $square (local.get 0))))
+            (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+          (local.get 1)))"#;
+    let layer = TierReport::new();
+    let subscriber = tracing_subscriber::registry().with(layer.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        let engine = tiered(0, true);
+        let module = Module::new(&engine, SPINS).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        let f: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "spin").unwrap();
+        for _ in 0..3 {
+            f.call(&mut store, 100).unwrap();
+        }
+    });
+    let report = layer.report();
+    let names: Vec<&str> = report.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(report.functions.len(), 2, "{names:?}");
+    assert_eq!(report.interpreted_only, 0);
+    for f in &report.functions {
+        assert_eq!(f.module, "report");
+        assert_eq!(f.top_tier(), Tier::Optimizing, "{f:?}");
+        let [interp, baseline, optimizing] = f.reached.map(Option::unwrap);
+        assert!(interp <= baseline && baseline <= optimizing, "{f:?}");
+        for tier in [Tier::Baseline, Tier::Optimizing] {
+            assert!(f.code_bytes[tier_index(tier).unwrap()] > 0, "{f:?}");
+        }
+        assert_eq!(f.failed, 0);
+    }
+    let spin = report.functions.iter().find(|f| f.name == "spin").unwrap();
+    assert!(spin.osr_entered > 0, "{spin:?}");
+    // Every compile ran on this thread, and each function's compiles add up.
+    let me = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_string();
+    assert!(report.compiles.iter().all(|c| c.thread == me && !c.failed));
+    assert!(report.compiles.iter().any(|c| c.osr_at.is_some()));
+    for f in &report.functions {
+        let made: usize = report
+            .compiles
+            .iter()
+            .filter(|c| c.name == f.name)
+            .map(|c| c.code_bytes)
+            .sum();
+        assert_eq!(made, f.code_bytes.iter().sum::<usize>());
+    }
+    assert!(report.table().lines().all(|l| l.chars().count() <= 80));
+}

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tierup::tiering::{ChromeTrace, ChromeTraceGuard};
+use tierup::tiering::{ChromeTrace, ChromeTraceGuard, TierReport};
 use tracing_subscriber::filter::Targets;
 
 /// Stack size of the thread that runs wasm: deep recursion must reach the engine's call
@@ -83,7 +83,10 @@ fn command_line() -> Vec<std::ffi::OsString> {
 /// (`tierup::tiering=debug`, `info,tierup::memory=debug`), and the tier timeline to
 /// `tier_log` when given (`tierup run --tier-log`); returns the timeline's guard. A
 /// malformed filter or a log that cannot be created is an error of the command line.
-fn init_logging(tier_log: Option<&Path>) -> Result<Option<ChromeTraceGuard>, String> {
+fn init_logging(
+    tier_log: Option<&Path>,
+    tier_report: Option<&TierReport>,
+) -> Result<Option<ChromeTraceGuard>, String> {
     use tracing_subscriber::prelude::*;
     let fmt = match std::env::var("RUST_LOG") {
         Ok(spec) => {
@@ -106,19 +109,40 @@ fn init_logging(tier_log: Option<&Path>) -> Result<Option<ChromeTraceGuard>, Str
         }
         None => (None, None),
     };
-    if fmt.is_some() || trace.is_some() {
-        tracing_subscriber::registry().with(fmt).with(trace).init();
+    let report = tier_report.map(|r| {
+        r.clone()
+            .with_filter(Targets::new().with_target("tierup::tiering", tracing::Level::DEBUG))
+    });
+    if fmt.is_some() || trace.is_some() || report.is_some() {
+        tracing_subscriber::registry()
+            .with(fmt)
+            .with(trace)
+            .with(report)
+            .init();
     }
     Ok(guard)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(command_line());
-    let tier_log = match &cli.command {
-        Command::Run(cmd) => cmd.tier_log(),
-        _ => None,
+    let (tier_log, report_to) = match &cli.command {
+        Command::Run(cmd) => (cmd.tier_log(), cmd.tier_report()),
+        _ => (None, None),
     };
-    let guard = match init_logging(tier_log.as_deref()) {
+    if let Some(Some(path)) = &report_to
+        && !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("svg" | "html" | "htm")
+        )
+    {
+        eprintln!(
+            "error: --tier-report={}: the picture is a .svg or .html file",
+            path.display()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let report = report_to.as_ref().map(|_| TierReport::new());
+    let guard = match init_logging(tier_log.as_deref(), report.as_ref()) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("error: {e}");
@@ -144,5 +168,24 @@ fn main() -> ExitCode {
         }
     };
     drop(guard);
+    if let (Some(report), Some(to)) = (report, report_to) {
+        let report = report.report();
+        match to {
+            None => eprint!("{}", report.table()),
+            Some(path) => {
+                let page = match path.extension().and_then(|e| e.to_str()) {
+                    Some("svg") => report.svg(),
+                    _ => report.html(),
+                };
+                if let Err(e) = std::fs::write(&path, page) {
+                    eprintln!(
+                        "error: cannot write the tier report to {}: {e}",
+                        path.display()
+                    );
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            }
+        }
+    }
     ExitCode::from(code)
 }

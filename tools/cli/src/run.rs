@@ -44,6 +44,13 @@ pub struct RunCommand {
     #[arg(long, value_name = "FILE")]
     tier_log: Option<PathBuf>,
 
+    /// Print the tier report on exit, to stderr: a table of the functions that left the
+    /// interpreter, with when each reached the baseline and the optimizing tier and what
+    /// its compiles took and made; with =FILE.svg (or .html) draw it as a timeline there
+    /// instead
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    tier_report: Option<String>,
+
     /// Write the perf map /tmp/perf-PID.map, so that `perf report` names the samples in
     /// machine code by wasm function and tier
     #[arg(long)]
@@ -101,6 +108,13 @@ impl RunCommand {
     /// Where the tier timeline goes (`--tier-log`).
     pub fn tier_log(&self) -> Option<PathBuf> {
         self.tier_log.clone()
+    }
+
+    /// Where the tier report goes (`--tier-report`): `Some(None)` for stderr.
+    pub fn tier_report(&self) -> Option<Option<PathBuf>> {
+        self.tier_report
+            .as_ref()
+            .map(|f| (!f.is_empty()).then(|| PathBuf::from(f)))
     }
 
     /// Runs the command and returns the exit status.

@@ -4,32 +4,12 @@
 //! map, and through `perf inject --jit` of the jitdump file).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// A loop that calls a small function: both get hot, climb the chain and move by OSR.
-const SPINS: &str = r#"
-(module $spins
-  (func $square (export "square") (param i32) (result i32)
-    (i32.mul (local.get 0) (local.get 0)))
-  (func $spin (export "spin") (param i32) (result i32) (local i32)
-    (loop $l
-      (local.set 1 (i32.add (local.get 1) (call $square (local.get 0))))
-      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
-    (local.get 1)))
-"#;
+mod common;
 
-/// The function names of `SPINS` by index.
-const NAMES: [&str; 2] = ["square", "spin"];
-
-/// A fresh directory for one test, with `SPINS` in it.
-fn test_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("perf-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the test directory");
-    std::fs::write(dir.join("spins.wat"), SPINS).expect("write the module");
-    dir
-}
+use common::{SPINS_NAMES as NAMES, field, test_dir};
 
 /// Runs `tierup run ARGS` in `dir` with the tiering events on stderr; its output and pid.
 fn run(dir: &Path, args: &[&str]) -> (Output, u32) {
@@ -50,14 +30,6 @@ fn run(dir: &Path, args: &[&str]) -> (Output, u32) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out, pid)
-}
-
-/// The value of `field=` in an event line (quotes removed).
-fn field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
-    let start = line.find(&format!(" {field}="))? + field.len() + 2;
-    let rest = &line[start..];
-    let end = rest.find(' ').unwrap_or(rest.len());
-    Some(rest[..end].trim_matches('"'))
 }
 
 /// The machine code a run published: (function name, tier) from its `published` events.
@@ -158,8 +130,10 @@ fn read_jitdump(path: &Path, pid: u32) -> Vec<(u64, u64, String)> {
 
 #[test]
 fn the_perf_map_and_the_jitdump_name_every_published_function_alike() {
-    let dir = test_dir("files");
+    let dir = test_dir("perf-files");
+    // Synchronous tier-up: every publication happens before the run ends.
     let args = [
+        "--sync-tier-up",
         "--tier-up-threshold",
         "0",
         "--perfmap",
@@ -200,7 +174,7 @@ fn the_perf_map_and_the_jitdump_name_every_published_function_alike() {
 
 #[test]
 fn the_files_cost_nothing_when_off() {
-    let dir = test_dir("off");
+    let dir = test_dir("perf-off");
     let (_, pid) = run(&dir, &["--invoke", "square", "spins.wat", "7"]);
     assert!(!tierup::perf_map_path(pid).exists());
     assert!(!dir.join(tierup::jitdump_path(pid)).exists());
@@ -236,7 +210,7 @@ fn perf_report(dir: &Path, data: &str) -> String {
 
 #[test]
 fn perf_names_the_samples_in_jit_code() {
-    let dir = test_dir("record");
+    let dir = test_dir("perf-record");
     if !perf_works(&dir) {
         eprintln!("skipped: `perf record` is not installed or may not profile here");
         return;

@@ -60,11 +60,14 @@
 //! dropped) and `OSR entered`. Their fields are only computed when a subscriber wants the
 //! event. [`ChromeTrace`] turns them into a timeline (`tierup run --tier-log`).
 
+mod fields;
 mod handles;
 mod pending;
+mod report;
 mod trace;
 pub(crate) mod workers;
 
+pub use report::{CompileReport, FunctionReport, Report, TierReport, tier_index};
 pub use trace::{ChromeTrace, ChromeTraceGuard};
 
 use std::collections::HashMap;

@@ -31,9 +31,10 @@ use std::thread::ThreadId;
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
+
+use super::fields::{Fields, json_str};
 
 /// The track of the program's thread.
 const PROGRAM_TID: u64 = 1;
@@ -169,46 +170,10 @@ impl<S: Subscriber> Layer<S> for ChromeTrace {
         let tid = self.thread_track(&mut state, &mut out);
         let pid = self.shared.pid;
         match f.message.as_str() {
-            "compile finish" => {
-                let micros = f.num("micros") as f64;
-                let name = compile_name(&f);
-                let _ = write!(
-                    out,
-                    r#"{{"name":{},"cat":"compile","ph":"X","pid":{pid},"tid":{tid},"ts":{:.3},"dur":{micros:.3},"args":{{{}}}}},"#,
-                    json_str(&name),
-                    (now - micros).max(0.0),
-                    f.args(&[
-                        "func",
-                        "func_index",
-                        "module",
-                        "tier",
-                        "at",
-                        "worker",
-                        "wasm_bytes",
-                        "code_bytes"
-                    ]),
-                );
-                out.push('\n');
-            }
+            "compile finish" => slice(&mut out, pid, tid, now, &compile_name(&f), "compile", &f),
             m if m.starts_with("compile failed") => {
-                let micros = f.num("micros") as f64;
                 let name = format!("{} failed", compile_name(&f));
-                let _ = write!(
-                    out,
-                    r#"{{"name":{},"cat":"compile failed","ph":"X","pid":{pid},"tid":{tid},"ts":{:.3},"dur":{micros:.3},"args":{{{}}}}},"#,
-                    json_str(&name),
-                    (now - micros).max(0.0),
-                    f.args(&[
-                        "func",
-                        "func_index",
-                        "module",
-                        "tier",
-                        "at",
-                        "worker",
-                        "error"
-                    ]),
-                );
-                out.push('\n');
+                slice(&mut out, pid, tid, now, &name, "compile failed", &f);
             }
             "published" => {
                 let name = format!("{} -> {}", f.text("func"), f.text("tier"));
@@ -281,6 +246,29 @@ fn compile_name(f: &Fields) -> String {
     }
 }
 
+/// A compile's slice, on the track `tid`, ending `now` (its `micros` long).
+fn slice(out: &mut String, pid: u32, tid: u64, now: f64, name: &str, cat: &str, f: &Fields) {
+    let micros = f.num("micros") as f64;
+    let _ = writeln!(
+        out,
+        r#"{{"name":{},"cat":{},"ph":"X","pid":{pid},"tid":{tid},"ts":{:.3},"dur":{micros:.3},"args":{{{}}}}},"#,
+        json_str(name),
+        json_str(cat),
+        (now - micros).max(0.0),
+        f.args(&[
+            "func",
+            "func_index",
+            "module",
+            "tier",
+            "at",
+            "worker",
+            "wasm_bytes",
+            "code_bytes",
+            "error",
+        ]),
+    );
+}
+
 /// An instant event on the program's track.
 fn instant(out: &mut String, pid: u32, name: &str, cat: &str, now: f64, f: &Fields) {
     let _ = writeln!(
@@ -308,102 +296,4 @@ fn meta_sort(out: &mut String, pid: u32, tid: u64, index: i64) {
         out,
         r#"{{"name":"thread_sort_index","ph":"M","pid":{pid},"tid":{tid},"args":{{"sort_index":{index}}}}}"#
     );
-}
-
-/// `s` as a JSON string.
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An event's fields, as text, and its message.
-#[derive(Default)]
-struct Fields {
-    message: String,
-    /// (name, value, whether the value is a number).
-    fields: Vec<(&'static str, String, bool)>,
-}
-
-impl Fields {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|f| f.0 == name)
-            .map(|f| f.1.as_str())
-    }
-
-    fn text(&self, name: &str) -> &str {
-        self.get(name).unwrap_or("?")
-    }
-
-    fn num(&self, name: &str) -> u64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
-    }
-
-    /// The fields named in `names` that the event has, as the members of a JSON object.
-    fn args(&self, names: &[&str]) -> String {
-        let mut out = String::new();
-        for (name, value, number) in &self.fields {
-            if !names.contains(name) {
-                continue;
-            }
-            if !out.is_empty() {
-                out.push(',');
-            }
-            out.push_str(&json_str(name));
-            out.push(':');
-            if *number {
-                out.push_str(value);
-            } else {
-                out.push_str(&json_str(value));
-            }
-        }
-        out
-    }
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
-        let text = format!("{value:?}");
-        if field.name() == "message" {
-            self.message = text;
-        } else {
-            self.fields.push((field.name(), text, false));
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message = value.to_string();
-        } else {
-            self.fields.push((field.name(), value.to_string(), false));
-        }
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.fields.push((field.name(), value.to_string(), true));
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.fields.push((field.name(), value.to_string(), true));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.fields.push((field.name(), value.to_string(), true));
-    }
 }
