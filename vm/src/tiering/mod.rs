@@ -67,7 +67,9 @@ mod report;
 mod trace;
 pub(crate) mod workers;
 
-pub use report::{CompileReport, FunctionReport, Report, TierReport, tier_index};
+pub use report::{
+    CompileReport, FunctionReport, Report, SVG_MAX_FUNCTIONS, TierReport, tier_index,
+};
 pub use trace::{ChromeTrace, ChromeTraceGuard};
 
 use std::collections::HashMap;

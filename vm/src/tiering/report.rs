@@ -309,19 +309,26 @@ impl Report {
     }
 
     /// The report as a self-contained SVG picture: a row per function that left the
-    /// interpreter, coloured by the tier it ran in over time, then a row per compiling
-    /// thread with its compiles as slices; each shape has a tooltip with its figures.
+    /// interpreter (at most [`SVG_MAX_FUNCTIONS`]: the optimized ones first, then those
+    /// that left the interpreter first; a line says how many more there are), coloured by
+    /// the tier it ran in over time, then a row per compiling thread with all its compiles
+    /// as slices; each shape has a tooltip with its figures.
     pub fn svg(&self) -> String {
+        let mut shown: Vec<&FunctionReport> = self.functions.iter().collect();
+        shown.sort_by_key(|f| (f.reached[2].is_none(), f.left_interpreter()));
+        shown.truncate(SVG_MAX_FUNCTIONS);
+        shown.sort_by_key(|f| f.left_interpreter());
+        let hidden = self.functions.len() - shown.len();
         const LEFT: f64 = 190.0;
         const WIDTH: f64 = 1000.0;
         const ROW: f64 = 18.0;
         const TOP: f64 = 46.0;
         let span = ms(self.elapsed).max(1e-3);
-        let x = |d: Duration| LEFT + (ms(d) / span).min(1.0) * (WIDTH - LEFT - 10.0);
+        let x = |d: Duration| LEFT + (ms(d) / span).min(1.0) * (WIDTH - LEFT - 40.0);
         let mut threads: Vec<&str> = self.compiles.iter().map(|c| c.thread.as_str()).collect();
         threads.sort();
         threads.dedup();
-        let rows = self.functions.len() + threads.len();
+        let rows = shown.len() + usize::from(hidden > 0) + threads.len();
         let height = TOP + ROW * (rows as f64 + 1.5) + 30.0;
         let mut s = String::new();
         let _ = writeln!(
@@ -357,7 +364,7 @@ impl Report {
         let axis_y = TOP + ROW * rows as f64 + 6.0;
         let mut t = 0.0;
         while t <= span + 1e-9 {
-            let tx = LEFT + t / span * (WIDTH - LEFT - 10.0);
+            let tx = LEFT + t / span * (WIDTH - LEFT - 40.0);
             let _ = writeln!(
                 s,
                 r##"<line x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{axis_y}" stroke="#eee"/><text x="{tx:.1}" y="{:.1}" text-anchor="middle">{} ms</text>"##,
@@ -366,7 +373,7 @@ impl Report {
             );
             t += step;
         }
-        for (row, f) in self.functions.iter().enumerate() {
+        for (row, f) in shown.iter().enumerate() {
             let y = TOP + ROW * row as f64;
             let _ = writeln!(
                 s,
@@ -399,8 +406,17 @@ impl Report {
                 );
             }
         }
+        if hidden > 0 {
+            let _ = writeln!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="gray">and {hidden} more</text>"#,
+                LEFT - 6.0,
+                TOP + ROW * shown.len() as f64 + 12.0
+            );
+        }
+        let first_thread = shown.len() + usize::from(hidden > 0);
         for (i, thread) in threads.iter().enumerate() {
-            let y = TOP + ROW * (self.functions.len() + i) as f64;
+            let y = TOP + ROW * (first_thread + i) as f64;
             let _ = writeln!(
                 s,
                 r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-style="italic">{}</text>"#,
@@ -443,6 +459,9 @@ impl Report {
         )
     }
 }
+
+/// The most functions [`Report::svg`] draws a row for.
+pub const SVG_MAX_FUNCTIONS: usize = 48;
 
 /// The colours of the tiers, by [`tier_index`].
 const COLOURS: [&str; 3] = ["#b8b8b8", "#4a90d9", "#2ca02c"];
