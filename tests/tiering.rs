@@ -778,3 +778,47 @@ fn the_tier_report_is_data_from_the_embedding_api() {
     }
     assert!(report.table().lines().all(|l| l.chars().count() <= 80));
 }
+
+/// A block's end reached by a branch, then code that emits no interpreter instruction (a
+/// store of zero into a local that is still zero), then a loop: the block end's OSR point
+/// and the loop header's are the same interpreter instruction, which the loop's back
+/// edges reach too. An activation moved from there must enter at the loop header: entered
+/// at the block end, it stored the zero again in the middle of the loop (Yosys printed a
+/// wrong preprocessor error in the default mode, and this gave 298,497).
+#[test]
+fn a_point_shared_by_a_block_end_and_a_loop_header_enters_at_the_loop() {
+    const SHARED: &str = r#"
+      (module
+        (func (export "f") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+          (block (br_if 0 (local.get $n)))
+          (local.set $acc (i32.const 0))
+          (loop $l
+            (local.set $acc (i32.add (local.get $acc) (i32.const 3)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+          (local.get $acc)))"#;
+    for (threshold, sync, baseline) in [
+        (1_000, true, true),
+        (1_000, true, false),
+        (1_000, false, true),
+        (10, true, true),
+        (0, true, true),
+    ] {
+        let mut config = Config::new();
+        config
+            .tier(TierMode::Tiered)
+            .tier_up_threshold(threshold)
+            .sync_tier_up(sync)
+            .baseline_tier(baseline);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, SHARED).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module);
+        let f: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "f").unwrap();
+        assert_eq!(
+            f.call(&mut store, 100_000).unwrap(),
+            300_000,
+            "threshold {threshold}, sync {sync}, baseline tier {baseline}"
+        );
+        assert!(module.tiering_stats().osr_entered > 0, "no OSR");
+    }
+}

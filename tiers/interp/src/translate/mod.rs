@@ -334,9 +334,16 @@ impl<'a> Translator<'a> {
             })
             .collect();
         let inst = self.code.len() as u32;
-        // Two points at one instruction (a loop right after a block's end): the later
-        // one's state is the same values, for the later wasm position; keep the first.
-        if self.osr.last().is_some_and(|p| p.inst == inst) {
+        // Two points at one instruction (a loop right after a block's end, with only code
+        // between them that emits nothing, such as a store of zero into a local known to
+        // be zero): keep the later one. The instruction is reached by the later point's
+        // edges too (a loop's back edges), where entering at the earlier point would run
+        // that code again (the local set to zero once more); and where the earlier one's
+        // edges reach it, the code between has no effect, as the translator knew.
+        if let Some(last) = self.osr.last_mut()
+            && last.inst == inst
+        {
+            *last = OsrPoint { inst, at, stack };
             return;
         }
         self.osr.push(OsrPoint { inst, at, stack });
