@@ -666,10 +666,13 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     }
 
     /// Gives back a register read with [`Self::pop_gpr_read`].
+    /// A local has one copy at most: where the operator read the same local twice (the
+    /// second time into a register of its own, which became a copy too), the first
+    /// register given back stays the copy and the other is freed.
     fn release(&mut self, read: Read) {
         match read.lent_by {
-            Some(i) => self.copies.push((Reg::G(read.reg), i)),
-            None => self.regs.free(Reg::G(read.reg)),
+            Some(i) if self.copy_of(i).is_none() => self.copies.push((Reg::G(read.reg), i)),
+            _ => self.regs.free(Reg::G(read.reg)),
         }
     }
 
