@@ -740,3 +740,42 @@ fn precompiling_with_the_baseline_tier_leaves_simd_functions_interpreted() {
         assert_eq!(slot.tier(), tier, "{name}");
     }
 }
+
+/// The baseline tier's copies of locals in registers: an operator that reads one local
+/// twice (a compare, a store of a local at its own address), then a store of a constant
+/// into it, then a read. Two copies of the local once survived the operator, and the read
+/// found the stale one (42 for 7).
+#[test]
+fn a_local_read_twice_by_one_operator_then_set_reads_its_new_value() {
+    const TWICE: &str = r#"
+      (module
+        (memory 1)
+        (func (export "cmp") (param $p i32) (result i32) (local $x i32)
+          (local.set $x (i32.add (local.get $p) (i32.const 1)))
+          (drop (i32.lt_u (local.get $x) (local.get $x)))
+          (local.set $x (i32.const 7))
+          (local.get $x))
+        (func (export "store") (param $p i32) (result i32) (local $x i32)
+          (local.set $x (i32.add (local.get $p) (i32.const 1)))
+          (i32.store (local.get $x) (local.get $x))
+          (local.set $x (i32.const 7))
+          (i32.add (local.get $x) (i32.load (i32.const 42))))
+        (func (export "add") (param $p i32) (result i32) (local $x i32)
+          (local.set $x (i32.add (local.get $p) (i32.const 1)))
+          (drop (i32.add (local.get $x) (local.get $x)))
+          (local.set $x (i32.const 7))
+          (local.get $x)))"#;
+    for mode in [TierMode::Baseline, TierMode::Optimizing, TierMode::Interp] {
+        let (mut store, instance, _) = instantiate(&engine_of(mode, true), TWICE);
+        for (name, expected) in [("cmp", 7), ("store", 49), ("add", 7)] {
+            let f = instance
+                .get_typed_func::<i32, i32>(&mut store, name)
+                .unwrap();
+            assert_eq!(
+                f.call(&mut store, 41).unwrap(),
+                expected,
+                "{name} in {mode:?}"
+            );
+        }
+    }
+}
