@@ -187,7 +187,9 @@ impl Config {
     }
 
     /// The number of background compile workers of the modes that have them (default 0:
-    /// one less than the cores, at least one).
+    /// one less than the cores, at least one). Where the tiered chain has the baseline
+    /// tier, one more thread takes only its compiles (microseconds each), so that a warm
+    /// function leaves the interpreter while the workers are busy with optimizing ones.
     pub fn worker_threads(&mut self, threads: usize) -> &mut Self {
         self.worker_threads = threads;
         self

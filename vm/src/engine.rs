@@ -161,7 +161,8 @@ impl Engine {
     }
 
     /// The background workers, started now if they were not
-    /// ([`Config::worker_threads`] of them).
+    /// ([`Config::worker_threads`] of them, and the baseline lane where the chain has the
+    /// baseline tier).
     pub(crate) fn pool(&self) -> Result<&Workers> {
         if let Some(w) = self.inner.workers.get() {
             return Ok(w);
@@ -170,7 +171,7 @@ impl Engine {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()) - 1,
             n => n,
         };
-        let workers = Workers::start(threads)
+        let workers = Workers::start(threads, self.chain_has_baseline())
             .map_err(|e| anyhow::anyhow!("cannot start the compile workers: {e}"))?;
         // A racing thread may have started a pool first; then ours ends at once (its
         // sender is dropped) and the first one serves.

@@ -124,6 +124,16 @@ pub(crate) enum Job {
     Task(Box<dyn FnOnce() + Send>),
 }
 
+impl Job {
+    /// The tier a compile job compiles with.
+    pub(crate) fn tier(&self) -> Option<Tier> {
+        match self {
+            Job::Compile { tier, .. } | Job::Osr { tier, .. } => Some(*tier),
+            Job::Task(_) => None,
+        }
+    }
+}
+
 /// The request state of one function's code of one kind.
 const IDLE: u8 = 0;
 const QUEUED: u8 = 1;
@@ -617,7 +627,7 @@ impl ModuleInner {
 }
 
 /// Runs one job on worker `worker`.
-pub(crate) fn run_job(job: Job, worker: usize) {
+pub(crate) fn run_job(job: Job) {
     match job {
         Job::Task(task) => {
             // A task reports its own outcome; a panic in it is its own (it is caught so
@@ -630,7 +640,7 @@ pub(crate) fn run_job(job: Job, worker: usize) {
             tier,
             bounds_checks,
         } => {
-            let Some(module) = live(&module, func_index, worker) else {
+            let Some(module) = live(&module, func_index) else {
                 return;
             };
             // A stale copy of a job queued again finds the request taken.
@@ -648,7 +658,7 @@ pub(crate) fn run_job(job: Job, worker: usize) {
             tier,
             bounds_checks,
         } => {
-            if let Some(module) = live(&module, func_index, worker) {
+            if let Some(module) = live(&module, func_index) {
                 module.compile_osr_request(func_index, at, tier, bounds_checks);
             }
         }
@@ -657,13 +667,13 @@ pub(crate) fn run_job(job: Job, worker: usize) {
 
 /// The module of a job about `func_index`, unless it was dropped (then the job is
 /// discarded, with an event).
-fn live(module: &Weak<ModuleInner>, func_index: u32, worker: usize) -> Option<Arc<ModuleInner>> {
+fn live(module: &Weak<ModuleInner>, func_index: u32) -> Option<Arc<ModuleInner>> {
     let module = module.upgrade();
     if module.is_none() {
         tracing::debug!(
             target: "tierup::tiering",
             func_index,
-            worker,
+            worker = std::thread::current().name().unwrap_or("unnamed"),
             "discarded: the module was dropped"
         );
     }

@@ -10,6 +10,16 @@
 //! with the new heat; the copy left behind finds the function taken when it comes up and
 //! does nothing (see `tiering::Requests`).
 //!
+//! Where the chain has the baseline tier, one more thread, the *baseline lane*, takes only
+//! the baseline tier's jobs (its functions and its OSR entries, which take microseconds),
+//! from a heap of their own; the other workers take the best job of both heaps. So a warm
+//! function leaves the interpreter at once even while every other worker is in the middle
+//! of a long optimizing compile (the timeline of QuickJS showed functions waiting in the
+//! interpreter for 150 ms behind the one worker's Cranelift compiles). The lane's thread
+//! wakes on the baseline jobs only (a channel of its own): each baseline job sends a
+//! wake-up to both channels, and whichever thread comes first takes it; every wake-up of
+//! the other workers still finds a job or an empty heap, so none is lost.
+//!
 //! Workers hold no reference to the engine: they end when the engine, the last holder
 //! of the channel's sender, is dropped. A job names its module weakly, so a queued job
 //! does not keep a dropped module alive (see `tiering::run_job`).
@@ -20,6 +30,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Sender, unbounded};
 use parking_lot::Mutex;
+
+use tierup_abi::Tier;
 
 use super::Job;
 
@@ -76,56 +88,111 @@ const WORKER_STACK: usize = 16 << 20;
 
 struct Shared {
     heap: Mutex<BinaryHeap<Queued>>,
+    /// The baseline lane's jobs, where there is a lane.
+    quick: Mutex<BinaryHeap<Queued>>,
     seq: AtomicU64,
+}
+
+impl Shared {
+    /// The best job of both heaps.
+    fn pop_any(&self) -> Option<Queued> {
+        let mut heap = self.heap.lock();
+        let mut quick = self.quick.lock();
+        match (heap.peek(), quick.peek()) {
+            (Some(h), Some(q)) if q > h => quick.pop(),
+            (Some(_), _) => heap.pop(),
+            (None, _) => quick.pop(),
+        }
+    }
 }
 
 /// The queue and threads of an engine's workers.
 pub(crate) struct Workers {
     shared: Arc<Shared>,
     wake: Sender<()>,
+    /// The baseline lane's wake-ups, where there is a lane.
+    wake_quick: Option<Sender<()>>,
 }
 
 impl Workers {
-    /// Starts `threads` workers (at least one).
-    pub fn start(threads: usize) -> std::io::Result<Workers> {
+    /// Starts `threads` workers (at least one), and the baseline lane's thread where
+    /// `baseline_lane`.
+    pub fn start(threads: usize, baseline_lane: bool) -> std::io::Result<Workers> {
         let threads = threads.max(1);
         let shared = Arc::new(Shared {
             heap: Mutex::new(BinaryHeap::new()),
+            quick: Mutex::new(BinaryHeap::new()),
             seq: AtomicU64::new(0),
         });
+        let spawn = |name: String, work: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name)
+                .stack_size(WORKER_STACK)
+                .spawn(work)
+                .map(drop)
+        };
         let (wake, woken) = unbounded::<()>();
         for i in 0..threads {
             let woken = woken.clone();
             let shared = shared.clone();
-            std::thread::Builder::new()
-                .name(format!("tierup-worker-{i}"))
-                .stack_size(WORKER_STACK)
-                .spawn(move || {
+            spawn(
+                format!("tierup-worker-{i}"),
+                Box::new(move || {
                     for () in woken.iter() {
-                        // One wake-up per job: the heap holds at least one.
-                        let next = shared.heap.lock().pop();
-                        if let Some(q) = next {
-                            super::run_job(q.job, i);
+                        // One wake-up per job (and one more per baseline job, which the
+                        // lane may have taken): the heaps hold a job or are empty.
+                        if let Some(q) = shared.pop_any() {
+                            super::run_job(q.job);
                         }
                     }
-                })?;
+                }),
+            )?;
         }
-        Ok(Workers { shared, wake })
+        let wake_quick = if baseline_lane {
+            let (wake_quick, woken) = unbounded::<()>();
+            let shared = shared.clone();
+            spawn(
+                "tierup-worker-baseline".to_string(),
+                Box::new(move || {
+                    for () in woken.iter() {
+                        let next = shared.quick.lock().pop();
+                        if let Some(q) = next {
+                            super::run_job(q.job);
+                        }
+                    }
+                }),
+            )?;
+            Some(wake_quick)
+        } else {
+            None
+        };
+        Ok(Workers {
+            shared,
+            wake,
+            wake_quick,
+        })
     }
 
     /// Queues `job` with `priority`.
     pub fn submit(&self, job: Job, priority: Priority) {
         let seq = self.shared.seq.fetch_add(1, Ordering::Relaxed);
-        self.shared.heap.lock().push(Queued { priority, seq, job });
-        // The receivers live as long as the workers, which only end when this sender is
-        // dropped: sending cannot fail while `self` exists.
+        let queued = Queued { priority, seq, job };
+        // The receivers live as long as the workers, which only end when these senders
+        // are dropped: sending cannot fail while `self` exists.
+        match &self.wake_quick {
+            Some(quick) if queued.job.tier() == Some(Tier::Baseline) => {
+                self.shared.quick.lock().push(queued);
+                let _ = quick.send(());
+            }
+            _ => self.shared.heap.lock().push(queued),
+        }
         let _ = self.wake.send(());
     }
 
     /// The number of jobs waiting (some of them may be stale copies).
     #[cfg(test)]
     pub fn waiting(&self) -> usize {
-        self.shared.heap.lock().len()
+        self.shared.heap.lock().len() + self.shared.quick.lock().len()
     }
 }
 
@@ -172,9 +239,56 @@ mod tests {
         );
     }
 
+    /// A compile job of a module that is gone: a worker discards it at once.
+    fn orphan(tier: Tier) -> Job {
+        Job::Compile {
+            module: std::sync::Weak::new(),
+            func_index: 0,
+            tier,
+            bounds_checks: false,
+        }
+    }
+
+    #[test]
+    fn the_baseline_lane_takes_baseline_jobs_while_the_workers_are_busy() {
+        let workers = Workers::start(1, true).unwrap();
+        let (started_tx, started) = crossbeam_channel::bounded(1);
+        let (release, blocked) = crossbeam_channel::bounded::<()>(0);
+        workers.submit(
+            Job::Task(Box::new(move || {
+                started_tx.send(()).unwrap();
+                let _ = blocked.recv();
+            })),
+            Priority::Function(0),
+        );
+        // The only worker is busy now.
+        started.recv().unwrap();
+        workers.submit(orphan(Tier::Optimizing), Priority::Function(5));
+        workers.submit(orphan(Tier::Baseline), Priority::Baseline(1));
+        let start = std::time::Instant::now();
+        // The lane takes the baseline job and leaves the optimizing one to the worker.
+        while workers.waiting() > 1 {
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "the lane did not take its job"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(workers.waiting(), 1, "the lane took an optimizing job");
+        release.send(()).unwrap();
+        while workers.waiting() > 0 {
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "the worker did not take its job"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     #[test]
     fn every_submitted_task_runs() {
-        let workers = Workers::start(2).unwrap();
+        let workers = Workers::start(2, false).unwrap();
         let (tx, rx) = crossbeam_channel::unbounded();
         for i in 0..100 {
             let tx = tx.clone();
