@@ -394,14 +394,22 @@ const CASES: &[Case] = &[
 ];
 
 /// Third-party WASI programs installed by `tools/wasi-programs/install` (not in the
-/// repository): each runs on a small input when present, in the interpreter and in the
-/// optimizing tier, and must print (and write) what the reference engine did; a line says
-/// when one is skipped.
+/// repository): each runs on a small input when present, in the default mode, in the
+/// optimizing tier and in the tiered mode with synchronous tier-up (where every function
+/// and loop moves up at the same point of every run: it caught an OSR bug that the default
+/// mode's timing hid), and must print (and write) what the reference engine did; a line
+/// says when one is skipped.
 #[test]
 fn third_party_programs() {
     let mut optimizing = tierup::Config::new();
     optimizing.tier(tierup::TierMode::Optimizing);
-    for engine in [Engine::default(), Engine::new(&optimizing).unwrap()] {
+    let mut sync = tierup::Config::new();
+    sync.tier(tierup::TierMode::Tiered).sync_tier_up(true);
+    for engine in [
+        Engine::default(),
+        Engine::new(&optimizing).unwrap(),
+        Engine::new(&sync).unwrap(),
+    ] {
         third_party_programs_in(&engine);
     }
 }
