@@ -8,7 +8,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{field, test_dir};
+use common::{field, run_spins, test_dir};
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key]
@@ -19,20 +19,10 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
 #[test]
 fn the_tier_log_is_a_chrome_trace_of_the_runs_events() {
     let dir = test_dir("tier-log");
-    let out = Command::new(env!("CARGO_BIN_EXE_tierup"))
-        .current_dir(&dir)
-        .env("RUST_LOG", "tierup::tiering=debug")
-        .args(["run", "--tier-up-threshold", "0", "--tier-log", "log.json"])
-        // Long enough that the loop is still running when the workers' OSR entries are
-        // ready, however loaded the machine.
-        .args(["--invoke", "spin", "spins.wat", "20000000"])
-        .output()
-        .expect("run tierup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Long enough that the loop is still running when the workers' OSR entries are ready,
+    // however loaded the machine.
+    let args = ["--tier-up-threshold", "0", "--tier-log", "log.json"];
+    let out = run_spins(&dir, &args, 20_000_000, true);
     let events = String::from_utf8_lossy(&out.stderr).into_owned();
     let lines = |what: &str| -> Vec<&str> {
         events

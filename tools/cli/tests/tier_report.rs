@@ -7,23 +7,17 @@ use std::process::{Command, Output};
 
 mod common;
 
-use common::test_dir;
+use common::{run_spins, test_dir};
 
+/// Runs the module with `report`, with synchronous tier-up: every function reaches every
+/// tier before the run ends, compiled on the program's thread.
 fn run(dir: &Path, report: &str) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_tierup"))
-        .current_dir(dir)
-        // Synchronous tier-up: every function reaches every tier before the run ends,
-        // compiled on the program's thread.
-        .args(["run", "--sync-tier-up", "--tier-up-threshold", "0", report])
-        .args(["--invoke", "spin", "spins.wat", "50000"])
-        .output()
-        .expect("run tierup");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    run_spins(
+        dir,
+        &["--sync-tier-up", "--tier-up-threshold", "0", report],
+        50_000,
+        false,
+    )
 }
 
 #[test]

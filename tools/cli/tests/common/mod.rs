@@ -4,6 +4,7 @@
 //! chain, a directory per test, and the fields of the tier events on stderr.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// A loop that calls a small function: both get hot, climb the chain to optimized code,
 /// and the loop moves by on-stack replacement (with a tier-up threshold of 0).
@@ -36,4 +37,24 @@ pub fn field<'a>(line: &'a str, field: &str) -> Option<&'a str> {
     let rest = &line[start..];
     let end = rest.find(' ').unwrap_or(rest.len());
     Some(rest[..end].trim_matches('"'))
+}
+
+/// Runs `tierup run ARGS --invoke spin spins.wat N` in `dir` (with the tier events on
+/// stderr where `events`) and checks that it succeeded.
+pub fn run_spins(dir: &Path, args: &[&str], n: u32, events: bool) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tierup"));
+    command.current_dir(dir).arg("run").args(args);
+    if events {
+        command.env("RUST_LOG", "tierup::tiering=debug");
+    }
+    let out = command
+        .args(["--invoke", "spin", "spins.wat", &n.to_string()])
+        .output()
+        .expect("run tierup");
+    assert!(
+        out.status.success(),
+        "tierup run {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
