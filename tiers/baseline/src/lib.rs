@@ -34,8 +34,9 @@
 //! With [`tierup_abi::CompileOptions::hotness_budget`] (the tiered mode) the code counts
 //! its own hotness in its slot, two instructions at the entry and at each loop header
 //! (`sub dword [slot + hotness], work; jl report`, the work being the call's (32) plus the
-//! function's length up to 64 operators, or the loop body's length), and reports itself
-//! hot out of line. At a loop
+//! function's length up to 64 operators, or the loop body's length; a `qword` at an
+//! outermost loop's header, whose high half is the runtime's OSR request), and reports
+//! itself hot out of line. At a loop
 //! header the report may move the activation into the optimizing tier's OSR entry: the
 //! frame's slots are the state, copied into cells and passed on. [`compile_osr`] makes
 //! this tier's own OSR entries, which take an interpreted activation along at any
