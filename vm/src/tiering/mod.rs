@@ -9,20 +9,20 @@
 //!    the function's slot, with a budget of its own,
 //!    [`crate::Config::baseline_tier_up_threshold`]). When a function's budget runs out, the tier calls the `hot`
 //!    libcall with the function, the OSR point it stands at
-//!    (`tierup_abi::vmctx::NO_OSR` at its entry) and its own tier, and [`hot`] decides:
+//!    (`tierup_abi::vmctx::NO_OSR` at its entry) and its own tier, and `hot` decides:
 //!    the *target* is the next tier of the chain interpreter -> baseline -> optimizing
 //!    after the reporting one (`Engine::tier_up_target`), up to the function's top tier,
 //!    passing over a tier whose compile of the function failed (a function with SIMD goes
 //!    from the interpreter to the optimizing tier).
 //! 2. **Requests** are per module function and kind of code, not per instance: a
 //!    function hot in two instances of its module is compiled once and published to
-//!    both. Each (function, kind of code) has a request state ([`Requests`]): idle, queued,
+//!    both. Each (function, kind of code) has a request state (`Requests`): idle, queued,
 //!    compiling, done or failed; the transitions are compare-and-swaps, so one thread
 //!    queues it and one worker compiles it. A request is queued with the function's
 //!    heat (how many times it ran out of budget); a queued function that gets hotter
 //!    is queued again at its new heat (at powers of two), and the stale copy does
 //!    nothing when a worker takes it.
-//! 3. **Workers** ([`workers`]) take OSR entries first, then baseline compiles (short jobs:
+//! 3. **Workers** (`workers`) take OSR entries first, then baseline compiles (short jobs:
 //!    a warm function leaves the interpreter at once), then optimizing ones, the hottest
 //!    first; they compile each with its tier, and publish the code into the function's
 //!    slot in every live instance of the module with that kind of memory, by one atomic
