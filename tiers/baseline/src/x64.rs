@@ -283,11 +283,13 @@ impl Masm for X64 {
         let d = dst.0;
         match size {
             Size::S32 => dynasm!(self.ops ; .arch x64 ; mov Rd(d), imm as u32 as i32),
-            Size::S64 if imm as i64 == imm as i32 as i64 => {
-                dynasm!(self.ops ; .arch x64 ; mov Rq(d), imm as i32)
-            }
+            // The 32-bit move zero-extends, and is two bytes shorter than the sign-extending
+            // 64-bit one.
             Size::S64 if imm <= u32::MAX as u64 => {
                 dynasm!(self.ops ; .arch x64 ; mov Rd(d), imm as u32 as i32)
+            }
+            Size::S64 if imm as i64 == imm as i32 as i64 => {
+                dynasm!(self.ops ; .arch x64 ; mov Rq(d), imm as i32)
             }
             Size::S64 => dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD imm as i64),
         }

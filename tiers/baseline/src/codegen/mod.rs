@@ -557,8 +557,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
 
     /// Forgets local `i`'s copy, if it has one.
     fn forget_copy_of(&mut self, i: u32) {
-        if let Some(k) = self.copies.iter().position(|c| c.1 == i) {
-            let (r, _) = self.copies.swap_remove(k);
+        if let Some(r) = self.detach_copy(i) {
             self.regs.free(r);
         }
     }
@@ -665,10 +664,10 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         }
     }
 
-    /// Gives back a register read with [`Self::pop_gpr_read`].
-    /// A local has one copy at most: where the operator read the same local twice (the
-    /// second time into a register of its own, which became a copy too), the first
-    /// register given back stays the copy and the other is freed.
+    /// Gives back a register read with [`Self::pop_gpr_read`]. A local has one copy at
+    /// most: where the operator read the same local twice (the second time into a register
+    /// of its own, which became a copy too), the first register given back stays the copy
+    /// and the other is freed.
     fn release(&mut self, read: Read) {
         match read.lent_by {
             Some(i) if self.copy_of(i).is_none() => self.copies.push((Reg::G(read.reg), i)),

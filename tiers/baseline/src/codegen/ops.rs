@@ -257,14 +257,9 @@ impl<M: Masm> CodeGen<'_, M> {
                 if mem != 0 {
                     return Err(unsupported("multiple memories"));
                 }
-                self.spill_all();
-                self.forget_copies();
-                let len = self.stack.len();
-                let delta = self.pop()?;
-                self.load_gpr(delta, len - 1, M::ARG_GPRS[2]);
-                self.m.mov_imm(s32, M::ARG_GPRS[1], 0);
-                self.libcall(libcall_offsets::MEMORY_GROW);
-                self.push_call_result(I32);
+                // (memory 0, delta)
+                let args = [LArg::Imm(0), LArg::Operand(0)];
+                self.call_libcall(libcall_offsets::MEMORY_GROW, &args, 1, false, Some(I32))?;
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 if dst_mem != 0 || src_mem != 0 {
