@@ -78,6 +78,11 @@ fn command_line() -> Vec<std::ffi::OsString> {
     args
 }
 
+/// The events the tier log and the tier report read.
+fn tier_events() -> Targets {
+    Targets::new().with_target("tierup::tiering", tracing::Level::DEBUG)
+}
+
 /// Writes the runtime's events (tier transitions under `tierup::tiering`, traps under
 /// `tierup::trap`, ...) to stderr when `RUST_LOG` asks for them, with its usual syntax
 /// (`tierup::tiering=debug`, `info,tierup::memory=debug`), and the tier timeline to
@@ -104,15 +109,11 @@ fn init_logging(
         Some(path) => {
             let (layer, guard) = ChromeTrace::create(path, Some(MAIN_THREAD))
                 .map_err(|e| format!("cannot create the tier log: {e}"))?;
-            let events = Targets::new().with_target("tierup::tiering", tracing::Level::DEBUG);
-            (Some(layer.with_filter(events)), Some(guard))
+            (Some(layer.with_filter(tier_events())), Some(guard))
         }
         None => (None, None),
     };
-    let report = tier_report.map(|r| {
-        r.clone()
-            .with_filter(Targets::new().with_target("tierup::tiering", tracing::Level::DEBUG))
-    });
+    let report = tier_report.map(|r| r.clone().with_filter(tier_events()));
     if fmt.is_some() || trace.is_some() || report.is_some() {
         tracing_subscriber::registry()
             .with(fmt)

@@ -187,8 +187,7 @@ impl JitDump {
 
 /// `CLOCK_MONOTONIC` in nanoseconds, the clock of `perf record -k mono`.
 fn monotonic_nanos() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    (t.tv_sec as u64)
-        .wrapping_mul(1_000_000_000)
-        .wrapping_add(t.tv_nsec as u64)
+    crate::wasi::timespec_nanos(rustix::time::clock_gettime(
+        rustix::time::ClockId::Monotonic,
+    ))
 }

@@ -271,9 +271,7 @@ impl Report {
             if f.failed > 0 {
                 name.push_str(" (!)");
             }
-            if name.chars().count() > 25 {
-                name = name.chars().take(24).collect::<String>() + "~";
-            }
+            name = clip(&name, 25);
             let both = |a: String, b: String| format!("{a:>6} / {b:>6}");
             let c = |t: usize| {
                 if f.compile_time[t].is_zero() && f.code_bytes[t] == 0 {

@@ -25,7 +25,8 @@ fn clock(id: u32) -> WasiResult<ClockId> {
     })
 }
 
-fn to_nanos(t: rustix::time::Timespec) -> u64 {
+/// A time in nanoseconds (negative parts, which clocks do not give, as 0; saturating).
+pub(crate) fn to_nanos(t: rustix::time::Timespec) -> u64 {
     (t.tv_sec.max(0) as u64)
         .saturating_mul(1_000_000_000)
         .saturating_add(t.tv_nsec.max(0) as u64)

@@ -62,6 +62,7 @@ use std::sync::Arc;
 
 use tierup_abi::ValRaw;
 
+pub(crate) use clock::to_nanos as timespec_nanos;
 pub use ctx::{MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
 
