@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use tierup_abi::Tier;
 use tracing::field::{Field, Visit};
 
 /// An event's fields, as text, and its message.
@@ -23,6 +24,14 @@ impl Fields {
 
     pub fn text(&self, name: &str) -> &str {
         self.get(name).unwrap_or("?")
+    }
+
+    /// The tier the event names (`tier`), if it is one of the chain's.
+    pub fn tier(&self) -> Option<Tier> {
+        let name = self.get("tier")?;
+        [Tier::Interp, Tier::Baseline, Tier::Optimizing]
+            .into_iter()
+            .find(|t| t.name() == name)
     }
 
     pub fn num(&self, name: &str) -> u64 {

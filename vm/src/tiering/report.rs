@@ -118,12 +118,6 @@ pub fn tier_index(tier: Tier) -> Option<usize> {
     }
 }
 
-fn tier_named(name: &str) -> Option<Tier> {
-    [Tier::Interp, Tier::Baseline, Tier::Optimizing]
-        .into_iter()
-        .find(|t| t.name() == name)
-}
-
 impl Default for TierReport {
     fn default() -> Self {
         TierReport::new()
@@ -185,11 +179,7 @@ impl<S: Subscriber> Layer<S> for TierReport {
         let mut f = Fields::default();
         event.record(&mut f);
         let now = self.start.elapsed();
-        let Some((tier, t)) = f
-            .get("tier")
-            .and_then(tier_named)
-            .and_then(|tier| Some((tier, tier_index(tier)?)))
-        else {
+        let Some((tier, t)) = f.tier().and_then(|tier| Some((tier, tier_index(tier)?))) else {
             return;
         };
         let mut g = self.gathered.lock();

@@ -35,6 +35,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 use super::fields::{Fields, json_str};
+use super::report::tier_index;
 
 /// The track of the program's thread.
 const PROGRAM_TID: u64 = 1;
@@ -70,11 +71,9 @@ struct State {
     /// The tier each function runs in, by module name and function index, and how many
     /// run in each tier.
     tiers: HashMap<(String, u32), usize>,
-    counts: [u64; TIERS.len()],
+    /// By `tier_index`: the interpreter, baseline, optimizing (the counter's series).
+    counts: [u64; 3],
 }
-
-/// The tiers, in the order of the counter's series.
-const TIERS: [&str; 3] = ["interp", "baseline", "optimizing"];
 
 impl ChromeTrace {
     /// A layer writing to `path`, and its guard. The program's track is the thread named
@@ -93,7 +92,7 @@ impl ChromeTrace {
             tids: HashMap::new(),
             next_tid: PROGRAM_TID + 1,
             tiers: HashMap::new(),
-            counts: [0; TIERS.len()],
+            counts: [0; 3],
         };
         let pid = std::process::id();
         let program = program_thread.map(str::to_string);
@@ -178,7 +177,7 @@ impl<S: Subscriber> Layer<S> for ChromeTrace {
             "published" => {
                 let name = format!("{} -> {}", f.text("func"), f.text("tier"));
                 instant(&mut out, pid, &name, "published", now, &f);
-                if let Some(tier) = TIERS.iter().position(|&t| t == f.text("tier")) {
+                if let Some(tier) = f.tier().and_then(tier_index) {
                     let key = (f.text("module").to_string(), f.num("func_index") as u32);
                     if let Some(old) = state.tiers.insert(key, tier) {
                         state.counts[old] -= 1;
