@@ -142,16 +142,24 @@ impl Engine {
         }
     }
 
-    /// Names machine code `bytes` loaded at `start` for Linux `perf`, where the engine
-    /// writes a perf map or jitdump file (the name is made only then).
-    pub(crate) fn code_loaded(
+    /// Names the `len` bytes of machine code loaded at `start` for Linux `perf`, where the
+    /// engine writes a perf map or jitdump file (the name is made only then); the jitdump
+    /// file gets the bytes as loaded, relocations applied.
+    ///
+    /// # Safety
+    ///
+    /// `[start, start + len)` is code loaded into memory that stays readable during the
+    /// call.
+    pub(crate) unsafe fn code_loaded(
         &self,
         start: *const u8,
-        bytes: &[u8],
+        len: usize,
         name: impl FnOnce() -> String,
     ) {
         if self.inner.perf.on() {
-            self.inner.perf.loaded(start, bytes, &name());
+            // SAFETY: the caller's contract; the slice is not kept.
+            let loaded = unsafe { core::slice::from_raw_parts(start, len) };
+            self.inner.perf.loaded(start, loaded, &name());
         }
     }
 
@@ -307,7 +315,9 @@ impl Engine {
             .adapter_code
             .load(&code, CodeOwner::Adapter)
             .map_err(|e| anyhow::anyhow!("cannot load the adapter for {ty}: {e}"))?;
-        self.code_loaded(base, &code.bytes, || format!("tierup adapter {ty}"));
+        // SAFETY: `load` copied all of the adapter's bytes to `base`, in the engine's code
+        // memory, readable for the engine's life.
+        unsafe { self.code_loaded(base, code.bytes.len(), || format!("tierup adapter {ty}")) };
         let entry = base as usize + code.register_entry as usize;
         adapters.insert(signature, entry);
         Ok(entry as *const ())

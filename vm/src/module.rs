@@ -652,14 +652,17 @@ impl ModuleInner {
                 self.func_display_name(func_index)
             );
         };
-        self.engine.code_loaded(base, &machine.bytes, || {
-            let module = self.module_name();
-            let func = self.func_display_name(func_index);
-            match osr {
-                None => format!("wasm[{module}]::{func} ({})", tier.name()),
-                Some(at) => format!("wasm[{module}]::{func} ({} OSR @{at:#x})", tier.name()),
-            }
-        });
+        // SAFETY: the caller's contract: all the bytes were loaded at `base`.
+        unsafe {
+            self.engine.code_loaded(base, machine.bytes.len(), || {
+                let module = self.module_name();
+                let func = self.func_display_name(func_index);
+                match osr {
+                    None => format!("wasm[{module}]::{func} ({})", tier.name()),
+                    Some(at) => format!("wasm[{module}]::{func} ({} OSR @{at:#x})", tier.name()),
+                }
+            })
+        };
         // SAFETY: both offsets lie in the code loaded at `base` (the caller's contract).
         let record = unsafe {
             FuncCode {
