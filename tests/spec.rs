@@ -26,7 +26,8 @@
 //!   entries check every access);
 //! * `tiered_sync_mixed` — the same with a random three-way tier mask (the seed of
 //!   `mixed`): a third of the functions each stop in the interpreter, in baseline code and
-//!   in optimized code, so calls and OSR cross every pair of tiers;
+//!   in optimized code, so calls and OSR cross every pair of tiers; its code counts its
+//!   calls too (`Config::count_calls`, the tier report's), in every tier;
 //! * `tiered_sync_2tier` — `tiered_sync` without the baseline tier (the chain of a CPU
 //!   without the features its code needs): interpreter -> optimizing;
 //! * `tiered` — the default mode with a threshold of 0: every function is queued at its
@@ -79,6 +80,12 @@ impl Mode {
         self
     }
 
+    /// With code that counts its calls.
+    fn counting(mut self) -> Mode {
+        self.config.count_calls(true);
+        self
+    }
+
     /// Without the baseline tier in the tiered chain.
     fn without_baseline(mut self) -> Mode {
         self.config.baseline_tier(false);
@@ -116,7 +123,8 @@ fn main() -> ExitCode {
             .sync(),
         Mode::new("tiered_sync_mixed", TierMode::Tiered)
             .masked(seed)
-            .sync(),
+            .sync()
+            .counting(),
         Mode::new("tiered_sync_2tier", TierMode::Tiered)
             .sync()
             .without_baseline(),

@@ -94,6 +94,7 @@ pub struct Config {
     pub(crate) baseline_threshold: Option<u32>,
     pub(crate) perf_map: bool,
     pub(crate) jitdump: bool,
+    pub(crate) count_calls: bool,
 }
 
 /// The default of [`Config::tier_up_threshold`] where the next tier is the optimizing one
@@ -125,6 +126,7 @@ impl Default for Config {
             baseline_tier: true,
             baseline_threshold: None,
             perf_map: false,
+            count_calls: false,
             jitdump: false,
         }
     }
@@ -312,6 +314,15 @@ impl Config {
     /// created.
     pub fn jitdump(&mut self, on: bool) -> &mut Self {
         self.jitdump = on;
+        self
+    }
+
+    /// Counts every function's calls (default: off), in every tier: the code the engine
+    /// makes increments a counter of the function's slot at its entry, which
+    /// [`Store::tier_profile`](crate::Store::tier_profile) reads (the calls column of the
+    /// tier report). Off, the code has no trace of it; on, a call costs an increment more.
+    pub fn count_calls(&mut self, on: bool) -> &mut Self {
+        self.count_calls = on;
         self
     }
 

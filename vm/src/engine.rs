@@ -241,6 +241,11 @@ impl Engine {
             .then(|| self.inner.config.baseline_budget())
     }
 
+    /// Whether code counts its calls ([`Config::count_calls`]).
+    pub(crate) fn counts_calls(&self) -> bool {
+        self.inner.config.count_calls
+    }
+
     /// Whether the tiered mode's chain has the baseline tier (the mode is tiered, and the
     /// engine made the tier: `Config::baseline_tier` and the CPU allow it).
     fn chain_has_baseline(&self) -> bool {

@@ -104,6 +104,8 @@ unsafe extern "sysv64" fn host_trampoline<T: 'static>(
             (!inst.is_null()).then(|| (*inst).index)
         }
     };
+    // For a sampling profiler: this thread runs a host function.
+    let _running = tierup_abi::running::enter(tierup_abi::running::HOST);
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the store outlives its host functions; wasm code running on this thread
         // holds no Rust borrow of it while it calls out.

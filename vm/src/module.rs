@@ -590,6 +590,7 @@ impl ModuleInner {
                     CodeOwner::Func {
                         module,
                         func_index: *func_index,
+                        tier,
                     },
                 )),
                 Compiled::Owned(_) => None,
@@ -676,7 +677,8 @@ impl ModuleInner {
     }
 
     /// The options `tier` compiles with for memories with (`bounds_checks` false) or
-    /// without a guard region: the baseline tier counts hotness in the tiered mode.
+    /// without a guard region: the baseline tier counts hotness in the tiered mode; every
+    /// tier counts calls where the engine does ([`crate::Config::count_calls`]).
     fn compile_options(&self, tier: Tier, bounds_checks: bool) -> CompileOptions {
         CompileOptions {
             bounds_checks,
@@ -684,6 +686,7 @@ impl ModuleInner {
                 Tier::Baseline => self.engine.baseline_budget(),
                 _ => None,
             },
+            count_calls: self.engine.counts_calls(),
         }
     }
 
@@ -719,6 +722,7 @@ impl ModuleInner {
         let owner = CodeOwner::Func {
             module: self as *const ModuleInner as *const (),
             func_index,
+            tier,
         };
         let base = self
             .machine

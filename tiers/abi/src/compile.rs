@@ -64,6 +64,10 @@ pub struct CompileOptions {
     /// them, and calls [`crate::Libcalls::hot`] when it drops below zero. `None`: no
     /// counting (the top tier, or a mode that does not tier up).
     pub hotness_budget: Option<u32>,
+    /// The code is to count its calls: one increment of the slot's
+    /// [`crate::FuncEntry::calls`] at the function's entry (not at OSR entries), for the
+    /// runtime's tier report. Off, the code has no trace of it.
+    pub count_calls: bool,
 }
 
 /// Why a function could not be compiled.

@@ -14,7 +14,7 @@
 //! 3. Publishing new code is one `code.store(new, Release)`; callers load with `Acquire`.
 //!    Nothing else on the call path takes a lock.
 
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
 
 use crate::val::ValRaw;
 use crate::vmctx::{RuntimeLimits, VmContext};
@@ -156,6 +156,13 @@ pub struct FuncEntry {
     /// counter says, at no cost on its fast path; its report sets both halves back. 0
     /// from [`FuncEntry::new`]; the runtime sets it at each report of such code.
     pub osr_request: AtomicI32,
+    /// How many times the function was called through this slot, counted by code compiled
+    /// with [`crate::CompileOptions::count_calls`] (every tier: an increment at the
+    /// function's entry; entries into OSR code are not calls). Racy like `hotness`: each
+    /// thread that runs the code adds with a plain read-modify-write, so calls from
+    /// threads that run one instance at once may be lost (a store is used by one thread
+    /// at a time, so within a store none are). 0 from [`FuncEntry::new`].
+    pub calls: AtomicU64,
 }
 
 // SAFETY: every mutable field is atomic; `vmctx` is only dereferenced by the thread that
@@ -190,6 +197,7 @@ impl FuncEntry {
             func_index,
             hotness: AtomicI32::new(hotness),
             osr_request: AtomicI32::new(0),
+            calls: AtomicU64::new(0),
         }
     }
 
@@ -275,6 +283,7 @@ pub mod offsets {
     pub const ENTRY_FUNC_INDEX: usize = offset_of!(FuncEntry, func_index);
     pub const ENTRY_HOTNESS: usize = offset_of!(FuncEntry, hotness);
     pub const ENTRY_OSR_REQUEST: usize = offset_of!(FuncEntry, osr_request);
+    pub const ENTRY_CALLS: usize = offset_of!(FuncEntry, calls);
     pub const ENTRY_SIZE: usize = core::mem::size_of::<FuncEntry>();
     pub const CODE_ARRAY_ENTRY: usize = offset_of!(FuncCode, array_entry);
     pub const CODE_REGISTER_ENTRY: usize = offset_of!(FuncCode, register_entry);
@@ -297,7 +306,8 @@ mod tests {
         assert_eq!(ENTRY_HOTNESS, 40);
         // The OSR request is the high half of the counter's 64-bit value.
         assert_eq!(ENTRY_OSR_REQUEST, ENTRY_HOTNESS + 4);
-        assert_eq!(ENTRY_SIZE, 48);
+        assert_eq!(ENTRY_CALLS, 48);
+        assert_eq!(ENTRY_SIZE, 56);
         assert_eq!(CODE_ARRAY_ENTRY, 0);
         assert_eq!(CODE_REGISTER_ENTRY, 8);
         assert_eq!(CODE_DATA, 16);

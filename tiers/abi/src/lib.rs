@@ -114,6 +114,12 @@
 //!   hears that the runtime wants an activation at its next outermost loop header through
 //!   [`FuncEntry::osr_request`], the high half of the same 64-bit value. (The slot holds
 //!   no compile state: that is the manager's, per module function, above.)
+//! * For the tier report (beyond the design document): code compiled with
+//!   [`CompileOptions::count_calls`] counts its calls in [`FuncEntry::calls`], per slot
+//!   like the hotness of machine code (the interpreter too: its `CountCall` instruction
+//!   finds the slot through the context); and each thread has a [`running`] word saying
+//!   whether it runs an interpreter activation (and which), a host function or neither,
+//!   which the runtime's sampling profiler reads where the PC is in no machine code.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -124,6 +130,7 @@ pub mod entry;
 pub mod env;
 pub mod osr;
 pub mod regcall;
+pub mod running;
 pub mod trap;
 pub mod val;
 pub mod vmctx;

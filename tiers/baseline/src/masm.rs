@@ -295,6 +295,8 @@ pub trait Masm {
     /// The stack pointer plus `disp`, as an address.
     fn sp_addr(&self, disp: i32) -> Addr;
 
+    /// `add [addr], imm` of `size` (the immediate sign-extended for 64 bits).
+    fn add_mem_imm(&mut self, size: Size, addr: Addr, imm: i32);
     /// `sub [addr], imm32` of `size` (the immediate sign-extended for 64 bits), with an
     /// immediate filled in later by [`Masm::patch_imm32`] (the hotness counter's spending
     /// at a point whose weight is only known once the code it weighs was read); sets the

@@ -726,6 +726,13 @@ impl Masm for X64 {
         Addr::Base(Gpr(4), disp)
     }
 
+    fn add_mem_imm(&mut self, size: Size, addr: Addr, imm: i32) {
+        match size {
+            Size::S32 => with_addr!(self, addr, [add DWORD], [, imm]),
+            Size::S64 => with_addr!(self, addr, [add QWORD], [, imm]),
+        }
+    }
+
     fn sub_mem_patchable(&mut self, size: Size, addr: Addr) -> Patch {
         // The long form (`81 /5 id`) whatever the immediate, so that it can be patched.
         match size {

@@ -32,6 +32,7 @@ fn options(wat: &str) -> CompileOptions {
         for word in line.split_whitespace() {
             match word.split_once('=') {
                 None if word == "bounds_checks" => options.bounds_checks = true,
+                None if word == "count_calls" => options.count_calls = true,
                 Some(("hotness", n)) => options.hotness_budget = Some(n.parse().unwrap()),
                 _ => panic!("unknown option `{word}`"),
             }

@@ -88,9 +88,9 @@ mod simd;
 mod translate;
 
 pub use error::TranslateError;
-pub use exec::array_entry;
+pub use exec::{array_entry, running_function};
 pub use func::InterpFunc;
-pub use translate::translate;
+pub use translate::{translate, translate_with};
 
 use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, FuncCode, ModuleEnv, Tier};
 
@@ -121,15 +121,15 @@ impl Compiler for Interp {
         Tier::Interp
     }
 
-    /// Translates the function. The interpreter checks every memory access itself, so the
-    /// options change nothing.
+    /// Translates the function (see [`translate_with`] for what the options change).
     fn compile(
         &self,
         env: &ModuleEnv,
         func_index: u32,
-        _options: &CompileOptions,
+        options: &CompileOptions,
     ) -> Result<Compiled, CompileError> {
-        let mut func = translate(env, func_index).map_err(|e| CompileError(e.to_string()))?;
+        let mut func =
+            translate_with(env, func_index, options).map_err(|e| CompileError(e.to_string()))?;
         func.set_budget(self.budget);
         Ok(Compiled::Owned(Box::new(func)))
     }

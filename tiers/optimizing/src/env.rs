@@ -402,6 +402,16 @@ impl<'m> FuncEnv<'m> {
         Ok(Self::fixed_load(b, types::I32, ids, 4 * u64::from(index)))
     }
 
+    /// Counts a call in the function's slot (`FuncEntry::calls`): a plain
+    /// read-modify-write, as the field allows.
+    pub fn count_call(b: &mut FunctionBuilder, slot: Value) {
+        let flags = MemFlagsData::trusted();
+        let offset = entry_offsets::ENTRY_CALLS as i32;
+        let calls = b.ins().load(types::I64, flags, slot, offset);
+        let calls = b.ins().iadd_imm_u(calls, 1);
+        b.ins().store(flags, calls, slot, offset);
+    }
+
     /// The signature id in a slot, as an `i32`.
     pub fn slot_type_id(&self, b: &mut FunctionBuilder, slot: Value) -> Value {
         // A slot's signature never changes.

@@ -12,6 +12,7 @@ use tierup_abi::{CompileOptions, Compiled, Compiler, FuncCode, ModuleEnv, OwnedC
 pub(crate) const OPTIONS: CompileOptions = CompileOptions {
     bounds_checks: true,
     hotness_budget: None,
+    count_calls: false,
 };
 
 /// Code a tier made for one function, owned by the instance until it is dropped.

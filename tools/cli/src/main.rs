@@ -125,7 +125,7 @@ fn init_logging(
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(command_line());
+    let mut cli = Cli::parse_from(command_line());
     let (tier_log, report_to) = match &cli.command {
         Command::Run(cmd) => (cmd.tier_log(), cmd.tier_report()),
         _ => (None, None),
@@ -143,6 +143,9 @@ fn main() -> ExitCode {
         return ExitCode::from(EXIT_USAGE);
     }
     let report = report_to.as_ref().map(|_| TierReport::new());
+    if let (Command::Run(cmd), Some(report)) = (&mut cli.command, &report) {
+        cmd.profile_into(report.clone());
+    }
     let guard = match init_logging(tier_log.as_deref(), report.as_ref()) {
         Ok(guard) => guard,
         Err(e) => {

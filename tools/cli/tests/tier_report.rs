@@ -23,7 +23,19 @@ fn run(dir: &Path, report: &str) -> Output {
 #[test]
 fn the_table_names_each_function_that_left_the_interpreter() {
     let dir = test_dir("tier-report-table");
-    let out = run(&dir, "--tier-report");
+    // Long enough for the sampler to see it (some tens of milliseconds).
+    let out = run_spins(
+        &dir,
+        &[
+            "--sync-tier-up",
+            "--tier-up-threshold",
+            "0",
+            "--tier-report",
+            "--count-calls",
+        ],
+        30_000_000,
+        false,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let table: Vec<&str> = stderr
         .lines()
@@ -41,21 +53,36 @@ fn the_table_names_each_function_that_left_the_interpreter() {
             "wider than 80 columns: {line:?}"
         );
     }
-    for func in ["spin", "square"] {
+    for (func, calls) in [("spin", "1"), ("square", "30.0M")] {
         let row = table
             .iter()
             .find(|l| l.split_whitespace().next() == Some(func))
             .unwrap_or_else(|| panic!("no row for {func}:\n{stderr}"));
         let cells: Vec<&str> = row.split_whitespace().collect();
-        // function, baseline at, optimizing at, compile "b / o", code "b / o".
+        // function, calls, reached baseline / optimizing, compile b / o, code b / o,
+        // time % int / base / opt.
+        assert_eq!(cells.len(), 11, "{row}");
+        assert_eq!(cells[1], calls, "{row}");
         let (baseline, optimizing): (f64, f64) =
-            (cells[1].parse().unwrap(), cells[2].parse().unwrap());
+            (cells[2].parse().unwrap(), cells[3].parse().unwrap());
         assert!(baseline <= optimizing, "{row}");
-        assert!(
-            cells[3].parse::<f64>().is_ok() && cells[5].parse::<f64>().is_ok(),
-            "{row}"
-        );
+        for cell in &cells[4..8] {
+            assert!(cell.parse::<f64>().is_ok(), "{row}");
+        }
+        for cell in &cells[8..] {
+            assert!(
+                *cell == "-" || *cell == "<1" || cell.parse::<u32>().is_ok(),
+                "{row}"
+            );
+        }
     }
+    // The time shares: a line of the tiers' shares, then the functions' rows.
+    assert!(
+        table
+            .iter()
+            .any(|l| l.starts_with("sampled ") && l.contains("optimizing")),
+        "{stderr}"
+    );
 }
 
 /// Checks that `text` is well-formed XML as far as the picture uses it: every tag closed
@@ -95,8 +122,9 @@ fn the_picture_draws_a_row_per_function_and_per_compiling_thread() {
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     check_xml(&svg);
     for func in ["spin", "square"] {
+        // The name, with a tooltip of its calls and its time in each tier.
         assert!(
-            svg.contains(&format!(">{func}</text>")),
+            svg.contains(&format!(">{func}<title>{func}: ")),
             "no row for {func}"
         );
         assert!(
@@ -171,4 +199,23 @@ fn a_picture_must_be_svg_or_html() {
         .expect("run tierup");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .html"));
+}
+
+#[test]
+fn calls_are_counted_only_when_asked() {
+    let dir = test_dir("tier-report-no-calls");
+    let out = run(&dir, "--tier-report");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let row = stderr
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("square"))
+        .unwrap_or_else(|| panic!("no row for square:\n{stderr}"));
+    assert_eq!(row.split_whitespace().nth(1), Some("-"), "{row}");
+    // Counting is part of the report.
+    let out = Command::new(env!("CARGO_BIN_EXE_tierup"))
+        .current_dir(&dir)
+        .args(["run", "--count-calls", "--invoke", "spin", "spins.wat", "1"])
+        .output()
+        .expect("run tierup");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
 }

@@ -412,7 +412,13 @@ extern "sysv64" fn walk(jmp: *mut Jmp) {
         let Some((owner, wasm_offset)) = found else {
             break;
         };
-        if let (CodeOwner::Func { module, func_index }, Some(code_offset)) = (owner, wasm_offset) {
+        if let (
+            CodeOwner::Func {
+                module, func_index, ..
+            },
+            Some(code_offset),
+        ) = (owner, wasm_offset)
+        {
             trap::push_frame(TrapFrame {
                 owner: FrameOwner::Module(module),
                 func_index,

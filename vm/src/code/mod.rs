@@ -14,12 +14,16 @@
 //!   walk through the frame-pointer chain.
 //! * `stack` — the per-thread stack limit every tier checks, set on entry into wasm
 //!   ([`enter_wasm`]).
+//! * `sampler` — the tier sampler: a profiling timer whose `SIGPROF` handler classifies
+//!   the interrupted PC by tier and function (the registry, then the thread's
+//!   `tierup_abi::running` word).
 //! * `perf` — the perf map and jitdump files that name the code for Linux `perf`.
 
 mod activation;
 mod arena;
 mod perf;
 mod registry;
+mod sampler;
 mod signals;
 mod stack;
 
@@ -28,6 +32,8 @@ pub(crate) use arena::CodeMemory;
 pub(crate) use perf::PerfSinks;
 pub use perf::{jitdump_path, perf_map_path};
 pub(crate) use registry::CodeOwner;
+pub(crate) use sampler::SampleOwner;
+pub use sampler::Sampler;
 pub(crate) use signals::install as install_signal_handlers;
 pub(crate) use stack::enter_wasm;
 

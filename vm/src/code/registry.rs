@@ -17,13 +17,18 @@ use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 
 use parking_lot::Mutex;
-use tierup_abi::{SourceLoc, TrapCode, TrapSite};
+use tierup_abi::{SourceLoc, Tier, TrapCode, TrapSite};
 
 /// What a piece of code is, for backtraces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CodeOwner {
-    /// A function of a module (`module` is the identity of its `ModuleInner`).
-    Func { module: *const (), func_index: u32 },
+    /// A function of a module (`module` is the identity of its `ModuleInner`), in the
+    /// code of `tier` (its code, or one of its OSR entries).
+    Func {
+        module: *const (),
+        func_index: u32,
+        tier: Tier,
+    },
     /// An adapter from the register convention to an array entry: no wasm frame.
     Adapter,
 }

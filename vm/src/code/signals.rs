@@ -103,11 +103,32 @@ unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc
     // SAFETY: PREVIOUS[i] was written before our handler for `sig` was installed.
     unsafe {
         let prev = &*(*PREVIOUS.0.get())[i].as_ptr();
-        if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+        if !call_handler(prev, sig, info, context) {
             // Restore the previous action and return: the faulting instruction runs again
             // and gets it (the default action for these signals ends the process).
             libc::sigaction(sig, prev, core::ptr::null_mut());
-        } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+        }
+    }
+}
+
+/// Calls the handler of action `prev` with the signal's arguments, if it has one (it is
+/// neither the default action nor ignored); returns whether it did.
+///
+/// # Safety
+///
+/// `prev` is the action installed for `sig` before ours; the arguments are the kernel's.
+pub(super) unsafe fn call_handler(
+    prev: &libc::sigaction,
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) -> bool {
+    if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+        return false;
+    }
+    // SAFETY: the action's handler has the signature its flags say.
+    unsafe {
+        if prev.sa_flags & libc::SA_SIGINFO != 0 {
             let f: unsafe extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
                 core::mem::transmute(prev.sa_sigaction);
             f(sig, info, context);
@@ -116,6 +137,7 @@ unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc
             f(sig);
         }
     }
+    true
 }
 
 /// The size of the alternate signal stacks this module makes.

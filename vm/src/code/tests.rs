@@ -32,6 +32,7 @@ fn run(bytes: Vec<u8>, traps: &[(u32, TrapCode)]) -> (u32, trap::TrapRecord, Cod
     let owner = CodeOwner::Func {
         module: core::ptr::null(),
         func_index: 7,
+        tier: Tier::Optimizing,
     };
     let base = memory.load(&code, owner).unwrap();
     let record = FuncCode {
@@ -176,6 +177,7 @@ fn pieces_loaded_together_share_pages_and_keep_their_own_tables() {
             let owner = CodeOwner::Func {
                 module: core::ptr::null(),
                 func_index: i as u32,
+                tier: Tier::Optimizing,
             };
             (c, owner)
         })

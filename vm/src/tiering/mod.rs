@@ -58,17 +58,29 @@
 //! `compile start` and `compile finish` (with `worker`, `wasm_bytes`, and `micros` and
 //! `code_bytes` at the finish), `published`, `compile failed`, `discarded` (the module was
 //! dropped) and `OSR entered`. Their fields are only computed when a subscriber wants the
-//! event. [`ChromeTrace`] turns them into a timeline (`tierup run --tier-log`).
+//! event. [`ChromeTrace`] turns them into a timeline (`tierup run --tier-log`),
+//! [`TierReport`] into the tier report (`--tier-report`).
+//!
+//! # Profile
+//!
+//! What the events cannot say, how often each function was called and where the time
+//! went, [`crate::Store::tier_profile`] reads from the code itself: the calls each slot
+//! counted ([`crate::Config::count_calls`]) and, with a [`Sampler`] on the store's
+//! thread, the CPU time sampled in each function and tier, in host functions and in the
+//! runtime ([`TierProfile`]); [`TierReport::add_profile`] joins it to the report.
 
 mod fields;
 mod handles;
 mod pending;
+mod profile;
 mod report;
 mod trace;
 pub(crate) mod workers;
 
+pub use crate::code::Sampler;
+pub use profile::{FunctionProfile, TierProfile};
 pub use report::{
-    CompileReport, FunctionReport, Report, SVG_MAX_FUNCTIONS, TierReport, tier_index,
+    CompileReport, FunctionReport, Report, SVG_MAX_FUNCTIONS, TierReport, TimeShare, tier_index,
 };
 pub use trace::{ChromeTrace, ChromeTraceGuard};
 

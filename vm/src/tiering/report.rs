@@ -5,6 +5,10 @@
 //! self-contained SVG picture of the timeline ([`Report::svg`], `--tier-report=FILE.svg`,
 //! or `.html` for the picture in a page).
 //!
+//! With a [`TierProfile`] added ([`TierReport::add_profile`], `tierup run` adds its
+//! store's), the report also has each function's calls and the share of the sampled
+//! time it ran in each tier, and the table is sorted by that time.
+//!
 //! A function *reaches* a tier at the first publication of its code of that tier into a
 //! slot, or the first time an activation of it enters an OSR entry of that tier, whichever
 //! comes first. Compile time and code size per tier add the function's code and its OSR
@@ -21,6 +25,7 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 use super::fields::Fields;
+use super::profile::TierProfile;
 
 /// A layer that gathers the tier report from the `tierup::tiering` events; see the
 /// module docs. [`TierReport::report`] gives what it has gathered so far.
@@ -34,6 +39,7 @@ pub struct TierReport {
 struct Gathered {
     functions: HashMap<(String, u32), FunctionReport>,
     compiles: Vec<CompileReport>,
+    profile: Option<TierProfile>,
 }
 
 /// What the report says of one function.
@@ -56,6 +62,11 @@ pub struct FunctionReport {
     pub failed: u32,
     /// Activations of it that moved into an OSR entry.
     pub osr_entered: u32,
+    /// Its calls, from the profile (0 without one).
+    pub calls: u64,
+    /// The sampled CPU time it ran in each tier (indexed by [`tier_index`]), from the
+    /// profile.
+    pub time: [Duration; 3],
 }
 
 impl FunctionReport {
@@ -105,6 +116,39 @@ pub struct Report {
     pub interpreted_only: usize,
     /// Every compile, in the order they started.
     pub compiles: Vec<CompileReport>,
+    /// Where the sampled time went, from the profile (`None` without one).
+    pub time: Option<TimeShare>,
+    /// Whether the profile has the functions' calls (`FunctionReport::calls`).
+    pub calls_counted: bool,
+}
+
+/// Where the sampled time of a profile went, for the report's summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimeShare {
+    /// The samples taken.
+    pub samples: u64,
+    /// The CPU time they stand for.
+    pub sampled: Duration,
+    /// The time in wasm code of each tier (indexed by [`tier_index`]), all functions.
+    pub tiers: [Duration; 3],
+    /// The time and calls of the functions that stayed in the interpreter.
+    pub interpreted_only_time: Duration,
+    pub interpreted_only_calls: u64,
+    /// The time in host functions, in the runtime, and in wasm it cannot name.
+    pub host: Duration,
+    pub runtime: Duration,
+    pub unnamed: Duration,
+}
+
+impl TimeShare {
+    /// `time` as a share of the sampled time, in percent.
+    pub fn percent(&self, time: Duration) -> f64 {
+        if self.sampled.is_zero() {
+            0.0
+        } else {
+            time.as_secs_f64() * 100.0 / self.sampled.as_secs_f64()
+        }
+    }
 }
 
 /// The index of `tier` in the arrays of [`FunctionReport`] (`None` for the records that
@@ -115,6 +159,14 @@ pub fn tier_index(tier: Tier) -> Option<usize> {
         Tier::Baseline => Some(1),
         Tier::Optimizing => Some(2),
         Tier::Lazy | Tier::Host => None,
+    }
+}
+
+impl core::fmt::Debug for TierReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TierReport")
+            .field("start", &self.start)
+            .finish_non_exhaustive()
     }
 }
 
@@ -133,7 +185,13 @@ impl TierReport {
         }
     }
 
-    /// The report of what the events said so far.
+    /// Adds the calls and sampled time of `profile` to the report (replacing a profile
+    /// added before). `tierup run --tier-report` adds its store's when the program ends.
+    pub fn add_profile(&self, profile: TierProfile) {
+        self.gathered.lock().profile = Some(profile);
+    }
+
+    /// The report of what the events (and the profile) said so far.
     pub fn report(&self) -> Report {
         let elapsed = self.start.elapsed();
         let g = self.gathered.lock();
@@ -143,14 +201,65 @@ impl TierReport {
             .filter(|f| f.left_interpreter().is_some())
             .cloned()
             .collect();
-        functions.sort_by_key(|f| (f.left_interpreter(), f.module.clone(), f.func_index));
+        let mut interpreted_only = g.functions.len() - functions.len();
+        let mut time = None;
+        let calls_counted = g.profile.as_ref().is_some_and(|p| p.calls_counted);
+        if let Some(profile) = &g.profile {
+            let mut share = TimeShare {
+                samples: profile.samples,
+                sampled: profile.sampled,
+                host: profile.host,
+                runtime: profile.runtime,
+                unnamed: profile.unnamed,
+                ..TimeShare::default()
+            };
+            let index: HashMap<(String, u32), usize> = functions
+                .iter()
+                .enumerate()
+                .map(|(i, f)| ((f.module.clone(), f.func_index), i))
+                .collect();
+            let mut unreported = 0;
+            for p in &profile.functions {
+                for (t, d) in p.time.iter().enumerate() {
+                    share.tiers[t] += *d;
+                }
+                let key = (p.module.clone(), p.func_index);
+                match index.get(&key) {
+                    Some(&i) => {
+                        functions[i].calls = p.calls;
+                        functions[i].time = p.time;
+                    }
+                    None => {
+                        share.interpreted_only_calls += p.calls;
+                        share.interpreted_only_time += p.total_time();
+                        unreported += usize::from(!g.functions.contains_key(&key));
+                    }
+                }
+            }
+            interpreted_only += unreported;
+            time = Some(share);
+        }
+        if time.as_ref().is_some_and(|t| t.samples > 0) {
+            functions.sort_by_key(|f| {
+                (
+                    core::cmp::Reverse(f.time.iter().sum::<Duration>()),
+                    f.left_interpreter(),
+                    f.module.clone(),
+                    f.func_index,
+                )
+            });
+        } else {
+            functions.sort_by_key(|f| (f.left_interpreter(), f.module.clone(), f.func_index));
+        }
         let mut compiles = g.compiles.clone();
         compiles.sort_by_key(|c| c.start);
         Report {
             elapsed,
-            interpreted_only: g.functions.len() - functions.len(),
+            interpreted_only,
             functions,
             compiles,
+            time,
+            calls_counted,
         }
     }
 
@@ -167,6 +276,8 @@ impl TierReport {
                 code_bytes: [0; 3],
                 failed: 0,
                 osr_entered: 0,
+                calls: 0,
+                time: [Duration::ZERO; 3],
             })
     }
 }
@@ -232,9 +343,11 @@ fn ms(d: Duration) -> f64 {
 
 impl Report {
     /// The report as a table for an 80-column terminal: a line per function that left
-    /// the interpreter, in the order they did, with when it reached the baseline and the
-    /// optimizing tier, the time its compiles by each took and the code each made; a
-    /// summary line for the functions that stayed in the interpreter.
+    /// the interpreter, with its calls, when it reached the baseline and the optimizing
+    /// tier, the time its compiles by each took, the code each made and the share of the
+    /// sampled time it ran in each tier (interpreter, baseline, optimizing); most sampled
+    /// first where there are samples, else in the order they left the interpreter. Then
+    /// the functions that stayed in the interpreter, and where the rest of the time went.
     pub fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
@@ -245,45 +358,89 @@ impl Report {
             ms(self.elapsed),
             self.interpreted_only
         );
+        let share = self.time.as_ref().filter(|t| t.samples > 0);
+        if let Some(t) = share {
+            let _ = writeln!(
+                out,
+                "sampled {:.0} ms of CPU time: interp {:.0}%, baseline {:.0}%, optimizing {:.0}%,",
+                ms(t.sampled),
+                t.percent(t.tiers[0]),
+                t.percent(t.tiers[1]),
+                t.percent(t.tiers[2]),
+            );
+            let _ = writeln!(
+                out,
+                "  host functions {:.0}%, runtime {:.0}%",
+                t.percent(t.host),
+                t.percent(t.runtime + t.unnamed),
+            );
+        }
         let _ = writeln!(
             out,
-            "{:<25} {:>21} {:>15} {:>15}",
-            "", "reached at (ms)", "compile (ms)", "code (KiB)"
+            "{:<16} {:>6} {:>15} {:>13} {:>13} {:>11}",
+            "", "", "reached (ms)", "compile (ms)", "code (KiB)", "time (%)"
         );
         let _ = writeln!(
             out,
-            "{:<25} {:>10} {:>10} {:>15} {:>15}",
-            "function", "baseline", "optimizing", "base /  opt ", "base /  opt "
+            "{:<16} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>3} {:>3} {:>3}",
+            "function", "calls", "base", "opt", "base", "opt", "base", "opt", "int", "bas", "opt"
         );
-        let at = |d: Option<Duration>| d.map_or("-".to_string(), |d| format!("{:.1}", ms(d)));
+        let dash = || "-".to_string();
+        let at = |d: Option<Duration>| d.map_or_else(dash, |d| fixed(ms(d), 1, 7));
+        let calls = |n: u64| if self.calls_counted { count(n) } else { dash() };
+        let percent = |d: Duration| match share {
+            Some(t) if !d.is_zero() => {
+                let p = t.percent(d);
+                if p < 1.0 {
+                    "<1".to_string()
+                } else {
+                    format!("{p:.0}")
+                }
+            }
+            _ => dash(),
+        };
         for f in &self.functions {
             let mut name = f.name.clone();
             if f.failed > 0 {
                 name.push_str(" (!)");
             }
-            name = clip(&name, 25);
-            let both = |a: String, b: String| format!("{a:>6} / {b:>6}");
+            name = clip(&name, 16);
             let c = |t: usize| {
                 if f.compile_time[t].is_zero() && f.code_bytes[t] == 0 {
-                    "-".to_string()
+                    dash()
                 } else {
-                    format!("{:.2}", ms(f.compile_time[t]))
+                    fixed(ms(f.compile_time[t]), 2, 6)
                 }
             };
             let k = |t: usize| {
                 if f.code_bytes[t] == 0 {
-                    "-".to_string()
+                    dash()
                 } else {
-                    format!("{:.1}", f.code_bytes[t] as f64 / 1024.0)
+                    fixed(f.code_bytes[t] as f64 / 1024.0, 1, 6)
                 }
             };
             let _ = writeln!(
                 out,
-                "{name:<25} {:>10} {:>10} {:>15} {:>15}",
+                "{name:<16} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>3} {:>3} {:>3}",
+                calls(f.calls),
                 at(f.reached[1]),
                 at(f.reached[2]),
-                both(c(1), c(2)),
-                both(k(1), k(2)),
+                c(1),
+                c(2),
+                k(1),
+                k(2),
+                percent(f.time[0]),
+                percent(f.time[1]),
+                percent(f.time[2]),
+            );
+        }
+        if let Some(t) = self.time.as_ref().filter(|_| self.interpreted_only > 0) {
+            let _ = writeln!(
+                out,
+                "{:<16} {:>6} {:>47}",
+                clip(&format!("{} others", self.interpreted_only), 16),
+                calls(t.interpreted_only_calls),
+                percent(t.interpreted_only_time),
             );
         }
         let failed: u32 = self.functions.iter().map(|f| f.failed).sum();
@@ -363,9 +520,25 @@ impl Report {
         }
         for (row, f) in shown.iter().enumerate() {
             let y = TOP + ROW * row as f64;
+            // With a profile, the name's tooltip has the calls and the time in each tier.
+            let figures = match &self.time {
+                Some(_) => format!(
+                    "<title>{}: {}ran {:.1} ms interpreted, {:.1} ms baseline, {:.1} ms optimized</title>",
+                    xml(&f.name),
+                    if self.calls_counted {
+                        format!("{} calls; ", f.calls)
+                    } else {
+                        String::new()
+                    },
+                    ms(f.time[0]),
+                    ms(f.time[1]),
+                    ms(f.time[2])
+                ),
+                None => String::new(),
+            };
             let _ = writeln!(
                 s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}{figures}</text>"#,
                 LEFT - 6.0,
                 y + 12.0,
                 xml(&clip(&f.name, 28))
@@ -456,6 +629,28 @@ const COLOURS: [&str; 3] = ["#b8b8b8", "#4a90d9", "#2ca02c"];
 const TIER_NAMES: [&str; 3] = ["the interpreter", "baseline code", "optimized code"];
 
 /// A round step near `raw` (1, 2 or 5 times a power of ten).
+/// `v` with `decimals` decimals, or fewer where that would be wider than `width`.
+fn fixed(v: f64, decimals: usize, width: usize) -> String {
+    (0..=decimals)
+        .rev()
+        .map(|d| format!("{v:.d$}"))
+        .find(|s| s.len() <= width)
+        .unwrap_or_else(|| format!("{v:.0}"))
+}
+
+/// A count in at most six characters (`12345`, `123.4k`, `12.3M`, `1.2G`).
+fn count(n: u64) -> String {
+    if n < 100_000 {
+        return n.to_string();
+    }
+    let (v, unit) = [(1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T")]
+        .into_iter()
+        .map(|(scale, unit)| (n as f64 / scale, unit))
+        .find(|(v, _)| *v < 1000.0)
+        .unwrap_or((n as f64 / 1e15, "P"));
+    format!("{}{unit}", fixed(v, 1, 5))
+}
+
 fn nice_step(raw: f64) -> f64 {
     let p = 10f64.powf(raw.max(1e-6).log10().floor());
     [1.0, 2.0, 5.0, 10.0]

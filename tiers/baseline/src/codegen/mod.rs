@@ -173,6 +173,8 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     func_index: u32,
     /// The hotness budget, where the code counts (`CompileOptions::hotness_budget`).
     budget: Option<u32>,
+    /// Whether the entry counts the call (`CompileOptions::count_calls`).
+    count_calls: bool,
     /// The operators read so far.
     ops: u32,
     /// The entry's hotness spending, filled in with the function's length at the end.
@@ -209,6 +211,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             unreachable_depth: 0,
             func_index,
             budget: options.hotness_budget,
+            count_calls: options.count_calls,
             ops: 0,
             entry_count: None,
             reports: Vec::new(),
@@ -250,11 +253,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     // ---- the function -------------------------------------------------------------
 
     /// The prologue: the frame, the stack check, the pinned registers, the parameters
-    /// stored into their locals, the other locals zeroed, and the entry's hotness
-    /// spending.
+    /// stored into their locals, the other locals zeroed, the call counted (where the
+    /// options ask) and the entry's hotness spending.
     fn prologue(&mut self, locals: Vec<ValType>) -> Result<(), CompileError> {
         self.frame_setup(locals);
         self.store_params()?;
+        if self.count_calls {
+            self.m
+                .add_mem_imm(Size::S64, Addr::Base(M::SLOT, entry::ENTRY_CALLS as i32), 1);
+        }
         self.count_entry();
         self.open_body();
         Ok(())

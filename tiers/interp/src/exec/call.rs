@@ -4,6 +4,7 @@
 //! through its array entry. Returns resume the suspended caller, or end the activation.
 
 use core::ptr;
+use core::sync::atomic::Ordering;
 
 use tierup_abi::{FuncCode, FuncEntry, Tier, TrapCode, ValRaw};
 
@@ -66,6 +67,18 @@ macro_rules! return_to_caller {
         };
         next!(frame.ip.add(1), frame.fp, mem, mem_len, $ctx, $acc)
     }};
+}
+
+handler! {
+    /// Counts a call of the running function in its slot in the running instance (the
+    /// slot every caller's call goes through: an importer's reference is the exporter's
+    /// slot). A plain read-modify-write, as `FuncEntry::calls` allows.
+    CountCall |ip, fp, mem, mem_len, ctx, acc| {
+        let slot = *(*ctx).func_refs.add((*(*ctx).func).func_index as usize);
+        let calls = &(*slot).calls;
+        calls.store(calls.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        next!(ip.add(1), fp, mem, mem_len, ctx, acc)
+    }
 }
 
 handler! {
@@ -363,7 +376,11 @@ unsafe fn call_out(
             regs_to_cells(args, buf, &wide[..site.params as usize]);
         }
         (*stack).top = fp.add((*func).frame_size as usize);
+        // The callee is no longer this function: machine code is told by its PC, a host
+        // function marks itself, the rest is the runtime's.
+        let runtime = tierup_abi::running::enter(tierup_abi::running::NOTHING);
         let status = ((*code).array_entry)(callee, code, vmctx, buf);
+        drop(runtime);
         if status != tierup_abi::STATUS_OK {
             return Err(status);
         }
@@ -414,5 +431,5 @@ pub(super) const fn register(t: &mut HandlerTable) {
     register!(t, [0, A]: ReturnOne);
     // Calls: the first argument set by the call itself, or not.
     register!(t, [0, P]: Call, CallIndirect);
-    register!(t, Return);
+    register!(t, Return, CountCall);
 }

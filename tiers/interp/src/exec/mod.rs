@@ -37,6 +37,34 @@ use crate::func::InterpFunc;
 use frame::{enter_frame, sig_cells_to_regs};
 use stack::{MAX_NESTING, thread_stack};
 
+/// The function an interpreter activation of this thread runs, from the thread's
+/// [`tierup_abi::running`] word, if the word is an interpreter's (not `NOTHING` or `HOST`):
+/// the context it runs in and its index in its module. Reads only, allocates nothing and
+/// takes no lock: a signal handler on this thread may call it.
+///
+/// # Safety
+///
+/// `word` is this thread's current word ([`tierup_abi::running::current`]), read on this
+/// thread (the activation it names is live until the word changes).
+pub unsafe fn running_function(word: usize) -> Option<(*const VmContext, u32)> {
+    if word == tierup_abi::running::NOTHING || word == tierup_abi::running::HOST {
+        return None;
+    }
+    let ctx = word as *const dispatch::Ctx;
+    // SAFETY: the word names the live state of this thread's innermost activation
+    // (`run` sets it for as long as the state lives); its function is valid while it runs.
+    // The reads are volatile: the activation writes these fields as it calls and returns,
+    // on this same thread, and the reader may have interrupted it anywhere.
+    unsafe {
+        let func = core::ptr::read_volatile(&raw const (*ctx).func);
+        let vmctx = core::ptr::read_volatile(&raw const (*ctx).vmctx);
+        if func.is_null() {
+            return None;
+        }
+        Some((vmctx as *const VmContext, (*func).func_index))
+    }
+}
+
 /// The array entry of every interpreted function.
 ///
 /// # Safety

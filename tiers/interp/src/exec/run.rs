@@ -4,7 +4,7 @@
 //! position, which the compiler turns into an indirect jump, so each handler has its own
 //! dispatch jump and the branch predictor learns instruction pairs.
 
-use tierup_abi::{ValRaw, VmContext, trap};
+use tierup_abi::{ValRaw, VmContext, running, trap};
 
 use super::dispatch::{Acc, Ctx, Exit, LOOP_SAMPLE, Outcome, memory};
 use super::frame::{push_backtrace, push_suspended};
@@ -71,6 +71,8 @@ pub(super) unsafe fn run(
         };
         ctx.set_frames_limit();
         let ctx: *mut Ctx = &mut ctx;
+        // For a sampling profiler: this thread runs the function `ctx` names.
+        let _running = running::enter(ctx as usize);
         // Entered from outside the interpreter: the entry spends as a call would.
         let mut exit = if (*func).spend((*func).hotness.entry_delta) {
             Exit::HOT
@@ -87,7 +89,12 @@ pub(super) unsafe fn run(
                 }
             }
             if exit == Exit::HOT
-                && let Err(status) = tier_up(ctx)
+                && let Err(status) = {
+                    // Tiering up is the runtime's work (an OSR entry it calls runs under
+                    // its own tier), not the function's.
+                    let _runtime = running::enter(running::NOTHING);
+                    tier_up(ctx)
+                }
             {
                 // The OSR entry stood for the moving frame, and its frames are in the
                 // backtrace: the suspended frames follow.

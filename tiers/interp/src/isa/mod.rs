@@ -67,6 +67,10 @@ for_each_op!(define_instr!(
     ($)
     /// Traps with `code`.
     Trap { code: TrapCode },
+    /// Adds one to the call counter of the running function's slot
+    /// (`FuncEntry::calls`): the first instruction of a function translated with
+    /// `CompileOptions::count_calls`, and never a branch target.
+    CountCall {},
     /// `dst = src`.
     Copy { dst: Reg, src: Reg },
     /// `dst = src`, then `dst2 = src2`: two consecutive copies in one dispatch.

@@ -24,7 +24,7 @@ mod stack;
 use core::sync::atomic::AtomicI32;
 use std::collections::HashMap;
 
-use tierup_abi::{FuncCode, ModuleEnv, Tier};
+use tierup_abi::{CompileOptions, FuncCode, ModuleEnv, Tier};
 use wasmparser::{BlockType, Operator, ValType};
 
 use crate::error::TranslateError;
@@ -178,6 +178,18 @@ const MAX_CONSTS: usize = 1 << 15;
 
 /// Translates defined function `func_index` of a validated module.
 pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, TranslateError> {
+    translate_with(env, func_index, &CompileOptions::default())
+}
+
+/// Translates defined function `func_index` of a validated module with `options`: of
+/// them only `count_calls` concerns the interpreter (which checks every memory access
+/// itself and counts its hotness its own way), and makes the function's first
+/// instruction a `CountCall`.
+pub fn translate_with(
+    env: &ModuleEnv,
+    func_index: u32,
+    options: &CompileOptions,
+) -> Result<InterpFunc, TranslateError> {
     let body = env.body_reader(func_index).ok_or_else(|| TranslateError {
         message: format!("function {func_index} is not a defined function of the module"),
         offset: 0,
@@ -265,6 +277,11 @@ pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, Transla
         branched: false,
     });
     let sig_wide = t.sig_widths(ty);
+    if options.count_calls {
+        t.emit(Instr::CountCall {});
+        // Nothing folds into it: it is a boundary like a label.
+        t.last_label = t.code.len();
+    }
     let mut result = t.translate_body(body);
     if result.is_ok() && t.code.len() > MAX_INSTRS {
         result = Err(t.error(format!(

@@ -123,6 +123,9 @@ pub(crate) fn translate(
     };
     match entry {
         Entry::Start => {
+            if options.count_calls {
+                FuncEnv::count_call(&mut t.b, *slot);
+            }
             for (&value, &ty) in entry_params.iter().zip(ty.params()) {
                 let var = t.b.declare_var(clif_type(ty));
                 t.b.def_var(var, value);
