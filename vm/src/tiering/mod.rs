@@ -23,8 +23,10 @@
 //!    is queued again at its new heat (at powers of two), and the stale copy does
 //!    nothing when a worker takes it.
 //! 3. **Workers** (`workers`) take OSR entries first, then baseline compiles (short jobs:
-//!    a warm function leaves the interpreter at once), then optimizing ones, the hottest
-//!    first; they compile each with its tier, and publish the code into the function's
+//!    a warm function leaves the interpreter at once), then optimizing ones, the most
+//!    urgent first: the most heat per byte of body (`ModuleInner::urgency`), so that a
+//!    large function's compile of a hundred milliseconds does not keep the hot small ones
+//!    waiting. They compile each with its tier, and publish the code into the function's
 //!    slot in every live instance of the module with that kind of memory, by one atomic
 //!    store each (`ModuleInner::compile_and_publish`); instances made later start with
 //!    it. Running activations finish in the code they are in; the next call runs the
@@ -43,7 +45,15 @@
 //!    entry, whose counter later moves it into the optimizing tier's. A point a tier
 //!    refuses is remembered and asked of the next tier instead; a function whose compile
 //!    failed gets no OSR entries of that tier. The report's tier keeps an activation from
-//!    being moved into an entry of its own tier.
+//!    being moved into an entry of its own tier. An OSR entry costs a compile of the whole
+//!    function, so a function has one being made at a time (per tier and kind of code):
+//!    a report from another of its loops meanwhile waits and asks again. And once an
+//!    entry is ready, a report from its point comes from a *new* activation (the one that
+//!    moved runs no old code any more): the function is being called again and again,
+//!    every call starting in the old tier, so its own code jumps ahead of every other job
+//!    (`ModuleInner::reentered`). Yosys, which calls its passes' functions again and
+//!    again, had its worker spend 80% of its time on OSR entries, entered thousands of
+//!    times, before these two rules (`benches/README.md`, "Tuning the chain").
 //!
 //! With [`crate::Config::sync_tier_up`] the calling thread compiles at the report
 //! instead of a worker (for tests: a function moves the moment it runs out of budget,
@@ -84,12 +94,12 @@ pub use report::{
 };
 pub use trace::{ChromeTrace, ChromeTraceGuard};
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use parking_lot::Mutex;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tierup_abi::vmctx::NO_OSR;
 use tierup_abi::{FuncCode, Tier, VmContext};
 
@@ -159,17 +169,29 @@ pub(crate) struct Requests {
     state: Box<[[AtomicU8; KEYS]]>,
     /// How many times each defined function ran out of its budget.
     heat: Box<[AtomicU32]>,
-    /// The OSR entries asked for, by (function, point, tier, bounds checks).
-    osr: Mutex<HashMap<OsrKey, OsrEntry>>,
+    /// The OSR entries asked for.
+    osr: Mutex<OsrTable>,
+    /// Whether each defined function's code was moved to the front of the queue
+    /// ([`ModuleInner::reentered`]).
+    hurried: Box<[AtomicBool]>,
     /// How many activations moved into an OSR entry.
     osr_entered: AtomicUsize,
     /// Reports from an inner loop point made while the entry at its outermost loop was
     /// ready, by (function, point).
-    inner_waits: Mutex<HashMap<(u32, u32), u32>>,
+    inner_waits: Mutex<FxHashMap<(u32, u32), u32>>,
 }
 
 /// An OSR entry's function, point, tier and kind of memory.
 type OsrKey = (u32, u32, Tier, bool);
+
+/// The OSR entries asked for, and which functions have one being made: a function has at
+/// most one OSR entry of a tier and kind of memory queued or compiling at a time (an
+/// entry costs a compile of the whole function; its other loops ask again later).
+#[derive(Default)]
+struct OsrTable {
+    entries: FxHashMap<OsrKey, OsrEntry>,
+    making: FxHashSet<(u32, Tier, bool)>,
+}
 
 enum OsrEntry {
     Queued,
@@ -183,9 +205,10 @@ impl Requests {
         Requests {
             state: (0..defined).map(|_| Default::default()).collect(),
             heat: (0..defined).map(|_| AtomicU32::new(0)).collect(),
-            osr: Mutex::new(HashMap::new()),
+            osr: Mutex::default(),
+            hurried: (0..defined).map(|_| AtomicBool::new(false)).collect(),
             osr_entered: AtomicUsize::new(0),
-            inner_waits: Mutex::new(HashMap::new()),
+            inner_waits: Mutex::default(),
         }
     }
 
@@ -204,7 +227,7 @@ impl Requests {
                 _ => {}
             }
         }
-        for e in self.osr.lock().values() {
+        for e in self.osr.lock().entries.values() {
             match e {
                 OsrEntry::Queued => stats.osr_queued += 1,
                 OsrEntry::Ready(_) => stats.osr_entries += 1,
@@ -312,6 +335,10 @@ const OUTER_PATIENCE: u32 = 16;
 /// this much of its budget.
 const OSR_POLL_DIVISOR: u32 = 16;
 
+/// The bytes of body every compile costs besides its body's, in [`ModuleInner::urgency`]
+/// (a compile has a fixed cost, and a tiny function's heat is no more certain).
+const URGENCY_BYTES: u64 = 256;
+
 impl ModuleInner {
     /// See [`hot`]; also says when the reporting code is to report again.
     fn hot(
@@ -388,18 +415,70 @@ impl ModuleInner {
         }
     }
 
-    /// Queues a compile of `func_index` with `tier` at `heat`.
-    fn submit(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool, heat: u32) {
-        let Some(workers) = self.engine.workers() else {
+    /// A report from a loop found its OSR entry of `tier` ready, so another activation of
+    /// the function runs the lower tier's code there (the one that moved into the entry
+    /// runs no such code any more): the function is called again and again, each call
+    /// starting in the lower tier, and its own code of `tier` is worth more than any OSR
+    /// entry. It goes to the front of the queue, once.
+    fn reentered(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool) {
+        let (Some(defined), Some(state)) = (
+            self.defined_index(func_index),
+            self.request_state(func_index, tier, bounds_checks),
+        ) else {
             return;
         };
-        event!(debug, self, func_index, tier = tier.name(), heat, "queued");
+        if self.engine.config().sync_tier_up
+            || state.load(Ordering::Acquire) != QUEUED
+            || self.requests.hurried[defined].swap(true, Ordering::Relaxed)
+        {
+            return;
+        }
+        let heat = self.requests.heat[defined].load(Ordering::Relaxed);
+        let urgency = self.urgency(func_index, heat);
+        self.submit_at(
+            func_index,
+            tier,
+            bounds_checks,
+            heat,
+            Priority::Reentered(urgency),
+        );
+    }
+
+    /// Queues a compile of `func_index` with `tier` at `heat`.
+    fn submit(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool, heat: u32) {
         // A baseline compile takes microseconds, an optimizing one milliseconds: the short
         // jobs go first, so that warm functions leave the interpreter at once.
         let priority = match tier {
             Tier::Baseline => Priority::Baseline(heat),
-            _ => Priority::Function(heat),
+            _ => Priority::Function(self.urgency(func_index, heat)),
         };
+        self.submit_at(func_index, tier, bounds_checks, heat, priority);
+    }
+
+    /// How much an optimizing compile of `func_index` at `heat` is worth per unit of its
+    /// cost: the heat (the work the function did, in budgets) per byte of body, as a
+    /// fixed-point number. The queue takes the hot small functions before a hot large
+    /// one, whose compile would hold the worker (tens to hundreds of milliseconds) while
+    /// they all wait (Yosys: `benches/README.md`, "Tuning the chain").
+    fn urgency(&self, func_index: u32, heat: u32) -> u32 {
+        let bytes = self.body_bytes(func_index) as u64 + URGENCY_BYTES;
+        ((u64::from(heat) << 16) / bytes).min(u64::from(u32::MAX)) as u32
+    }
+
+    /// Queues a compile of `func_index` with `tier` at `heat` with `priority` (a copy of
+    /// a job queued before is left to the workers, who skip what is no longer queued).
+    fn submit_at(
+        self: &Arc<Self>,
+        func_index: u32,
+        tier: Tier,
+        bounds_checks: bool,
+        heat: u32,
+        priority: Priority,
+    ) {
+        let Some(workers) = self.engine.workers() else {
+            return;
+        };
+        event!(debug, self, func_index, tier = tier.name(), heat, "queued");
         workers.submit(
             Job::Compile {
                 module: Arc::downgrade(self),
@@ -512,11 +591,11 @@ impl ModuleInner {
     ) -> Lookup {
         let osr_key = (func_index, at, tier, bounds_checks);
         {
-            let mut entries = self.requests.osr.lock();
-            match entries.get(&osr_key) {
+            let mut table = self.requests.osr.lock();
+            match table.entries.get(&osr_key) {
                 Some(OsrEntry::Ready(code)) => return Lookup::Ready(code.record(), tier),
                 Some(OsrEntry::Failed) => {
-                    drop(entries);
+                    drop(table);
                     return match self.engine.tier_up_target(self.salt, func_index, tier) {
                         Some(next) => self.osr_lookup(func_index, at, next, bounds_checks),
                         None => Lookup::None,
@@ -525,7 +604,11 @@ impl ModuleInner {
                 Some(OsrEntry::Queued) => return Lookup::Pending,
                 None => {}
             }
-            entries.insert(osr_key, OsrEntry::Queued);
+            if !table.making.insert((func_index, tier, bounds_checks)) {
+                // Another entry of the function is being made: this point asks again.
+                return Lookup::Pending;
+            }
+            table.entries.insert(osr_key, OsrEntry::Queued);
         }
         if !self.engine.config().sync_tier_up {
             if let Some(workers) = self.engine.workers() {
@@ -579,6 +662,7 @@ impl ModuleInner {
         }
         match self.osr_lookup(func_index, at, tier, bounds_checks) {
             Lookup::Ready(record, tier) => {
+                self.reentered(func_index, tier, bounds_checks);
                 self.requests.osr_entered.fetch_add(1, Ordering::Relaxed);
                 event!(
                     debug,
@@ -605,10 +689,11 @@ impl ModuleInner {
             Ok(bytes)
         });
         let entry = made.map_or(OsrEntry::Failed, OsrEntry::Ready);
-        self.requests
-            .osr
-            .lock()
+        let mut table = self.requests.osr.lock();
+        table
+            .entries
             .insert((func_index, at, tier, bounds_checks), entry);
+        table.making.remove(&(func_index, tier, bounds_checks));
     }
 
     /// The bytes of defined function `func_index`'s body (0 for another function).

@@ -38,8 +38,9 @@ use super::Job;
 /// How urgent a job is; greater first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Priority {
-    /// A function to compile with the optimizing tier, with how hot it is (the number of
-    /// times it ran out of its budget; 0 for the eager mode's compiles).
+    /// A function to compile with the optimizing tier, with how urgent it is (its heat,
+    /// the number of times it ran out of its budget, per byte of its body:
+    /// `ModuleInner::urgency`; 0 for the eager mode's compiles).
     Function(u32),
     /// A function to compile with the baseline tier, with how hot it is: a short job,
     /// taken before the optimizing tier's.
@@ -49,6 +50,10 @@ pub(crate) enum Priority {
     Task,
     /// An OSR entry, which a running activation waits for.
     Osr,
+    /// The code of a function whose activations keep arriving in a loop that already
+    /// has an OSR entry (`ModuleInner::reentered`): every new call waits for it. With
+    /// its urgency, as for `Function`.
+    Reentered(u32),
 }
 
 struct Queued {
@@ -201,7 +206,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn priorities_order_osr_then_tasks_then_baseline_then_the_hottest_function() {
+    fn priorities_order_reentered_then_osr_then_tasks_then_baseline_then_the_most_urgent() {
         let mut heap = BinaryHeap::new();
         let job = || Job::Task(Box::new(|| {}));
         for (seq, priority) in [
@@ -212,6 +217,8 @@ mod tests {
             Priority::Osr,
             Priority::Function(0),
             Priority::Baseline(1),
+            Priority::Reentered(1),
+            Priority::Reentered(7),
         ]
         .into_iter()
         .enumerate()
@@ -228,6 +235,8 @@ mod tests {
         assert_eq!(
             order,
             [
+                (Priority::Reentered(7), 8),
+                (Priority::Reentered(1), 7),
                 (Priority::Osr, 4),
                 (Priority::Task, 2),
                 (Priority::Baseline(1), 6),
