@@ -215,3 +215,63 @@ fn one_sampler_per_thread_and_a_new_one_after_it_stops() {
     // SAFETY: raising a signal whose handler the sampler installed.
     assert_eq!(unsafe { libc::raise(libc::SIGPROF) }, 0);
 }
+
+/// A host function that keeps its thread busy, then calls back into the module's `spin`.
+const REENTER: &str = r#"
+  (module $reenter
+    (import "host" "reenter" (func $reenter (param i32)))
+    (func $spin (export "spin") (param $n i32) (result i32) (local $x i32)
+      (loop $l
+        (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 31)) (local.get $n)))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $x))
+    (func (export "outer") (param i32) (call $reenter (local.get 0))))"#;
+
+#[test]
+fn the_sampler_follows_wasm_into_host_functions_and_back() {
+    for (mode, tier, spins) in [
+        (TierMode::Interp, Tier::Interp, 2_000_000),
+        (TierMode::Optimizing, Tier::Optimizing, 20_000_000),
+    ] {
+        let engine = Engine::new(Config::new().tier(mode)).unwrap();
+        let module = Module::new(&engine, REENTER).unwrap();
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                "host",
+                "reenter",
+                move |mut caller: tierup::Caller<'_, ()>, spins: i32| {
+                    let until = Instant::now() + Duration::from_millis(5);
+                    let mut x = 0u64;
+                    while Instant::now() < until {
+                        x = std::hint::black_box(x.wrapping_add(1));
+                    }
+                    let spin = caller
+                        .get_export("spin")
+                        .and_then(|e| e.into_func())
+                        .expect("spin");
+                    let mut result = [tierup::Val::I32(0)];
+                    spin.call(&mut caller, &[tierup::Val::I32(spins)], &mut result)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let outer: TypedFunc<i32, ()> = instance.get_typed_func(&mut store, "outer").unwrap();
+        outer.call(&mut store, 10).unwrap();
+        let sampler = Sampler::start(Duration::from_millis(1)).unwrap();
+        until_sampled(&sampler, 60, || outer.call(&mut store, spins).unwrap());
+        let profile = store.tier_profile(Some(&sampler));
+        let share = |d: Duration| d.as_secs_f64() / profile.sampled.as_secs_f64();
+        let spin = share(function(&profile, "spin").time[tier_index(tier).unwrap()]);
+        let host = share(profile.host);
+        // Both halves are there, and nothing is counted twice or lost between them.
+        assert!(
+            spin > 0.15 && host > 0.15,
+            "{mode:?}: spin {spin:.2}, host {host:.2}: {profile:#?}"
+        );
+        assert!(spin + host > 0.8, "{mode:?}: {profile:#?}");
+    }
+}
