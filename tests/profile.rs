@@ -216,6 +216,17 @@ fn one_sampler_per_thread_and_a_new_one_after_it_stops() {
     assert_eq!(unsafe { libc::raise(libc::SIGPROF) }, 0);
 }
 
+/// This thread's CPU time.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` writes the time into `t`.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
 /// A host function that keeps its thread busy, then calls back into the module's `spin`.
 const REENTER: &str = r#"
   (module $reenter
@@ -231,7 +242,7 @@ const REENTER: &str = r#"
 fn the_sampler_follows_wasm_into_host_functions_and_back() {
     for (mode, tier, spins) in [
         (TierMode::Interp, Tier::Interp, 2_000_000),
-        (TierMode::Optimizing, Tier::Optimizing, 20_000_000),
+        (TierMode::Optimizing, Tier::Optimizing, 5_000_000),
     ] {
         let engine = Engine::new(Config::new().tier(mode)).unwrap();
         let module = Module::new(&engine, REENTER).unwrap();
@@ -242,9 +253,10 @@ fn the_sampler_follows_wasm_into_host_functions_and_back() {
                 "host",
                 "reenter",
                 move |mut caller: tierup::Caller<'_, ()>, spins: i32| {
-                    let until = Instant::now() + Duration::from_millis(5);
+                    // 5 ms of this thread's CPU time, however loaded the machine.
+                    let until = thread_cpu() + Duration::from_millis(5);
                     let mut x = 0u64;
-                    while Instant::now() < until {
+                    while thread_cpu() < until {
                         x = std::hint::black_box(x.wrapping_add(1));
                     }
                     let spin = caller
