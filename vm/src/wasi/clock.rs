@@ -208,13 +208,29 @@ pub fn poll_oneoff(cx: &mut WasiCtx, m: &mut GuestMem<'_>, a: &Args<'_>) -> Wasi
                     PollFd::from_borrowed_fd(w.fd, flags)
                 })
                 .collect();
-            let ts = timeout.map(|t| rustix::time::Timespec {
-                tv_sec: (t / 1_000_000_000) as i64,
-                tv_nsec: (t % 1_000_000_000) as _,
-            });
-            match rustix::event::poll(&mut fds, ts.as_ref()) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
+            let mut timeout = timeout;
+            loop {
+                let ts = timeout.map(|t| rustix::time::Timespec {
+                    tv_sec: (t / 1_000_000_000) as i64,
+                    tv_nsec: (t % 1_000_000_000) as _,
+                });
+                match rustix::event::poll(&mut fds, ts.as_ref()) {
+                    Ok(_) => break,
+                    // A signal (a profiling timer's, the embedder's) cut the wait short:
+                    // wait on for the rest of it, so that the guest sees no early wake-up.
+                    Err(rustix::io::Errno::INTR) => match (timeout, deadline) {
+                        (Some(0), _) => break,
+                        (_, Some(d)) => {
+                            let t = now(1)?;
+                            if t >= d {
+                                break;
+                            }
+                            timeout = Some(d - t);
+                        }
+                        (_, None) => {}
+                    },
+                    Err(e) => return Err(e.into()),
+                }
             }
             for (w, p) in waiters.iter().zip(&fds) {
                 let rev = p.revents();
