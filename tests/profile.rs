@@ -69,14 +69,20 @@ fn function<'a>(profile: &'a TierProfile, name: &str) -> &'a FunctionProfile {
         .unwrap_or_else(|| panic!("no {name} in {profile:#?}"))
 }
 
+/// `CALLS` instantiated with `engine`.
+fn calls_instance(engine: &Engine) -> (Store<()>, tierup::Instance) {
+    let module = Module::new(engine, CALLS).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Linker::new(engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    (store, instance)
+}
+
 #[test]
 fn calls_are_counted_exactly_in_every_tier_mode() {
     for (mode, engine) in engines() {
-        let module = Module::new(&engine, CALLS).unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Linker::new(&engine)
-            .instantiate(&mut store, &module)
-            .unwrap();
+        let (mut store, instance) = calls_instance(&engine);
         let run: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "run").unwrap();
         let leaf: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "leaf").unwrap();
         let fib: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "fib").unwrap();
@@ -101,29 +107,48 @@ fn calls_are_counted_exactly_in_every_tier_mode() {
 #[test]
 fn without_count_calls_the_code_counts_nothing() {
     let engine = Engine::new(Config::new().tier(TierMode::Baseline)).unwrap();
-    let module = Module::new(&engine, CALLS).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
+    let (mut store, instance) = calls_instance(&engine);
     let run: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "run").unwrap();
     run.call(&mut store, 100).unwrap();
     assert!(store.tier_profile(None).functions.is_empty());
 }
 
-/// A loop of `n` iterations of arithmetic, and a host function that keeps its thread
-/// busy for the given microseconds.
+/// A loop of `n` iterations of arithmetic; `wait`, a host function that keeps its thread
+/// busy for the given microseconds; `outer`, a host function that keeps its thread busy
+/// for 5 ms of its CPU time and then calls back into `spin`.
 const SPIN: &str = r#"
   (module $spin
     (import "host" "busy" (func $busy (param i32)))
+    (import "host" "reenter" (func $reenter (param i32)))
     (func $spin (export "spin") (param $n i32) (result i32) (local $x i32)
       (loop $l
         (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 31)) (local.get $n)))
         (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
       (local.get $x))
-    (func (export "wait") (param i32) (call $busy (local.get 0))))"#;
+    (func (export "wait") (param i32) (call $busy (local.get 0)))
+    (func (export "outer") (param i32) (call $reenter (local.get 0))))"#;
 
-fn spin_instance(mode: TierMode) -> (Store<()>, TypedFunc<i32, i32>, TypedFunc<i32, ()>) {
+/// This thread's CPU time.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` writes the time into `t`.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// `SPIN` instantiated in `mode`, with its exports `spin`, `wait` and `outer`.
+#[allow(clippy::type_complexity)]
+fn spin_instance(
+    mode: TierMode,
+) -> (
+    Store<()>,
+    TypedFunc<i32, i32>,
+    TypedFunc<i32, ()>,
+    TypedFunc<i32, ()>,
+) {
     let engine = Engine::new(Config::new().tier(mode)).unwrap();
     let module = Module::new(&engine, SPIN).unwrap();
     let mut store = Store::new(&engine, ());
@@ -136,11 +161,33 @@ fn spin_instance(mode: TierMode) -> (Store<()>, TypedFunc<i32, i32>, TypedFunc<i
                 x = std::hint::black_box(x.wrapping_add(1));
             }
         })
+        .unwrap()
+        .func_wrap(
+            "host",
+            "reenter",
+            |mut caller: tierup::Caller<'_, ()>, spins: i32| {
+                // 5 ms of this thread's CPU time, however loaded the machine.
+                let until = thread_cpu() + Duration::from_millis(5);
+                let mut x = 0u64;
+                while thread_cpu() < until {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+                let spin = caller
+                    .get_export("spin")
+                    .and_then(|e| e.into_func())
+                    .expect("spin");
+                let mut result = [tierup::Val::I32(0)];
+                spin.call(&mut caller, &[tierup::Val::I32(spins)], &mut result)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(())
+            },
+        )
         .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let spin = instance.get_typed_func(&mut store, "spin").unwrap();
     let wait = instance.get_typed_func(&mut store, "wait").unwrap();
-    (store, spin, wait)
+    let outer = instance.get_typed_func(&mut store, "outer").unwrap();
+    (store, spin, wait, outer)
 }
 
 /// Calls `f` until the sampler has `n` samples (or a minute has passed).
@@ -159,7 +206,7 @@ fn the_sampler_finds_a_loop_in_the_tier_that_runs_it() {
         (TierMode::Baseline, Tier::Baseline),
         (TierMode::Optimizing, Tier::Optimizing),
     ] {
-        let (mut store, spin, _) = spin_instance(mode);
+        let (mut store, spin, _, _) = spin_instance(mode);
         spin.call(&mut store, 10).unwrap();
         let sampler = Sampler::start(Duration::from_millis(1)).unwrap();
         until_sampled(&sampler, 40, || {
@@ -185,7 +232,7 @@ fn the_sampler_finds_a_loop_in_the_tier_that_runs_it() {
 #[test]
 fn the_sampler_tells_host_functions_apart() {
     for mode in [TierMode::Interp, TierMode::Optimizing] {
-        let (mut store, _, wait) = spin_instance(mode);
+        let (mut store, _, wait, _) = spin_instance(mode);
         let sampler = Sampler::start(Duration::from_millis(1)).unwrap();
         until_sampled(&sampler, 40, || wait.call(&mut store, 20_000).unwrap());
         let profile = store.tier_profile(Some(&sampler));
@@ -216,62 +263,13 @@ fn one_sampler_per_thread_and_a_new_one_after_it_stops() {
     assert_eq!(unsafe { libc::raise(libc::SIGPROF) }, 0);
 }
 
-/// This thread's CPU time.
-fn thread_cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `clock_gettime` writes the time into `t`.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-/// A host function that keeps its thread busy, then calls back into the module's `spin`.
-const REENTER: &str = r#"
-  (module $reenter
-    (import "host" "reenter" (func $reenter (param i32)))
-    (func $spin (export "spin") (param $n i32) (result i32) (local $x i32)
-      (loop $l
-        (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 31)) (local.get $n)))
-        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
-      (local.get $x))
-    (func (export "outer") (param i32) (call $reenter (local.get 0))))"#;
-
 #[test]
 fn the_sampler_follows_wasm_into_host_functions_and_back() {
     for (mode, tier, spins) in [
         (TierMode::Interp, Tier::Interp, 2_000_000),
         (TierMode::Optimizing, Tier::Optimizing, 5_000_000),
     ] {
-        let engine = Engine::new(Config::new().tier(mode)).unwrap();
-        let module = Module::new(&engine, REENTER).unwrap();
-        let mut store = Store::new(&engine, ());
-        let mut linker = Linker::new(&engine);
-        linker
-            .func_wrap(
-                "host",
-                "reenter",
-                move |mut caller: tierup::Caller<'_, ()>, spins: i32| {
-                    // 5 ms of this thread's CPU time, however loaded the machine.
-                    let until = thread_cpu() + Duration::from_millis(5);
-                    let mut x = 0u64;
-                    while thread_cpu() < until {
-                        x = std::hint::black_box(x.wrapping_add(1));
-                    }
-                    let spin = caller
-                        .get_export("spin")
-                        .and_then(|e| e.into_func())
-                        .expect("spin");
-                    let mut result = [tierup::Val::I32(0)];
-                    spin.call(&mut caller, &[tierup::Val::I32(spins)], &mut result)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    Ok(())
-                },
-            )
-            .unwrap();
-        let instance = linker.instantiate(&mut store, &module).unwrap();
-        let outer: TypedFunc<i32, ()> = instance.get_typed_func(&mut store, "outer").unwrap();
+        let (mut store, _, _, outer) = spin_instance(mode);
         outer.call(&mut store, 10).unwrap();
         let sampler = Sampler::start(Duration::from_millis(1)).unwrap();
         until_sampled(&sampler, 60, || outer.call(&mut store, spins).unwrap());
