@@ -779,3 +779,62 @@ fn a_local_read_twice_by_one_operator_then_set_reads_its_new_value() {
         }
     }
 }
+
+/// A host function that fails, called from compiled code through the adapter of its
+/// signature (made by the baseline tier for scalar signatures, by the optimizing tier for
+/// `v128` ones): the failure comes out of the call as the host's error, and the store
+/// goes on.
+#[test]
+fn a_host_function_that_fails_behind_an_adapter_fails_the_call_and_the_store_goes_on() {
+    const WAT: &str = r#"
+      (module
+        (import "host" "check" (func $check (param i32 f64) (result i32)))
+        (import "host" "check_v" (func $check_v (param v128) (result i32)))
+        (func (export "run") (param i32) (result i32)
+          (call $check (local.get 0) (f64.const 0.5)))
+        (func (export "run_v") (param i32) (result i32)
+          (call $check_v (i32x4.splat (local.get 0)))))"#;
+    for mode in [TierMode::Baseline, TierMode::Optimizing] {
+        let engine = engine_of(mode, true);
+        let module = Module::new(&engine, WAT).unwrap();
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap("host", "check", |x: i32, y: f64| {
+                if x == 0 {
+                    anyhow::bail!("boom");
+                }
+                Ok(x + (y * 2.0) as i32)
+            })
+            .unwrap()
+            .func_wrap("host", "check_v", |v: u128| {
+                if v == 0 {
+                    anyhow::bail!("boom v128");
+                }
+                Ok(v as i32)
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = linker.instantiate(&mut store, &module).unwrap();
+        let run = inst.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+        let run_v = inst
+            .get_typed_func::<i32, i32>(&mut store, "run_v")
+            .unwrap();
+        for _ in 0..3 {
+            assert_eq!(run.call(&mut store, 5).unwrap(), 6, "{mode:?}");
+            let e = run.call(&mut store, 0).unwrap_err();
+            assert!(format!("{e:#}").contains("boom"), "{mode:?}: {e:#}");
+            assert_eq!(run_v.call(&mut store, 9).unwrap(), 9, "{mode:?}");
+            let e = run_v.call(&mut store, 0).unwrap_err();
+            assert!(format!("{e:#}").contains("boom v128"), "{mode:?}: {e:#}");
+        }
+        let run_f = inst.get_func(&mut store, "run").unwrap();
+        assert_eq!(run_f.slot(&store).tier(), mode_tier(mode), "{mode:?}");
+    }
+}
+
+fn mode_tier(mode: TierMode) -> Tier {
+    match mode {
+        TierMode::Baseline => Tier::Baseline,
+        _ => Tier::Optimizing,
+    }
+}

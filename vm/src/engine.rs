@@ -299,7 +299,9 @@ impl Engine {
 
     /// The register entry of the adapter for functions of the type with canonical id
     /// `signature` (compiled on first use and kept for the engine's life), or null in an
-    /// engine without machine code.
+    /// engine without machine code. The baseline tier makes it where the engine has that
+    /// tier (in microseconds), the optimizing tier otherwise and for signatures with
+    /// `v128` values, which the baseline tier does not handle.
     pub(crate) fn adapter(&self, signature: u32) -> Result<*const ()> {
         let Some(jit) = self.inner.optimizing.as_deref() else {
             return Ok(core::ptr::null());
@@ -311,10 +313,19 @@ impl Engine {
         let ty = self.signature(signature);
         let params: Vec<_> = ty.params().iter().map(|t| t.to_wasmparser()).collect();
         let results: Vec<_> = ty.results().iter().map(|t| t.to_wasmparser()).collect();
-        let code = jit
-            .compile_adapter(&params, &results)
-            .ok_or_else(|| anyhow::anyhow!("the {} tier makes no adapters", jit.tier().name()))?
-            .map_err(|e| anyhow::anyhow!("cannot compile the adapter for {ty}: {e}"))?;
+        let quick = self
+            .inner
+            .baseline
+            .as_deref()
+            .and_then(|b| b.compile_adapter(&params, &results))
+            .and_then(Result::ok);
+        let code = match quick {
+            Some(code) => code,
+            None => jit
+                .compile_adapter(&params, &results)
+                .ok_or_else(|| anyhow::anyhow!("the {} tier makes no adapters", jit.tier().name()))?
+                .map_err(|e| anyhow::anyhow!("cannot compile the adapter for {ty}: {e}"))?,
+        };
         let base = self
             .inner
             .adapter_code

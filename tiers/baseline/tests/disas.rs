@@ -8,14 +8,17 @@
 //! `TIERUP_BLESS=1 cargo test -p tierup-baseline --test disas`.
 //!
 //! A file's first line may set the compile options: `;; options: bounds_checks` (no guard
-//! region: explicit checks) and `hotness=N` (code that counts its hotness with budget N).
+//! region: explicit checks), `hotness=N` (code that counts its hotness with budget N) and
+//! `count_calls`; or it may be `;; adapters`: then the file's functions are not compiled,
+//! but the adapter of each one's signature is (the register entry of interpreted and host
+//! functions).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
-use tierup_abi::{CompileOptions, ModuleEnv, SourceLoc};
+use tierup_abi::{CompileOptions, MachineCode, ModuleEnv, SourceLoc};
 
 fn disas_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/disas")
@@ -41,10 +44,27 @@ fn options(wat: &str) -> CompileOptions {
     options
 }
 
-/// The disassembly of every defined function of `wat`.
+/// The disassembly of every defined function of `wat`, or of its signature's adapter.
 fn disassemble(wat: &str) -> String {
     let wasm: Arc<[u8]> = wat::parse_str(wat).expect("the test's text").into();
+    if wat.starts_with(";; adapters") {
+        return disassemble_adapters(wasm);
+    }
     disassemble_module(wasm, &options(wat))
+}
+
+/// The disassembly of the adapter of every defined function's signature of `wasm`.
+fn disassemble_adapters(wasm: Arc<[u8]>) -> String {
+    let env = ModuleEnv::decode(wasm, wasmparser::WasmFeatures::WASM2).expect("decodes");
+    let mut out = String::new();
+    for func_index in env.num_imported_funcs..env.funcs.len() as u32 {
+        let ty = &env.types[env.funcs[func_index as usize] as usize];
+        let code = tierup_baseline::compile_adapter(ty.params(), ty.results())
+            .unwrap_or_else(|e| panic!("function {func_index}: {e}"));
+        let _ = writeln!(out, "adapter of function {func_index} ({ty}):");
+        print_code(&mut out, &code);
+    }
+    out
 }
 
 /// The disassembly of every defined function of the module `wasm`, compiled with `options`.
@@ -55,6 +75,14 @@ fn disassemble_module(wasm: Arc<[u8]>, options: &CompileOptions) -> String {
         let code = tierup_baseline::compile(&env, func_index, options)
             .unwrap_or_else(|e| panic!("function {func_index}: {e}"));
         let _ = writeln!(out, "function {func_index}:");
+        print_code(&mut out, &code);
+    }
+    out
+}
+
+/// Appends the disassembly of `code` to `out`.
+fn print_code(out: &mut String, code: &MachineCode) {
+    {
         let mut decoder = Decoder::with_ip(64, &code.bytes, 0, DecoderOptions::NONE);
         let mut formatter = IntelFormatter::new();
         let mut text = String::new();
@@ -90,7 +118,6 @@ fn disassemble_module(wasm: Arc<[u8]>, options: &CompileOptions) -> String {
             out.push('\n');
         }
     }
-    out
 }
 
 #[test]
