@@ -160,7 +160,7 @@ impl<M: Masm> CodeGen<'_, M> {
         }
         if let Some((patch, before, _)) = frame.count {
             self.m
-                .patch_imm32(patch, hotness::weight(self.ops - before));
+                .patch_imm32(patch, hotness::loop_weight(self.ops - before));
         }
         // Only the code before the end reaches it when no branch targets the end (a loop's
         // branches go to its header) and the frame is no `if` without an `else`.

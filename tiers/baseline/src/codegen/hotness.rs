@@ -10,8 +10,8 @@
 //!
 //! ```text
 //! sub dword [slot + hotness], work     ; work: the call and the function's length (at
-//! jl    report                         ; most 64 operators) at entry, a loop body's at its
-//!                                      ; header
+//! jl    report                         ; most 64 operators) at entry, a loop body's (at
+//!                                      ; most 1,024) at its header
 //! ```
 //!
 //! The immediates are filled in once the code they weigh has been read. The out-of-line
@@ -67,6 +67,14 @@ const ENTRY_WORK: u32 = 64;
 /// very often gets hot as soon as a large one called as often.
 const CALL_WORK: u32 = 32;
 
+/// What a loop header spends at most for the loop body's length, in operators: a long
+/// body is rarely run through in one iteration. An interpreter's dispatch loop (a `br_table`
+/// over thousands of operators, of which an iteration runs a few) otherwise reported
+/// itself every few iterations, and every few iterations more while it waited for an
+/// OSR entry: a million reports in QuickJS's 0.6 s `timeline.js`, 6% of the program's
+/// time spent in the tier manager (`benches/README.md`).
+const LOOP_WORK: u32 = 1024;
+
 /// The out-of-line report of one counting point.
 #[derive(Debug)]
 pub(crate) struct Report {
@@ -96,6 +104,11 @@ pub(crate) struct OsrIn {
 /// What a point spends for `ops` operators of work.
 pub(super) fn weight(ops: u32) -> i32 {
     ops.clamp(1, i32::MAX as u32) as i32
+}
+
+/// What a loop header spends for a body of `ops` operators (at most [`LOOP_WORK`]).
+pub(super) fn loop_weight(ops: u32) -> i32 {
+    weight(ops.min(LOOP_WORK))
 }
 
 impl<M: Masm> CodeGen<'_, M> {
