@@ -45,8 +45,8 @@ pub(crate) fn build<M: Masm>(
         let at = cell(&m, i);
         match *loc {
             // An i32's register has an undefined upper half: its cell gets 4 bytes.
-            Loc::Gpr(g) => m.store(bytes(ty), at, M::ARG_GPRS[g as usize]),
-            Loc::Xmm(x) => m.fstore(size(ty), at, Xmm(x)),
+            Loc::Gpr(g) => m.store(Size::of(ty).bytes(), at, M::ARG_GPRS[g as usize]),
+            Loc::Xmm(x) => m.fstore(Size::of(ty), at, Xmm(x)),
             Loc::Stack(off) => {
                 // Above the return address and the saved frame pointer.
                 m.load(Size::S64, M::SCRATCH, Addr::Frame(16 + off as i32));
@@ -76,8 +76,8 @@ pub(crate) fn build<M: Masm>(
     for (i, (&ty, loc)) in results.iter().zip(&layout.results).enumerate() {
         let at = cell(&m, i);
         match *loc {
-            Loc::Rax => m.load(size(ty), M::RET_GPR, at),
-            Loc::Xmm0 => m.fload(size(ty), M::RET_XMM, at),
+            Loc::Rax => m.load(Size::of(ty), M::RET_GPR, at),
+            Loc::Xmm0 => m.fload(Size::of(ty), M::RET_XMM, at),
             Loc::Area(off) => {
                 m.load(Size::S64, M::SCRATCH, at);
                 m.store(8, Addr::Base(area_kept, off as i32), M::SCRATCH);
@@ -114,18 +114,4 @@ pub(crate) fn build<M: Masm>(
         }],
         frame_size: (16 + 16 + cells_bytes).next_multiple_of(16),
     })
-}
-
-fn bytes(ty: ValType) -> u8 {
-    match size(ty) {
-        Size::S32 => 4,
-        Size::S64 => 8,
-    }
-}
-
-fn size(ty: ValType) -> Size {
-    match ty {
-        ValType::I32 | ValType::F32 => Size::S32,
-        _ => Size::S64,
-    }
 }

@@ -4,6 +4,7 @@
 //! operator emits reads off its visitor method; `x64.rs` implements it with `dynasm!`.
 
 use tierup_abi::TrapCode;
+use wasmparser::ValType;
 
 /// A general-purpose register, by its hardware number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -20,6 +21,25 @@ pub enum Size {
     S32,
     /// 64 bits (`i64`, `f64`).
     S64,
+}
+
+impl Size {
+    /// The width of a scalar of type `ty`, and how many bytes it takes in a slot or cell
+    /// (`Size::bytes`): 32 bits for `i32` and `f32`, 64 for the others.
+    pub fn of(ty: ValType) -> Size {
+        match ty {
+            ValType::I32 | ValType::F32 => Size::S32,
+            _ => Size::S64,
+        }
+    }
+
+    /// Its bytes.
+    pub fn bytes(self) -> u8 {
+        match self {
+            Size::S32 => 4,
+            Size::S64 => 8,
+        }
+    }
 }
 
 /// A code position to jump to, bound once.

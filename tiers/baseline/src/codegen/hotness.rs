@@ -258,10 +258,7 @@ impl<M: Masm> CodeGen<'_, M> {
         });
         self.m.bind(report.stub);
         let counter = self.counter();
-        let bytes = match Self::counter_size(report.at, report.outer) {
-            Size::S32 => 4,
-            Size::S64 => 8,
-        };
+        let bytes = Self::counter_size(report.at, report.outer).bytes();
         self.m.store_imm(bytes, counter, budget);
         self.m
             .mov_imm(Size::S32, M::ARG_GPRS[1], u64::from(self.func_index));

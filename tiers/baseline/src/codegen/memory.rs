@@ -81,7 +81,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.access_site();
         match widen {
             Some(w) => self.m.load_widen(w, dst, addr),
-            None => self.m.load(size_of(ty), dst, addr),
+            None => self.m.load(Size::of(ty), dst, addr),
         }
         if index.lent_by.is_some() {
             self.release(index);
@@ -99,7 +99,7 @@ impl<M: Masm> CodeGen<'_, M> {
         let (addr, index) = self.heap_addr(memarg, bytes)?;
         let x = self.alloc_xmm();
         self.access_site();
-        self.m.fload(size_of(ty), x, addr);
+        self.m.fload(Size::of(ty), x, addr);
         self.release(index);
         self.push_xmm(ty, x);
         Ok(())
@@ -137,7 +137,7 @@ impl<M: Masm> CodeGen<'_, M> {
         let bytes = if ty == ValType::F32 { 4 } else { 8 };
         let (addr, index) = self.heap_addr(memarg, bytes)?;
         self.access_site();
-        self.m.fstore(size_of(ty), addr, value);
+        self.m.fstore(Size::of(ty), addr, value);
         self.regs.free(Reg::X(value));
         self.release(index);
         Ok(())

@@ -137,14 +137,6 @@ enum LArg {
     Operand(usize),
 }
 
-/// How many bytes a value of `ty` takes in a slot, and its operation width.
-fn size_of(ty: ValType) -> Size {
-    match ty {
-        ValType::I32 | ValType::F32 => Size::S32,
-        _ => Size::S64,
-    }
-}
-
 fn is_float(ty: ValType) -> bool {
     matches!(ty, ValType::F32 | ValType::F64)
 }
@@ -316,7 +308,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             let dst = self.local(i as u32);
             match *loc {
                 Loc::Gpr(g) => self.m.store(8, dst, M::ARG_GPRS[g as usize]),
-                Loc::Xmm(x) => self.m.fstore(size_of(ty), dst, Xmm(x)),
+                Loc::Xmm(x) => self.m.fstore(Size::of(ty), dst, Xmm(x)),
                 Loc::Stack(off) => {
                     // Above the return address and the saved frame pointer.
                     self.m
@@ -372,25 +364,25 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     /// Puts the value of `e` (at `depth`) into `dst`, leaving the stack as it is.
     fn load_gpr(&mut self, e: Entry, depth: usize, dst: Gpr) {
         match e {
-            Entry::Const(ty, bits) => self.m.mov_imm(size_of(ty), dst, bits),
+            Entry::Const(ty, bits) => self.m.mov_imm(Size::of(ty), dst, bits),
             Entry::Local(ty, i) => match self.copy_of(i) {
                 Some(Reg::G(r)) if r == dst => {}
-                Some(Reg::G(r)) => self.m.mov(size_of(ty), dst, r),
-                Some(Reg::X(x)) => self.m.xmm_to_gpr(size_of(ty), dst, x),
+                Some(Reg::G(r)) => self.m.mov(Size::of(ty), dst, r),
+                Some(Reg::X(x)) => self.m.xmm_to_gpr(Size::of(ty), dst, x),
                 None => {
                     let at = self.local(i);
-                    self.m.load(size_of(ty), dst, at)
+                    self.m.load(Size::of(ty), dst, at)
                 }
             },
             Entry::Reg(ty, Reg::G(r)) => {
                 if r != dst {
-                    self.m.mov(size_of(ty), dst, r)
+                    self.m.mov(Size::of(ty), dst, r)
                 }
             }
-            Entry::Reg(ty, Reg::X(x)) => self.m.xmm_to_gpr(size_of(ty), dst, x),
+            Entry::Reg(ty, Reg::X(x)) => self.m.xmm_to_gpr(Size::of(ty), dst, x),
             Entry::Mem(ty) => {
                 let at = self.slot(depth);
-                self.m.load(size_of(ty), dst, at)
+                self.m.load(Size::of(ty), dst, at)
             }
             // Read right after the comparison (see `Entry::Cmp`).
             Entry::Cmp(cond) => self.m.set(cond, dst),
@@ -402,15 +394,15 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         match e {
             Entry::Const(ty, bits) => {
                 self.m.mov_imm(Size::S64, M::SCRATCH, bits);
-                self.m.gpr_to_xmm(size_of(ty), dst, M::SCRATCH);
+                self.m.gpr_to_xmm(Size::of(ty), dst, M::SCRATCH);
             }
             Entry::Local(ty, i) => match self.copy_of(i) {
                 Some(Reg::X(x)) if x == dst => {}
                 Some(Reg::X(x)) => self.m.fmov(dst, x),
-                Some(Reg::G(r)) => self.m.gpr_to_xmm(size_of(ty), dst, r),
+                Some(Reg::G(r)) => self.m.gpr_to_xmm(Size::of(ty), dst, r),
                 None => {
                     let at = self.local(i);
-                    self.m.fload(size_of(ty), dst, at)
+                    self.m.fload(Size::of(ty), dst, at)
                 }
             },
             Entry::Reg(_, Reg::X(x)) => {
@@ -418,10 +410,10 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                     self.m.fmov(dst, x)
                 }
             }
-            Entry::Reg(ty, Reg::G(r)) => self.m.gpr_to_xmm(size_of(ty), dst, r),
+            Entry::Reg(ty, Reg::G(r)) => self.m.gpr_to_xmm(Size::of(ty), dst, r),
             Entry::Mem(ty) => {
                 let at = self.slot(depth);
-                self.m.fload(size_of(ty), dst, at)
+                self.m.fload(Size::of(ty), dst, at)
             }
             Entry::Cmp(cond) => {
                 self.m.set(cond, M::SCRATCH);
@@ -438,7 +430,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         {
             return match copy {
                 Reg::G(r) => self.m.store(8, addr, r),
-                Reg::X(x) => self.m.fstore(size_of(ty), addr, x),
+                Reg::X(x) => self.m.fstore(Size::of(ty), addr, x),
             };
         }
         match e {
@@ -449,7 +441,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 self.m.store_imm(8, addr, bits as i32)
             }
             Entry::Reg(_, Reg::G(r)) => self.m.store(8, addr, r),
-            Entry::Reg(ty, Reg::X(x)) => self.m.fstore(size_of(ty), addr, x),
+            Entry::Reg(ty, Reg::X(x)) => self.m.fstore(Size::of(ty), addr, x),
             Entry::Mem(_) if addr == self.slot(depth) => {}
             other => {
                 // Constants that do not fit, locals and slots: through the scratch
@@ -640,7 +632,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             if let Some(reg) = self.regs.take_gpr() {
                 self.stack.pop();
                 let at = self.local(i);
-                self.m.load(size_of(ty), reg, at);
+                self.m.load(Size::of(ty), reg, at);
                 return Ok(Read {
                     reg,
                     lent_by: Some(i),

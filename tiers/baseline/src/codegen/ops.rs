@@ -198,12 +198,12 @@ impl<M: Masm> CodeGen<'_, M> {
                 if is_float(ty) {
                     let x = self.alloc_xmm();
                     self.global_addr(global_index);
-                    self.m.fload(size_of(ty), x, Addr::Base(M::SCRATCH, 0));
+                    self.m.fload(Size::of(ty), x, Addr::Base(M::SCRATCH, 0));
                     self.push_xmm(ty, x);
                 } else {
                     let r = self.alloc_gpr();
                     self.global_addr(global_index);
-                    self.m.load(size_of(ty), r, Addr::Base(M::SCRATCH, 0));
+                    self.m.load(Size::of(ty), r, Addr::Base(M::SCRATCH, 0));
                     self.push_gpr(ty, r);
                 }
             }
@@ -212,7 +212,7 @@ impl<M: Masm> CodeGen<'_, M> {
                 if is_float(ty) {
                     let x = self.pop_xmm()?;
                     self.global_addr(global_index);
-                    self.m.fstore(size_of(ty), Addr::Base(M::SCRATCH, 0), x);
+                    self.m.fstore(Size::of(ty), Addr::Base(M::SCRATCH, 0), x);
                     self.regs.free(Reg::X(x));
                 } else {
                     let r = self.pop_gpr()?;

@@ -153,10 +153,6 @@ fn emit_shim<M: Masm>(m: &mut M, params: &[ValType], results: &[ValType]) {
     let layout = regcall::locate(params, results);
     m.reserve(layout.stack_bytes);
     let cell = |i: usize| Addr::Base(cells_kept, 16 * i as i32);
-    let size = |ty: ValType| match ty {
-        ValType::I32 | ValType::F32 => Size::S32,
-        _ => Size::S64,
-    };
     for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
         if let Loc::Stack(off) = *loc {
             m.load(Size::S64, M::RET_GPR, cell(i));
@@ -164,12 +160,12 @@ fn emit_shim<M: Masm>(m: &mut M, params: &[ValType], results: &[ValType]) {
             m.store(8, at, M::RET_GPR);
         }
         if let Loc::Xmm(x) = *loc {
-            m.fload(size(ty), Xmm(x), cell(i));
+            m.fload(Size::of(ty), Xmm(x), cell(i));
         }
     }
     for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
         if let Loc::Gpr(g) = *loc {
-            m.load(size(ty), M::ARG_GPRS[g as usize], cell(i));
+            m.load(Size::of(ty), M::ARG_GPRS[g as usize], cell(i));
         }
     }
     if let Some(Loc::Gpr(g)) = layout.results_area {
@@ -183,7 +179,7 @@ fn emit_shim<M: Masm>(m: &mut M, params: &[ValType], results: &[ValType]) {
     ));
     m.release(layout.stack_bytes);
     match results {
-        [ty @ (ValType::F32 | ValType::F64)] => m.fstore(size(*ty), cell(0), M::RET_XMM),
+        [ty @ (ValType::F32 | ValType::F64)] => m.fstore(Size::of(*ty), cell(0), M::RET_XMM),
         [_] => m.store(8, cell(0), M::RET_GPR),
         _ => {}
     }
