@@ -48,8 +48,8 @@
 //!    being moved into an entry of its own tier. An OSR entry costs a compile of the whole
 //!    function, so a function has one being made at a time (per tier and kind of code):
 //!    a report from another of its loops meanwhile waits and asks again. And once an
-//!    entry is ready, a report from its point comes from a *new* activation (the one that
-//!    moved runs no old code any more): the function is being called again and again,
+//!    activation has moved into an entry, a later report from its point comes from a
+//!    *new* activation (the one that moved runs no old code any more): the function is being called again and again,
 //!    every call starting in the old tier, so its own code jumps ahead of every other job
 //!    (`ModuleInner::reentered`). Yosys, which calls its passes' functions again and
 //!    again, had its worker spend 80% of its time on OSR entries, entered thousands of
@@ -191,6 +191,8 @@ type OsrKey = (u32, u32, Tier, bool);
 struct OsrTable {
     entries: FxHashMap<OsrKey, OsrEntry>,
     making: FxHashSet<(u32, Tier, bool)>,
+    /// The entries an activation has moved into.
+    entered: FxHashSet<OsrKey>,
 }
 
 enum OsrEntry {
@@ -415,11 +417,11 @@ impl ModuleInner {
         }
     }
 
-    /// A report from a loop found its OSR entry of `tier` ready, so another activation of
-    /// the function runs the lower tier's code there (the one that moved into the entry
-    /// runs no such code any more): the function is called again and again, each call
-    /// starting in the lower tier, and its own code of `tier` is worth more than any OSR
-    /// entry. It goes to the front of the queue, once.
+    /// A report from a loop found its OSR entry of `tier` ready and already entered once,
+    /// so another activation of the function runs the lower tier's code there (the one
+    /// that moved into the entry runs no such code any more): the function is called
+    /// again and again, each call starting in the lower tier, and its own code of `tier`
+    /// is worth more than any OSR entry. It goes to the front of the queue, once.
     fn reentered(self: &Arc<Self>, func_index: u32, tier: Tier, bounds_checks: bool) {
         let (Some(defined), Some(state)) = (
             self.defined_index(func_index),
@@ -662,7 +664,15 @@ impl ModuleInner {
         }
         match self.osr_lookup(func_index, at, tier, bounds_checks) {
             Lookup::Ready(record, tier) => {
-                self.reentered(func_index, tier, bounds_checks);
+                let first = (self.requests.osr.lock().entered).insert((
+                    func_index,
+                    at,
+                    tier,
+                    bounds_checks,
+                ));
+                if !first {
+                    self.reentered(func_index, tier, bounds_checks);
+                }
                 self.requests.osr_entered.fetch_add(1, Ordering::Relaxed);
                 event!(
                     debug,
