@@ -4,12 +4,14 @@
 //! * `interp` — the interpreter;
 //! * `baseline` — every function compiled by the baseline tier on its first call, with
 //!   guard regions (one it does not compile yet, SIMD for one, runs in the interpreter);
-//! * `baseline_checked` — the same without guard regions: every access checked;
+//! * `baseline_checked` — the same without guard regions: every access checked; its code
+//!   checks the epoch too (`Config::epoch_interruption`, with no deadline);
 //! * `baseline_mixed` — a random half of the functions (the seed of `mixed`) in the
 //!   baseline tier and the rest interpreted;
 //! * `optimizing` — every function compiled by the optimizing tier on its first call, with
 //!   guard regions (no bounds checks where the guard covers an access);
-//! * `optimizing_checked` — the same without guard regions: every access checked;
+//! * `optimizing_checked` — the same without guard regions: every access checked, and
+//!   the epoch too;
 //! * `mixed` — a random half of the functions optimized and the rest interpreted, so that
 //!   calls cross tiers in every direction. The seed is printed at the start and in every
 //!   failure; `TIERUP_TEST_SEED=N` runs with seed N;
@@ -27,7 +29,8 @@
 //! * `tiered_sync_mixed` — the same with a random three-way tier mask (the seed of
 //!   `mixed`): a third of the functions each stop in the interpreter, in baseline code and
 //!   in optimized code, so calls and OSR cross every pair of tiers; its code counts its
-//!   calls too (`Config::count_calls`, the tier report's), in every tier;
+//!   calls too (`Config::count_calls`, the tier report's) and checks the epoch, in every
+//!   tier;
 //! * `tiered_sync_2tier` — `tiered_sync` without the baseline tier (the chain of a CPU
 //!   without the features its code needs): interpreter -> optimizing;
 //! * `tiered` — the default mode with a threshold of 0: every function is queued at its
@@ -86,6 +89,13 @@ impl Mode {
         self
     }
 
+    /// With code that checks the epoch (no deadline is set: the checks never fire, but
+    /// every function runs through them).
+    fn interruptible(mut self) -> Mode {
+        self.config.epoch_interruption(true);
+        self
+    }
+
     /// Without the baseline tier in the tiered chain.
     fn without_baseline(mut self) -> Mode {
         self.config.baseline_tier(false);
@@ -111,10 +121,14 @@ fn main() -> ExitCode {
     let modes = [
         Mode::new("interp", TierMode::Interp),
         Mode::new("baseline", TierMode::Baseline),
-        Mode::new("baseline_checked", TierMode::Baseline).unguarded(),
+        Mode::new("baseline_checked", TierMode::Baseline)
+            .unguarded()
+            .interruptible(),
         Mode::new("baseline_mixed", TierMode::Baseline).masked(seed),
         Mode::new("optimizing", TierMode::Optimizing),
-        Mode::new("optimizing_checked", TierMode::Optimizing).unguarded(),
+        Mode::new("optimizing_checked", TierMode::Optimizing)
+            .unguarded()
+            .interruptible(),
         Mode::new("mixed", TierMode::Optimizing).masked(seed),
         Mode::new("eager", TierMode::Eager),
         Mode::new("tiered_sync", TierMode::Tiered).sync(),
@@ -124,7 +138,8 @@ fn main() -> ExitCode {
         Mode::new("tiered_sync_mixed", TierMode::Tiered)
             .masked(seed)
             .sync()
-            .counting(),
+            .counting()
+            .interruptible(),
         Mode::new("tiered_sync_2tier", TierMode::Tiered)
             .sync()
             .without_baseline(),

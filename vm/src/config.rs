@@ -95,6 +95,7 @@ pub struct Config {
     pub(crate) perf_map: bool,
     pub(crate) jitdump: bool,
     pub(crate) count_calls: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 /// The default of [`Config::tier_up_threshold`] where the next tier is the optimizing one
@@ -127,6 +128,7 @@ impl Default for Config {
             baseline_threshold: None,
             perf_map: false,
             count_calls: false,
+            epoch_interruption: false,
             jitdump: false,
         }
     }
@@ -323,6 +325,20 @@ impl Config {
     /// tier report). Off, the code has no trace of it; on, a call costs an increment more.
     pub fn count_calls(&mut self, on: bool) -> &mut Self {
         self.count_calls = on;
+        self
+    }
+
+    /// Lets the embedder stop running wasm (default off): when the engine's epoch
+    /// ([`Engine::increment_epoch`](crate::Engine::increment_epoch)) reaches a store's
+    /// deadline ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)), its code
+    /// stops at the next function entry or loop header, in every tier, and traps with
+    /// `interrupt` or calls the store's callback
+    /// ([`Store::epoch_deadline_callback`](crate::Store::epoch_deadline_callback)). Off, the
+    /// code has no trace of it; on, machine code tests one word at each entry and loop
+    /// header (`benches/README.md` has the cost) and the interpreter nothing on its
+    /// instructions (it tests where it returns to its trampoline).
+    pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {
+        self.epoch_interruption = on;
         self
     }
 

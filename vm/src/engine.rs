@@ -3,8 +3,9 @@
 //! `tierup_abi::Compiler`s) and the tier each function runs in, and the adapters through
 //! which machine code calls interpreted and host functions.
 
+use core::sync::atomic::{AtomicU64, Ordering};
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::{Mutex, RwLock};
 use tierup_abi::{Compiler, Tier};
@@ -12,6 +13,7 @@ use tierup_abi::{Compiler, Tier};
 use crate::Result;
 use crate::code::{CodeMemory, CodeOwner, PerfSinks};
 use crate::config::{Config, TierMode};
+use crate::interrupt::Interrupts;
 use crate::tiering::workers::Workers;
 use crate::types::FuncType;
 
@@ -40,7 +42,19 @@ struct EngineInner {
     workers: OnceLock<Workers>,
     /// The perf map and jitdump writers ([`Config::perf_map`], [`Config::jitdump`]).
     perf: PerfSinks,
+    /// The epoch ([`Engine::increment_epoch`]).
+    epoch: AtomicU64,
+    /// The stores that can be interrupted ([`Config::epoch_interruption`]), whose
+    /// instances' interrupt words an increment of the epoch sets when it reaches their
+    /// deadline; a dropped store's entry goes at the next increment.
+    interruptible: Mutex<Vec<Weak<Interrupts>>>,
 }
+
+/// The interpreter's hotness budget, in instructions, where nothing tiers up but the
+/// engine interrupts: a function that only calls (no loop, whose back edges return to
+/// the trampoline often anyway) reports itself, and so passes the trampoline's epoch
+/// check, after at most about this much work of its own.
+const EPOCH_CHECK_WORK: u32 = 1 << 20;
 
 /// The global context of modules and stores. Cheap to clone (shared).
 #[derive(Clone)]
@@ -124,6 +138,8 @@ impl Engine {
         let interp = if config.tier.tiers_up() {
             let to_baseline = baseline.is_some() && config.tier == TierMode::Tiered;
             tierup_interp::Interp::with_budget(config.interp_threshold(to_baseline))
+        } else if config.epoch_interruption {
+            tierup_interp::Interp::with_budget(EPOCH_CHECK_WORK)
         } else {
             tierup_interp::Interp::default()
         };
@@ -138,8 +154,44 @@ impl Engine {
                 adapter_code: CodeMemory::new(64 << 10),
                 workers: OnceLock::new(),
                 perf,
+                epoch: AtomicU64::new(0),
+                interruptible: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// Advances the engine's epoch by one. Code of every store of the engine whose
+    /// deadline ([`crate::Store::set_epoch_deadline`]) this reaches stops at its next
+    /// function entry or loop header, where the store traps with `interrupt` or calls its
+    /// callback. Callable from any thread (not from a signal handler: it takes a lock to
+    /// reach the stores); nothing happens unless [`Config::epoch_interruption`] is on.
+    pub fn increment_epoch(&self) {
+        let epoch = self.inner.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        self.inner.interruptible.lock().retain(|store| {
+            let Some(store) = store.upgrade() else {
+                return false;
+            };
+            store.epoch_reached(epoch);
+            true
+        });
+    }
+
+    /// The engine's epoch.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Makes a store interruptible by [`Engine::increment_epoch`], where the engine
+    /// interrupts.
+    pub(crate) fn register_interruptible(&self, store: &Arc<Interrupts>) {
+        if self.interrupts() {
+            self.inner.interruptible.lock().push(Arc::downgrade(store));
+        }
+    }
+
+    /// Whether code checks the epoch ([`Config::epoch_interruption`]).
+    pub(crate) fn interrupts(&self) -> bool {
+        self.inner.config.epoch_interruption
     }
 
     /// Names the `len` bytes of machine code loaded at `start` for Linux `perf`, where the

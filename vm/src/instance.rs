@@ -68,6 +68,7 @@ fn empty_vmctx() -> VmContext {
         libcalls: &crate::libcalls::LIBCALLS,
         instance: core::ptr::null_mut(),
         store: core::ptr::null_mut(),
+        interrupt: core::sync::atomic::AtomicUsize::new(0),
     }
 }
 
@@ -308,6 +309,9 @@ impl Instance {
         v.limits = limits;
         v.instance = inst_ptr.cast();
         v.store = (store as *mut StoreOpaque).cast();
+        // SAFETY: the context lives in the boxed instance, which the store keeps until it
+        // drops, and the store's drop forgets the word first.
+        unsafe { store.interrupts.add(&v.interrupt, store.engine.epoch()) };
         inst.memories = memories;
         inst.tables = tables;
         inst.globals = globals;

@@ -23,6 +23,8 @@ pub(crate) static LIBCALLS: Libcalls = Libcalls {
     translate,
     raise: crate::code::RAISE,
     hot,
+    epoch,
+    epoch_preserving: crate::code::EPOCH_PRESERVING,
 };
 
 /// Runs `f`, turning a panic into `on_panic` with a recorded trap.
@@ -315,5 +317,21 @@ unsafe extern "sysv64" fn hot(
         };
         // SAFETY: the caller's contract; the tier manager only reads the instance.
         unsafe { crate::tiering::hot(vmctx, func_index, at, outer, tier) }
+    })
+}
+
+/// Code found its interrupt word set: where the store's epoch deadline has passed, a trap
+/// with `interrupt`, or the store's callback.
+///
+/// # Safety
+///
+/// `vmctx` must be the context of a live instance whose store nothing else uses.
+pub(crate) unsafe extern "sysv64" fn epoch(vmctx: *mut VmContext) -> u32 {
+    guard(TrapCode::Host.status(), || {
+        // SAFETY: the caller's contract; the store is only reached through this pointer
+        // until the call returns.
+        let store = unsafe { (*vmctx).store as *mut StoreOpaque };
+        // SAFETY: as above.
+        unsafe { crate::interrupt::deadline_passed(store) }
     })
 }

@@ -678,7 +678,8 @@ impl ModuleInner {
 
     /// The options `tier` compiles with for memories with (`bounds_checks` false) or
     /// without a guard region: the baseline tier counts hotness in the tiered mode; every
-    /// tier counts calls where the engine does ([`crate::Config::count_calls`]).
+    /// tier counts calls where the engine does ([`crate::Config::count_calls`]), and checks
+    /// the epoch where it interrupts ([`crate::Config::epoch_interruption`]).
     fn compile_options(&self, tier: Tier, bounds_checks: bool) -> CompileOptions {
         CompileOptions {
             bounds_checks,
@@ -687,6 +688,7 @@ impl ModuleInner {
                 _ => None,
             },
             count_calls: self.engine.counts_calls(),
+            epoch_interruption: self.engine.interrupts(),
         }
     }
 

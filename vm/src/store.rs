@@ -4,6 +4,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::any::Any;
+use std::sync::Arc;
 
 use tierup_abi::{FuncCode, FuncEntry, RuntimeLimits};
 
@@ -43,6 +44,35 @@ pub(crate) struct StoreOpaque {
     pub externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// The limits every instance's context points at.
     pub limits: Box<RuntimeLimits>,
+    /// The epoch deadline and the instances' interrupt words (shared with the engine:
+    /// [`Engine::increment_epoch`]).
+    pub interrupts: Arc<crate::interrupt::Interrupts>,
+    /// What the store does when its epoch deadline passes.
+    pub on_deadline: OnDeadline,
+}
+
+/// What a store does when code finds its epoch deadline passed
+/// ([`Store::epoch_deadline_trap`], [`Store::epoch_deadline_callback`]).
+pub(crate) enum OnDeadline {
+    /// Trap with `interrupt`.
+    Trap,
+    /// Ask the embedder, through the typed callback behind this (which gets the store's
+    /// `StoreInner<T>` as a pointer to its opaque part). `None` while it runs.
+    Callback(Option<DeadlineCallback>),
+}
+
+/// A store's epoch deadline callback, with its data type erased.
+pub(crate) type DeadlineCallback =
+    Box<dyn FnMut(*mut StoreOpaque) -> crate::Result<UpdateDeadline> + Send + Sync>;
+
+/// What an epoch deadline callback ([`Store::epoch_deadline_callback`]) tells the store to
+/// do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateDeadline {
+    /// Go on running, with the deadline this many ticks past the current epoch.
+    Continue(u64),
+    /// Stop: the code traps with `interrupt`.
+    Interrupt,
 }
 
 impl StoreOpaque {
@@ -56,6 +86,21 @@ impl StoreOpaque {
     #[track_caller]
     pub fn check(&self, id: StoreId) {
         assert_eq!(id, self.id, "object used with the wrong store");
+    }
+
+    /// Sets the epoch deadline `ticks` past the engine's current epoch (and the instances'
+    /// interrupt words by it).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let deadline = self.engine.epoch().saturating_add(ticks);
+        let engine = &self.engine;
+        self.interrupts.set_deadline(deadline, || engine.epoch());
+    }
+}
+
+impl Drop for StoreOpaque {
+    fn drop(&mut self) {
+        // Before the instances go: the engine must not set their words after.
+        self.interrupts.clear();
     }
 }
 
@@ -83,7 +128,7 @@ unsafe impl<T: Send> Send for Store<T> {}
 impl<T> Store<T> {
     /// A new store of `engine` holding `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        Store {
+        let store = Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     engine: engine.clone(),
@@ -95,10 +140,14 @@ impl<T> Store<T> {
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
                     limits: Box::new(RuntimeLimits::new(engine.config().max_call_depth)),
+                    interrupts: Arc::new(crate::interrupt::Interrupts::new()),
+                    on_deadline: OnDeadline::Trap,
                 },
                 data,
             }),
-        }
+        };
+        engine.register_interruptible(&store.inner.opaque.interrupts);
+        store
     }
 
     /// The embedder's data.
@@ -120,6 +169,46 @@ impl<T> Store<T> {
     /// The store's engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.opaque.engine
+    }
+
+    /// Sets the store's epoch deadline `ticks` increments of the engine's epoch
+    /// ([`Engine::increment_epoch`]) from now: where [`crate::Config::epoch_interruption`]
+    /// is on, wasm code of the store that runs when the epoch reaches it stops at its next
+    /// function entry or loop header, and the store does what
+    /// [`Store::epoch_deadline_trap`] or [`Store::epoch_deadline_callback`] set (by
+    /// default, trap with `interrupt`). A new store has no deadline. The deadline stays
+    /// until it is set again: after an interrupt, code of the store traps again at once
+    /// until it is.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.inner.opaque.set_epoch_deadline(ticks);
+    }
+
+    /// When the epoch deadline passes, trap with `interrupt` (the default). The store
+    /// stays usable: the trap unwinds the wasm frames, and a new deadline lets code run
+    /// again.
+    pub fn epoch_deadline_trap(&mut self) {
+        self.inner.opaque.on_deadline = OnDeadline::Trap;
+    }
+
+    /// When the epoch deadline passes, call `callback` with the store (on the thread that
+    /// runs the code, which waits for it): [`UpdateDeadline::Continue`] lets the code go on
+    /// with a new deadline, [`UpdateDeadline::Interrupt`] traps with `interrupt`, an
+    /// error traps with it (as a host function's error does).
+    pub fn epoch_deadline_callback(
+        &mut self,
+        mut callback: impl FnMut(StoreContextMut<'_, T>) -> crate::Result<UpdateDeadline>
+        + Send
+        + Sync
+        + 'static,
+    ) {
+        let erased: DeadlineCallback = Box::new(move |store: *mut StoreOpaque| {
+            // SAFETY: the runtime calls this with the opaque part of this store, the
+            // first field of a `StoreInner<T>` (`repr(C)`), while nothing else borrows
+            // it (`call_deadline_callback`).
+            let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+            callback(StoreContextMut(inner))
+        });
+        self.inner.opaque.on_deadline = OnDeadline::Callback(Some(erased));
     }
 }
 
@@ -152,6 +241,10 @@ impl<T> StoreContextMut<'_, T> {
     /// The embedder's data.
     pub fn data(&self) -> &T {
         &self.0.data
+    }
+    /// See [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.0.opaque.set_epoch_deadline(ticks);
     }
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {

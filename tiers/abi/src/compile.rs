@@ -68,6 +68,11 @@ pub struct CompileOptions {
     /// [`crate::FuncEntry::calls`] at the function's entry (not at OSR entries), for the
     /// runtime's tier report. Off, the code has no trace of it.
     pub count_calls: bool,
+    /// The code is to test its context's [`crate::VmContext::interrupt`] at its entry
+    /// and at every loop header and, where it is set, call [`crate::Libcalls::epoch`]
+    /// (raising the status that returns if it is not `STATUS_OK`) or
+    /// [`crate::Libcalls::epoch_preserving`]. Off, the code has no trace of it.
+    pub epoch_interruption: bool,
 }
 
 /// Why a function could not be compiled.

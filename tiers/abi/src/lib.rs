@@ -56,7 +56,8 @@
 //!
 //! **Libcalls** ([`Libcalls`]) are what a tier cannot do inline: `memory.grow`,
 //! `memory.init`, `data.drop`, `table.grow`, `table.fill`, `table.copy`, `table.init`,
-//! `elem.drop`, the compilation of a lazy slot and `raise` (the unwind of machine code), as function pointers with fixed
+//! `elem.drop`, the compilation of a lazy slot, `raise` (the unwind of machine code), the
+//! hotness report and the passed epoch deadline, as function pointers with fixed
 //! signatures in a table the context points at. A tier needs to know nothing of how its
 //! host stores memories, tables and segments; the runtime and the test kit each provide
 //! a table.
@@ -120,6 +121,21 @@
 //!   finds the slot through the context); and each thread has a [`running`] word saying
 //!   whether it runs an interpreter activation (and which), a host function or neither,
 //!   which the runtime's sampling profiler reads where the PC is in no machine code.
+//! * Interruption (the design document leaves its shape open) is by epochs, as wasmtime's
+//!   embedders know it: the engine has one counter that only grows, each store a
+//!   deadline. Code does not compare the two: the runtime sets the
+//!   [`VmContext::interrupt`] word of every instance of a store when an increment of the
+//!   epoch reaches the store's deadline (the engine keeps the interruptible stores for
+//!   that), and code compiled with [`CompileOptions::epoch_interruption`] tests that word
+//!   of its own context at its entry and at every loop header (one compare with memory
+//!   and a branch), calling [`Libcalls::epoch`] or [`Libcalls::epoch_preserving`] out of
+//!   line when it is set. A comparison of epoch and deadline in the code, as wasmtime's,
+//!   cost up to 40% on the benchmark programs, a word of the store's limits up to 24%
+//!   (`benches/README.md`): a chain of loads, and a call that clobbered the registers of
+//!   every loop. The interpreter tests the word wherever it already returns to its
+//!   trampoline (at most every 32 KiB of loop work, and at a function's hotness report),
+//!   so its instructions pay nothing. Any endless run of wasm passes a loop header or a
+//!   function entry, so it is stopped within a bounded time of the deadline.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

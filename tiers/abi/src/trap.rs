@@ -42,6 +42,9 @@ pub enum TrapCode {
     CompileError = 12,
     /// A null reference was dereferenced.
     NullReference = 13,
+    /// The store's epoch deadline passed ([`crate::RuntimeLimits::epoch_deadline`]) and
+    /// the store was set to trap then.
+    Interrupt = 14,
 }
 
 impl TrapCode {
@@ -61,6 +64,7 @@ impl TrapCode {
             11 => TrapCode::Host,
             12 => TrapCode::CompileError,
             13 => TrapCode::NullReference,
+            14 => TrapCode::Interrupt,
             _ => return None,
         })
     }
@@ -87,6 +91,7 @@ impl TrapCode {
             TrapCode::Host => "host function error",
             TrapCode::CompileError => "function failed to compile",
             TrapCode::NullReference => "null reference",
+            TrapCode::Interrupt => "interrupt",
         }
     }
 }
@@ -194,12 +199,12 @@ mod tests {
 
     #[test]
     fn status_round_trip() {
-        for s in 1..=13 {
+        for s in 1..=14 {
             let code = TrapCode::from_status(s).unwrap();
             assert_eq!(code.status(), s);
         }
         assert_eq!(TrapCode::from_status(0), None);
-        assert_eq!(TrapCode::from_status(14), None);
+        assert_eq!(TrapCode::from_status(15), None);
     }
 
     #[test]

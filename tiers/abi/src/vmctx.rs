@@ -7,7 +7,7 @@
 //! globals and the limits) come first. The tests at the end pin
 //! every offset, so a change of the layout is a visible change of the contract.
 
-use core::sync::atomic::AtomicUsize;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::entry::{FuncCode, FuncEntry};
 use crate::val::ValRaw;
@@ -76,6 +76,21 @@ vmctx_layout! {
         /// Private to whoever built the context: the runtime's store the instance lives in
         /// (null in the test kit).
         [STORE] store: *mut (),
+        /// Non-zero when the store's epoch deadline may have passed: code compiled with
+        /// [`crate::CompileOptions::epoch_interruption`] tests it at function entries and
+        /// loop headers and calls [`Libcalls::epoch`] (or [`Libcalls::epoch_preserving`])
+        /// when it is set (see the crate docs). The runtime sets it in every instance of
+        /// the store when the engine's epoch reaches the store's deadline, and clears it in
+        /// that call; a spurious set costs that call only.
+        [INTERRUPT] interrupt: AtomicUsize,
+    }
+}
+
+impl VmContext {
+    /// Whether code is to call [`Libcalls::epoch`] ([`VmContext::interrupt`] is set).
+    #[inline]
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed) != 0
     }
 }
 
@@ -176,6 +191,20 @@ vmctx_layout! {
         /// otherwise. It may set a counter the tier keeps in the slot
         /// ([`crate::FuncEntry::hotness`]) to make it report again sooner. It never traps.
         [HOT] hot: unsafe extern "sysv64" fn(vmctx: *mut VmContext, func_index: u32, at: u32, tier: u32, outer: u32) -> *const FuncCode,
+        /// Code found its context's [`VmContext::interrupt`] set at a function entry or a
+        /// loop header. Where the deadline has passed, the runtime does what the store was
+        /// set to do (trap with [`crate::TrapCode::Interrupt`], or call the embedder, who
+        /// may move the deadline on); it returns [`crate::STATUS_OK`] to go on, or the
+        /// status of the trap (recorded) for the caller to raise.
+        [EPOCH] epoch: unsafe extern "sysv64" fn(vmctx: *mut VmContext) -> u32,
+        /// [`Libcalls::epoch`] for code that keeps values in registers across the check:
+        /// it preserves every register (general-purpose and vector; not the flags), and
+        /// where the store traps it raises the trap itself, as [`Libcalls::raise`] would
+        /// from the call site, and does not return. Cranelift calls it with its
+        /// `preserve_all` convention, so that a loop's values stay in registers across
+        /// the rarely taken call; the baseline tier calls it from its prologue, before the
+        /// parameters are stored.
+        [EPOCH_PRESERVING] epoch_preserving: unsafe extern "sysv64" fn(vmctx: *mut VmContext),
     }
 }
 
@@ -210,9 +239,11 @@ mod tests {
         assert_eq!(offsets::LIBCALLS, 64);
         assert_eq!(offsets::INSTANCE, 72);
         assert_eq!(offsets::STORE, 80);
-        assert_eq!(offsets::SIZE, 88);
+        assert_eq!(offsets::INTERRUPT, 88);
+        assert_eq!(offsets::SIZE, 96);
         assert_eq!(limits_offsets::STACK_LIMIT, 0);
         assert_eq!(limits_offsets::MAX_CALL_DEPTH, 8);
+        assert_eq!(limits_offsets::SIZE, 16);
     }
 
     #[test]
@@ -239,6 +270,8 @@ mod tests {
         assert_eq!(libcall_offsets::TRANSLATE, 64);
         assert_eq!(libcall_offsets::RAISE, 72);
         assert_eq!(libcall_offsets::HOT, 80);
-        assert_eq!(libcall_offsets::SIZE, 88);
+        assert_eq!(libcall_offsets::EPOCH, 88);
+        assert_eq!(libcall_offsets::EPOCH_PRESERVING, 96);
+        assert_eq!(libcall_offsets::SIZE, 104);
     }
 }

@@ -46,12 +46,19 @@
 //! this tier's own OSR entries, which take an interpreted activation along at any
 //! reachable instruction boundary. The details are in `codegen/hotness.rs`.
 //!
+//! # Epoch checks
+//!
+//! With [`tierup_abi::CompileOptions::epoch_interruption`] the entry (right after the stack
+//! check) and every loop header test the context's interrupt word, a compare with memory
+//! and a branch, and call the runtime out of line when it is set (`codegen/epoch.rs`).
+//!
 //! # Golden disassembly
 //!
 //! `tests/disas/` holds one module per operator family (control, calls, memory with and
-//! without a guard region, numeric, variables, hotness) and the disassembly of the code
-//! this tier emits for it, each wasm instruction's code under its offset; `tests/disas.rs`
-//! checks that they match, so a change in emitted code shows in review.
+//! without a guard region, numeric, variables, hotness, call counting, epoch checks) and
+//! the disassembly of the code this tier emits for it, each wasm instruction's code under
+//! its offset; `tests/disas.rs` checks that they match, so a change in emitted code shows
+//! in review.
 //! `TIERUP_BLESS=1 cargo test -p tierup-baseline --test disas` re-blesses them.
 //!
 //! # What it compiles

@@ -36,6 +36,7 @@ fn options(wat: &str) -> CompileOptions {
             match word.split_once('=') {
                 None if word == "bounds_checks" => options.bounds_checks = true,
                 None if word == "count_calls" => options.count_calls = true,
+                None if word == "epoch" => options.epoch_interruption = true,
                 Some(("hotness", n)) => options.hotness_budget = Some(n.parse().unwrap()),
                 _ => panic!("unknown option `{word}`"),
             }

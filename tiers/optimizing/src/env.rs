@@ -24,6 +24,7 @@ use cranelift_codegen::ir::{
     self, AliasRegion, AliasRegionData, Endianness, InstBuilder, MemFlagsData, SigRef, StackSlot,
     StackSlotData, StackSlotKind, Value, types,
 };
+use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 use tierup_abi::entry::offsets as entry_offsets;
 use tierup_abi::vmctx::{libcall_offsets, memory_offsets, offsets, table_offsets};
@@ -45,6 +46,8 @@ pub(crate) enum Libcall {
     TableInit,
     ElemDrop,
     Raise,
+    /// `epoch_preserving`, called by the `preserve_all` convention.
+    EpochPreserving,
 }
 
 impl Libcall {
@@ -60,6 +63,7 @@ impl Libcall {
             Libcall::TableInit => libcall_offsets::TABLE_INIT,
             Libcall::ElemDrop => libcall_offsets::ELEM_DROP,
             Libcall::Raise => libcall_offsets::RAISE,
+            Libcall::EpochPreserving => libcall_offsets::EPOCH_PRESERVING,
         }
     }
 
@@ -76,6 +80,7 @@ impl Libcall {
             Libcall::TableInit => (&[I64, I32, I32, I32, I32, I32], &[I32]),
             Libcall::ElemDrop => (&[I64, I32], &[]),
             Libcall::Raise => (&[I32], &[]),
+            Libcall::EpochPreserving => (&[I64], &[]),
         }
     }
 }
@@ -412,6 +417,48 @@ impl<'m> FuncEnv<'m> {
         b.ins().store(flags, calls, slot, offset);
     }
 
+    /// The epoch check of a function entry or loop header, where the options ask for it
+    /// (`CompileOptions::epoch_interruption`): a test of the context's interrupt word, and
+    /// in a cold block, when it is set, a call of `epoch_preserving` (which raises the
+    /// trap itself) by the `preserve_all` convention: the call clobbers no register, so a
+    /// loop's values stay where they are across it, and nothing of it is hoisted out of a
+    /// loop (what a loop holds in a register for the check it takes from its own values:
+    /// the callee's address, held across a loop, took a callee-saved register from every
+    /// one). The cold call, inside every loop that checks, keeps alias analysis from
+    /// reusing an earlier load of the word.
+    pub fn check_epoch(&mut self, b: &mut FunctionBuilder) {
+        if !self.options.epoch_interruption {
+            return;
+        }
+        let interrupt = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            offsets::INTERRUPT as i32,
+        );
+        let call = b.create_block();
+        let go_on = b.create_block();
+        b.ins().brif(interrupt, call, &[], go_on, &[]);
+        b.seal_block(call);
+        b.set_cold_block(call);
+        b.switch_to_block(call);
+        // Loaded here, not hoisted: held across the loop, the callee's address took a
+        // register from every loop (a callee-saved one, saved in the prologue).
+        let stay = MemFlagsData::trusted().with_readonly();
+        let table = b
+            .ins()
+            .load(PTR, stay, self.vmctx, offsets::LIBCALLS as i32);
+        let callee = b
+            .ins()
+            .load(PTR, stay, table, libcall_offsets::EPOCH_PRESERVING as i32);
+        let sig = self.libcall_sig(b, Libcall::EpochPreserving);
+        let vmctx = self.vmctx;
+        b.ins().call_indirect(sig, callee, &[vmctx]);
+        b.ins().jump(go_on, &[]);
+        b.seal_block(go_on);
+        b.switch_to_block(go_on);
+    }
+
     /// The signature id in a slot, as an `i32`.
     pub fn slot_type_id(&self, b: &mut FunctionBuilder, slot: Value) -> Value {
         // A slot's signature never changes.
@@ -504,6 +551,18 @@ impl<'m> FuncEnv<'m> {
 
     // ----- libcalls -----
 
+    /// The signature of a libcall, imported once per function.
+    fn libcall_sig(&mut self, b: &mut FunctionBuilder, call: Libcall) -> SigRef {
+        *self.libcall_sigs.entry(call).or_insert_with(|| {
+            let (params, results) = call.types();
+            let mut sig = native_signature(params, results);
+            if call == Libcall::EpochPreserving {
+                sig.call_conv = CallConv::PreserveAll;
+            }
+            b.import_signature(sig)
+        })
+    }
+
     /// Calls a libcall; returns its result, if it has one.
     pub fn libcall(
         &mut self,
@@ -511,10 +570,7 @@ impl<'m> FuncEnv<'m> {
         call: Libcall,
         args: &[Value],
     ) -> Option<Value> {
-        let sig = *self.libcall_sigs.entry(call).or_insert_with(|| {
-            let (params, results) = call.types();
-            b.import_signature(native_signature(params, results))
-        });
+        let sig = self.libcall_sig(b, call);
         let table = self.vmctx_field(b, offsets::LIBCALLS);
         let func = Self::fixed_load(b, PTR, table, call.offset() as u64);
         let inst = b.ins().call_indirect(sig, func, args);

@@ -32,6 +32,12 @@
 //! direct or indirect, loads the callee slot's current code record and calls its register
 //! entry, so a publication into the slot retargets compiled callers too. A libcall that
 //! fails, and a callee adapter whose array entry fails, call `raise` and never return.
+//! With [`CompileOptions::epoch_interruption`] the entry and every loop header test the
+//! context's interrupt word and call `epoch_preserving` in a cold block when it is set
+//! (`FuncEnv::check_epoch`), by Cranelift's `preserve_all` convention: the call clobbers
+//! no register, so that a loop keeps its values in registers (with an ordinary call the
+//! floating-point values of `matmul`'s inner loop went to the stack and back every
+//! iteration).
 //!
 //! # Linear memory
 //!

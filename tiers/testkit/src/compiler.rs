@@ -13,6 +13,7 @@ pub(crate) const OPTIONS: CompileOptions = CompileOptions {
     bounds_checks: true,
     hotness_budget: None,
     count_calls: false,
+    epoch_interruption: false,
 };
 
 /// Code a tier made for one function, owned by the instance until it is dropped.

@@ -272,6 +272,7 @@ fn build(
         libcalls: &LIBCALLS,
         instance: core::ptr::null_mut(),
         store: core::ptr::null_mut(),
+        interrupt: core::sync::atomic::AtomicUsize::new(0),
     }));
     let lazy = Shared::new(Box::new(FuncCode {
         array_entry: lazy_entry,

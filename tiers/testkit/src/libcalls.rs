@@ -26,6 +26,8 @@ pub(crate) static LIBCALLS: Libcalls = Libcalls {
     translate,
     raise,
     hot,
+    epoch,
+    epoch_preserving,
 };
 
 /// Runs `f` on the runtime of `vmctx`. A context without a kit runtime, or a panic (which
@@ -356,4 +358,17 @@ unsafe extern "sysv64" fn hot(
     _: u32,
 ) -> *const FuncCode {
     core::ptr::null()
+}
+
+/// The kit has no epoch (its limits point at none), so no code calls this; should one, it
+/// traps with `interrupt`.
+unsafe extern "sysv64" fn epoch(_vmctx: *mut VmContext) -> u32 {
+    tierup_abi::trap::record(tierup_abi::TrapCode::Interrupt)
+}
+
+/// The kit has no epoch, so no code calls this; should one, it ends the process (it cannot
+/// return a status, and the kit has nothing to raise to).
+unsafe extern "sysv64" fn epoch_preserving(_vmctx: *mut VmContext) {
+    eprintln!("tierup: `epoch_preserving` called without an epoch");
+    std::process::abort();
 }

@@ -70,6 +70,12 @@ pub struct RunCommand {
     #[arg(long)]
     jitdump: bool,
 
+    /// Stop the program with the trap `interrupt` (exit status 1) when it has run this
+    /// long: `500ms`, `10s`, `2m`, `1h`, or seconds (`1.5`). Every tier then checks an
+    /// epoch at function entries and loop headers (a few percent slower at most)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+
     /// The name of the exported function to run (default: `_start`)
     #[arg(long, value_name = "FUNCTION")]
     invoke: Option<String>,
@@ -168,7 +174,8 @@ impl RunCommand {
             .huge_pages(!self.no_huge_pages)
             .perf_map(self.perfmap)
             .jitdump(self.jitdump)
-            .count_calls(self.count_calls);
+            .count_calls(self.count_calls)
+            .epoch_interruption(self.timeout.is_some());
         let engine = Engine::new(&config).map_err(|e| usage(format!("{e:#}")))?;
         let module = Module::new(&engine, &bytes)
             .map_err(|e| usage(format!("cannot compile `{file}`: {e:#}")))?;
@@ -199,6 +206,19 @@ impl RunCommand {
         }
         let wasi = self.wasi_ctx(&file)?;
         let mut store = Store::new(&engine, Host { wasi });
+        if let Some(timeout) = self.timeout {
+            // One tick of the epoch ends the run, from a thread that sleeps until then
+            // (and ends with the process if the program finishes first).
+            store.set_epoch_deadline(1);
+            let engine = engine.clone();
+            std::thread::Builder::new()
+                .name("timeout".into())
+                .spawn(move || {
+                    std::thread::sleep(timeout);
+                    engine.increment_epoch();
+                })
+                .map_err(|e| usage(format!("cannot start the timeout thread: {e}")))?;
+        }
         let Some(report) = &self.profile_to else {
             return self.instantiate_and_call(&file, &engine, &module, &mut store);
         };
@@ -380,6 +400,28 @@ fn runtime_error(context: &str, e: Error) -> Exit {
         eprintln!("error: {context}: {e:#}");
         Exit(EXIT_USAGE)
     }
+}
+
+/// A `--timeout` duration: a number with the unit `ms`, `s`, `m` or `h`, or of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let seconds = match unit {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` (ms, s, m or h)")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (like 500ms, 10s, 2m)"))?;
+    Duration::try_from_secs_f64(value * seconds)
+        .map_err(|_| format!("`{text}` is not a duration (like 500ms, 10s, 2m)"))
 }
 
 fn join(tys: &[tierup::ValType]) -> String {

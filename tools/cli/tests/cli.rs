@@ -1,5 +1,6 @@
 //! End-to-end tests of the `tierup` binary: `run --invoke` with arguments and results, a
-//! trap's message and backtrace, missing imports, and `wast` summaries and exit codes.
+//! trap's message and backtrace, `--timeout`, missing imports, and `wast` summaries and
+//! exit codes.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -73,6 +74,39 @@ fn run_trap_reports_message_and_backtrace() {
     let err = stderr(&o);
     assert!(err.contains("integer divide by zero"), "stderr: {err}");
     assert!(err.contains("wasm backtrace"), "stderr: {err}");
+}
+
+#[test]
+fn run_timeout_interrupts_an_endless_program_in_every_tier() {
+    let wat = temp_file(
+        "spin.wat",
+        r#"(module
+             (func $spin (export "spin") (loop $l (br $l)))
+             (func (export "_start") (call $spin))
+             (func (export "quick") (result i32) (i32.const 7)))"#,
+    );
+    let wat = wat.to_str().unwrap();
+    for tier in ["interp", "baseline", "optimizing", "tiered"] {
+        let started = std::time::Instant::now();
+        let o = tierup(&["run", "--tier", tier, "--timeout", "200ms", wat]);
+        let took = started.elapsed();
+        assert_eq!(o.status.code(), Some(1), "{tier}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("error: interrupt"), "{tier}: {err}");
+        assert!(err.contains("spin"), "{tier}: {err}");
+        assert!(
+            took >= std::time::Duration::from_millis(200),
+            "{tier}: {took:?}"
+        );
+    }
+    // A program that ends first is not disturbed.
+    let o = tierup(&["run", "--timeout", "1m", "--invoke", "quick", wat]);
+    assert_eq!(stdout(&o), "7\n", "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+    for bad in ["soon", "10x", "-1s"] {
+        let o = tierup(&["run", "--timeout", bad, wat]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+    }
 }
 
 #[test]

@@ -220,8 +220,82 @@ core::arch::global_asm!(
     "mov rsp, rbp",
     "pop rbp",
     "jmp rax",
+    // epoch_preserving(vmctx): the `epoch` libcall for code that keeps values in every
+    // register (`tierup_abi::Libcalls::epoch_preserving`): saves every register a call
+    // may clobber, calls `epoch`, and raises a failed status as if its caller had called
+    // `raise` (the frame it leaves is the caller's), else restores them and returns.
+    ".p2align 4",
+    ".globl {epoch_preserving}",
+    "{epoch_preserving}:",
+    "push rbp",
+    "mov rbp, rsp",
+    "sub rsp, 336",
+    "and rsp, -16",
+    "mov [rsp + 0], rax",
+    "mov [rsp + 8], rcx",
+    "mov [rsp + 16], rdx",
+    "mov [rsp + 24], rsi",
+    "mov [rsp + 32], rdi",
+    "mov [rsp + 40], r8",
+    "mov [rsp + 48], r9",
+    "mov [rsp + 56], r10",
+    "mov [rsp + 64], r11",
+    "movdqa [rsp + 80], xmm0",
+    "movdqa [rsp + 96], xmm1",
+    "movdqa [rsp + 112], xmm2",
+    "movdqa [rsp + 128], xmm3",
+    "movdqa [rsp + 144], xmm4",
+    "movdqa [rsp + 160], xmm5",
+    "movdqa [rsp + 176], xmm6",
+    "movdqa [rsp + 192], xmm7",
+    "movdqa [rsp + 208], xmm8",
+    "movdqa [rsp + 224], xmm9",
+    "movdqa [rsp + 240], xmm10",
+    "movdqa [rsp + 256], xmm11",
+    "movdqa [rsp + 272], xmm12",
+    "movdqa [rsp + 288], xmm13",
+    "movdqa [rsp + 304], xmm14",
+    "movdqa [rsp + 320], xmm15",
+    "call {epoch}",
+    "test eax, eax",
+    "jnz 4f",
+    "mov rax, [rsp + 0]",
+    "mov rcx, [rsp + 8]",
+    "mov rdx, [rsp + 16]",
+    "mov rsi, [rsp + 24]",
+    "mov rdi, [rsp + 32]",
+    "mov r8, [rsp + 40]",
+    "mov r9, [rsp + 48]",
+    "mov r10, [rsp + 56]",
+    "mov r11, [rsp + 64]",
+    "movdqa xmm0, [rsp + 80]",
+    "movdqa xmm1, [rsp + 96]",
+    "movdqa xmm2, [rsp + 112]",
+    "movdqa xmm3, [rsp + 128]",
+    "movdqa xmm4, [rsp + 144]",
+    "movdqa xmm5, [rsp + 160]",
+    "movdqa xmm6, [rsp + 176]",
+    "movdqa xmm7, [rsp + 192]",
+    "movdqa xmm8, [rsp + 208]",
+    "movdqa xmm9, [rsp + 224]",
+    "movdqa xmm10, [rsp + 240]",
+    "movdqa xmm11, [rsp + 256]",
+    "movdqa xmm12, [rsp + 272]",
+    "movdqa xmm13, [rsp + 288]",
+    "movdqa xmm14, [rsp + 304]",
+    "movdqa xmm15, [rsp + 320]",
+    "mov rsp, rbp",
+    "pop rbp",
+    "ret",
+    "4:",
+    "mov edi, eax",
+    "mov rsp, rbp",
+    "pop rbp",
+    "jmp {raise}",
     enter = sym enter_sym,
     resume = sym resume_sym,
+    epoch_preserving = sym epoch_preserving_sym,
+    epoch = sym crate::libcalls::epoch,
     raise = sym raise_sym,
     raise_target = sym raise_target,
     walk = sym walk,
@@ -247,6 +321,8 @@ unsafe extern "sysv64" {
     fn resume_sym(jmp: *mut Jmp, status: u32) -> !;
     #[link_name = "tierup_code_raise"]
     fn raise_sym(status: u32);
+    #[link_name = "tierup_code_epoch_preserving"]
+    fn epoch_preserving_sym(vmctx: *mut VmContext);
     #[link_name = "tierup_code_no_adapter"]
     fn no_adapter_sym();
     #[link_name = "tierup_code_resolve_adapter"]
@@ -305,6 +381,9 @@ pub(crate) fn resume_address() -> usize {
 
 /// The `raise` libcall.
 pub(crate) const RAISE: unsafe extern "sysv64" fn(u32) = raise_sym;
+
+/// The `epoch_preserving` libcall.
+pub(crate) const EPOCH_PRESERVING: unsafe extern "sysv64" fn(*mut VmContext) = epoch_preserving_sym;
 
 /// Called by `raise` (assembly) with the status and the PC and frame pointer of
 /// `raise`'s caller; records them in the current activation and returns its `Jmp`.

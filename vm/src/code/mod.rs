@@ -27,7 +27,7 @@ mod sampler;
 mod signals;
 mod stack;
 
-pub(crate) use activation::{RAISE, jit_entry, resolving_entry};
+pub(crate) use activation::{EPOCH_PRESERVING, RAISE, jit_entry, resolving_entry};
 pub(crate) use arena::CodeMemory;
 pub(crate) use perf::PerfSinks;
 pub use perf::{jitdump_path, perf_map_path};

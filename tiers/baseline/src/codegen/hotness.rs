@@ -228,6 +228,7 @@ impl<M: Masm> CodeGen<'_, M> {
         for report in std::mem::take(&mut self.reports) {
             self.emit_report(report);
         }
+        self.emit_epoch_stubs();
         if let Some(osr) = self.osr.take() {
             let Some((point, height)) = osr.point else {
                 return Err(CompileError(format!(

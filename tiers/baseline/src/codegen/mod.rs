@@ -20,6 +20,7 @@
 
 mod calls;
 mod control;
+mod epoch;
 mod hotness;
 mod memory;
 mod numeric;
@@ -167,6 +168,11 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     budget: Option<u32>,
     /// Whether the entry counts the call (`CompileOptions::count_calls`).
     count_calls: bool,
+    /// Whether the entry and the loop headers check the epoch
+    /// (`CompileOptions::epoch_interruption`, `epoch.rs`).
+    epoch_checks: bool,
+    /// The out-of-line parts of the epoch checks, emitted after the body.
+    epoch_stubs: Vec<epoch::EpochStub>,
     /// The operators read so far.
     ops: u32,
     /// The entry's hotness spending, filled in with the function's length at the end.
@@ -204,6 +210,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             func_index,
             budget: options.hotness_budget,
             count_calls: options.count_calls,
+            epoch_checks: options.epoch_interruption,
+            epoch_stubs: Vec::new(),
             ops: 0,
             entry_count: None,
             reports: Vec::new(),
@@ -245,10 +253,11 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     // ---- the function -------------------------------------------------------------
 
     /// The prologue: the frame, the stack check, the pinned registers, the parameters
-    /// stored into their locals, the other locals zeroed, the call counted (where the
-    /// options ask) and the entry's hotness spending.
+    /// stored into their locals (after the epoch check, where the options ask), the other
+    /// locals zeroed, the call counted (where they ask) and the entry's hotness spending.
     fn prologue(&mut self, locals: Vec<ValType>) -> Result<(), CompileError> {
         self.frame_setup(locals);
+        self.check_epoch(None);
         self.store_params()?;
         if self.count_calls {
             self.m

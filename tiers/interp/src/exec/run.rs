@@ -80,6 +80,20 @@ pub(super) unsafe fn run(
             Exit::YIELD
         };
         let exit = loop {
+            // The epoch, where the engine interrupts: checked at each return to the
+            // trampoline for loop work or a hotness report, so a function that loops or
+            // calls without end passes here (`tierup_abi`'s crate docs).
+            if (exit == Exit::SAMPLE || exit == Exit::HOT) && (*(*ctx).vmctx).interrupted() {
+                let vmctx = (*ctx).vmctx;
+                let status = {
+                    let _runtime = running::enter(running::NOTHING);
+                    ((*(*vmctx).libcalls).epoch)(vmctx)
+                };
+                if status != tierup_abi::STATUS_OK {
+                    push_backtrace(stack, frames_base, (*ctx).func, vmctx, (*ctx).ip);
+                    return status;
+                }
+            }
             if exit == Exit::SAMPLE {
                 // A sample of loop work, charged to the function whose back edge ended it.
                 let spent = (*ctx).loop_sample.wrapping_sub((*ctx).loop_budget);

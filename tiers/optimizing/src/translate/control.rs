@@ -238,6 +238,7 @@ impl Translator<'_, '_> {
                 self.stack.truncate(height);
                 self.stack[..carried].copy_from_slice(&header_params[..carried]);
                 self.stack.extend_from_slice(&header_params[carried..]);
+                self.env.check_epoch(&mut self.b);
                 let next = self.block_with_params(&results);
                 self.control.push(Frame {
                     kind: FrameKind::Loop { header, carried },

@@ -126,6 +126,7 @@ pub(crate) fn translate(
             if options.count_calls {
                 FuncEnv::count_call(&mut t.b, *slot);
             }
+            t.env.check_epoch(&mut t.b);
             for (&value, &ty) in entry_params.iter().zip(ty.params()) {
                 let var = t.b.declare_var(clif_type(ty));
                 t.b.def_var(var, value);

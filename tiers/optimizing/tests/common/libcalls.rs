@@ -247,4 +247,19 @@ pub static LIBCALLS: Libcalls = Libcalls {
     translate,
     raise,
     hot,
+    epoch,
+    epoch_preserving,
 };
+
+/// The harness has no epoch (its limits point at none), so no code calls this; should one, it
+/// traps with `interrupt`.
+unsafe extern "sysv64" fn epoch(_vmctx: *mut VmContext) -> u32 {
+    tierup_abi::trap::record(tierup_abi::TrapCode::Interrupt)
+}
+
+/// The harness has no epoch, so no code calls this; should one, it ends the process (it cannot
+/// return a status, and the harness has nothing to raise to).
+unsafe extern "sysv64" fn epoch_preserving(_vmctx: *mut VmContext) {
+    eprintln!("tierup: `epoch_preserving` called without an epoch");
+    std::process::abort();
+}

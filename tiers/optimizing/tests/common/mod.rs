@@ -310,6 +310,7 @@ impl Instance {
             libcalls: &libcalls::LIBCALLS,
             instance: (&mut *state as *mut State).cast(),
             store: std::ptr::null_mut(),
+            interrupt: core::sync::atomic::AtomicUsize::new(0),
         });
         let ctx: *mut VmContext = &mut *vmctx;
         for slot in &mut slots[env.num_imported_funcs as usize..] {
