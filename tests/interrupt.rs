@@ -271,8 +271,16 @@ fn code_goes_on_after_the_callback_with_its_values_intact() {
         let started = std::time::Instant::now();
         while *store.data() < 20 && started.elapsed() < Duration::from_secs(30) {
             assert_eq!(fib.call(&mut store, 25).unwrap(), 75_025, "{mode}");
-            assert_eq!(fsum_f.call(&mut store, 300_000).unwrap(), fsum(300_000), "{mode}");
-            assert_eq!(count.call(&mut store, 3_000_000).unwrap(), 9_000_000, "{mode}");
+            assert_eq!(
+                fsum_f.call(&mut store, 300_000).unwrap(),
+                fsum(300_000),
+                "{mode}"
+            );
+            assert_eq!(
+                count.call(&mut store, 3_000_000).unwrap(),
+                9_000_000,
+                "{mode}"
+            );
         }
         stop.store(true, Ordering::Relaxed);
         t.join().unwrap();

@@ -49,6 +49,8 @@
 //! | `trap.rs` | [`Trap`] and the conversion of the per-thread trap record |
 //! | `tiering/` | the tier manager (hotness reports, requests, on-stack replacement), the compile workers and their priority queue, [`tiering::AsyncCompile`] / [`tiering::AsyncInstantiate`], and [`tiering::SlotHandle`] / [`tiering::CodeHandle`] for publishing code |
 //! | `wasi/` | [`wasi`]: WASI preview 1 for command programs ([`wasi::WasiCtxBuilder`], [`wasi::add_to_linker`]) |
+//! | `interrupt.rs` | epoch interruption, the store's side: the deadline, the instances' interrupt words, the `epoch` libcall's work |
+//! | `compare.rs` | [`compare`]: one program under every tier mode, and the first divergence (`tierup compare`) |
 //!
 //! Choices made inside the contract of `tierup-abi`:
 //!
@@ -74,6 +76,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod code;
+pub mod compare;
 mod config;
 mod engine;
 mod externs;

@@ -1,9 +1,11 @@
 //! The `tierup` command: `tierup run` runs a WASI command program (or calls one export of
 //! a module), `tierup wast` runs specification test scripts, `tierup compile` compiles a
-//! whole module with one tier and reports the compile speed; `tierup FILE.wasm ARGS...` is
+//! whole module with one tier and reports the compile speed, `tierup compare` runs a
+//! program under every tier mode and reports the first divergence; `tierup FILE.wasm ARGS...` is
 //! short for `tierup run FILE.wasm ARGS...`. Exit status: 0 on success, 1 when wasm
 //! trapped or a script failed, 2 for usage, parse, validation and link errors.
 
+mod compare_cmd;
 mod compile_cmd;
 mod run;
 mod tier_args;
@@ -61,6 +63,23 @@ enum Command {
     Wast(wast_cmd::WastCommand),
     /// Compiles every function of a module with one tier and reports the compile speed
     Compile(compile_cmd::CompileCommand),
+    /// Runs a program under every tier mode and reports the first divergence
+    ///
+    /// Runs the program (a WASI command, or one export with --invoke) in the interpreter,
+    /// each compiler alone, the eager and tiered modes, the tiered mode with synchronous
+    /// tier-up at threshold 0 (with and without the baseline tier) and with random tier
+    /// masks, and compares every run with the interpreter's: results, trap and message,
+    /// exit status, stdout, stderr, the final bytes of every memory and the globals. NaN
+    /// bit patterns and the depth of stack exhaustion may differ (the specification
+    /// allows it). Exits with 0 when all runs agree, 1 when one differs.
+    ///
+    /// Examples:
+    ///
+    ///   tierup compare --dir . program.wasm input.txt
+    ///
+    ///   tierup compare --invoke fib math.wat 30
+    #[command(verbatim_doc_comment)]
+    Compare(compare_cmd::CompareCommand),
 }
 
 /// The command line, with `run` inserted when the first argument is neither a
@@ -70,7 +89,17 @@ fn command_line() -> Vec<std::ffi::OsString> {
     if let Some(first) = args.get(1)
         && !matches!(
             first.to_str(),
-            Some("run" | "wast" | "compile" | "help" | "-h" | "--help" | "-V" | "--version")
+            Some(
+                "run"
+                    | "wast"
+                    | "compile"
+                    | "compare"
+                    | "help"
+                    | "-h"
+                    | "--help"
+                    | "-V"
+                    | "--version"
+            )
         )
     {
         args.insert(1, "run".into());
@@ -160,6 +189,7 @@ fn main() -> ExitCode {
             Command::Run(cmd) => cmd.execute(),
             Command::Wast(cmd) => cmd.execute(),
             Command::Compile(cmd) => cmd.execute(),
+            Command::Compare(cmd) => cmd.execute(),
         });
     let code = match spawned {
         Ok(handle) => handle.join().unwrap_or_else(|_| {

@@ -403,7 +403,7 @@ fn runtime_error(context: &str, e: Error) -> Exit {
 }
 
 /// A `--timeout` duration: a number with the unit `ms`, `s`, `m` or `h`, or of seconds.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => t.split_at(i),

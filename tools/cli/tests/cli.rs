@@ -2,6 +2,7 @@
 //! trap's message and backtrace, `--timeout`, missing imports, and `wast` summaries and
 //! exit codes.
 
+use std::ops::Not;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -107,6 +108,70 @@ fn run_timeout_interrupts_an_endless_program_in_every_tier() {
         let o = tierup(&["run", "--timeout", bad, wat]);
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
     }
+}
+
+#[test]
+fn compare_agrees_and_names_a_divergence() {
+    let wat = temp_file(
+        "cmp.wat",
+        r#"(module
+             (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+             (memory (export "memory") 1)
+             (global $g (mut i32) (i32.const 0))
+             (func $fib (export "fib") (param i64) (result i64)
+               (if (result i64) (i64.lt_u (local.get 0) (i64.const 2)) (then (local.get 0))
+                 (else (i64.add (call $fib (i64.sub (local.get 0) (i64.const 1)))
+                                (call $fib (i64.sub (local.get 0) (i64.const 2)))))))
+             (func (export "fill") (param $n i32) (result i32) (local $i i32)
+               (loop $l
+                 (i32.store (i32.shl (local.get $i) (i32.const 2)) (i32.mul (local.get $i) (local.get $i)))
+                 (global.set $g (i32.add (global.get $g) (local.get $i)))
+                 (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+               (global.get $g))
+             (func (export "deep") (param i32) (result i32)
+               (i32.store (i32.const 0) (local.get 0))
+               (call 3 (i32.add (local.get 0) (i32.const 1))))
+             (func (export "noise") (drop (call $random (i32.const 64) (i32.const 16)))))"#,
+    );
+    let wat = wat.to_str().unwrap();
+    for (export, arg, end) in [
+        ("fib", Some("25"), "returned 75025:i64"),
+        ("fill", Some("5000"), "returned 12497500:i32"),
+        // Each tier exhausts the stack at its own depth, having stored its own last value.
+        ("deep", Some("0"), "trap: call stack exhausted"),
+    ] {
+        let mut args = vec!["compare", "--invoke", export, wat];
+        args.extend(arg);
+        let o = tierup(&args);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{export}: {out}{}", stderr(&o));
+        assert!(out.contains("all 10 runs agree"), "{export}: {out}");
+        assert_eq!(out.matches(end).count(), 10, "{export}: {out}");
+        for mode in [
+            "interp",
+            "baseline",
+            "optimizing",
+            "tiered-sync",
+            "random-tiers-3",
+        ] {
+            assert!(out.contains(mode), "{mode}: {out}");
+        }
+    }
+    // Random bytes differ from run to run: the first run after the interpreter's differs.
+    let o = tierup(&["compare", "--seeds", "0", "--invoke", "noise", wat]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("divergence: baseline differs from interp: memory 0 (hash")
+            && out.contains("first differs at address 0x4"),
+        "{out}"
+    );
+    assert!(
+        out.contains("all 7 runs").not() && out.lines().count() == 9,
+        "{out}"
+    );
+    let o = tierup(&["compare", "--invoke", "fib", wat]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 #[test]

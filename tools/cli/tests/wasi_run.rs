@@ -164,3 +164,29 @@ fn large_output_streams_in_bounded_memory() {
     assert_eq!(total, MIB << 20);
     assert!(peak < 256 * 1024, "resident set grew to {peak} KiB");
 }
+
+#[test]
+fn compare_runs_a_wasi_program_in_every_mode() {
+    let dir = TempDir::new();
+    std::fs::write(dir.0.join("abc.txt"), "abc").unwrap();
+    let spec = format!("{}::data", dir.0.display());
+    let o = tierup(&[
+        "compare",
+        "--dir",
+        &spec,
+        "--env",
+        "A=1",
+        &program("sha256sum"),
+        "data/abc.txt",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("all 10 runs agree"), "{out}");
+    // Each run printed the digest line (79 bytes) and ended by returning from `_start`.
+    assert_eq!(out.matches("        79        0").count(), 10, "{out}");
+    // The exit status is compared too: without the preopen every run fails alike.
+    let o = tierup(&["compare", &program("sha256sum"), "data/abc.txt"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(out.matches("exit status 1").count(), 10, "{out}");
+}
