@@ -827,3 +827,56 @@ fn a_point_shared_by_a_block_end_and_a_loop_header_enters_at_the_loop() {
         }
     }
 }
+
+/// Interpreter activations nested through host calls (wasm -> host -> wasm ...), as a
+/// recursion through interpreted and compiled functions nests them, are bounded by the
+/// host stack, not by a count: a bound of 200 made such a recursion trap at a depth where
+/// every tier alone went on (found by `tests/differential.rs`).
+#[test]
+fn nested_activations_are_bounded_by_the_stack_not_by_a_count() {
+    tierup_tests::with_big_stack(|| {
+        for mode in [TierMode::Interp, TierMode::Optimizing, TierMode::Tiered] {
+            let mut config = Config::new();
+            config.tier(mode).max_wasm_stack(32 << 20);
+            let engine = Engine::new(&config).unwrap();
+            let module = Module::new(
+                &engine,
+                r#"(module
+                     (import "host" "down" (func $down (param i32) (result i32)))
+                     (func (export "rec") (param i32) (result i32)
+                       (if (result i32) (i32.eqz (local.get 0))
+                         (then (i32.const 0))
+                         (else (i32.add (call $down (local.get 0)) (i32.const 1))))))"#,
+            )
+            .unwrap();
+            let mut store = Store::new(&engine, ());
+            let mut linker = Linker::new(&engine);
+            linker
+                .func_wrap(
+                    "host",
+                    "down",
+                    |mut caller: tierup::Caller<'_, ()>, n: i32| -> tierup::Result<i32> {
+                        let rec = caller
+                            .get_export("rec")
+                            .and_then(|e| e.into_func())
+                            .expect("rec");
+                        let mut out = [tierup::Val::I32(0)];
+                        rec.call(&mut caller, &[tierup::Val::I32(n - 1)], &mut out)?;
+                        Ok(out[0].unwrap_i32())
+                    },
+                )
+                .unwrap();
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let rec: tierup::TypedFunc<i32, i32> =
+                instance.get_typed_func(&mut store, "rec").unwrap();
+            assert_eq!(rec.call(&mut store, 1_000).unwrap(), 1_000, "{mode:?}");
+            // And the stack still ends it: a trap, not a crash.
+            let e = rec.call(&mut store, 10_000_000).unwrap_err();
+            assert!(
+                format!("{e:#}").contains("call stack exhausted"),
+                "{mode:?}: {e:#}"
+            );
+        }
+    })
+    .unwrap();
+}

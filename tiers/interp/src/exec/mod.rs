@@ -92,9 +92,12 @@ pub unsafe extern "sysv64" fn array_entry(
         // The host stack limit is what every tier checks on entry: below it, the
         // interpreter's own run and what it calls could reach the end of the host stack
         // (the runtime leaves room below the limit for Rust code, see `RuntimeLimits`).
-        if (*stack).nesting >= MAX_NESTING
+        // Where no limit is set (a host that runs the interpreter without one), the
+        // nesting of activations is bounded instead.
+        let stack_limit = limits.stack_limit.load(Ordering::Relaxed);
+        if (stack_limit == 0 && (*stack).nesting >= MAX_NESTING)
             || (max_depth != 0 && frames_base + (*stack).nesting as usize >= max_depth)
-            || dispatch::stack_pointer() < limits.stack_limit.load(Ordering::Relaxed)
+            || dispatch::stack_pointer() < stack_limit
         {
             return trap::record(TrapCode::StackOverflow);
         }

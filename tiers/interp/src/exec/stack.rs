@@ -14,7 +14,12 @@ use crate::func::InterpFunc;
 pub(crate) const MAX_REGISTERS: usize = 1 << 20;
 
 /// How many interpreter activations may nest on one host stack (host -> wasm -> host ->
-/// wasm ...) before the next one traps with `StackOverflow`.
+/// wasm ..., or interpreted and compiled code calling each other) before the next one
+/// traps with `StackOverflow`, where the host set no stack limit
+/// (`RuntimeLimits::stack_limit`); with one, the limit alone bounds them. A bound of 200
+/// everywhere made a recursion through interpreted and compiled functions (random tier
+/// masks, `tests/differential.rs`) exhaust the stack at a depth of 400 where each tier
+/// alone went on.
 pub(crate) const MAX_NESTING: u32 = 200;
 
 /// A suspended caller frame.
