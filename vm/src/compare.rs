@@ -5,8 +5,8 @@
 //! compared with the first (the interpreter's, by default) on everything a program can
 //! show: how it ended (results, trap code and message, `proc_exit` status, or the error
 //! that stopped it before it ran), its stdout and stderr, the final bytes of every memory
-//! of its instance (a hash, then the first differing address) and the final value of
-//! every global.
+//! of its instance (a hash, then the first differing address; for a memory over 64 MiB,
+//! the first differing page) and the final value of every global.
 //!
 //! Two divergences are allowed, because the specification allows them, and normalised:
 //!
@@ -18,7 +18,9 @@
 //!   not known.
 //! * **The depth of stack exhaustion.** Each tier's frames have their own size, so a run
 //!   that ends in `call stack exhausted` is compared on that trap alone: how deep it went
-//!   (and so what it wrote and printed on the way) depends on the tier.
+//!   (and so what it wrote and printed on the way) depends on the tier. With
+//!   [`Target::EveryExport`], the calls are compared up to the first that ends so, and
+//!   nothing after it.
 //!
 //! Reference values compare by null-ness only (function identities are per store).
 //! Nothing else is normalised: a program that reads the clock or random numbers differs
@@ -97,6 +99,10 @@ pub enum Target {
     Command(Vec<String>),
     /// An export, with these arguments.
     Invoke(String, Vec<Val>),
+    /// Every exported function, in export order, each with zero (or null) arguments, the
+    /// next called after a trap too (the instance stays usable): what differential
+    /// testing of generated modules runs ([`End::Calls`]).
+    EveryExport,
 }
 
 /// The program to compare and its surroundings, the same in every run.
@@ -145,6 +151,8 @@ pub enum End {
     Trap(Option<TrapCode>, String),
     /// Something else stopped it: compiling, linking or instantiating failed.
     Error(String),
+    /// [`Target::EveryExport`]: each call's end, with the export's name.
+    Calls(Vec<(String, End)>),
 }
 
 impl core::fmt::Display for End {
@@ -160,6 +168,13 @@ impl core::fmt::Display for End {
             End::Exit(code) => write!(f, "exit status {code}"),
             End::Trap(_, message) => write!(f, "trap: {message}"),
             End::Error(e) => write!(f, "error: {e}"),
+            End::Calls(calls) => {
+                write!(f, "{} calls", calls.len())?;
+                for (name, end) in calls {
+                    write!(f, "; {name}: {end}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -175,9 +190,9 @@ pub struct Outcome {
     pub stdout: Vec<u8>,
     /// Everything written to stderr.
     pub stderr: Vec<u8>,
-    /// The final bytes of each memory of the instance (imports first); empty when it was
+    /// The final state of each memory of the instance (imports first); none when it was
     /// never instantiated.
-    pub memories: Vec<Vec<u8>>,
+    pub memories: Vec<MemoryImage>,
     /// The final value of each global of the instance (imports first).
     pub globals: Vec<Val>,
     /// The run's wall time.
@@ -187,7 +202,46 @@ pub struct Outcome {
 impl Outcome {
     /// A short hash of the memories' bytes (FNV-1a), for reports.
     pub fn memory_hash(&self) -> u64 {
-        self.memories.iter().fold(FNV_OFFSET, |h, m| fnv(h, m))
+        self.memories.iter().fold(FNV_OFFSET, |h, m| {
+            m.pages.iter().fold(h, |h, p| fnv(h, &p.to_le_bytes()))
+        })
+    }
+}
+
+/// A memory's final bytes, or for a large memory the hash of each of its pages: a copy of
+/// a memory the program grew to gigabytes would double what the run took (a generated
+/// module that grew its memory to 4 GiB took the fuzzing run to 24 GB).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryImage {
+    /// The length in bytes.
+    pub len: usize,
+    /// A hash of each 64 KiB page ([`page_hash`]).
+    pub pages: Vec<u64>,
+    /// The bytes, where the memory is at most [`MemoryImage::MAX_COPY`] long.
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl MemoryImage {
+    /// The largest memory whose bytes are kept (64 MiB).
+    pub const MAX_COPY: usize = 64 << 20;
+
+    /// The image of `bytes`.
+    pub fn of(bytes: &[u8]) -> MemoryImage {
+        MemoryImage {
+            len: bytes.len(),
+            pages: bytes
+                .chunks(tierup_abi::WASM_PAGE_SIZE)
+                .map(page_hash)
+                .collect(),
+            bytes: (bytes.len() <= Self::MAX_COPY).then(|| bytes.to_vec()),
+        }
+    }
+
+    /// The hash of the whole memory.
+    pub fn hash(&self) -> u64 {
+        self.pages
+            .iter()
+            .fold(FNV_OFFSET, |h, p| fnv(h, &p.to_le_bytes()))
     }
 }
 
@@ -356,6 +410,7 @@ fn call(
     let (name, args) = match &program.target {
         Target::Command(_) => ("_start", &[][..]),
         Target::Invoke(name, args) => (name.as_str(), &args[..]),
+        Target::EveryExport => return (every_export(store, instance), Some(instance)),
     };
     let Some(func) = instance.get_func(&mut *store, name) else {
         return (
@@ -372,6 +427,25 @@ fn call(
     (end, Some(instance))
 }
 
+/// Calls every exported function of `instance` with zero arguments.
+fn every_export(store: &mut Store<Host>, instance: crate::Instance) -> End {
+    let mut calls = Vec::new();
+    for (name, export) in instance.exports(&mut *store) {
+        let Some(func) = export.into_func() else {
+            continue;
+        };
+        let ty = func.ty(&*store);
+        let args: Vec<Val> = ty.params().iter().map(|t| Val::default_for(*t)).collect();
+        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        let end = match func.call(&mut *store, &args, &mut results) {
+            Ok(()) => End::Returned(results),
+            Err(e) => ended(e, &format!("cannot call `{name}`")),
+        };
+        calls.push((name, end));
+    }
+    End::Calls(calls)
+}
+
 /// The end of a run that failed with `e`.
 fn ended(e: anyhow::Error, context: &str) -> End {
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
@@ -384,7 +458,7 @@ fn ended(e: anyhow::Error, context: &str) -> End {
 }
 
 /// The final bytes of the instance's memories and the values of its globals.
-fn snapshot(store: &Store<Host>, instance: crate::Instance) -> (Vec<Vec<u8>>, Vec<Val>) {
+fn snapshot(store: &Store<Host>, instance: crate::Instance) -> (Vec<MemoryImage>, Vec<Val>) {
     let opaque = &store.inner.opaque;
     let Some(inst) = opaque.instances.get(instance.index) else {
         return (Vec::new(), Vec::new());
@@ -392,7 +466,7 @@ fn snapshot(store: &Store<Host>, instance: crate::Instance) -> (Vec<Vec<u8>>, Ve
     let memories = inst
         .memories
         .iter()
-        .map(|&m| opaque.memories[m].data().to_vec())
+        .map(|&m| MemoryImage::of(opaque.memories[m].data()))
         .collect();
     let globals = inst
         .globals
@@ -407,10 +481,22 @@ fn snapshot(store: &Store<Host>, instance: crate::Instance) -> (Vec<Vec<u8>>, Ve
 
 /// What differs between two outcomes, in words; `None` where they agree.
 fn diff(a: &Outcome, b: &Outcome) -> Option<String> {
-    if !same_end(&a.end, &b.end) {
+    if let (End::Calls(x), End::Calls(y)) = (&a.end, &b.end) {
+        for (i, ((name, p), (other, q))) in x.iter().zip(y).enumerate() {
+            if name != other || !same_end(p, q) {
+                return Some(format!("call {i} (`{other}`) ended with {q}, not {p}"));
+            }
+            if exhausted(p) {
+                // What follows may depend on how deep the stack went.
+                return None;
+            }
+        }
+        if x.len() != y.len() {
+            return Some(format!("it made {} calls, not {}", y.len(), x.len()));
+        }
+    } else if !same_end(&a.end, &b.end) {
         return Some(format!("it ended with {}, not {}", b.end, a.end));
     }
-    let exhausted = |e: &End| matches!(e, End::Trap(Some(TrapCode::StackOverflow), _));
     if exhausted(&a.end) {
         // The depth of stack exhaustion is the tier's: what happened on the way is too.
         return None;
@@ -429,22 +515,32 @@ fn diff(a: &Outcome, b: &Outcome) -> Option<String> {
         ));
     }
     for (i, (ma, mb)) in a.memories.iter().zip(&b.memories).enumerate() {
-        if ma.len() != mb.len() {
-            return Some(format!(
-                "memory {i} is {} bytes, not {}",
-                mb.len(),
-                ma.len()
-            ));
+        if ma.len != mb.len {
+            return Some(format!("memory {i} is {} bytes, not {}", mb.len, ma.len));
         }
-        if let Some(at) = memory_difference(ma, mb) {
-            return Some(format!(
-                "memory {i} (hash {:016x}, not {:016x}) first differs at address {at:#x}: \
-                 {:#04x}, not {:#04x}",
-                fnv(FNV_OFFSET, mb),
-                fnv(FNV_OFFSET, ma),
-                mb[at],
-                ma[at]
-            ));
+        let hashes = format!(
+            "memory {i} (hash {:016x}, not {:016x})",
+            mb.hash(),
+            ma.hash()
+        );
+        match (&ma.bytes, &mb.bytes) {
+            (Some(x), Some(y)) => {
+                if let Some(at) = memory_difference(x, y) {
+                    return Some(format!(
+                        "{hashes} first differs at address {at:#x}: {:#04x}, not {:#04x}",
+                        y[at], x[at]
+                    ));
+                }
+            }
+            _ => {
+                if let Some(page) = ma.pages.iter().zip(&mb.pages).position(|(x, y)| x != y) {
+                    return Some(format!(
+                        "{hashes} first differs in the page at {:#x} (a memory this large \
+                         is compared by page, NaNs included)",
+                        page * tierup_abi::WASM_PAGE_SIZE
+                    ));
+                }
+            }
         }
     }
     if a.globals.len() != b.globals.len() {
@@ -466,8 +562,19 @@ fn diff(a: &Outcome, b: &Outcome) -> Option<String> {
     None
 }
 
+/// Whether a run ended in stack exhaustion.
+fn exhausted(e: &End) -> bool {
+    matches!(e, End::Trap(Some(TrapCode::StackOverflow), _))
+}
+
 fn same_end(a: &End, b: &End) -> bool {
     match (a, b) {
+        (End::Calls(x), End::Calls(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((m, p), (n, q))| m == n && same_end(p, q))
+        }
         (End::Returned(x), End::Returned(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_val(p, q))
         }
@@ -562,6 +669,18 @@ fn show_bytes(a: &[u8], b: &[u8], at: usize) -> String {
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
+/// A hash of one page of memory: FNV-1a over its 64-bit words (eight times as fast as over
+/// its bytes, which matters for memories of gigabytes), then its tail bytes.
+fn page_hash(page: &[u8]) -> u64 {
+    let mut words = page.chunks_exact(8);
+    let mut h = FNV_OFFSET;
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    fnv(h, words.remainder())
+}
+
 fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
@@ -621,7 +740,7 @@ mod tests {
             end,
             stdout: b"hello\n".to_vec(),
             stderr: Vec::new(),
-            memories: vec![vec![0; 64]],
+            memories: vec![MemoryImage::of(&[0; 64])],
             globals: vec![Val::I32(1), Val::F64(0x7ff8_0000_0000_0000)],
             wall: Duration::ZERO,
         }
@@ -652,14 +771,24 @@ mod tests {
         b.stderr = b"!".to_vec();
         assert!(diff(&a, &b).unwrap().starts_with("stderr"));
         let mut b = a.clone();
-        b.memories[0][33] = 7;
+        let mut bytes = vec![0u8; 64];
+        bytes[33] = 7;
+        b.memories[0] = MemoryImage::of(&bytes);
         assert!(
             diff(&a, &b)
                 .unwrap()
                 .contains("at address 0x21: 0x07, not 0x00")
         );
+        // Past the size whose bytes are kept, pages are compared by their hashes.
+        let (mut x, mut y) = (a.clone(), a.clone());
+        x.memories[0].bytes = None;
+        y.memories[0] = MemoryImage {
+            bytes: None,
+            ..MemoryImage::of(&bytes)
+        };
+        assert!(diff(&x, &y).unwrap().contains("in the page at 0x0"));
         let mut b = a.clone();
-        b.memories[0].extend([0; 64]);
+        b.memories[0] = MemoryImage::of(&[0; 128]);
         assert!(diff(&a, &b).unwrap().contains("128 bytes, not 64"));
         let mut b = a.clone();
         b.globals[0] = Val::I32(2);
@@ -677,7 +806,7 @@ mod tests {
         let exhausted = || End::Trap(Some(TrapCode::StackOverflow), "call stack exhausted".into());
         let a = outcome(exhausted());
         let mut b = outcome(exhausted());
-        b.memories[0][0] = 9;
+        b.memories[0] = MemoryImage::of(&[9; 64]);
         b.stdout.clear();
         b.globals[0] = Val::I32(77);
         assert_eq!(diff(&a, &b), None);

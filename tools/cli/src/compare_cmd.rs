@@ -18,8 +18,13 @@ use crate::{EXIT_TRAP, EXIT_USAGE};
 pub struct CompareCommand {
     /// Call this export with the arguments after the module (default: `_start` of a WASI
     /// command, which gets them as its arguments)
-    #[arg(long, value_name = "FUNCTION")]
+    #[arg(long, value_name = "FUNCTION", conflicts_with = "every_export")]
     invoke: Option<String>,
+
+    /// Call every exported function in turn, each with zero arguments (as the
+    /// differential tests run a generated module)
+    #[arg(long)]
+    every_export: bool,
 
     /// Also run under the tiered mode with random three-way tier masks of seeds 1..=N
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -78,6 +83,7 @@ impl CompareCommand {
             .ok_or_else(|| anyhow::anyhow!("no module given"))?;
         let wasm = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read `{file}`: {e}"))?;
         let target = match &self.invoke {
+            None if self.every_export => Target::EveryExport,
             None => Target::Command(args.to_vec()),
             Some(name) => Target::Invoke(name.clone(), invoke_args(&wasm, name, args)?),
         };
