@@ -202,6 +202,21 @@ impl<M: Masm> CodeGen<'_, M> {
         self.m.call_mem(Addr::Base(M::SCRATCH, offset as i32));
     }
 
+    /// Goes on at `ok` where the libcall just called returned `STATUS_OK`, and raises its
+    /// status otherwise (`raise` never returns).
+    pub(super) fn raise_failed_status(&mut self, ok: Label) {
+        self.m.test(Size::S32, M::RET_GPR);
+        self.m.jcc(Cond::Eq, ok);
+        self.m.mov(Size::S32, M::ARG_GPRS[0], M::RET_GPR);
+        self.m.load(
+            Size::S64,
+            M::SCRATCH,
+            Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
+        );
+        self.m
+            .call_mem(Addr::Base(M::SCRATCH, libcall_offsets::RAISE as i32));
+    }
+
     /// Calls libcall `offset` with the instance context and `args` (immediates, or the
     /// topmost `operands` entries, the deepest first, which it pops), in the integer
     /// argument registers from the second on. A libcall that returns a status (`status`)
@@ -234,16 +249,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.libcall(offset);
         if status {
             let ok = self.m.new_label();
-            self.m.test(Size::S32, M::RET_GPR);
-            self.m.jcc(Cond::Eq, ok);
-            self.m.mov(Size::S32, M::ARG_GPRS[0], M::RET_GPR);
-            self.m.load(
-                Size::S64,
-                M::SCRATCH,
-                Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
-            );
-            self.m
-                .call_mem(Addr::Base(M::SCRATCH, libcall_offsets::RAISE as i32));
+            self.raise_failed_status(ok);
             self.m.bind(ok);
         }
         if let Some(ty) = result {

@@ -90,17 +90,7 @@ impl<M: Masm> CodeGen<'_, M> {
             );
             self.m
                 .call_mem(Addr::Base(M::SCRATCH, libcall_offsets::EPOCH as i32));
-            self.m.test(Size::S32, M::RET_GPR);
-            self.m.jcc(Cond::Eq, s.back);
-            // `raise` never returns.
-            self.m.mov(Size::S32, M::ARG_GPRS[0], M::RET_GPR);
-            self.m.load(
-                Size::S64,
-                M::SCRATCH,
-                Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
-            );
-            self.m
-                .call_mem(Addr::Base(M::SCRATCH, libcall_offsets::RAISE as i32));
+            self.raise_failed_status(s.back);
         }
     }
 }
