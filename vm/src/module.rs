@@ -169,6 +169,7 @@ impl Module {
                     register_entry,
                     data: core::ptr::null(),
                     tier: Tier::Lazy,
+                    variant: 0,
                 })
             })
             .collect();
@@ -559,11 +560,16 @@ impl ModuleInner {
                     &self.compile_options(tier, bounds_checks),
                 )
                 .map_err(|e| {
-                    anyhow::anyhow!(
+                    let message = format!(
                         "failed to compile function {} ({}): {e}",
                         self.func_display_name(func_index),
                         tier.name()
-                    )
+                    );
+                    if e.is_beyond_limits() {
+                        anyhow::Error::new(BeyondLimits(message))
+                    } else {
+                        anyhow::anyhow!(message)
+                    }
                 })?;
             let size = match &code {
                 Compiled::Machine(m) => m.bytes.len(),
@@ -671,6 +677,7 @@ impl ModuleInner {
                 register_entry: base.add(machine.register_entry as usize).cast(),
                 data: base.add(shim as usize).cast(),
                 tier,
+                variant: 0,
             }
         };
         Ok(FuncCodeBox::Machine(Box::new(record)))
@@ -843,20 +850,38 @@ impl ModuleInner {
         func_index: u32,
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
-        let tier = self.engine.tier_for(self.salt, func_index);
-        let code = match self.code(func_index, tier, bounds_checks) {
-            // What the baseline tier does not compile yet runs in the interpreter.
-            Err(e) if tier == Tier::Baseline => {
-                tracing::debug!(
-                    target: "tierup::tiering",
-                    func_index,
-                    func = self.func_display_name(func_index),
-                    tier = tier.name(),
-                    "compile failed, running in the interpreter: {e:#}"
-                );
-                self.code(func_index, Tier::Interp, bounds_checks)?
-            }
-            other => other?,
+        let mut tier = self.engine.tier_for(self.salt, func_index);
+        let code = loop {
+            let below = match self.code(func_index, tier, bounds_checks) {
+                Ok(code) => break code,
+                // What the baseline tier does not compile yet runs in the interpreter.
+                Err(e) if tier == Tier::Baseline => (e, Tier::Interp),
+                // A function beyond the optimizing tier's limits, in the tier below.
+                Err(e)
+                    if tier == Tier::Optimizing && e.downcast_ref::<BeyondLimits>().is_some() =>
+                {
+                    let baseline = self.engine.compiler(Tier::Baseline).is_some();
+                    (
+                        e,
+                        if baseline {
+                            Tier::Baseline
+                        } else {
+                            Tier::Interp
+                        },
+                    )
+                }
+                Err(e) => return Err(e),
+            };
+            tracing::debug!(
+                target: "tierup::tiering",
+                func_index,
+                func = self.func_display_name(func_index),
+                tier = tier.name(),
+                "compile failed, running in the {} tier: {:#}",
+                below.1.name(),
+                below.0
+            );
+            tier = below.1;
         };
         let lazy = self.lazy_code(func_index);
         self.publish_live(func_index, code, bounds_checks, |slot| {
@@ -1019,3 +1044,16 @@ impl ModuleInner {
         }
     }
 }
+
+/// A compile error of a function beyond its tier's limits
+/// (`tierup_abi::CompileError::beyond_limits`), which runs in the tier below.
+#[derive(Debug)]
+struct BeyondLimits(String);
+
+impl core::fmt::Display for BeyondLimits {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BeyondLimits {}

@@ -79,6 +79,24 @@ pub struct CompileOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileError(pub String);
 
+/// The start of the message of a [`CompileError::beyond_limits`].
+const BEYOND_LIMITS: &str = "beyond the tier's limits: ";
+
+impl CompileError {
+    /// The error of a valid function whose code in this tier would not run where the code
+    /// of a lower tier does (the optimizing tier's frame for a huge function, say): the
+    /// runtime keeps the function in the tier below, where it would otherwise trap or
+    /// refuse it.
+    pub fn beyond_limits(why: impl core::fmt::Display) -> CompileError {
+        CompileError(format!("{BEYOND_LIMITS}{why}"))
+    }
+
+    /// Whether this is a [`CompileError::beyond_limits`].
+    pub fn is_beyond_limits(&self) -> bool {
+        self.0.starts_with(BEYOND_LIMITS)
+    }
+}
+
 impl core::fmt::Display for CompileError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.0)

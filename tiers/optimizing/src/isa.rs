@@ -15,8 +15,9 @@ use tierup_abi::{
     CompileError, Libm, MachineCode, Reloc, RelocKind, RelocTarget, SourceLoc, TrapCode, TrapSite,
 };
 
-/// The host ISA, detected by `cranelift_native`, with the flags described in the crate docs.
-pub(crate) fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
+/// The host ISA, detected by `cranelift_native`, with the flags described in the crate docs
+/// and the register allocator `regalloc` (`backtracking` or `single_pass`).
+pub(crate) fn host_isa(regalloc: &str) -> Result<OwnedTargetIsa, CompileError> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
@@ -37,6 +38,7 @@ pub(crate) fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
         },
     )?;
     set(&mut flags, "enable_nan_canonicalization", "false")?;
+    set(&mut flags, "regalloc_algorithm", regalloc)?;
     let builder = cranelift_native::builder()
         .map_err(|e| CompileError(format!("no Cranelift backend for this host: {e}")))?;
     builder

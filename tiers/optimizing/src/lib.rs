@@ -62,10 +62,32 @@
 //!   compile every function of the spec suite with it on.
 //! * `enable_nan_canonicalization=false`: wasm allows any NaN bit pattern where results are
 //!   NaN, and the other tiers do not canonicalize either.
+//! * `regalloc_algorithm=backtracking` (the default), but `single_pass` for large
+//!   functions (below).
 //! * Everything else keeps Cranelift's defaults (libcalls are not colocated, so the only
 //!   external relocations are the `Abs8` addresses of rounding functions that Cranelift
 //!   calls on hosts without SSE4.1; they become [`tierup_abi::RelocTarget::Libm`], and any
 //!   other external relocation fails the compilation).
+//!
+//! # Large functions
+//!
+//! The backtracking register allocator can take time far beyond linear in the size of a
+//! function: a straight-line body where many long-lived values (constants that the
+//! e-graph shares across one huge block) are spilled took 4.3 s at 110 KB of body, 48 s at
+//! 220 KB and 252 s at 440 KB, and a valid body may have 7,654,321 bytes (the JS API's
+//! limit). A function whose body is larger than [`LARGE_BODY_BYTES`] (64 KB; the same
+//! shape takes 0.6 s just below it) is therefore compiled with the single-pass allocator
+//! (`regalloc_algorithm=single_pass`, a second ISA of the same flags), which is linear:
+//! 0.23 s at 440 KB (`benches/README.md`, "Large functions"). Its code spills more; such
+//! functions are rare (none in the benchmark programs, 3 of 11,448 in CPython, 6 of
+//! 30,186 in Yosys, 18 of 32,092 in cc1).
+//!
+//! Such a body can also need a frame no wasm stack holds (about 8 bytes per operator of
+//! that shape, either allocator: 4 MB for a 7.6 MB body, where the default wasm stack is
+//! 1 MiB). A frame above [`MAX_FRAME_BYTES`] is refused with
+//! [`CompileError::beyond_limits`]: the runtime keeps the function in the tier below
+//! (baseline code, or the interpreter, whose frames hold the operand stack only) rather
+//! than publish code that would exhaust the stack where the lower tier's ran.
 //!
 //! # Traps
 //!
@@ -115,6 +137,28 @@ use wasmparser::ValType;
 
 pub use sig::{array_signature, clif_type, register_signature};
 
+/// The body size (bytes, locals declaration included) above which a function is compiled
+/// with Cranelift's single-pass register allocator (see the crate docs, "Large functions").
+pub const LARGE_BODY_BYTES: usize = 64 << 10;
+
+/// The largest stack frame the tier makes, in bytes: half the runtime's default wasm
+/// stack (`Config::max_wasm_stack`, 1 MiB). A function that would need more (a
+/// multi-megabyte straight-line body: about 8 bytes of frame per operator of it) is
+/// refused with [`CompileError::beyond_limits`] and stays in the tier below, whose frame
+/// holds its operand stack only, rather than move up into code that exhausts the stack.
+pub const MAX_FRAME_BYTES: u32 = 512 << 10;
+
+/// `code`, unless its frame is larger than [`MAX_FRAME_BYTES`].
+fn check_frame(func_index: u32, code: isa::Emitted) -> Result<isa::Emitted, CompileError> {
+    if code.frame_size > MAX_FRAME_BYTES {
+        return Err(CompileError::beyond_limits(format!(
+            "function {func_index} needs a stack frame of {} bytes in optimized code, more than {MAX_FRAME_BYTES}",
+            code.frame_size
+        )));
+    }
+    Ok(code)
+}
+
 /// A function type as parameter and result types.
 type Signature = (Box<[ValType]>, Box<[ValType]>);
 
@@ -122,6 +166,9 @@ type Signature = (Box<[ValType]>, Box<[ValType]>);
 /// threads at once; all state of a compilation lives in that call.
 pub struct Optimizing {
     isa: OwnedTargetIsa,
+    /// The same ISA with the single-pass register allocator, for functions of more than
+    /// [`LARGE_BODY_BYTES`] (see the crate docs, "Large functions").
+    large_isa: OwnedTargetIsa,
     /// The compiled array shim of each signature: a shim depends only on its signature
     /// and holds no address, so every function of that type gets a copy of these bytes.
     shims: Mutex<HashMap<Signature, isa::Emitted>>,
@@ -155,7 +202,8 @@ impl Optimizing {
     /// The tier for the host, with the flags described in the crate docs.
     pub fn new() -> Result<Optimizing, CompileError> {
         Ok(Optimizing {
-            isa: isa::host_isa()?,
+            isa: isa::host_isa("backtracking")?,
+            large_isa: isa::host_isa("single_pass")?,
             shims: Mutex::new(HashMap::new()),
         })
     }
@@ -179,6 +227,17 @@ impl Optimizing {
     /// The Cranelift ISA the tier compiles for.
     pub fn isa(&self) -> &dyn TargetIsa {
         &*self.isa
+    }
+
+    /// The ISA (and so the register allocator) for defined function `func_index`: the
+    /// single-pass allocator's for a body of more than [`LARGE_BODY_BYTES`].
+    fn isa_for(&self, env: &ModuleEnv, func_index: u32) -> &dyn TargetIsa {
+        let bytes = env.body(func_index).map_or(0, |(body, _)| body.len());
+        if bytes > LARGE_BODY_BYTES {
+            &*self.large_isa
+        } else {
+            &*self.isa
+        }
     }
 
     /// The CLIF of the defined function `func_index` before Cranelift's optimisations (for
@@ -242,8 +301,9 @@ impl Compiler for Optimizing {
         guarded(|| {
             let ty = sig::func_type(env, func_index)?;
             let entry = translate::Entry::Start;
-            let func = translate::translate(&*self.isa, env, func_index, *options, entry)?;
-            let body = isa::emit(&*self.isa, func)?;
+            let isa = self.isa_for(env, func_index);
+            let func = translate::translate(isa, env, func_index, *options, entry)?;
+            let body = check_frame(func_index, isa::emit(isa, func)?)?;
             let shim = self.shim(ty.params(), ty.results())?;
             Ok(Compiled::Machine(isa::link(body, Some(shim))?))
         })
@@ -259,8 +319,9 @@ impl Compiler for Optimizing {
         guarded(|| {
             let ty = sig::func_type(env, func_index)?;
             let entry = translate::Entry::Osr { at };
-            let func = translate::translate(&*self.isa, env, func_index, *options, entry)?;
-            let body = isa::emit(&*self.isa, func)?;
+            let isa = self.isa_for(env, func_index);
+            let func = translate::translate(isa, env, func_index, *options, entry)?;
+            let body = check_frame(func_index, isa::emit(isa, func)?)?;
             let shim = self.shim(&tierup_abi::osr::ENTRY_PARAMS, ty.results())?;
             isa::link(body, Some(shim))
         })
@@ -296,5 +357,48 @@ mod tests {
         assert_eq!(flags.enable_verifier(), cfg!(debug_assertions));
         assert!(!flags.enable_nan_canonicalization());
         assert_eq!(tier.tier(), Tier::Optimizing);
+        let large = tier.large_isa.flags();
+        assert_eq!(
+            flags.regalloc_algorithm(),
+            cranelift_codegen::settings::RegallocAlgorithm::Backtracking
+        );
+        assert_eq!(
+            large.regalloc_algorithm(),
+            cranelift_codegen::settings::RegallocAlgorithm::SinglePass
+        );
+        // Everything else the same.
+        assert_eq!(
+            flags.to_string().replace("single_pass", "backtracking"),
+            large.to_string().replace("single_pass", "backtracking")
+        );
+    }
+
+    /// The allocator is chosen by the size of the body: the single-pass one only above
+    /// `LARGE_BODY_BYTES`.
+    #[test]
+    fn large_bodies_get_the_single_pass_allocator() {
+        let tier = Optimizing::new().unwrap();
+        let body = |nops: usize| format!("(func {})", "nop ".repeat(nops));
+        let wat = format!(
+            "(module {} {})",
+            body(LARGE_BODY_BYTES - 2),
+            body(LARGE_BODY_BYTES - 1)
+        );
+        let wasm = wat::parse_str(&wat).unwrap();
+        let features = wasmparser::WasmFeatures::WASM2;
+        let mut builder = tierup_abi::ModuleEnvBuilder::new(wasm.clone().into(), features);
+        for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+            builder.payload(&payload.unwrap()).unwrap();
+        }
+        let env = builder.finish().unwrap();
+        let algorithm = |f| tier.isa_for(&env, f).flags().regalloc_algorithm();
+        use cranelift_codegen::settings::RegallocAlgorithm;
+        // A body is its locals declaration (one byte here), the nops and the `end`.
+        assert_eq!(env.body(0).unwrap().0.len(), LARGE_BODY_BYTES);
+        assert_eq!(algorithm(0), RegallocAlgorithm::Backtracking);
+        assert_eq!(algorithm(1), RegallocAlgorithm::SinglePass);
+        for f in 0..2 {
+            tier.compile(&env, f, &CompileOptions::default()).unwrap();
+        }
     }
 }
