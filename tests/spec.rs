@@ -2,6 +2,8 @@
 //! mode: one test per script and mode, named like `wasm_2_0::optimizing::i32`. The modes:
 //!
 //! * `interp` — the interpreter;
+//! * `interp_wide` — the interpreter with every function in its wide register form (the
+//!   form of functions whose registers do not fit 16-bit operands);
 //! * `baseline` — every function compiled by the baseline tier on its first call, with
 //!   guard regions (one it does not compile yet, SIMD for one, runs in the interpreter);
 //! * `baseline_checked` — the same without guard regions: every access checked; its code
@@ -31,6 +33,8 @@
 //!   in optimized code, so calls and OSR cross every pair of tiers; its code counts its
 //!   calls too (`Config::count_calls`, the tier report's) and checks the epoch, in every
 //!   tier;
+//! * `tiered_sync_wide` — `tiered_sync` with the interpreter's wide form: OSR out of it,
+//!   and calls between it and both compiled tiers;
 //! * `tiered_sync_2tier` — `tiered_sync` without the baseline tier (the chain of a CPU
 //!   without the features its code needs): interpreter -> optimizing;
 //! * `tiered` — the default mode with a threshold of 0: every function is queued at its
@@ -96,6 +100,12 @@ impl Mode {
         self
     }
 
+    /// With every function interpreted in the wide register form.
+    fn wide(mut self) -> Mode {
+        self.config.wide_interpreter(true);
+        self
+    }
+
     /// Without the baseline tier in the tiered chain.
     fn without_baseline(mut self) -> Mode {
         self.config.baseline_tier(false);
@@ -120,6 +130,7 @@ fn main() -> ExitCode {
     println!("spec suite: mixed tiers with seed {seed} (set TIERUP_TEST_SEED={seed} to repeat)");
     let modes = [
         Mode::new("interp", TierMode::Interp),
+        Mode::new("interp_wide", TierMode::Interp).wide(),
         Mode::new("baseline", TierMode::Baseline),
         Mode::new("baseline_checked", TierMode::Baseline)
             .unguarded()
@@ -140,6 +151,9 @@ fn main() -> ExitCode {
             .sync()
             .counting()
             .interruptible(),
+        Mode::new("tiered_sync_wide", TierMode::Tiered)
+            .sync()
+            .wide(),
         Mode::new("tiered_sync_2tier", TierMode::Tiered)
             .sync()
             .without_baseline(),

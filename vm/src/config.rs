@@ -96,6 +96,7 @@ pub struct Config {
     pub(crate) jitdump: bool,
     pub(crate) count_calls: bool,
     pub(crate) epoch_interruption: bool,
+    pub(crate) wide_interpreter: bool,
 }
 
 /// The default of [`Config::tier_up_threshold`] where the next tier is the optimizing one
@@ -129,6 +130,7 @@ impl Default for Config {
             perf_map: false,
             count_calls: false,
             epoch_interruption: false,
+            wide_interpreter: false,
             jitdump: false,
         }
     }
@@ -339,6 +341,16 @@ impl Config {
     /// instructions (it tests where it returns to its trampoline).
     pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {
         self.epoch_interruption = on;
+        self
+    }
+
+    /// Interprets every function in the interpreter's wide register form (default off:
+    /// only a function whose registers do not fit the compact form's 16-bit operands, see
+    /// `tierup-interp`'s crate docs). For testing the wide form: it runs the same code
+    /// with larger instructions, a little slower.
+    #[doc(hidden)]
+    pub fn wide_interpreter(&mut self, on: bool) -> &mut Self {
+        self.wide_interpreter = on;
         self
     }
 

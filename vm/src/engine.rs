@@ -27,7 +27,7 @@ struct Signatures {
 struct EngineInner {
     config: Config,
     signatures: RwLock<Signatures>,
-    interp: tierup_interp::Interp,
+    interp: crate::tiers::Interpreter,
     /// The optimizing tier, in the modes that use it (and in the baseline mode, for the
     /// adapters).
     optimizing: Option<Box<dyn Compiler>>,
@@ -135,14 +135,15 @@ impl Engine {
         baseline: Option<Box<dyn Compiler>>,
         perf: PerfSinks,
     ) -> Engine {
-        let interp = if config.tier.tiers_up() {
+        let budget = if config.tier.tiers_up() {
             let to_baseline = baseline.is_some() && config.tier == TierMode::Tiered;
-            tierup_interp::Interp::with_budget(config.interp_threshold(to_baseline))
+            Some(config.interp_threshold(to_baseline))
         } else if config.epoch_interruption {
-            tierup_interp::Interp::with_budget(EPOCH_CHECK_WORK)
+            Some(EPOCH_CHECK_WORK)
         } else {
-            tierup_interp::Interp::default()
+            None
         };
+        let interp = crate::tiers::Interpreter::new(budget, config.wide_interpreter);
         Engine {
             inner: Arc::new(EngineInner {
                 config,

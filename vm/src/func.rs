@@ -166,6 +166,7 @@ impl Func {
             register_entry: store.opaque.engine.array_code_register_entry(),
             data: &*record as *const HostFuncRecord<T> as *const (),
             tier: Tier::Host,
+            variant: 0,
         });
         let opaque = &mut store.opaque;
         let index = u32::try_from(opaque.host_funcs.len()).unwrap_or(u32::MAX);

@@ -106,6 +106,26 @@ pub struct FuncCode {
     pub data: *const (),
     /// The tier this code belongs to.
     pub tier: Tier,
+    /// Which form of its tier's code this is, for a tier with more than one; 0 for every
+    /// other. The interpreter translates a function whose registers do not fit its
+    /// compact 16-bit operands into a wide form with 32-bit ones (see `tierup-interp`'s
+    /// crate docs); each form runs its own records directly and calls the other's
+    /// through their array entry, and tells them apart by [`FuncCode::kind`].
+    pub variant: u8,
+}
+
+impl FuncCode {
+    /// `tier` and `variant` as one number (`tier` in the low byte): the two adjacent
+    /// bytes of the record, which a check for one kind of code compares in one load.
+    #[inline(always)]
+    pub fn kind(&self) -> u16 {
+        self.tier as u16 | (self.variant as u16) << 8
+    }
+
+    /// The [`FuncCode::kind`] of records of `tier` in `variant`.
+    pub const fn kind_of(tier: Tier, variant: u8) -> u16 {
+        tier as u16 | (variant as u16) << 8
+    }
 }
 
 // SAFETY: a `FuncCode` is immutable once published (module invariant 2), and the data it

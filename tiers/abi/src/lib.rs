@@ -136,6 +136,12 @@
 //!   trampoline (at most every 32 KiB of loop work, and at a function's hotness report),
 //!   so its instructions pay nothing. Any endless run of wasm passes a loop header or a
 //!   function entry, so it is stopped within a bounded time of the deadline.
+//! * A record names its tier's *variant* besides the tier ([`FuncCode::variant`], 0 but for
+//!   the interpreter's wide register form): the interpreter translates a function whose
+//!   registers exceed its 16-bit operands in a form with 32-bit ones, both reported as
+//!   [`Tier::Interp`], and each form's calls must tell its own records (which it runs
+//!   directly) from the other's. `tier` and `variant` are adjacent bytes that one 16-bit
+//!   compare tests ([`FuncCode::kind`]).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 

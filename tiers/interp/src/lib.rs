@@ -25,8 +25,8 @@
 //!
 //! # Frames and registers
 //!
-//! A frame is an array of 8-byte registers addressed by `i16` indices relative to the frame
-//! pointer: parameters and locals from register 0 (declared locals zeroed on entry), then
+//! A frame is an array of 8-byte registers addressed by `i16` indices (`i32` in the wide
+//! form, below) relative to the frame pointer: parameters and locals from register 0 (declared locals zeroed on entry), then
 //! the function's constants (each distinct constant once; those the code only uses as
 //! immediates are dropped), then the operand-stack temporaries. One copy of a
 //! per-function image sets up the locals and constants on entry. Values are stored
@@ -37,6 +37,28 @@
 //! pushes a frame and continues in the same handler chain, without host recursion. A
 //! callee's frame begins at its arguments, the caller's topmost temporaries, so they are
 //! its parameters without a copy, and it returns its results to the same place.
+//!
+//! # Register forms
+//!
+//! Register operands are 16 bits, which keeps an instruction in 16 bytes (24 with its
+//! handler) and a function's code dense. They name 32,767 registers for a function's
+//! locals, distinct constants and operand stack together (and 32,768 constants), which a
+//! valid function can exceed: the JS API's limits allow 50,000 locals, and a
+//! 7,654,321-byte body can keep millions of values on its operand stack. Such a function
+//! is translated in the *wide form*: the same sources built again as the crate
+//! `tierup-interp-wide` (its manifest points at this crate's sources; `build.rs` sets the
+//! `wide_registers` cfg for it), where `Reg` is `i32` and an instruction up to 32 bytes.
+//! Nothing else differs, so the two forms cannot drift apart. The compact form reports a
+//! function it cannot name ([`TranslateError::beyond_registers`]) and the runtime
+//! translates it in the wide form (`tierup`'s `Interpreter` tier); a translation that
+//! fits is never done twice.
+//!
+//! The two forms are two interpreters to each other. Each runs its own records directly
+//! (a call pushes a frame) and the other's through their array entry, and tells them
+//! apart by the record's kind (`FuncCode::variant`, compared with `tier` in one 16-bit
+//! load, so the compact form's call check costs what it did). Each has its own register
+//! stack per thread (the wide one of 64 MiB, reserved and backed as it is used), and its
+//! own tag in the thread's running word (see [`running_function`]).
 //!
 //! # Dispatch
 //!
@@ -76,6 +98,9 @@
 //! function's own (`exec::hot`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// The wide form builds these sources with `Reg = i32`: a cast that widens a compact
+// register to `i32` is one to the same type there.
+#![cfg_attr(wide_registers, allow(clippy::unnecessary_cast))]
 
 mod error;
 mod exec;
@@ -116,6 +141,22 @@ impl Interp {
     }
 }
 
+impl Interp {
+    /// Translates the function with this tier's budget, as [`Compiler::compile`] does, with
+    /// the [`TranslateError`] of a function it cannot translate (which says whether the
+    /// wide register form can).
+    pub fn translate(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> Result<InterpFunc, TranslateError> {
+        let mut func = translate_with(env, func_index, options)?;
+        func.set_budget(self.budget);
+        Ok(func)
+    }
+}
+
 impl Compiler for Interp {
     fn tier(&self) -> Tier {
         Tier::Interp
@@ -128,9 +169,9 @@ impl Compiler for Interp {
         func_index: u32,
         options: &CompileOptions,
     ) -> Result<Compiled, CompileError> {
-        let mut func =
-            translate_with(env, func_index, options).map_err(|e| CompileError(e.to_string()))?;
-        func.set_budget(self.budget);
+        let func = self
+            .translate(env, func_index, options)
+            .map_err(|e| CompileError(e.to_string()))?;
         Ok(Compiled::Owned(Box::new(func)))
     }
 }

@@ -6,7 +6,25 @@
 
 /// A register index relative to the frame pointer. Negative indices are the function's
 /// constants, `0..num_locals` its parameters and locals, the rest operand-stack temporaries.
+/// 16 bits in the compact form, 32 in the wide one (see the crate docs, "Register
+/// forms").
+#[cfg(not(wide_registers))]
 pub type Reg = i16;
+/// A register index relative to the frame pointer. Negative indices are the function's
+/// constants, `0..num_locals` its parameters and locals, the rest operand-stack temporaries.
+/// 16 bits in the compact form, 32 in the wide one (see the crate docs, "Register
+/// forms").
+#[cfg(wide_registers)]
+pub type Reg = i32;
+
+/// Whether this build of the crate is the wide register form.
+pub(crate) const WIDE: bool = cfg!(wide_registers);
+
+/// This form's [`tierup_abi::FuncCode::variant`].
+pub(crate) const VARIANT: u8 = WIDE as u8;
+
+/// The [`tierup_abi::FuncCode::kind`] of this form's records.
+pub(crate) const KIND: u16 = tierup_abi::FuncCode::kind_of(tierup_abi::Tier::Interp, VARIANT);
 
 /// How a register (8 bytes) holds a value of type `Self`.
 pub(crate) trait Bits: Copy {

@@ -279,6 +279,7 @@ fn build(
         register_entry: core::ptr::null(),
         data: core::ptr::null(),
         tier: Tier::Lazy,
+        variant: 0,
     }));
     let host = options.host.map(|h| {
         Shared::new(Box::new(FuncCode {
@@ -286,6 +287,7 @@ fn build(
             register_entry: core::ptr::null(),
             data: core::ptr::null(),
             tier: Tier::Host,
+            variant: 0,
         }))
     });
     let host_code = match &host {

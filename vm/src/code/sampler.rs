@@ -410,7 +410,9 @@ unsafe extern "C" fn on_sample(
             Some(CodeOwner::Adapter) => Table::add(&table.runtime, spent),
             None => match running::current() {
                 running::HOST => Table::add(&table.host, spent),
-                word => match tierup_interp::running_function(word) {
+                word => match tierup_interp::running_function(word)
+                    .or_else(|| tierup_interp_wide::running_function(word))
+                {
                     Some((vmctx, func_index)) => table.record(
                         SampleOwner::Instance(vmctx),
                         func_index,

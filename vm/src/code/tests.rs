@@ -40,6 +40,7 @@ fn run(bytes: Vec<u8>, traps: &[(u32, TrapCode)]) -> (u32, trap::TrapRecord, Cod
         register_entry: base.cast(),
         data: base.cast(),
         tier: Tier::Optimizing,
+        variant: 0,
     };
     // SAFETY: the record is alive for the whole call.
     let slot =
@@ -201,6 +202,7 @@ fn pieces_loaded_together_share_pages_and_keep_their_own_tables() {
             register_entry: base.cast(),
             data: base.cast(),
             tier: Tier::Optimizing,
+            variant: 0,
         };
         // SAFETY: the record is alive for the whole call.
         let slot = unsafe {

@@ -14,6 +14,7 @@ use super::stack::{Frame, ThreadStack};
 use crate::func::{CallSite, InterpFunc, NARROW};
 use crate::inst::Inst;
 use crate::isa::{Instr, Op, Reg};
+use crate::regs::KIND;
 
 /// Arguments/results of a call out through an array entry: on the host stack when small.
 const INLINE_CELLS: usize = 16;
@@ -145,7 +146,7 @@ macro_rules! call_fast {
         let callee: *const FuncEntry = $callee;
         let code = (*callee).load_code();
         let stack = (*$ctx).stack;
-        if (*code).tier != Tier::Interp || (*stack).frames.len() >= (*$ctx).frames_limit {
+        if (*code).kind() != KIND || (*stack).frames.len() >= (*$ctx).frames_limit {
             // The slow paths reload the memory themselves (the pair is not needed
             // here, which leaves registers free).
             return tail_only($slow)($ip, $fp, ptr::null_mut(), 0, $ctx, $acc);
@@ -317,7 +318,7 @@ unsafe fn call(
             }
         }
         let args = fp.offset(base as isize);
-        if (*code).tier == Tier::Interp {
+        if (*code).kind() == KIND {
             if (*stack).frames.len() >= (*ctx).depth_limit {
                 leave!(ip, fp, ctx, Exit::trap(TrapCode::StackOverflow));
             }

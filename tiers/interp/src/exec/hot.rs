@@ -14,7 +14,7 @@ use super::dispatch::{Acc, Ctx};
 use super::frame::sig_cells_to_regs;
 use crate::func::StateLoc;
 use crate::inst::{Form, Inst};
-use crate::isa::Instr;
+use crate::isa::{Instr, Reg};
 
 /// A `Return` of no registers: the frame's results are already at its bottom, where the
 /// caller expects them, and it returns them. Execution continues here after an OSR entry
@@ -64,7 +64,7 @@ pub(super) unsafe fn tier_up(ctx: *mut Ctx) -> Result<(), u32> {
             func.locals.len() as u32,
             point.stack.len() as u32,
         ));
-        let value = |r: i16, wide: bool| {
+        let value = |r: Reg, wide: bool| {
             let lo = *fp.offset(r as isize);
             if wide {
                 ValRaw::v128(lo as u128 | (*fp.offset(r as isize + 1) as u128) << 64)

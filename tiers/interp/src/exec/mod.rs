@@ -37,6 +37,15 @@ use crate::func::InterpFunc;
 use frame::{enter_frame, sig_cells_to_regs};
 use stack::{MAX_NESTING, thread_stack};
 
+/// The low bits of a thread's [`tierup_abi::running`] word that tell whose it is: an
+/// activation's state is 8-byte aligned, and each register form sets its own tag in them
+/// ([`WORD_TAG`]), so that one form never reads the other's state. (`HOST` is 1, which is
+/// neither form's tag.)
+const WORD_TAG_MASK: usize = 7;
+
+/// This form's tag in the running word: 0 in the compact form, 2 in the wide one.
+pub(crate) const WORD_TAG: usize = if crate::regs::WIDE { 2 } else { 0 };
+
 /// The function an interpreter activation of this thread runs, from the thread's
 /// [`tierup_abi::running`] word, if the word is an interpreter's (not `NOTHING` or `HOST`):
 /// the context it runs in and its index in its module. Reads only, allocates nothing and
@@ -47,10 +56,10 @@ use stack::{MAX_NESTING, thread_stack};
 /// `word` is this thread's current word ([`tierup_abi::running::current`]), read on this
 /// thread (the activation it names is live until the word changes).
 pub unsafe fn running_function(word: usize) -> Option<(*const VmContext, u32)> {
-    if word == tierup_abi::running::NOTHING || word == tierup_abi::running::HOST {
+    if word == tierup_abi::running::NOTHING || word & WORD_TAG_MASK != WORD_TAG {
         return None;
     }
-    let ctx = word as *const dispatch::Ctx;
+    let ctx = (word & !WORD_TAG_MASK) as *const dispatch::Ctx;
     // SAFETY: the word names the live state of this thread's innermost activation
     // (`run` sets it for as long as the state lives); its function is valid while it runs.
     // The reads are volatile: the activation writes these fields as it calls and returns,

@@ -6,6 +6,7 @@
 
 use tierup_abi::{ValRaw, VmContext, running, trap};
 
+use super::WORD_TAG;
 use super::dispatch::{Acc, Ctx, Exit, LOOP_SAMPLE, Outcome, memory};
 use super::frame::{push_backtrace, push_suspended};
 use super::hot::tier_up;
@@ -72,7 +73,7 @@ pub(super) unsafe fn run(
         ctx.set_frames_limit();
         let ctx: *mut Ctx = &mut ctx;
         // For a sampling profiler: this thread runs the function `ctx` names.
-        let _running = running::enter(ctx as usize);
+        let _running = running::enter(ctx as usize | WORD_TAG);
         // Entered from outside the interpreter: the entry spends as a call would.
         let mut exit = if (*func).spend((*func).hotness.entry_delta) {
             Exit::HOT

@@ -8,10 +8,12 @@ use tierup_abi::VmContext;
 
 use crate::func::InterpFunc;
 
-/// The number of 8-byte registers a thread may use (8 MiB). The buffer is allocated zeroed
-/// in one piece on first use; the operating system backs its pages only when they are
-/// touched, so the stack effectively grows on demand up to this bound.
-pub(crate) const MAX_REGISTERS: usize = 1 << 20;
+/// The number of 8-byte registers a thread may use (8 MiB; 64 MiB in the wide form, whose
+/// one frame may need millions: a 7,654,321-byte body can keep about as many values on
+/// its operand stack). The buffer is allocated zeroed in one piece on first use; the
+/// operating system backs its pages only when they are touched, so the stack effectively
+/// grows on demand up to this bound.
+pub(crate) const MAX_REGISTERS: usize = if crate::regs::WIDE { 1 << 23 } else { 1 << 20 };
 
 /// How many interpreter activations may nest on one host stack (host -> wasm -> host ->
 /// wasm ..., or interpreted and compiled code calling each other) before the next one

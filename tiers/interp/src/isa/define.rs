@@ -11,7 +11,7 @@ macro_rules! define_instr {
     (
         (
             ($d:tt)
-            $( $(#[$doc:meta])* $oname:ident { $($ofield:ident : $oty:ty),* $(,)? } ),* $(,)?
+            $( $(#[$doc:meta])* $oname:ident { $($ofield:ident : $oty:tt),* $(,)? } ),* $(,)?
         )
         binary { $( $bname:ident / $biname:ident ($ba:ty, $bb:ty) -> $br:ty = $bf:expr; )* }
         binary_trap {
@@ -415,7 +415,7 @@ macro_rules! define_instr {
             pub(crate) fn regs_mut(&mut self, mut f: impl FnMut(&mut Reg)) {
                 match self {
                     $( Instr::$oname { $($ofield),* } => {
-                        $( Operand::visit($ofield, &mut f); )*
+                        $( visit_reg!($oty, $ofield, f); )*
                     } )*
                     $( Instr::$bname { dst, a, b } )|*
                     | $( Instr::$tname { dst, a, b } )|*

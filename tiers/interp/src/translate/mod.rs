@@ -161,7 +161,7 @@ thread_local! {
 }
 
 /// The largest register index.
-const MAX_REG: u32 = i16::MAX as u32;
+const MAX_REG: u32 = Reg::MAX as u32;
 
 /// What an entry spends of a function's hotness budget, in instructions: its length up to
 /// this cap (a call runs about its straight-line code, the loops count for themselves)...
@@ -173,8 +173,8 @@ const CALL_WEIGHT: usize = 4;
 /// `i32` (see `inst::Inst`). Far above what the largest wasm body (7,654,321 bytes, the
 /// common implementation limit) translates to.
 const MAX_INSTRS: usize = (i32::MAX as usize) / (2 * core::mem::size_of::<crate::inst::Inst>());
-/// The largest number of distinct constants (registers `-1 ..= -32768`).
-const MAX_CONSTS: usize = 1 << 15;
+/// The largest number of distinct constants (registers `-1 ..= Reg::MIN`).
+const MAX_CONSTS: usize = Reg::MIN.unsigned_abs() as usize;
 
 /// Translates defined function `func_index` of a validated module.
 pub fn translate(env: &ModuleEnv, func_index: u32) -> Result<InterpFunc, TranslateError> {
@@ -211,9 +211,9 @@ pub fn translate_with(
     scratch.clear();
     let too_many = |n: u64| TranslateError {
         message: format!(
-            "function {func_index} has {n} local registers; the interpreter supports at most {MAX_REG}"
+            "function {func_index} has {n} local registers; this register form names at most {MAX_REG}"
         ),
-        offset: body_offset,
+        offset: body_offset | crate::error::BEYOND_REGISTERS,
     };
     let mut num_regs: u64 = 0;
     for p in ty.params() {
@@ -323,6 +323,19 @@ impl<'a> Translator<'a> {
         }
     }
 
+    /// The error of a function that needs more registers than the form names (out of
+    /// line: the register checks sit on the translator's hottest paths).
+    #[cold]
+    #[inline(never)]
+    fn beyond_registers(&self) -> TranslateError {
+        let mut e = self.error(format!(
+            "function {} needs more than {MAX_REG} registers, or more than {MAX_CONSTS} distinct constants",
+            self.func_index
+        ));
+        e.offset |= crate::error::BEYOND_REGISTERS;
+        e
+    }
+
     /// Translates the operators of the body.
     fn translate_body(&mut self, body: wasmparser::FunctionBody<'_>) -> Result<(), TranslateError> {
         let mut reader = body.get_operators_reader().map_err(TranslateError::from)?;
@@ -395,6 +408,7 @@ impl<'a> Translator<'a> {
                 register_entry: core::ptr::null(),
                 data: core::ptr::null(),
                 tier: Tier::Interp,
+                variant: crate::regs::VARIANT,
             },
             code: self
                 .code
@@ -451,10 +465,7 @@ impl<'a> Translator<'a> {
         }
         let kept = used.iter().filter(|u| **u).count() as u32;
         if self.max_reg + kept > MAX_REG {
-            return Err(self.error(format!(
-                "function {} needs more than {MAX_REG} registers",
-                self.func_index
-            )));
+            return Err(self.beyond_registers());
         }
         // New registers in the old ascending order (`-n ..= -1`), which keeps the halves
         // of a v128 constant adjacent, low half first.

@@ -7,7 +7,7 @@ use wasmparser::Operator;
 use super::{Provider, Translator};
 use crate::error::TranslateError;
 use crate::inst::Form;
-use crate::isa::{Instr, for_each_row};
+use crate::isa::{Instr, Reg, for_each_row};
 use crate::regs::{wide_result1, wide_result2};
 
 /// The translation of one row's operator, by group; the operator's fields (`memarg`,
@@ -387,7 +387,7 @@ impl Translator<'_> {
     }
 
     /// Pops three operands, returning them in push order.
-    fn pop3(&mut self) -> Result<(i16, i16, i16), TranslateError> {
+    fn pop3(&mut self) -> Result<(Reg, Reg, Reg), TranslateError> {
         let c = self.pop()?;
         let b = self.pop()?;
         let a = self.pop()?;

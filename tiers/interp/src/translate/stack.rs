@@ -19,10 +19,7 @@ impl Translator<'_> {
             None => self.num_locals,
         };
         if r + 1 > MAX_REG {
-            return Err(self.error(format!(
-                "function {} needs more than {MAX_REG} registers",
-                self.func_index
-            )));
+            return Err(self.beyond_registers());
         }
         Ok(r as Reg)
     }
@@ -77,10 +74,7 @@ impl Translator<'_> {
         let r = self.temp(h)?;
         let end = r as u32 + 1 + wide as u32;
         if end > MAX_REG {
-            return Err(self.error(format!(
-                "function {} needs more than {MAX_REG} registers",
-                self.func_index
-            )));
+            return Err(self.beyond_registers());
         }
         if let Provider::Local(r) = p {
             self.pending_locals += 1;
@@ -152,10 +146,7 @@ impl Translator<'_> {
             return Ok(*r);
         }
         if self.consts.len() >= MAX_CONSTS {
-            return Err(self.error(format!(
-                "function {} has more than {MAX_CONSTS} distinct constants",
-                self.func_index
-            )));
+            return Err(self.beyond_registers());
         }
         let r = -1 - self.consts.len() as i32;
         self.consts.push(bits);
@@ -170,10 +161,7 @@ impl Translator<'_> {
             return Ok(*r);
         }
         if self.consts.len() + 2 > MAX_CONSTS {
-            return Err(self.error(format!(
-                "function {} has more than {MAX_CONSTS} distinct constants",
-                self.func_index
-            )));
+            return Err(self.beyond_registers());
         }
         // `consts[k]` is register `-1 - k`: push the high half, then the low half below it.
         self.consts.push((bits >> 64) as u64);

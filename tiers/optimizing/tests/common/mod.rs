@@ -156,6 +156,7 @@ impl Instance {
                 register_entry: code.at(code.code.register_entry) as *const (),
                 data: std::ptr::null(),
                 tier: Tier::Host,
+                variant: 0,
             });
             codes.push(code);
         }
@@ -171,6 +172,7 @@ impl Instance {
                 register_entry: code.at(code.code.register_entry) as *const (),
                 data: shim as *const (),
                 tier: Tier::Optimizing,
+                variant: 0,
             });
             codes.push(code);
         }
@@ -401,6 +403,7 @@ impl Instance {
             register_entry: code.at(code.code.register_entry) as *const (),
             data: shim as *const (),
             tier: Tier::Optimizing,
+            variant: 0,
         }));
         self.codes.push(code);
         Ok(self.osr_records.len() - 1)
