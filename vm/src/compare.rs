@@ -215,7 +215,7 @@ impl Outcome {
 pub struct MemoryImage {
     /// The length in bytes.
     pub len: usize,
-    /// A hash of each 64 KiB page ([`page_hash`]).
+    /// A hash of each 64 KiB page (a word-wise FNV-1a hash, the same for equal bytes).
     pub pages: Vec<u64>,
     /// The bytes, where the memory is at most [`MemoryImage::MAX_COPY`] long.
     pub bytes: Option<Vec<u8>>,

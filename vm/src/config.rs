@@ -14,7 +14,9 @@ pub enum TierMode {
     /// that uses SIMD, for one) runs in the interpreter, and says so in an event.
     Baseline,
     /// The optimizing JIT only: every function is compiled on its first call, on the
-    /// calling thread.
+    /// calling thread; one beyond the tier's limits (a multi-megabyte body whose frame
+    /// would not fit the wasm stack, see `tierup-optimizing`'s crate docs) runs in the
+    /// interpreter, and says so in an event.
     Optimizing,
     /// The default: every function starts in the interpreter, and the functions that get
     /// hot (by calls and loop iterations, see [`Config::tier_up_threshold`]) are compiled

@@ -42,7 +42,7 @@ pub enum TrapCode {
     CompileError = 12,
     /// A null reference was dereferenced.
     NullReference = 13,
-    /// The store's epoch deadline passed ([`crate::RuntimeLimits::epoch_deadline`]) and
+    /// The store's epoch deadline passed (the runtime set [`crate::VmContext::interrupt`]) and
     /// the store was set to trap then.
     Interrupt = 14,
 }
