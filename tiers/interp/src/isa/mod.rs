@@ -273,6 +273,44 @@ mod tests {
         }
     }
 
+    /// The register operands of hand-written instructions are the fields declared `Reg`,
+    /// whatever the width of `Reg`: a branch offset, an index or a length is never
+    /// renumbered as a register (in the wide form, `Reg` and a branch offset are both
+    /// `i32`).
+    #[test]
+    fn regs_mut_visits_the_fields_declared_reg() {
+        let regs = |mut i: Instr| {
+            let mut seen = Vec::new();
+            i.regs_mut(|r| seen.push(*r));
+            seen
+        };
+        assert!(regs(Instr::Br { offset: 5 }).is_empty());
+        let branch = Instr::BrEqz {
+            cond: 3,
+            add_reg: 4,
+            offset: 6,
+            add: Step(7),
+        };
+        assert_eq!(regs(branch), [3, 4]);
+        let load = Instr::BrI32NeLoad8U {
+            a: 1,
+            addr: 2,
+            index: 3,
+            offset: 40,
+            mem_offset: 50,
+        };
+        assert_eq!(regs(load), [1, 2, 3]);
+        assert_eq!(
+            regs(Instr::CopySpan {
+                dst: 8,
+                src: 9,
+                len: 10
+            }),
+            [8, 9]
+        );
+        assert_eq!(regs(Instr::GlobalGet { dst: 11, index: 12 }), [11]);
+    }
+
     #[test]
     fn tag_matches_op() {
         let samples = [
