@@ -225,7 +225,10 @@ fn the_sampler_finds_a_loop_in_the_tier_that_runs_it() {
                 assert!(time.is_zero(), "{mode:?}: {profile:#?}");
             }
         }
-        assert!(profile.sampled >= Duration::from_millis(30), "{profile:#?}");
+        // Samples weigh the thread's CPU time since the one before: 1 ms each on an idle
+        // machine, less where the thread shares its core (22.9 ms for 40 once, beside two
+        // CPU-bound processes on two cores), never nothing.
+        assert!(profile.sampled >= Duration::from_millis(4), "{profile:#?}");
     }
 }
 
