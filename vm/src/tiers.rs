@@ -58,11 +58,7 @@ impl Compiler for Interpreter {
                 Err(_) => {}
             }
         }
-        let func = self
-            .wide
-            .translate(env, func_index, options)
-            .map_err(|e| CompileError(e.to_string()))?;
-        Ok(Compiled::Owned(Box::new(func)))
+        self.wide.compile(env, func_index, options)
     }
 }
 

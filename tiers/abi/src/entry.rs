@@ -119,7 +119,7 @@ impl FuncCode {
     /// bytes of the record, which a check for one kind of code compares in one load.
     #[inline(always)]
     pub fn kind(&self) -> u16 {
-        self.tier as u16 | (self.variant as u16) << 8
+        FuncCode::kind_of(self.tier, self.variant)
     }
 
     /// The [`FuncCode::kind`] of records of `tier` in `variant`.

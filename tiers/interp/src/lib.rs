@@ -26,7 +26,8 @@
 //! # Frames and registers
 //!
 //! A frame is an array of 8-byte registers addressed by `i16` indices (`i32` in the wide
-//! form, below) relative to the frame pointer: parameters and locals from register 0 (declared locals zeroed on entry), then
+//! form, below) relative to the frame pointer: parameters and locals from register 0
+//! (declared locals zeroed on entry), then
 //! the function's constants (each distinct constant once; those the code only uses as
 //! immediates are dropped), then the operand-stack temporaries. One copy of a
 //! per-function image sets up the locals and constants on entry. Values are stored

@@ -229,6 +229,20 @@ impl Optimizing {
         &*self.isa
     }
 
+    /// The compiled body of defined function `func_index` from `entry`, for the ISA that
+    /// suits its size, unless its frame is beyond the tier's limits.
+    fn body(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+        entry: translate::Entry,
+    ) -> Result<isa::Emitted, CompileError> {
+        let isa = self.isa_for(env, func_index);
+        let func = translate::translate(isa, env, func_index, *options, entry)?;
+        check_frame(func_index, isa::emit(isa, func)?)
+    }
+
     /// The ISA (and so the register allocator) for defined function `func_index`: the
     /// single-pass allocator's for a body of more than [`LARGE_BODY_BYTES`].
     fn isa_for(&self, env: &ModuleEnv, func_index: u32) -> &dyn TargetIsa {
@@ -301,9 +315,7 @@ impl Compiler for Optimizing {
         guarded(|| {
             let ty = sig::func_type(env, func_index)?;
             let entry = translate::Entry::Start;
-            let isa = self.isa_for(env, func_index);
-            let func = translate::translate(isa, env, func_index, *options, entry)?;
-            let body = check_frame(func_index, isa::emit(isa, func)?)?;
+            let body = self.body(env, func_index, options, entry)?;
             let shim = self.shim(ty.params(), ty.results())?;
             Ok(Compiled::Machine(isa::link(body, Some(shim))?))
         })
@@ -319,9 +331,7 @@ impl Compiler for Optimizing {
         guarded(|| {
             let ty = sig::func_type(env, func_index)?;
             let entry = translate::Entry::Osr { at };
-            let isa = self.isa_for(env, func_index);
-            let func = translate::translate(isa, env, func_index, *options, entry)?;
-            let body = check_frame(func_index, isa::emit(isa, func)?)?;
+            let body = self.body(env, func_index, options, entry)?;
             let shim = self.shim(&tierup_abi::osr::ENTRY_PARAMS, ty.results())?;
             isa::link(body, Some(shim))
         })
