@@ -140,7 +140,7 @@ impl MemoryInstance {
 }
 
 /// Reserves `len` bytes of inaccessible address space.
-fn reserve(len: usize) -> std::io::Result<MmapMut> {
+pub(crate) fn reserve(len: usize) -> std::io::Result<MmapMut> {
     let mmap = memmap2::MmapOptions::new()
         .len(len)
         .no_reserve_swap()
@@ -163,7 +163,7 @@ fn advise_huge_pages(mmap: &MmapMut) {
 }
 
 /// Makes `[base + offset, base + offset + len)` readable and writable.
-fn commit(base: *mut u8, offset: usize, len: usize) -> Result<()> {
+pub(crate) fn commit(base: *mut u8, offset: usize, len: usize) -> Result<()> {
     if len == 0 {
         return Ok(());
     }

@@ -1,20 +1,38 @@
 //! Tables: [`TableInstance`] (a `TableDef` shared with code plus its element storage) and
 //! the [`Table`] handle of the embedding API.
+//!
+//! A table's elements live in an address-space reservation for its largest size, grown in
+//! place, so that `def.elements` never moves: code may hold it in a register across
+//! anything the store does meanwhile, even an epoch deadline callback that grows the table
+//! while the code is stopped in the middle of a loop (`code::preempt`).
 
+use memmap2::MmapMut;
 use tierup_abi::TableDef;
 
 use crate::Result;
+use crate::memory::{commit, reserve};
 use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
 use crate::types::{TableType, ValType};
 use crate::values::Val;
 
-/// One table, owned by a store. `def.elements` always points at `elements`' buffer.
+/// The size of one element.
+const ELEMENT: usize = core::mem::size_of::<usize>();
+
+/// One table, owned by a store. `def.elements` points at the reservation and `def.length`
+/// is the current size.
 pub(crate) struct TableInstance {
     pub def: TableDef,
-    elements: Vec<usize>,
+    /// Room for `max` elements; the pages of the first `committed` bytes are readable and
+    /// writable, the rest inaccessible.
+    mmap: MmapMut,
+    committed: usize,
     pub ty: TableType,
     max: u32,
 }
+
+// SAFETY: the reservation is owned by the table and reached only through it (code reaches
+// it through `def` while the store lends the table to it).
+unsafe impl Send for TableInstance {}
 
 impl TableInstance {
     /// A table of type `ty`, every element `init`, at most `limit` elements (the Config).
@@ -32,42 +50,40 @@ impl TableInstance {
             );
         }
         let max = ty.maximum().map_or(limit, |m| m.min(limit));
-        let mut elements = Vec::new();
-        elements
-            .try_reserve_exact(ty.minimum() as usize)
-            .map_err(|_| anyhow::anyhow!("out of memory allocating a table"))?;
-        elements.resize(ty.minimum() as usize, init);
+        let bytes = (max as usize * ELEMENT).max(1);
+        let mmap = reserve(bytes.next_multiple_of(page_size()))
+            .map_err(|e| anyhow::anyhow!("failed to reserve a table of {max} elements: {e}"))?;
         let mut t = TableInstance {
             def: TableDef {
-                elements: core::ptr::null_mut(),
+                elements: mmap.as_ptr() as *mut usize,
                 length: 0,
             },
-            elements,
+            mmap,
+            committed: 0,
             ty,
             max,
         };
-        t.sync();
+        if t.grow(ty.minimum(), init).is_none() {
+            anyhow::bail!("out of memory allocating a table");
+        }
         Ok(t)
-    }
-
-    fn sync(&mut self) {
-        self.def.elements = self.elements.as_mut_ptr();
-        self.def.length = self.elements.len();
     }
 
     /// The current size.
     pub fn size(&self) -> u32 {
-        self.elements.len() as u32
+        self.def.length as u32
     }
 
     /// The elements.
     pub fn elements(&self) -> &[usize] {
-        &self.elements
+        // SAFETY: the first `length` elements are committed and initialised.
+        unsafe { core::slice::from_raw_parts(self.def.elements, self.def.length) }
     }
 
     /// The elements, mutably.
     pub fn elements_mut(&mut self) -> &mut [usize] {
-        &mut self.elements
+        // SAFETY: as in `elements`; `&mut self` makes the borrow unique.
+        unsafe { core::slice::from_raw_parts_mut(self.def.elements, self.def.length) }
     }
 
     /// Grows by `delta` elements set to `init`; returns the old size or `None`.
@@ -77,16 +93,33 @@ impl TableInstance {
         if new > self.max {
             return None;
         }
-        self.elements.try_reserve_exact(delta as usize).ok()?;
-        self.elements.resize(new as usize, init);
-        self.sync();
-        Some(old)
+        let needed = (new as usize * ELEMENT).next_multiple_of(page_size());
+        if needed > self.committed {
+            let base = self.mmap.as_ptr() as *mut u8;
+            commit(base, self.committed, needed - self.committed).ok()?;
+            self.committed = needed;
+        }
+        let (old, new) = (old as usize, new as usize);
+        if init != 0 {
+            // SAFETY: `[old, new)` is committed (above) and inside the reservation. (Where
+            // `init` is null there is nothing to write: past the length, nothing was ever
+            // written, tables never shrink, and fresh pages are zero.)
+            unsafe {
+                core::slice::from_raw_parts_mut(self.def.elements.add(old), new - old).fill(init);
+            }
+        }
+        self.def.length = new;
+        Some(old as u32)
     }
 
     /// The table's type with its current size as the minimum.
     pub fn current_type(&self) -> TableType {
         TableType::new(self.ty.element(), self.size(), self.ty.maximum())
     }
+}
+
+fn page_size() -> usize {
+    rustix::param::page_size()
 }
 
 /// A table in a store.
