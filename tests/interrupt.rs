@@ -1,7 +1,9 @@
 //! Epoch interruption (`Config::epoch_interruption`, `Engine::increment_epoch`,
 //! `Store::set_epoch_deadline`): a guest that loops or calls without end is stopped with
 //! the trap `interrupt` in every tier mode, behind a host call, and in a loop that OSR
-//! moved into compiled code; the store stays usable; the deadline callback decides.
+//! moved into compiled code; the store stays usable; the deadline callback decides; code
+//! that the signal stopped (optimized code tests the word at few places) goes on with its
+//! registers, flags and tables intact.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -129,9 +131,14 @@ fn an_endless_loop_or_endless_calls_are_interrupted_in_every_tier_mode() {
 
         store.set_epoch_deadline(1);
         let t = tick_after(&engine, Duration::from_millis(30));
+        let preempted = tierup::preemptions();
         let e = spin.call(&mut store, &[], &mut []).unwrap_err();
         t.join().unwrap();
         assert_interrupt(&e, mode);
+        if mode == "optimizing" {
+            // Its loop makes no call and tests nothing: the signal stopped it.
+            assert_eq!(tierup::preemptions(), preempted + 1, "{mode}");
+        }
         let trap = e.downcast_ref::<Trap>().unwrap();
         assert!(
             trap.frames()
@@ -151,11 +158,16 @@ fn an_endless_loop_or_endless_calls_are_interrupted_in_every_tier_mode() {
             "{mode}"
         );
 
-        // fib(90) has no loop: its calls are checked.
+        // fib(90) has no loop: its calls are checked (in optimized code, whose entries
+        // test nothing, the signal stops it).
         let t = tick_after(&engine, Duration::from_millis(30));
+        let preempted = tierup::preemptions();
         let e = fib.call(&mut store, 90).unwrap_err();
         t.join().unwrap();
         assert_interrupt(&e, mode);
+        if mode == "optimizing" {
+            assert!(tierup::preemptions() > preempted, "{mode}");
+        }
         store.set_epoch_deadline(1);
         assert_eq!(fib.call(&mut store, 20).unwrap(), 6765, "{mode}");
     }
@@ -255,7 +267,8 @@ fn fsum(n: i32) -> f64 {
 fn code_goes_on_after_the_callback_with_its_values_intact() {
     // A callback that always goes on, while the epoch moves every millisecond: the checks
     // at entries (parameters still in registers) and loop headers (values in registers,
-    // floats too) call out again and again, and the results must not change.
+    // floats too), or in optimized code the signal, call out again and again, and the
+    // results must not change.
     for (mode, config) in modes() {
         let engine = Engine::new(&config).unwrap();
         let (mut store, instance) = instance(&engine, 0u32);
@@ -337,5 +350,148 @@ fn a_deadline_not_reached_stops_nothing() {
         engine.increment_epoch();
         let e = count.call(&mut store, 2_000_000).unwrap_err();
         assert_interrupt(&e, mode);
+    }
+}
+
+/// A loop without calls that keeps 14 `f64` and 9 `i64` values in registers and branches
+/// on comparisons, for `regs`: the signal may stop it at any instruction (between a
+/// compare and its branch too), and every value and flag must come back as it was.
+const PRESSURE: &str = r#"
+  (module
+    (func (export "pressure") (param $n i64) (result f64)
+      (local $i i64) (local $a i64) (local $b i64) (local $c i64) (local $d i64)
+      (local $e i64) (local $f i64) (local $g i64)
+      (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64) (local $x4 f64)
+      (local $x5 f64) (local $x6 f64) (local $x7 f64) (local $x8 f64) (local $x9 f64)
+      (local $x10 f64) (local $x11 f64) (local $x12 f64) (local $x13 f64)
+      (loop $l
+        (local.set $a (i64.add (local.get $a) (local.get $i)))
+        (local.set $b (i64.xor (local.get $b) (i64.mul (local.get $i) (i64.const 0x9e3779b97f4a7c15))))
+        (local.set $c (i64.rotl (i64.add (local.get $c) (local.get $b)) (i64.const 7)))
+        (local.set $d (select (i64.add (local.get $d) (i64.const 3)) (i64.sub (local.get $d) (i64.const 1))
+                              (i64.lt_u (i64.and (local.get $b) (i64.const 255)) (i64.const 100))))
+        (local.set $e (i64.add (local.get $e) (i64.extend_i32_u (i64.gt_s (local.get $c) (local.get $a)))))
+        (local.set $f (i64.sub (local.get $f) (i64.shr_u (local.get $b) (i64.const 61))))
+        (local.set $g (i64.add (local.get $g) (i64.popcnt (local.get $c))))
+        (local.set $x0 (f64.add (local.get $x0) (f64.const 0.5)))
+        (local.set $x1 (f64.add (local.get $x1) (f64.mul (local.get $x0) (f64.const 1.0e-3))))
+        (local.set $x2 (f64.sub (local.get $x2) (f64.convert_i64_s (i64.and (local.get $b) (i64.const 15)))))
+        (local.set $x3 (f64.add (local.get $x3) (f64.sqrt (local.get $x0))))
+        (local.set $x4 (f64.mul (local.get $x4) (f64.const 0.999)))
+        (local.set $x4 (f64.add (local.get $x4) (local.get $x1)))
+        (local.set $x5 (f64.max (local.get $x5) (f64.sub (local.get $x3) (local.get $x1))))
+        (local.set $x6 (f64.add (local.get $x6) (f64.convert_i64_u (i64.and (local.get $c) (i64.const 1023)))))
+        (local.set $x7 (f64.min (local.get $x7) (local.get $x2)))
+        (local.set $x8 (f64.add (local.get $x8) (f64.div (local.get $x6) (f64.add (local.get $x0) (f64.const 1)))))
+        (local.set $x9 (f64.add (local.get $x9) (f64.abs (local.get $x2))))
+        (local.set $x10 (f64.add (local.get $x10) (f64.neg (local.get $x7))))
+        (local.set $x11 (f64.add (local.get $x11) (f64.mul (local.get $x5) (f64.const 0.25))))
+        (local.set $x12 (f64.add (local.get $x12) (f64.floor (local.get $x3))))
+        (local.set $x13 (f64.add (local.get $x13) (f64.copysign (local.get $x4) (local.get $x2))))
+        (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1))) (local.get $n))))
+      (f64.add
+        (f64.add
+          (f64.add (f64.add (local.get $x0) (local.get $x1)) (f64.add (local.get $x2) (local.get $x3)))
+          (f64.add (f64.add (local.get $x4) (local.get $x5)) (f64.add (local.get $x6) (local.get $x7))))
+        (f64.add
+          (f64.add (f64.add (local.get $x8) (local.get $x9)) (f64.add (local.get $x10) (local.get $x11)))
+          (f64.add
+            (f64.add (local.get $x12) (local.get $x13))
+            (f64.convert_i64_u
+              (i64.xor (i64.xor (i64.xor (local.get $a) (local.get $b)) (i64.xor (local.get $c) (local.get $d)))
+                       (i64.xor (i64.xor (local.get $e) (local.get $f)) (local.get $g))))))))
+    (table $t (export "table") 8 funcref)
+    (elem (i32.const 2) func $f $f)
+    (func $f)
+    ;; Reads the table at every iteration: the nulls among its first eight elements, n times.
+    (func (export "nulls") (param $n i32) (result i32) (local $acc i32) (local $i i32)
+      (loop $l
+        (local.set $acc (i32.add (local.get $acc)
+          (ref.is_null (table.get $t (i32.and (local.get $i) (i32.const 7))))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (local.get $acc)))"#;
+
+/// What `pressure` computes, uninterrupted: the same program in the interpreter, in a
+/// store without a deadline.
+fn pressure_expected(n: i64) -> u64 {
+    let mut config = Config::new();
+    config.tier(TierMode::Interp);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, PRESSURE).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f: TypedFunc<i64, f64> = instance.get_typed_func(&mut store, "pressure").unwrap();
+    f.call(&mut store, n).unwrap().to_bits()
+}
+
+#[test]
+fn a_loop_stopped_by_the_signal_goes_on_with_every_register_and_flag_intact() {
+    const N: i64 = 2_000_000;
+    let expected = pressure_expected(N);
+    for (mode, config) in modes() {
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, PRESSURE).unwrap();
+        let mut store = Store::new(&engine, 0u32);
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let f: TypedFunc<i64, f64> = instance.get_typed_func(&mut store, "pressure").unwrap();
+        // Warm up, so that the tiered modes run the loop in optimized code.
+        for _ in 0..3 {
+            f.call(&mut store, 10_000).unwrap();
+        }
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            Ok(UpdateDeadline::Continue(1))
+        });
+        let (stop, t) = ticker(&engine);
+        let preempted = tierup::preemptions();
+        let started = std::time::Instant::now();
+        let mut calls = 0;
+        while (calls < 3 || *store.data() < 50) && started.elapsed() < Duration::from_secs(30) {
+            assert_eq!(f.call(&mut store, N).unwrap().to_bits(), expected, "{mode}");
+            calls += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        t.join().unwrap();
+        assert!(*store.data() >= 50, "{mode}: {} callbacks", store.data());
+        if mode == "optimizing" {
+            let stops = tierup::preemptions() - preempted;
+            assert!(stops >= 50, "{mode}: {stops} stops by signal");
+        }
+    }
+}
+
+#[test]
+fn a_table_the_callback_grows_under_a_stopped_loop_stays_where_the_loop_reads_it() {
+    for (mode, config) in modes() {
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, PRESSURE).unwrap();
+        let mut store = Store::new(&engine, 0u32);
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let nulls: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "nulls").unwrap();
+        let table = instance.get_table(&mut store, "table").unwrap();
+        nulls.call(&mut store, 1000).unwrap();
+        store.set_epoch_deadline(1);
+        // Each callback grows the table by 4096 elements: a table kept in a vector would
+        // move again and again under the loop.
+        store.epoch_deadline_callback(move |mut cx| {
+            *cx.data_mut() += 1;
+            table.grow(&mut cx, 4096, Val::FuncRef(None))?;
+            Ok(UpdateDeadline::Continue(1))
+        });
+        let (stop, t) = ticker(&engine);
+        let started = std::time::Instant::now();
+        while *store.data() < 40 && started.elapsed() < Duration::from_secs(30) {
+            // Six of the first eight elements are null.
+            assert_eq!(
+                nulls.call(&mut store, 10_000_000).unwrap(),
+                7_500_000,
+                "{mode}"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+        t.join().unwrap();
+        assert!(*store.data() >= 40, "{mode}: {} callbacks", store.data());
+        assert_eq!(table.size(&store), 8 + 4096 * *store.data(), "{mode}");
     }
 }

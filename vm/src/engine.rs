@@ -109,6 +109,9 @@ impl Engine {
         };
         if optimizing.is_some() {
             crate::code::install_signal_handlers();
+            if config.epoch_interruption {
+                crate::code::install_preemption();
+            }
         }
         let perf = PerfSinks::new(config.perf_map, config.jitdump)
             .map_err(|e| anyhow::anyhow!("cannot create the files for perf: {e}"))?;
@@ -163,8 +166,9 @@ impl Engine {
 
     /// Advances the engine's epoch by one. Code of every store of the engine whose
     /// deadline ([`crate::Store::set_epoch_deadline`]) this reaches stops at its next
-    /// function entry or loop header, where the store traps with `interrupt` or calls its
-    /// callback. Callable from any thread (not from a signal handler: it takes a lock to
+    /// function entry or loop header (or, in a loop of optimized code that makes no call,
+    /// where the signal this sends to the thread running the store finds it), where the
+    /// store traps with `interrupt` or calls its callback. Callable from any thread (not from a signal handler: it takes a lock to
     /// reach the stores); nothing happens unless [`Config::epoch_interruption`] is on.
     pub fn increment_epoch(&self) {
         let epoch = self.inner.epoch.fetch_add(1, Ordering::SeqCst) + 1;
@@ -193,6 +197,12 @@ impl Engine {
     /// Whether code checks the epoch ([`Config::epoch_interruption`]).
     pub(crate) fn interrupts(&self) -> bool {
         self.inner.config.epoch_interruption
+    }
+
+    /// Whether the engine interrupts by signal too: where it interrupts and has optimized
+    /// code, whose entries and most loops test nothing (`code::preempt`).
+    pub(crate) fn preempts(&self) -> bool {
+        self.interrupts() && self.inner.optimizing.is_some()
     }
 
     /// Names the `len` bytes of machine code loaded at `start` for Linux `perf`, where the

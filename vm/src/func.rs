@@ -6,7 +6,7 @@ mod typed;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use tierup_abi::{FuncCode, FuncEntry, RuntimeLimits, STATUS_OK, Tier, ValRaw, VmContext};
+use tierup_abi::{FuncCode, FuncEntry, STATUS_OK, Tier, ValRaw, VmContext};
 
 pub use typed::{IntoFunc, TypedFunc, WasmRet, WasmTy, WasmTyList};
 
@@ -113,7 +113,21 @@ unsafe extern "sysv64" fn host_trampoline<T: 'static>(
         (record.func)(Caller { store, instance }, cells)
     }));
     match result {
-        Ok(Ok(())) => STATUS_OK,
+        Ok(Ok(())) if caller.is_null() => STATUS_OK,
+        Ok(Ok(())) => {
+            // Optimized code does not test the word after its calls: where the deadline
+            // passed while the host function ran, the store does what it was set to do
+            // before the code goes on (`code::preempt`).
+            // SAFETY: the closure's borrow of the store has ended; `caller` is the live
+            // context of the calling instance, in this store.
+            let passed = unsafe { (*record.store).opaque.interrupts.passed_at_entry() };
+            if passed {
+                // SAFETY: as above.
+                unsafe { crate::libcalls::epoch(caller) }
+            } else {
+                STATUS_OK
+            }
+        }
         Ok(Err(e)) => tierup_abi::trap::record_host_error(Box::new(e)),
         Err(panic) => {
             let msg = panic
@@ -254,9 +268,9 @@ impl Func {
             cells[i] = p.to_raw(store)?;
         }
         let id = store.id;
-        let (limits, stack) = store.entry_limits();
+        let wasm = store.wasm_entry();
         // SAFETY: the slot is live and the buffer has `max(params, results)` cells.
-        unsafe { call_raw(self.entry(), limits, stack, &mut cells)? };
+        unsafe { call_raw(self.entry(), &wasm, &mut cells)? };
         for (i, t) in ty.results().iter().enumerate() {
             results[i] = Val::from_raw(id, *t, cells[i]);
         }
@@ -281,17 +295,29 @@ impl Func {
 ///
 /// # Safety
 ///
-/// `entry` must be a live slot of the live store whose limits are `limits`, and `cells` at
-/// least `max(params, results)` long.
+/// `entry` must be a live slot of the live store that `wasm` is of, and `cells` at least
+/// `max(params, results)` long.
 pub(crate) unsafe fn call_raw(
     entry: *const FuncEntry,
-    limits: *const RuntimeLimits,
-    max_wasm_stack: usize,
+    wasm: &crate::store::WasmEntry,
     cells: &mut [ValRaw],
 ) -> Result<()> {
     let ptr = cells.as_mut_ptr();
-    // SAFETY: the caller's contract: the limits live as long as the store.
-    let _entered = crate::code::enter_wasm(unsafe { &*limits }, max_wasm_stack);
+    // SAFETY: the caller's contract: the limits and interrupts live as long as the store.
+    let (limits, interrupts) = unsafe { (&*wasm.limits, &*wasm.interrupts) };
+    let _entered = crate::code::enter_wasm(limits, wasm.max_wasm_stack);
+    let _running = interrupts.enter();
+    // SAFETY: the caller's contract.
+    let vmctx = unsafe { (*entry).vmctx };
+    if !vmctx.is_null() && interrupts.passed_at_entry() {
+        // Optimized code does not test the word at its entries: where the deadline has
+        // passed, the store does what it was set to do before the code runs.
+        // SAFETY: a live instance's context, whose store nothing borrows now.
+        let status = unsafe { crate::libcalls::epoch(vmctx) };
+        if status != STATUS_OK {
+            return Err(crate::trap::from_record(tierup_abi::trap::take(status)));
+        }
+    }
     // SAFETY: the caller's contract.
     let status = unsafe { FuncEntry::call(entry, core::ptr::null_mut(), ptr) };
     if status == STATUS_OK {

@@ -369,9 +369,9 @@ impl Instance {
         if let Some(start) = info.start {
             let entry = store.instances[self.index].func_refs[start as usize];
             let mut cells = [ValRaw::ZERO; 1];
-            let (limits, stack) = store.entry_limits();
+            let wasm = store.wasm_entry();
             // SAFETY: the start function has type [] -> [] and its slot is live.
-            unsafe { crate::func::call_raw(entry, limits, stack, &mut cells)? };
+            unsafe { crate::func::call_raw(entry, &wasm, &mut cells)? };
         }
         Ok(())
     }

@@ -12,10 +12,18 @@
 //! libcall store the deadline, clear the words and only then read the epoch, and an
 //! increment adds to the epoch before it reads a deadline, so one of the two sees the
 //! other (all of it `SeqCst`).
+//!
+//! Optimized code does not test the word in loops that make no call: where the engine
+//! has such code ([`Interrupts::new`]'s `signal`), the store also records the thread that
+//! runs its wasm ([`Interrupts::enter`]), and an increment that sets the words signals that
+//! thread (`code::preempt`), under the lock that keeps the thread from leaving (and so
+//! from exiting) meanwhile.
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use crate::store::StoreOpaque;
 
@@ -26,6 +34,22 @@ pub(crate) struct Interrupts {
     /// The `VmContext::interrupt` word of each of the store's instances; emptied when the
     /// store drops, before the instances go (see [`Interrupts::clear`]).
     words: Mutex<Vec<Word>>,
+    /// Whether the thread running the store is signalled when the words are set.
+    signal: bool,
+    /// The thread running the store's wasm, and how many entries into wasm it has made
+    /// (0: none runs it).
+    running: Mutex<(libc::pthread_t, u32)>,
+}
+
+/// The store's record of the thread that runs its wasm, dropped when that entry returns.
+pub(crate) struct Running<'a>(Option<&'a Interrupts>);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Some(i) = self.0 {
+            i.running.lock().1 -= 1;
+        }
+    }
 }
 
 /// The address of an instance's interrupt word.
@@ -36,11 +60,29 @@ struct Word(*const AtomicUsize);
 unsafe impl Send for Word {}
 
 impl Interrupts {
-    pub(crate) fn new() -> Interrupts {
+    /// A store's record; `signal`: whether the engine's code leaves loops untested, so
+    /// that the thread running the store must be signalled.
+    pub(crate) fn new(signal: bool) -> Interrupts {
         Interrupts {
             deadline: AtomicU64::new(u64::MAX),
             words: Mutex::new(Vec::new()),
+            signal,
+            running: Mutex::new((crate::code::this_thread(), 0)),
         }
+    }
+
+    /// Records that this thread runs the store's wasm until the result is dropped (one
+    /// entry from Rust into wasm; entries nest on one thread).
+    pub(crate) fn enter(&self) -> Running<'_> {
+        if !self.signal {
+            return Running(None);
+        }
+        let mut running = self.running.lock();
+        if running.1 == 0 {
+            running.0 = crate::code::this_thread();
+        }
+        running.1 += 1;
+        Running(Some(self))
     }
 
     /// Adds an instance's word, set where the deadline has passed at `epoch`.
@@ -62,19 +104,62 @@ impl Interrupts {
         self.words.lock().clear();
     }
 
-    /// Sets or clears the word of every instance.
-    fn set_all(&self, on: bool) {
+    /// Sets or clears the word of every instance; returns whether one of them changed.
+    fn set_all(&self, on: bool) -> bool {
+        let mut changed = false;
         for w in self.words.lock().iter() {
             // SAFETY: a listed word is valid (`add`).
-            unsafe { (*w.0).store(usize::from(on), Ordering::SeqCst) };
+            changed |= unsafe { (*w.0).swap(usize::from(on), Ordering::SeqCst) } != usize::from(on);
+        }
+        changed
+    }
+
+    /// An increment of the epoch to `epoch`: sets the words where it reaches the deadline,
+    /// and signals the thread running the store where one was clear (a thread that the
+    /// signal of an earlier increment missed tests a word before it enters a loop that
+    /// tests none).
+    pub(crate) fn epoch_reached(self: &Arc<Self>, epoch: u64) {
+        if epoch >= self.deadline.load(Ordering::SeqCst)
+            && self.set_all(true)
+            && self.signal
+            && self.signal_running()
+        {
+            resend_until_taken(self);
         }
     }
 
-    /// An increment of the epoch to `epoch`: sets the words where it reaches the deadline.
-    pub(crate) fn epoch_reached(&self, epoch: u64) {
-        if epoch >= self.deadline.load(Ordering::SeqCst) {
-            self.set_all(true);
+    /// Signals the thread running the store, if one does; returns whether one did.
+    fn signal_running(&self) -> bool {
+        let running = self.running.lock();
+        if running.1 == 0 {
+            return false;
         }
+        // SAFETY: the thread is inside an entry into wasm, which it leaves only after
+        // taking this lock.
+        unsafe { crate::code::preempt_thread(running.0) };
+        true
+    }
+
+    /// Whether an entry from the host into the store's wasm, or a return from a host
+    /// function into it, must do the epoch handling first: where the engine's code does
+    /// not test the word at its entries and after its calls, and it is set.
+    pub(crate) fn passed_at_entry(&self) -> bool {
+        self.signal && self.any_set()
+    }
+
+    /// Whether a word is set.
+    fn any_set(&self) -> bool {
+        // SAFETY: a listed word is valid (`add`).
+        let words = self.words.lock();
+        words
+            .iter()
+            .any(|w| unsafe { (*w.0).load(Ordering::SeqCst) } != 0)
+    }
+
+    /// Signals the thread running the store again if a word is still set (the store has
+    /// not taken the interrupt); returns whether it did.
+    fn signal_again(&self) -> bool {
+        self.any_set() && self.signal_running()
     }
 
     /// Sets the deadline, and the words by it (`now` reads the engine's epoch).
@@ -90,6 +175,59 @@ impl Interrupts {
     fn take(&self, now: impl Fn() -> u64) -> bool {
         self.set_all(false);
         now() >= self.deadline.load(Ordering::SeqCst)
+    }
+}
+
+/// The stores whose thread was signalled and has not taken the interrupt yet, for the
+/// thread that signals them again.
+static UNTAKEN: Mutex<Vec<Weak<Interrupts>>> = Mutex::new(Vec::new());
+static UNTAKEN_ADDED: Condvar = Condvar::new();
+
+/// Makes sure the thread running the store is signalled again, 1 ms after the first and
+/// then at growing intervals up to 10 ms, for as long as it runs the store's wasm and the
+/// store has not taken the interrupt: a signal can be lost (met inside another handler of
+/// the embedder's, or merged with a pending `SIGURG` that is not ours), and a thread that
+/// sits in a host call meanwhile takes it on its way back.
+fn resend_until_taken(interrupts: &Arc<Interrupts>) {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("tierup-preempt".into())
+            .spawn(resend_loop);
+        if let Err(e) = spawned {
+            tracing::warn!(target: "tierup::interrupt", "no thread to signal interrupted stores again: {e}");
+        }
+    });
+    let mut untaken = UNTAKEN.lock();
+    if !untaken
+        .iter()
+        .any(|w| w.as_ptr() == Arc::as_ptr(interrupts))
+    {
+        untaken.push(Arc::downgrade(interrupts));
+        UNTAKEN_ADDED.notify_one();
+    }
+}
+
+/// The thread of [`resend_until_taken`].
+fn resend_loop() {
+    let mut delay = Duration::from_millis(1);
+    loop {
+        {
+            let mut untaken = UNTAKEN.lock();
+            while untaken.is_empty() {
+                delay = Duration::from_millis(1);
+                UNTAKEN_ADDED.wait(&mut untaken);
+            }
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(10));
+        // Signalled outside the list's lock: `signal_again` takes the store's locks.
+        let stores: Vec<Weak<Interrupts>> = core::mem::take(&mut *UNTAKEN.lock());
+        let again: Vec<Weak<Interrupts>> = stores
+            .into_iter()
+            .filter(|w| w.upgrade().is_some_and(|i| i.signal_again()))
+            .collect();
+        UNTAKEN.lock().extend(again);
     }
 }
 

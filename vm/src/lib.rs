@@ -49,7 +49,8 @@
 //! | `trap.rs` | [`Trap`] and the conversion of the per-thread trap record |
 //! | `tiering/` | the tier manager (hotness reports, requests, on-stack replacement), the compile workers and their priority queue, [`tiering::AsyncCompile`] / [`tiering::AsyncInstantiate`], and [`tiering::SlotHandle`] / [`tiering::CodeHandle`] for publishing code |
 //! | `wasi/` | [`wasi`]: WASI preview 1 for command programs ([`wasi::WasiCtxBuilder`], [`wasi::add_to_linker`]) |
-//! | `interrupt.rs` | epoch interruption, the store's side: the deadline, the instances' interrupt words, the `epoch` libcall's work |
+//! | `interrupt.rs` | epoch interruption, the store's side: the deadline, the instances' interrupt words, the thread running the store and the signals sent to it, the `epoch` libcall's work |
+//! | `code/` | the runtime of machine code: executable memory, the code registry, traps by signal, the entry trampoline, the preemption signal ([`preemptions`]), the tier sampler, perf files |
 //! | `compare.rs` | [`compare`]: one program under every tier mode, and the first divergence (`tierup compare`) |
 //!
 //! Choices made inside the contract of `tierup-abi`:
@@ -66,7 +67,9 @@
 //!   host function slots. `VmContext::store` points at the store's state, whose untyped part
 //!   comes first, so libcalls need not know the store's data type.
 //! * A memory reserves 8 GiB of address space (4 GiB + guard) and grows in place with
-//!   `mprotect`; if that reservation fails, it reserves only its maximum size.
+//!   `mprotect`; if that reservation fails, it reserves only its maximum size. A table
+//!   reserves room for its maximum size (or the Config's limit) and grows in place too, so
+//!   no pointer that code holds into either ever moves.
 //! * `VmContext::stack_limit` is 0 (unused): the interpreter bounds its frames with
 //!   `VmContext::max_call_depth` ([`Config::max_call_depth`]).
 //! * Traps travel as statuses plus the per-thread record of `tierup_abi::trap`; calls in
@@ -98,7 +101,7 @@ mod values;
 pub mod wasi;
 
 pub use anyhow::Error;
-pub use code::{jitdump_path, perf_map_path};
+pub use code::{jitdump_path, perf_map_path, preemptions};
 pub use config::{
     Config, DEFAULT_BASELINE_TIER_UP_THRESHOLD, DEFAULT_TIER_UP_THRESHOLD,
     DEFAULT_TIER_UP_THRESHOLD_TO_BASELINE, TierMode,

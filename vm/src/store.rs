@@ -75,11 +75,25 @@ pub enum UpdateDeadline {
     Interrupt,
 }
 
+/// What an entry into wasm from Rust needs of the store, as pointers (the store itself is
+/// not borrowed during the call).
+pub(crate) struct WasmEntry {
+    /// The limits every instance's context points at.
+    pub limits: *const RuntimeLimits,
+    /// The stack wasm may use.
+    pub max_wasm_stack: usize,
+    /// The store's interrupts, which record the thread that runs the store.
+    pub interrupts: *const crate::interrupt::Interrupts,
+}
+
 impl StoreOpaque {
-    /// What an entry into wasm from Rust needs (see `func::call_raw`): the store's limits
-    /// and the stack wasm may use.
-    pub fn entry_limits(&self) -> (*const RuntimeLimits, usize) {
-        (&*self.limits, self.engine.config().max_wasm_stack)
+    /// What an entry into wasm from Rust needs (see `func::call_raw`).
+    pub fn wasm_entry(&self) -> WasmEntry {
+        WasmEntry {
+            limits: &*self.limits,
+            max_wasm_stack: self.engine.config().max_wasm_stack,
+            interrupts: &*self.interrupts,
+        }
     }
 
     /// Panics with a clear message when a handle of another store is used.
@@ -140,7 +154,7 @@ impl<T> Store<T> {
                     host_funcs: Vec::new(),
                     externrefs: Vec::new(),
                     limits: Box::new(RuntimeLimits::new(engine.config().max_call_depth)),
-                    interrupts: Arc::new(crate::interrupt::Interrupts::new()),
+                    interrupts: Arc::new(crate::interrupt::Interrupts::new(engine.preempts())),
                     on_deadline: OnDeadline::Trap,
                 },
                 data,

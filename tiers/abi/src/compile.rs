@@ -69,9 +69,11 @@ pub struct CompileOptions {
     /// runtime's tier report. Off, the code has no trace of it.
     pub count_calls: bool,
     /// The code is to test its context's [`crate::VmContext::interrupt`] at its entry
-    /// and at every loop header and, where it is set, call [`crate::Libcalls::epoch`]
-    /// (raising the status that returns if it is not `STATUS_OK`) or
-    /// [`crate::Libcalls::epoch_preserving`]. Off, the code has no trace of it.
+    /// and at every loop header (or, where its code is [`MachineCode::preemptible`], as the
+    /// crate docs' refinement on interruption says) and, where it is set, call
+    /// [`crate::Libcalls::epoch`] (raising the status that returns if it is not
+    /// `STATUS_OK`) or [`crate::Libcalls::epoch_preserving`]. Off, the code has no trace
+    /// of it.
     pub epoch_interruption: bool,
 }
 
@@ -203,6 +205,16 @@ pub struct MachineCode {
     pub wasm_map: Vec<SourceLoc>,
     /// The size of the register entry's frame in bytes, below its saved frame pointer.
     pub frame_size: u32,
+    /// Where the runtime may interrupt the code asynchronously (empty: nowhere): a thread
+    /// stopped by a signal at an instruction in this range that is not a `ret` may be
+    /// made to call the runtime's epoch handling there (as [`crate::Libcalls::epoch_preserving`]
+    /// does: every register and the flags kept), its return address pushed below the
+    /// stack pointer, and resume at that instruction. So in the range the frame-pointer chain holds the function's own frame
+    /// (its prologue has set it up, and only a `ret` follows its epilogue's restore of the
+    /// caller's), nothing lives below the stack pointer, and the stack has room for a call
+    /// of the runtime. Code that leaves epoch tests out of loops relies on it (the crate
+    /// docs' refinement on interruption).
+    pub preemptible: core::ops::Range<u32>,
 }
 
 impl MachineCode {

@@ -136,6 +136,19 @@
 //!   trampoline (at most every 32 KiB of loop work, and at a function's hotness report),
 //!   so its instructions pay nothing. Any endless run of wasm passes a loop header or a
 //!   function entry, so it is stopped within a bounded time of the deadline.
+//!   Code may leave the test out of function entries and loop headers where it marks its
+//!   code [`MachineCode::preemptible`]: the increment that sets the word also signals the
+//!   thread that runs the store (and signals it again, at growing intervals up to 10 ms,
+//!   until the store takes the interrupt), the runtime's handler sends a thread it finds
+//!   in that range into the epoch handling as if the code had called
+//!   [`Libcalls::epoch_preserving`] there (every register and the flags kept), and the
+//!   runtime does the epoch handling where the host enters wasm and where a host function
+//!   returns into it, with the word set. Such code still tests the word at the header of
+//!   each loop that makes a libcall and at an OSR entry, so that a thread the signal found
+//!   in a libcall, or in the interpreter before OSR moved it, stops there without waiting
+//!   for another signal. The optimizing tier does so (the
+//!   tests it leaves out were their whole cost, up to 28% of the instructions); the
+//!   baseline tier tests every entry and loop header.
 //! * A record names its tier's *variant* besides the tier ([`FuncCode::variant`], 0 but for
 //!   the interpreter's wide register form): the interpreter translates a function whose
 //!   registers exceed its 16-bit operands in a form with 32-bit ones, both reported as

@@ -78,7 +78,7 @@ vmctx_layout! {
         [STORE] store: *mut (),
         /// Non-zero when the store's epoch deadline may have passed: code compiled with
         /// [`crate::CompileOptions::epoch_interruption`] tests it at function entries and
-        /// loop headers and calls [`Libcalls::epoch`] (or [`Libcalls::epoch_preserving`])
+        /// loop headers (see the crate docs for the loops that need not) and calls [`Libcalls::epoch`] (or [`Libcalls::epoch_preserving`])
         /// when it is set (see the crate docs). The runtime sets it in every instance of
         /// the store when the engine's epoch reaches the store's deadline, and clears it in
         /// that call; a spurious set costs that call only.

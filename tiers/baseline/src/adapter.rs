@@ -113,5 +113,6 @@ pub(crate) fn build<M: Masm>(
             wasm_offset: SourceLoc::NONE,
         }],
         frame_size: (16 + 16 + cells_bytes).next_multiple_of(16),
+        preemptible: 0..0,
     })
 }

@@ -105,6 +105,21 @@ pub(crate) struct FuncEnv<'m> {
     /// The stack area that receives the results of callees with two or more results,
     /// shared by all call sites (results are loaded right after each call).
     call_results: Option<StackSlot>,
+    /// The libcalls emitted so far (not the epoch check's own), so that the translator
+    /// knows which loops make none (`translate/epoch.rs`).
+    pub calls: u32,
+}
+
+/// An epoch check as emitted ([`FuncEnv::check_epoch`]), so that it can be taken out
+/// again where it turns out not to be needed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EpochCheck {
+    /// The load of the interrupt word.
+    pub load: ir::Inst,
+    /// The branch on it.
+    pub branch: ir::Inst,
+    /// Where the branch goes when the word is clear.
+    pub go_on: ir::Block,
 }
 
 /// A flags value for loads of pointers fixed for the life of the instance.
@@ -150,6 +165,7 @@ impl<'m> FuncEnv<'m> {
             register_sigs: HashMap::new(),
             libcall_sigs: HashMap::new(),
             call_results: None,
+            calls: 0,
         }
     }
 
@@ -425,10 +441,10 @@ impl<'m> FuncEnv<'m> {
     /// loop (what a loop holds in a register for the check it takes from its own values:
     /// the callee's address, held across a loop, took a callee-saved register from every
     /// one). The cold call, inside every loop that checks, keeps alias analysis from
-    /// reusing an earlier load of the word.
-    pub fn check_epoch(&mut self, b: &mut FunctionBuilder) {
+    /// reusing an earlier load of the word. Returns the check, if one was emitted.
+    pub fn check_epoch(&mut self, b: &mut FunctionBuilder) -> Option<EpochCheck> {
         if !self.options.epoch_interruption {
-            return;
+            return None;
         }
         let interrupt = b.ins().load(
             types::I64,
@@ -436,9 +452,10 @@ impl<'m> FuncEnv<'m> {
             self.vmctx,
             offsets::INTERRUPT as i32,
         );
+        let load = b.func.dfg.value_def(interrupt).unwrap_inst();
         let call = b.create_block();
         let go_on = b.create_block();
-        b.ins().brif(interrupt, call, &[], go_on, &[]);
+        let branch = b.ins().brif(interrupt, call, &[], go_on, &[]);
         b.seal_block(call);
         b.set_cold_block(call);
         b.switch_to_block(call);
@@ -457,6 +474,11 @@ impl<'m> FuncEnv<'m> {
         b.ins().jump(go_on, &[]);
         b.seal_block(go_on);
         b.switch_to_block(go_on);
+        Some(EpochCheck {
+            load,
+            branch,
+            go_on,
+        })
     }
 
     /// The signature id in a slot, as an `i32`.
@@ -573,6 +595,7 @@ impl<'m> FuncEnv<'m> {
         let sig = self.libcall_sig(b, call);
         let table = self.vmctx_field(b, offsets::LIBCALLS);
         let func = Self::fixed_load(b, PTR, table, call.offset() as u64);
+        self.calls += 1;
         let inst = b.ins().call_indirect(sig, func, args);
         b.inst_results(inst).first().copied()
     }

@@ -97,6 +97,9 @@ pub(crate) struct Emitted {
     /// location, sorted by start.
     pub srclocs: Vec<(u32, u32, u32)>,
     pub frame_size: u32,
+    /// The offset from which the frame-pointer chain holds this function's frame (see
+    /// [`frame_ready`]).
+    pub frame_ready: Option<u32>,
 }
 
 thread_local! {
@@ -177,6 +180,7 @@ fn emit_in(ctx: &mut Context, isa: &dyn TargetIsa) -> Result<Emitted, CompileErr
         })
         .collect();
     Ok(Emitted {
+        frame_ready: frame_ready(buffer.data()),
         bytes: buffer.data().to_vec(),
         align: buffer.alignment.max(isa.function_alignment().preferred),
         traps,
@@ -184,6 +188,15 @@ fn emit_in(ctx: &mut Context, isa: &dyn TargetIsa) -> Result<Emitted, CompileErr
         srclocs,
         frame_size: buffer.frame_layout().map_or(0, |l| l.frame_to_fp_offset),
     })
+}
+
+/// The start of the code after the frame pointer is set up, where the code begins with the
+/// prologue Cranelift emits with `preserve_frame_pointers` (`push rbp; mov rbp, rsp`); the
+/// code is checked rather than trusted, so that another prologue makes the function
+/// unpreemptible instead of wrongly so.
+fn frame_ready(code: &[u8]) -> Option<u32> {
+    const PROLOGUE: [u8; 4] = [0x55, 0x48, 0x89, 0xe5];
+    code.starts_with(&PROLOGUE).then_some(PROLOGUE.len() as u32)
 }
 
 /// Appends `code` to `out` at `code`'s alignment, shifting its tables; returns its offset.
@@ -246,11 +259,15 @@ fn push_loc(map: &mut Vec<SourceLoc>, code_offset: u32, wasm_offset: u32) {
 /// The machine code of a register entry followed, if given, by an array shim.
 pub(crate) fn link(entry: Emitted, shim: Option<Emitted>) -> Result<MachineCode, CompileError> {
     let frame_size = entry.frame_size;
+    let (frame_ready, len) = (entry.frame_ready, entry.bytes.len() as u32);
     let mut out = MachineCode {
         align: 1,
         ..MachineCode::default()
     };
     out.register_entry = append(&mut out, entry)?;
+    if let Some(ready) = frame_ready {
+        out.preemptible = out.register_entry + ready..out.register_entry + len;
+    }
     if let Some(shim) = shim {
         out.array_shim = Some(append(&mut out, shim)?);
     }
@@ -282,6 +299,7 @@ mod tests {
             relocs: vec![],
             srclocs: vec![(4, 10, 7), (10, 12, 7), (12, 20, 9), (24, 30, 11)],
             frame_size: 0,
+            frame_ready: None,
         };
         let shim = Emitted {
             bytes: vec![0x90; 8],
@@ -290,6 +308,7 @@ mod tests {
             relocs: vec![],
             srclocs: vec![],
             frame_size: 0,
+            frame_ready: None,
         };
         let m = link(code, Some(shim)).unwrap();
         assert_eq!(m.array_shim, Some(48));

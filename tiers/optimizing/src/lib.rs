@@ -32,12 +32,16 @@
 //! direct or indirect, loads the callee slot's current code record and calls its register
 //! entry, so a publication into the slot retargets compiled callers too. A libcall that
 //! fails, and a callee adapter whose array entry fails, call `raise` and never return.
-//! With [`CompileOptions::epoch_interruption`] the entry and every loop header test the
-//! context's interrupt word and call `epoch_preserving` in a cold block when it is set
+//! With [`CompileOptions::epoch_interruption`] the header of every loop that makes a
+//! libcall and every OSR entry test the context's
+//! interrupt word and call `epoch_preserving` in a cold block when it is set
 //! (`FuncEnv::check_epoch`), by Cranelift's `preserve_all` convention: the call clobbers
 //! no register, so that a loop keeps its values in registers (with an ordinary call the
 //! floating-point values of `matmul`'s inner loop went to the stack and back every
-//! iteration).
+//! iteration). Function entries and other loops test nothing: the runtime
+//! interrupts them by a signal, within the range [`MachineCode::preemptible`] (the
+//! function after its prologue's `push rbp; mov rbp, rsp`, which the tier checks is
+//! there); `translate/epoch.rs` says why every endless run is stopped.
 //!
 //! # Linear memory
 //!
@@ -240,7 +244,15 @@ impl Optimizing {
     ) -> Result<isa::Emitted, CompileError> {
         let isa = self.isa_for(env, func_index);
         let func = translate::translate(isa, env, func_index, *options, entry)?;
-        check_frame(func_index, isa::emit(isa, func)?)
+        let code = check_frame(func_index, isa::emit(isa, func)?)?;
+        if options.epoch_interruption && code.frame_ready.is_none() {
+            // Its loops without calls test nothing: the runtime must be able to interrupt
+            // them (`translate/epoch.rs`).
+            return Err(CompileError(format!(
+                "function {func_index}: the code does not begin with the expected prologue, so it cannot be interrupted"
+            )));
+        }
+        Ok(code)
     }
 
     /// The ISA (and so the register allocator) for defined function `func_index`: the

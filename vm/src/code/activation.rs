@@ -48,6 +48,9 @@ enum Kind {
     Fault = 1,
     /// By `raise`.
     Raised = 2,
+    /// By a trap of the epoch handling that the signal of `preempt` sent the thread into:
+    /// the PC is the interrupted instruction itself, and the trap is recorded.
+    Preempted = 3,
 }
 
 /// What the signal handler or `raise` left for the trap's record.
@@ -70,6 +73,9 @@ pub(crate) struct Activation {
     jmp: Jmp,
     fault: Fault,
     prev: *mut Activation,
+    /// The context of the function entered (so of the store whose code runs), for the
+    /// epoch handling of a preempted thread.
+    vmctx: *mut VmContext,
 }
 
 thread_local! {
@@ -292,8 +298,93 @@ core::arch::global_asm!(
     "mov rsp, rbp",
     "pop rbp",
     "jmp {raise}",
+    // preempt(): where the handler of `preempt` sends a thread it stopped in a loop of
+    // machine code, the interrupted PC pushed as if a call there had reached this: saves
+    // the flags and every register a call may clobber, calls `preempted` (the `epoch`
+    // libcall for the activation's context), and restores them and returns to the
+    // interrupted instruction, or raises a failed status with that instruction as the PC
+    // of the innermost frame. The stack pointer may be any multiple of 8 here.
+    ".p2align 4",
+    ".globl {preempt}",
+    "{preempt}:",
+    "push rbp",
+    "mov rbp, rsp",
+    "pushfq",
+    "sub rsp, 336",
+    "and rsp, -16",
+    "mov [rsp + 0], rax",
+    "mov [rsp + 8], rcx",
+    "mov [rsp + 16], rdx",
+    "mov [rsp + 24], rsi",
+    "mov [rsp + 32], rdi",
+    "mov [rsp + 40], r8",
+    "mov [rsp + 48], r9",
+    "mov [rsp + 56], r10",
+    "mov [rsp + 64], r11",
+    "movdqa [rsp + 80], xmm0",
+    "movdqa [rsp + 96], xmm1",
+    "movdqa [rsp + 112], xmm2",
+    "movdqa [rsp + 128], xmm3",
+    "movdqa [rsp + 144], xmm4",
+    "movdqa [rsp + 160], xmm5",
+    "movdqa [rsp + 176], xmm6",
+    "movdqa [rsp + 192], xmm7",
+    "movdqa [rsp + 208], xmm8",
+    "movdqa [rsp + 224], xmm9",
+    "movdqa [rsp + 240], xmm10",
+    "movdqa [rsp + 256], xmm11",
+    "movdqa [rsp + 272], xmm12",
+    "movdqa [rsp + 288], xmm13",
+    "movdqa [rsp + 304], xmm14",
+    "movdqa [rsp + 320], xmm15",
+    "call {preempted}",
+    "test eax, eax",
+    "jnz 5f",
+    "mov rax, [rsp + 0]",
+    "mov rcx, [rsp + 8]",
+    "mov rdx, [rsp + 16]",
+    "mov rsi, [rsp + 24]",
+    "mov rdi, [rsp + 32]",
+    "mov r8, [rsp + 40]",
+    "mov r9, [rsp + 48]",
+    "mov r10, [rsp + 56]",
+    "mov r11, [rsp + 64]",
+    "movdqa xmm0, [rsp + 80]",
+    "movdqa xmm1, [rsp + 96]",
+    "movdqa xmm2, [rsp + 112]",
+    "movdqa xmm3, [rsp + 128]",
+    "movdqa xmm4, [rsp + 144]",
+    "movdqa xmm5, [rsp + 160]",
+    "movdqa xmm6, [rsp + 176]",
+    "movdqa xmm7, [rsp + 192]",
+    "movdqa xmm8, [rsp + 208]",
+    "movdqa xmm9, [rsp + 224]",
+    "movdqa xmm10, [rsp + 240]",
+    "movdqa xmm11, [rsp + 256]",
+    "movdqa xmm12, [rsp + 272]",
+    "movdqa xmm13, [rsp + 288]",
+    "movdqa xmm14, [rsp + 304]",
+    "movdqa xmm15, [rsp + 320]",
+    "lea rsp, [rbp - 8]",
+    "popfq",
+    "pop rbp",
+    "ret",
+    "5:",
+    "mov edi, eax",
+    "mov rsp, rbp",
+    "pop rbp",
+    "mov rsi, [rsp]",
+    "mov rdx, rbp",
+    "and rsp, -16",
+    "call {preempt_raise_target}",
+    "mov rdi, rax",
+    "mov esi, [rax + 16]",
+    "jmp {resume}",
     enter = sym enter_sym,
     resume = sym resume_sym,
+    preempt = sym preempt_sym,
+    preempted = sym preempted,
+    preempt_raise_target = sym preempt_raise_target,
     epoch_preserving = sym epoch_preserving_sym,
     epoch = sym crate::libcalls::epoch,
     raise = sym raise_sym,
@@ -323,6 +414,8 @@ unsafe extern "sysv64" {
     fn raise_sym(status: u32);
     #[link_name = "tierup_code_epoch_preserving"]
     fn epoch_preserving_sym(vmctx: *mut VmContext);
+    #[link_name = "tierup_code_preempt"]
+    fn preempt_sym();
     #[link_name = "tierup_code_no_adapter"]
     fn no_adapter_sym();
     #[link_name = "tierup_code_resolve_adapter"]
@@ -388,6 +481,17 @@ pub(crate) const EPOCH_PRESERVING: unsafe extern "sysv64" fn(*mut VmContext) = e
 /// Called by `raise` (assembly) with the status and the PC and frame pointer of
 /// `raise`'s caller; records them in the current activation and returns its `Jmp`.
 extern "sysv64" fn raise_target(status: u32, pc: usize, fp: usize) -> *mut Jmp {
+    record_raise(Kind::Raised, status, pc, fp)
+}
+
+/// Called by `preempt` (assembly) with a failed status of the epoch handling and the
+/// interrupted instruction and its frame pointer; as [`raise_target`].
+extern "sysv64" fn preempt_raise_target(status: u32, pc: usize, fp: usize) -> *mut Jmp {
+    record_raise(Kind::Preempted, status, pc, fp)
+}
+
+/// Records a raised status in the current activation; returns its `Jmp`.
+fn record_raise(kind: Kind, status: u32, pc: usize, fp: usize) -> *mut Jmp {
     let act = current();
     if act.is_null() {
         // Generated code runs only inside an activation; without one there is nowhere to
@@ -398,7 +502,7 @@ extern "sysv64" fn raise_target(status: u32, pc: usize, fp: usize) -> *mut Jmp {
     // SAFETY: `act` is the live innermost activation of this thread.
     unsafe {
         (*act).fault = Fault {
-            kind: Kind::Raised,
+            kind,
             code: status,
             pc,
             fp,
@@ -407,6 +511,23 @@ extern "sysv64" fn raise_target(status: u32, pc: usize, fp: usize) -> *mut Jmp {
         (*act).jmp.status = status;
         &raw mut (*act).jmp
     }
+}
+
+/// Called by `preempt` (assembly): the `epoch` libcall for the context of the thread's
+/// innermost activation, whose code the thread was stopped in.
+extern "sysv64" fn preempted() -> u32 {
+    let act = current();
+    if act.is_null() {
+        return tierup_abi::STATUS_OK;
+    }
+    // SAFETY: `act` is the live innermost activation, entered with a live context; its
+    // store runs this thread's code and is borrowed by nothing while that code runs.
+    unsafe { crate::libcalls::epoch((*act).vmctx) }
+}
+
+/// Where the handler of `preempt` sends a thread it stopped (see the assembly).
+pub(crate) fn preempt_address() -> usize {
+    preempt_sym as *const () as usize
 }
 
 /// The array entry of every record of machine code: runs the function's array shim
@@ -437,6 +558,8 @@ pub(crate) unsafe extern "sysv64" fn jit_entry(
             addr: 0,
         },
         prev: current(),
+        // SAFETY: the caller's contract: `callee` is a live slot.
+        vmctx: unsafe { (*callee).vmctx },
     };
     let this: *mut Activation = &mut act;
     CURRENT.with(|c| c.set(this));
@@ -482,6 +605,7 @@ extern "sysv64" fn walk(jmp: *mut Jmp) {
             true
         }
         Kind::Raised => false,
+        Kind::Preempted => true,
         Kind::None => return,
     };
     loop {

@@ -143,6 +143,7 @@ impl CodeMemory {
                 owner: *owner,
                 traps: code.traps.clone().into_boxed_slice(),
                 wasm_map: code.wasm_map.clone().into_boxed_slice(),
+                preemptible: code.preemptible.clone(),
             });
             let start = base as usize + at;
             // SAFETY: appends happen under the arenas' lock, in address order, above every

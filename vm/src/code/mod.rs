@@ -14,6 +14,8 @@
 //!   walk through the frame-pointer chain.
 //! * `stack` — the per-thread stack limit every tier checks, set on entry into wasm
 //!   ([`enter_wasm`]).
+//! * `preempt` — the signal that stops a thread in machine code that tests no interrupt
+//!   word (optimized code, but for a few places) and sends it into the epoch handling.
 //! * `sampler` — the tier sampler: a profiling timer whose `SIGPROF` handler classifies
 //!   the interrupted PC by tier and function (the registry, then the thread's
 //!   `tierup_abi::running` word).
@@ -22,6 +24,7 @@
 mod activation;
 mod arena;
 mod perf;
+mod preempt;
 mod registry;
 mod sampler;
 mod signals;
@@ -31,6 +34,8 @@ pub(crate) use activation::{EPOCH_PRESERVING, RAISE, jit_entry, resolving_entry}
 pub(crate) use arena::CodeMemory;
 pub(crate) use perf::PerfSinks;
 pub use perf::{jitdump_path, perf_map_path};
+pub use preempt::preemptions;
+pub(crate) use preempt::{install as install_preemption, send as preempt_thread, this_thread};
 pub(crate) use registry::CodeOwner;
 pub(crate) use sampler::SampleOwner;
 pub use sampler::Sampler;

@@ -41,6 +41,8 @@ pub(crate) struct CodeInfo {
     pub traps: Box<[TrapSite]>,
     /// Sorted by code offset.
     pub wasm_map: Box<[SourceLoc]>,
+    /// Where the code may be interrupted by signal (`MachineCode::preemptible`).
+    pub preemptible: core::ops::Range<u32>,
 }
 
 impl CodeInfo {

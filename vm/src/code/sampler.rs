@@ -350,6 +350,9 @@ fn install() -> std::io::Result<()> {
             action.sa_sigaction = on_sample as *const () as usize;
             action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
             libc::sigemptyset(&mut action.sa_mask);
+            // The preemption signal waits until this handler has returned: met inside it,
+            // it would find the handler's PC, not the code's, and be lost.
+            libc::sigaddset(&mut action.sa_mask, super::preempt::SIGNAL);
             if libc::sigaction(libc::SIGPROF, &action, (*PREVIOUS.0.get()).as_mut_ptr()) != 0 {
                 result = Err(std::io::Error::last_os_error());
             }

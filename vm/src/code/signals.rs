@@ -43,6 +43,9 @@ pub(crate) fn install() {
                 action.sa_sigaction = handler as *const () as usize;
                 action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
                 libc::sigemptyset(&mut action.sa_mask);
+                // The preemption signal waits until this handler has returned: met inside it,
+                // it would find the handler's PC, not the code's, and be lost.
+                libc::sigaddset(&mut action.sa_mask, super::preempt::SIGNAL);
                 let prev = (*PREVIOUS.0.get())[i].as_mut_ptr();
                 if libc::sigaction(sig, &action, prev) != 0 {
                     panic!(

@@ -28,6 +28,7 @@ fn run(bytes: Vec<u8>, traps: &[(u32, TrapCode)]) -> (u32, trap::TrapRecord, Cod
             wasm_offset: 100,
         }],
         frame_size: 0,
+        preemptible: 0..0,
     };
     let owner = CodeOwner::Func {
         module: core::ptr::null(),
@@ -150,6 +151,7 @@ fn pieces_loaded_together_share_pages_and_keep_their_own_tables() {
             wasm_offset,
         }],
         frame_size: 0,
+        preemptible: 0..0,
     };
     // `xor eax, eax; ret`, then `ud2` trapping as unreachable, then an out-of-bounds load.
     let codes = [

@@ -297,9 +297,9 @@ impl<P: WasmTyList, R: WasmTyList> TypedFunc<P, R> {
         let id = store.id;
         let mut cells = vec![ValRaw::ZERO; self.cells];
         params.into_cells(id, &mut cells)?;
-        let (limits, stack) = store.entry_limits();
+        let wasm = store.wasm_entry();
         // SAFETY: the slot is live (checked store) and the buffer is large enough.
-        unsafe { super::call_raw(self.func.entry(), limits, stack, &mut cells)? };
+        unsafe { super::call_raw(self.func.entry(), &wasm, &mut cells)? };
         Ok(R::from_cells(&cells, id))
     }
 }

@@ -135,6 +135,8 @@ impl<M: Masm> Tail<'_, M> {
             relocs: Vec::new(),
             wasm_map: cg.wasm_map,
             frame_size: (M::SAVED_BYTES + frame).next_multiple_of(16),
+            // Every loop header tests the interrupt word.
+            preemptible: 0..0,
         })
     }
 }

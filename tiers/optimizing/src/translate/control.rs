@@ -27,7 +27,12 @@ pub(crate) enum FrameKind {
     /// `loop`, whose branches go to `header`. Its first `carried` parameters are the
     /// bottom entries of the operand stack, below the loop's own parameters (none except
     /// before the point of an OSR entry, see `osr.rs`).
-    Loop { header: Block, carried: usize },
+    /// `epoch`: whether its header tests the interrupt word (`epoch.rs`).
+    Loop {
+        header: Block,
+        carried: usize,
+        epoch: bool,
+    },
     /// `if`: the arm taken when the condition is zero starts at `else_block` with
     /// `else_args` (the block's parameters).
     If {
@@ -135,7 +140,9 @@ impl Translator<'_, '_> {
             .ok_or_else(|| CompileError(format!("branch to unknown label {depth}")))?;
         let frame = &mut self.control[index];
         Ok(match frame.kind {
-            FrameKind::Loop { header, carried } => Target {
+            FrameKind::Loop {
+                header, carried, ..
+            } => Target {
                 block: header,
                 carried,
                 n: frame.num_params,
@@ -238,10 +245,15 @@ impl Translator<'_, '_> {
                 self.stack.truncate(height);
                 self.stack[..carried].copy_from_slice(&header_params[..carried]);
                 self.stack.extend_from_slice(&header_params[carried..]);
-                self.env.check_epoch(&mut self.b);
+                let header_test = self.env.check_epoch(&mut self.b);
+                let epoch = self.open_loop_test(header_test);
                 let next = self.block_with_params(&results);
                 self.control.push(Frame {
-                    kind: FrameKind::Loop { header, carried },
+                    kind: FrameKind::Loop {
+                        header,
+                        carried,
+                        epoch,
+                    },
                     next,
                     num_params: params.len(),
                     num_results: results.len(),
@@ -418,7 +430,10 @@ impl Translator<'_, '_> {
                 self.b.ins().jump(next, &args);
                 frame.exit_reachable = true;
             }
-            FrameKind::Loop { header, .. } => self.b.seal_block(header),
+            FrameKind::Loop { header, epoch, .. } => {
+                self.b.seal_block(header);
+                self.close_loop_test(epoch);
+            }
             _ => {}
         }
         self.stack.truncate(frame.height);

@@ -13,6 +13,7 @@
 mod call;
 mod control;
 mod conversion;
+mod epoch;
 mod locals;
 mod memory;
 mod numeric;
@@ -52,6 +53,8 @@ pub(crate) struct Translator<'m, 'f> {
     pub dead_depth: u32,
     /// The OSR entry being made, if this translation makes one.
     osr: Option<OsrEntry>,
+    /// The epoch tests of the loops (`epoch.rs`).
+    epochs: epoch::LoopEpochs,
 }
 
 /// Where the translated function is entered.
@@ -120,13 +123,16 @@ pub(crate) fn translate(
         reachable: true,
         dead_depth: 0,
         osr: None,
+        epochs: epoch::LoopEpochs::new(epoch::rounding_inline(isa)),
     };
     match entry {
         Entry::Start => {
             if options.count_calls {
                 FuncEnv::count_call(&mut t.b, *slot);
             }
-            t.env.check_epoch(&mut t.b);
+            if !t.epochs.elides() {
+                t.env.check_epoch(&mut t.b);
+            }
             for (&value, &ty) in entry_params.iter().zip(ty.params()) {
                 let var = t.b.declare_var(clif_type(ty));
                 t.b.def_var(var, value);
@@ -183,7 +189,9 @@ pub(crate) fn translate(
         osr.check_entered()?;
     }
     t.b.seal_all_blocks();
+    let epochs = core::mem::take(&mut t.epochs);
     t.b.finalize(isa.frontend_config());
+    epoch::remove_unneeded(&mut func, &epochs);
     Ok(func)
 }
 

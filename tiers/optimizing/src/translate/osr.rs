@@ -140,6 +140,9 @@ impl Translator<'_, '_> {
             let at = cell(self.locals.len() + i)?;
             values.push(self.b.ins().load(ty, flags, state, at));
         }
+        // The point may lie in a loop without calls, which tests nothing itself
+        // (`epoch.rs`).
+        self.env.check_epoch(&mut self.b);
         self.b.ins().jump(merge, &block_args(&values));
 
         self.b.seal_block(merge);
