@@ -114,20 +114,12 @@ unsafe extern "sysv64" fn host_trampoline<T: 'static>(
     }));
     match result {
         Ok(Ok(())) if caller.is_null() => STATUS_OK,
-        Ok(Ok(())) => {
-            // Optimized code does not test the word after its calls: where the deadline
-            // passed while the host function ran, the store does what it was set to do
-            // before the code goes on (`code::preempt`).
-            // SAFETY: the closure's borrow of the store has ended; `caller` is the live
-            // context of the calling instance, in this store.
-            let passed = unsafe { (*record.store).opaque.interrupts.passed_at_entry() };
-            if passed {
-                // SAFETY: as above.
-                unsafe { crate::libcalls::epoch(caller) }
-            } else {
-                STATUS_OK
-            }
-        }
+        // Optimized code does not test the word after its calls: where the deadline passed
+        // while the host function ran, the store does what it was set to do before the
+        // code goes on.
+        // SAFETY: the closure's borrow of the store has ended; `caller` is the live context
+        // of the calling instance, in this store.
+        Ok(Ok(())) => unsafe { (*record.store).opaque.interrupts.at_host_boundary(caller) },
         Ok(Err(e)) => tierup_abi::trap::record_host_error(Box::new(e)),
         Err(panic) => {
             let msg = panic
@@ -309,11 +301,11 @@ pub(crate) unsafe fn call_raw(
     let _running = interrupts.enter();
     // SAFETY: the caller's contract.
     let vmctx = unsafe { (*entry).vmctx };
-    if !vmctx.is_null() && interrupts.passed_at_entry() {
+    if !vmctx.is_null() {
         // Optimized code does not test the word at its entries: where the deadline has
         // passed, the store does what it was set to do before the code runs.
-        // SAFETY: a live instance's context, whose store nothing borrows now.
-        let status = unsafe { crate::libcalls::epoch(vmctx) };
+        // SAFETY: a live instance's context of this store, which nothing borrows now.
+        let status = unsafe { interrupts.at_host_boundary(vmctx) };
         if status != STATUS_OK {
             return Err(crate::trap::from_record(tierup_abi::trap::take(status)));
         }

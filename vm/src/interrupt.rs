@@ -13,11 +13,13 @@
 //! increment adds to the epoch before it reads a deadline, so one of the two sees the
 //! other (all of it `SeqCst`).
 //!
-//! Optimized code does not test the word in loops that make no call: where the engine
-//! has such code ([`Interrupts::new`]'s `signal`), the store also records the thread that
-//! runs its wasm ([`Interrupts::enter`]), and an increment that sets the words signals that
-//! thread (`code::preempt`), under the lock that keeps the thread from leaving (and so
-//! from exiting) meanwhile.
+//! Optimized code tests the word only in loops that make libcalls and at OSR entries:
+//! where the engine has such code ([`Interrupts::new`]'s `signal`), the store also records
+//! the thread that runs its wasm ([`Interrupts::enter`]), an increment that sets the words
+//! signals that thread (`code::preempt`), under the lock that keeps the thread from
+//! leaving (and so from exiting) meanwhile, and again until the store takes the interrupt
+//! ([`resend_until_taken`]); the host's entries into wasm and host functions' returns into
+//! it do the epoch handling where the word is set ([`Interrupts::at_host_boundary`]).
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -115,9 +117,9 @@ impl Interrupts {
     }
 
     /// An increment of the epoch to `epoch`: sets the words where it reaches the deadline,
-    /// and signals the thread running the store where one was clear (a thread that the
-    /// signal of an earlier increment missed tests a word before it enters a loop that
-    /// tests none).
+    /// and signals the thread running the store where one was clear, again until the store
+    /// takes the interrupt (one that was already set has its signals under way, or a
+    /// thread that tests it on its way back into wasm).
     pub(crate) fn epoch_reached(self: &Arc<Self>, epoch: u64) {
         if epoch >= self.deadline.load(Ordering::SeqCst)
             && self.set_all(true)
@@ -140,11 +142,21 @@ impl Interrupts {
         true
     }
 
-    /// Whether an entry from the host into the store's wasm, or a return from a host
-    /// function into it, must do the epoch handling first: where the engine's code does
-    /// not test the word at its entries and after its calls, and it is set.
-    pub(crate) fn passed_at_entry(&self) -> bool {
-        self.signal && self.any_set()
+    /// The epoch handling where the host enters the store's wasm at context `vmctx`, or
+    /// a host function returns into it: what the `epoch` libcall does where the engine's
+    /// code does not test the word at its entries and after its calls (`signal`) and the
+    /// context's word is set, else [`tierup_abi::STATUS_OK`].
+    ///
+    /// # Safety
+    ///
+    /// `vmctx` is the context of a live instance of this store, which nothing borrows.
+    pub(crate) unsafe fn at_host_boundary(&self, vmctx: *mut tierup_abi::VmContext) -> u32 {
+        // SAFETY: the caller's contract; every instance's word is set with the others.
+        if !self.signal || unsafe { (*vmctx).interrupt.load(Ordering::SeqCst) } == 0 {
+            return tierup_abi::STATUS_OK;
+        }
+        // SAFETY: the caller's contract.
+        unsafe { crate::libcalls::epoch(vmctx) }
     }
 
     /// Whether a word is set.

@@ -30,10 +30,6 @@ pub(crate) struct TableInstance {
     max: u32,
 }
 
-// SAFETY: the reservation is owned by the table and reached only through it (code reaches
-// it through `def` while the store lends the table to it).
-unsafe impl Send for TableInstance {}
-
 impl TableInstance {
     /// A table of type `ty`, every element `init`, at most `limit` elements (the Config).
     pub fn new(ty: TableType, init: usize, limit: u32) -> Result<TableInstance> {

@@ -307,8 +307,8 @@ core::arch::global_asm!(
     "mov rsp, rbp",
     "pop rbp",
     "jmp {raise}",
-    // preempt(): where the handler of `preempt` sends a thread it stopped in a loop of
-    // machine code, the interrupted PC pushed as if a call there had reached this: saves
+    // preempt(): where the handler of `preempt` sends a thread it stopped in optimized
+    // code, the interrupted PC pushed as if a call there had reached this: saves
     // the flags and every register a call may clobber, calls `preempted` (the `epoch`
     // libcall for the activation's context), and restores them and returns to the
     // interrupted instruction, or raises a failed status with that instruction as the PC

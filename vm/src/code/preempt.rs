@@ -72,19 +72,19 @@ static INSTALL: Once = Once::new();
 /// Installs the handler, once per process.
 pub(crate) fn install() {
     INSTALL.call_once(|| {
-        // SAFETY: a zeroed sigaction is a valid value to fill in; PREVIOUS is written
-        // before the handler that reads it is installed (by this same call).
-        unsafe {
-            let mut action: libc::sigaction = core::mem::zeroed();
-            action.sa_sigaction = handler as *const () as usize;
-            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            if libc::sigaction(SIGNAL, &action, (*PREVIOUS.0.get()).as_mut_ptr()) != 0 {
-                panic!(
-                    "cannot install the handler of signal {SIGNAL}: {}",
-                    std::io::Error::last_os_error()
-                );
-            }
+        // SAFETY: PREVIOUS is written before the handler that reads it is installed (by
+        // this same call). SA_RESTART: a host function's system calls that the signal
+        // meets restart where the system allows.
+        let installed = unsafe {
+            super::signals::install_action(
+                SIGNAL,
+                handler,
+                libc::SA_RESTART,
+                (*PREVIOUS.0.get()).as_mut_ptr(),
+            )
+        };
+        if let Err(e) = installed {
+            panic!("cannot install the handler of signal {SIGNAL}: {e}");
         }
     });
 }

@@ -342,21 +342,17 @@ static INSTALL: Once = Once::new();
 fn install() -> std::io::Result<()> {
     let mut result = Ok(());
     INSTALL.call_once(|| {
-        // SAFETY: as for the fault handler (`signals::install`): a zeroed sigaction filled
-        // in, PREVIOUS written before our handler, which reads it, exists. SA_RESTART so
-        // that a sample does not make the program's system calls fail with EINTR.
-        unsafe {
-            let mut action: libc::sigaction = core::mem::zeroed();
-            action.sa_sigaction = on_sample as *const () as usize;
-            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            // The preemption signal waits until this handler has returned: met inside it,
-            // it would find the handler's PC, not the code's, and be lost.
-            libc::sigaddset(&mut action.sa_mask, super::preempt::SIGNAL);
-            if libc::sigaction(libc::SIGPROF, &action, (*PREVIOUS.0.get()).as_mut_ptr()) != 0 {
-                result = Err(std::io::Error::last_os_error());
-            }
-        }
+        // SAFETY: PREVIOUS is written before our handler, which reads it, exists.
+        // SA_RESTART so that a sample does not make the program's system calls fail with
+        // EINTR.
+        result = unsafe {
+            super::signals::install_action(
+                libc::SIGPROF,
+                on_sample,
+                libc::SA_RESTART,
+                (*PREVIOUS.0.get()).as_mut_ptr(),
+            )
+        };
     });
     if result.is_ok() && !installed() {
         return Err(std::io::Error::other(

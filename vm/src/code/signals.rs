@@ -35,27 +35,49 @@ static INSTALL: Once = Once::new();
 pub(crate) fn install() {
     INSTALL.call_once(|| {
         for (i, &sig) in SIGNALS.iter().enumerate() {
-            // SAFETY: a zeroed sigaction is a valid value to fill in; `sigemptyset` and
-            // `sigaction` get valid pointers; PREVIOUS[i] is written before the handler
-            // that reads it is installed (by this same call).
-            unsafe {
-                let mut action: libc::sigaction = core::mem::zeroed();
-                action.sa_sigaction = handler as *const () as usize;
-                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-                libc::sigemptyset(&mut action.sa_mask);
-                // The preemption signal waits until this handler has returned: met inside it,
-                // it would find the handler's PC, not the code's, and be lost.
-                libc::sigaddset(&mut action.sa_mask, super::preempt::SIGNAL);
-                let prev = (*PREVIOUS.0.get())[i].as_mut_ptr();
-                if libc::sigaction(sig, &action, prev) != 0 {
-                    panic!(
-                        "cannot install the handler of signal {sig}: {}",
-                        std::io::Error::last_os_error()
-                    );
-                }
+            // SAFETY: PREVIOUS[i] is written before the handler that reads it is installed
+            // (by this same call).
+            let installed =
+                unsafe { install_action(sig, handler, 0, (*PREVIOUS.0.get())[i].as_mut_ptr()) };
+            if let Err(e) = installed {
+                panic!("cannot install the handler of signal {sig}: {e}");
             }
         }
     });
+}
+
+/// The signature of our handlers.
+pub(super) type Handler =
+    unsafe extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+
+/// Installs `handler` for `sig` (with `SA_SIGINFO | SA_ONSTACK` and `extra_flags`), storing
+/// the action it replaces in `prev`. Every handler of ours blocks the preemption signal
+/// while it runs (`preempt.rs`): met inside one, it would find the handler's PC, not the
+/// code's, and be lost.
+///
+/// # Safety
+///
+/// `prev` is valid for a write, and whatever `handler` reads of it is written before
+/// `handler` can run (it is written here, before the action is installed).
+pub(super) unsafe fn install_action(
+    sig: libc::c_int,
+    handler: Handler,
+    extra_flags: libc::c_int,
+    prev: *mut libc::sigaction,
+) -> std::io::Result<()> {
+    // SAFETY: a zeroed sigaction is a valid value to fill in; `sigemptyset`, `sigaddset`
+    // and `sigaction` get valid pointers (`prev` by the caller's contract).
+    unsafe {
+        let mut action: libc::sigaction = core::mem::zeroed();
+        action.sa_sigaction = handler as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | extra_flags;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaddset(&mut action.sa_mask, super::preempt::SIGNAL);
+        if libc::sigaction(sig, &action, prev) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Whether [`install`] has run.

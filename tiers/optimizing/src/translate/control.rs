@@ -17,6 +17,7 @@ use cranelift_codegen::ir::{
 use tierup_abi::CompileError;
 use wasmparser::{BlockType, Operator, ValType};
 
+use super::epoch::LoopTest;
 use super::{Translator, block_args};
 use crate::sig::{clif_type, type_at};
 
@@ -27,11 +28,11 @@ pub(crate) enum FrameKind {
     /// `loop`, whose branches go to `header`. Its first `carried` parameters are the
     /// bottom entries of the operand stack, below the loop's own parameters (none except
     /// before the point of an OSR entry, see `osr.rs`).
-    /// `epoch`: whether its header tests the interrupt word (`epoch.rs`).
+    /// `epoch`: its header's test of the interrupt word, if it has one (`epoch.rs`).
     Loop {
         header: Block,
         carried: usize,
-        epoch: bool,
+        epoch: Option<LoopTest>,
     },
     /// `if`: the arm taken when the condition is zero starts at `else_block` with
     /// `else_args` (the block's parameters).

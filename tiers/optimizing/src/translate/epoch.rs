@@ -41,11 +41,16 @@ use crate::env::EpochCheck;
 pub(crate) struct LoopEpochs {
     /// Whether tests are left out (false: the entry and every header test).
     elide: bool,
-    /// The open loops' header tests, with `FuncEnv::calls` when each was opened; innermost
-    /// last.
-    open: Vec<(EpochCheck, u32)>,
     /// The tests to take out.
     unneeded: Vec<EpochCheck>,
+}
+
+/// The header test of an open loop (kept in its frame), and `FuncEnv::calls` when the
+/// loop was opened.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LoopTest {
+    check: EpochCheck,
+    calls_before: u32,
 }
 
 impl LoopEpochs {
@@ -65,27 +70,21 @@ impl LoopEpochs {
 }
 
 impl Translator<'_, '_> {
-    /// Records the header test of a loop being opened, if it has one; returns whether it
-    /// does, for [`Translator::close_loop_test`].
-    pub(super) fn open_loop_test(&mut self, header: Option<EpochCheck>) -> bool {
-        let Some(header) = header else {
-            return false;
-        };
-        self.epochs.open.push((header, self.env.calls));
-        true
+    /// The header test of a loop being opened, if it has one, for its frame.
+    pub(super) fn open_loop_test(&self, header: Option<EpochCheck>) -> Option<LoopTest> {
+        header.map(|check| LoopTest {
+            check,
+            calls_before: self.env.calls,
+        })
     }
 
-    /// The `end` of a loop; `tested`: what [`Translator::open_loop_test`] returned.
-    pub(super) fn close_loop_test(&mut self, tested: bool) {
-        if !tested {
-            return;
-        }
-        let epochs = &mut self.epochs;
-        let Some((header, calls_before)) = epochs.open.pop() else {
-            return;
-        };
-        if epochs.elide && self.env.calls == calls_before {
-            epochs.unneeded.push(header);
+    /// The `end` of a loop whose frame holds `test`.
+    pub(super) fn close_loop_test(&mut self, test: Option<LoopTest>) {
+        if let Some(t) = test
+            && self.epochs.elide
+            && self.env.calls == t.calls_before
+        {
+            self.epochs.unneeded.push(t.check);
         }
     }
 }
@@ -105,6 +104,7 @@ pub(crate) fn rounding_inline(isa: &dyn cranelift_codegen::isa::TargetIsa) -> bo
         .iter()
         .any(|f| f.name == "has_sse41" && f.as_bool() == Some(true))
 }
+
 #[cfg(test)]
 mod tests {
     use cranelift_codegen::ir::{InstructionData, Opcode};
