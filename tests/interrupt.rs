@@ -2,8 +2,8 @@
 //! `Store::set_epoch_deadline`): a guest that loops or calls without end is stopped with
 //! the trap `interrupt` in every tier mode, behind a host call, and in a loop that OSR
 //! moved into compiled code; the store stays usable; the deadline callback decides; code
-//! that the signal stopped (optimized code tests the word at few places) goes on with its
-//! registers, flags and tables intact.
+//! that the signal stopped (machine code tests the word at few places) goes on with its
+//! registers, flags and tables intact, and so does code stopped where a libcall returns.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +36,12 @@ const GUEST: &str = r#"
         (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
       (local.get $acc))
     (func (export "via_host") (call $reenter)))"#;
+
+/// Whether `mode` (of [`modes`]) runs every function in machine code, which tests the
+/// interrupt word at neither entries nor loops without libcalls: the signal stops it.
+fn stopped_by_signal(mode: &str) -> bool {
+    matches!(mode, "baseline" | "optimizing")
+}
 
 /// Every tier mode, interruptible.
 fn modes() -> Vec<(&'static str, Config)> {
@@ -135,7 +141,7 @@ fn an_endless_loop_or_endless_calls_are_interrupted_in_every_tier_mode() {
         let e = spin.call(&mut store, &[], &mut []).unwrap_err();
         t.join().unwrap();
         assert_interrupt(&e, mode);
-        if mode == "optimizing" {
+        if stopped_by_signal(mode) {
             // Its loop makes no call and tests nothing: the signal stopped it.
             assert_eq!(tierup::preemptions(), preempted + 1, "{mode}");
         }
@@ -158,14 +164,14 @@ fn an_endless_loop_or_endless_calls_are_interrupted_in_every_tier_mode() {
             "{mode}"
         );
 
-        // fib(90) has no loop: its calls are checked (in optimized code, whose entries
+        // fib(90) has no loop: its calls are checked (in machine code, whose entries
         // test nothing, the signal stops it).
         let t = tick_after(&engine, Duration::from_millis(30));
         let preempted = tierup::preemptions();
         let e = fib.call(&mut store, 90).unwrap_err();
         t.join().unwrap();
         assert_interrupt(&e, mode);
-        if mode == "optimizing" {
+        if stopped_by_signal(mode) {
             assert!(tierup::preemptions() > preempted, "{mode}");
         }
         store.set_epoch_deadline(1);
@@ -400,6 +406,13 @@ const PRESSURE: &str = r#"
             (f64.convert_i64_u
               (i64.xor (i64.xor (i64.xor (local.get $a) (local.get $b)) (i64.xor (local.get $c) (local.get $d)))
                        (i64.xor (i64.xor (local.get $e) (local.get $f)) (local.get $g))))))))
+    (memory 1)
+    ;; Sums what n `memory.grow 0` return (the size, 1 page): a loop of libcalls.
+    (func (export "grows") (param $n i32) (result i32) (local $acc i32)
+      (loop $l
+        (local.set $acc (i32.add (local.get $acc) (memory.grow (i32.const 0))))
+        (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $acc))
     (table $t (export "table") 8 funcref)
     (elem (i32.const 2) func $f $f)
     (func $f)
@@ -454,7 +467,7 @@ fn a_loop_stopped_by_the_signal_goes_on_with_every_register_and_flag_intact() {
         stop.store(true, Ordering::Relaxed);
         t.join().unwrap();
         assert!(*store.data() >= 50, "{mode}: {} callbacks", store.data());
-        if mode == "optimizing" {
+        if stopped_by_signal(mode) {
             let stops = tierup::preemptions() - preempted;
             assert!(stops >= 50, "{mode}: {stops} stops by signal");
         }
@@ -493,5 +506,57 @@ fn a_table_the_callback_grows_under_a_stopped_loop_stays_where_the_loop_reads_it
         t.join().unwrap();
         assert!(*store.data() >= 40, "{mode}: {} callbacks", store.data());
         assert_eq!(table.size(&store), 8 + 4096 * *store.data(), "{mode}");
+    }
+}
+
+#[test]
+fn a_loop_of_libcalls_stops_where_they_return_with_their_results_intact() {
+    // The signal mostly finds the thread in the runtime, where a libcall runs: machine
+    // code tests the word where the libcall returns, keeping its result.
+    for (mode, config) in modes() {
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, PRESSURE).unwrap();
+        let mut store = Store::new(&engine, 0u32);
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let grows: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "grows").unwrap();
+        for _ in 0..3 {
+            grows.call(&mut store, 10_000).unwrap();
+        }
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut cx| {
+            *cx.data_mut() += 1;
+            Ok(UpdateDeadline::Continue(1))
+        });
+        let (stop, t) = ticker(&engine);
+        let preempted = tierup::preemptions();
+        let started = std::time::Instant::now();
+        let mut calls = 0;
+        while *store.data() < 20 && started.elapsed() < Duration::from_secs(30) {
+            assert_eq!(
+                grows.call(&mut store, 1_000_000).unwrap(),
+                1_000_000,
+                "{mode}"
+            );
+            calls += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        t.join().unwrap();
+        let callbacks = u64::from(*store.data());
+        assert!(callbacks >= 20, "{mode}: {callbacks} callbacks");
+        if stopped_by_signal(mode) {
+            // Most signals find the thread in the libcall, where they do nothing: the test
+            // after it made more stops than the host's entries (one a call at most).
+            let by_signal = tierup::preemptions() - preempted;
+            assert!(
+                callbacks - by_signal > calls,
+                "{mode}: {callbacks} callbacks, {by_signal} by signal, {calls} calls"
+            );
+        }
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+        let t = tick_after(&engine, Duration::from_millis(10));
+        let e = grows.call(&mut store, i32::MAX).unwrap_err();
+        t.join().unwrap();
+        assert_interrupt(&e, mode);
     }
 }

@@ -338,11 +338,12 @@ impl Config {
     /// stops at the next function entry or loop header, in every tier, and traps with
     /// `interrupt` or calls the store's callback
     /// ([`Store::epoch_deadline_callback`](crate::Store::epoch_deadline_callback)). Off, the
-    /// code has no trace of it; on, baseline code tests one word at each entry and loop
-    /// header, optimized code only in loops with libcalls and at OSR entries, and a signal sent to the thread running the store (`SIGURG`, passed on to an earlier handler of the
-    /// embedder's where it is not ours) stops optimized code anywhere else (`benches/README.md` has the
-    /// cost), and the interpreter tests nothing on its instructions (it tests where it
-    /// returns to its trampoline). A callback that code stopped by the signal calls may
+    /// code has no trace of it; on, machine code tests one word only where a libcall
+    /// returns (optimized code: at the header of a loop that makes one) and at OSR entries,
+    /// a signal sent to the thread running the store (`SIGURG`, passed on to an earlier
+    /// handler of the embedder's where it is not ours) stops it anywhere else
+    /// (`benches/README.md` has the cost), and the interpreter tests nothing on its
+    /// instructions (it tests where it returns to its trampoline). A callback that code stopped by the signal calls may
     /// change the store (grow a table, write memory or globals): nothing the code holds
     /// dangles, but the loop it stopped in may go on with values it read before.
     pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {

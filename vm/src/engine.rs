@@ -107,7 +107,7 @@ impl Engine {
                 .ok(),
             _ => None,
         };
-        if optimizing.is_some() {
+        if optimizing.is_some() || baseline.is_some() {
             crate::code::install_signal_handlers();
             if config.epoch_interruption {
                 crate::code::install_preemption();
@@ -199,10 +199,10 @@ impl Engine {
         self.inner.config.epoch_interruption
     }
 
-    /// Whether the engine interrupts by signal too: where it interrupts and has optimized
-    /// code, whose entries and most loops test nothing (`code::preempt`).
+    /// Whether the engine interrupts by signal too: where it interrupts and has machine
+    /// code, whose entries and loops test nothing (`code::preempt`).
     pub(crate) fn preempts(&self) -> bool {
-        self.interrupts() && self.inner.optimizing.is_some()
+        self.interrupts() && (self.inner.optimizing.is_some() || self.inner.baseline.is_some())
     }
 
     /// Names the `len` bytes of machine code loaded at `start` for Linux `perf`, where the

@@ -13,8 +13,8 @@
 //! increment adds to the epoch before it reads a deadline, so one of the two sees the
 //! other (all of it `SeqCst`).
 //!
-//! Optimized code tests the word only in loops that make libcalls and at OSR entries:
-//! where the engine has such code ([`Interrupts::new`]'s `signal`), the store also records
+//! Machine code tests the word only where libcalls return (optimized code: at the headers
+//! of loops that make them) and at OSR entries: where the engine has such code ([`Interrupts::new`]'s `signal`), the store also records
 //! the thread that runs its wasm ([`Interrupts::enter`]), an increment that sets the words
 //! signals that thread (`code::preempt`), under the lock that keeps the thread from
 //! leaving (and so from exiting) meanwhile, and again until the store takes the interrupt

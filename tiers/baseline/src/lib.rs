@@ -48,9 +48,11 @@
 //!
 //! # Epoch checks
 //!
-//! With [`tierup_abi::CompileOptions::epoch_interruption`] the entry (right after the stack
-//! check) and every loop header test the context's interrupt word, a compare with memory
-//! and a branch, and call the runtime out of line when it is set (`codegen/epoch.rs`).
+//! The code is [`MachineCode::preemptible`] from the end of its prologue on: the runtime
+//! stops it by a signal. With [`tierup_abi::CompileOptions::epoch_interruption`] it tests
+//! the context's interrupt word (a compare with memory and a branch, calling the runtime
+//! out of line when it is set) only where a libcall returns and at an OSR entry, where
+//! the signal may have found the thread outside of it (`codegen/epoch.rs`).
 //!
 //! # Golden disassembly
 //!

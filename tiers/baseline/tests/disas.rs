@@ -8,10 +8,11 @@
 //! `TIERUP_BLESS=1 cargo test -p tierup-baseline --test disas`.
 //!
 //! A file's first line may set the compile options: `;; options: bounds_checks` (no guard
-//! region: explicit checks), `hotness=N` (code that counts its hotness with budget N) and
-//! `count_calls`; or it may be `;; adapters`: then the file's functions are not compiled,
-//! but the adapter of each one's signature is (the register entry of interpreted and host
-//! functions).
+//! region: explicit checks), `hotness=N` (code that counts its hotness with budget N),
+//! `count_calls` and `epoch` (epoch interruption); or it may be `;; adapters`: then the
+//! file's functions are not compiled, but the adapter of each one's signature is (the
+//! register entry of interpreted and host functions). A function's code where the runtime
+//! may stop it by a signal is named under its first line (`;; preemptible: start..end`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -83,6 +84,10 @@ fn disassemble_module(wasm: Arc<[u8]>, options: &CompileOptions) -> String {
 
 /// Appends the disassembly of `code` to `out`.
 fn print_code(out: &mut String, code: &MachineCode) {
+    if !code.preemptible.is_empty() {
+        let (start, end) = (code.preemptible.start, code.preemptible.end);
+        let _ = writeln!(out, "  ;; preemptible: {start:04x}..{end:04x}");
+    }
     {
         let mut decoder = Decoder::with_ip(64, &code.bytes, 0, DecoderOptions::NONE);
         let mut formatter = IntelFormatter::new();

@@ -71,8 +71,8 @@ pub struct RunCommand {
     jitdump: bool,
 
     /// Stop the program with the trap `interrupt` (exit status 1) when it has run this
-    /// long: `500ms`, `10s`, `2m`, `1h`, or seconds (`1.5`). Every tier then checks an
-    /// epoch at function entries and loop headers, or (optimized code) is stopped by a
+    /// long: `500ms`, `10s`, `2m`, `1h`, or seconds (`1.5`). The interpreter then checks
+    /// an epoch where it returns to its trampoline, and machine code is stopped by a
     /// signal (a few percent slower at most)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,

@@ -307,18 +307,21 @@ core::arch::global_asm!(
     "mov rsp, rbp",
     "pop rbp",
     "jmp {raise}",
-    // preempt(): where the handler of `preempt` sends a thread it stopped in optimized
+    // preempt(): where the handler of `preempt` sends a thread it stopped in machine
     // code, the interrupted PC pushed as if a call there had reached this: saves
     // the flags and every register a call may clobber, calls `preempted` (the `epoch`
     // libcall for the activation's context), and restores them and returns to the
     // interrupted instruction, or raises a failed status with that instruction as the PC
-    // of the innermost frame. The stack pointer may be any multiple of 8 here.
+    // of the innermost frame. The stack pointer may be any multiple of 8 here, and the
+    // direction flag set (baseline code's backward copy): the Rust code runs with it
+    // clear, and `popfq` sets it back.
     ".p2align 4",
     ".globl {preempt}",
     "{preempt}:",
     "push rbp",
     "mov rbp, rsp",
     "pushfq",
+    "cld",
     "sub rsp, 336",
     "and rsp, -16",
     "tierup_save_volatile",

@@ -1,9 +1,9 @@
 //! Asynchronous interruption of machine code: the signal that an increment of the epoch
 //! sends to the thread running a store whose deadline it passed, and its handler.
 //!
-//! Optimized code tests the interrupt word at few places (not at its entries, nor in loops
-//! without libcalls: the optimizing tier's `translate/epoch.rs` says why every endless run
-//! is still stopped). To stop a
+//! Machine code tests the interrupt word at few places (not at its entries, nor in its
+//! loops but those with libcalls: the tiers' `epoch.rs` say why every endless run is still
+//! stopped). To stop a
 //! thread running such code, [`send`] queues `SIGURG` to it, tagged as ours; the handler
 //! ([`handler`]) looks the interrupted PC up in the code registry, and where it lies in
 //! the [`MachineCode::preemptible`](tierup_abi::MachineCode::preemptible) range of its
@@ -12,9 +12,9 @@
 //! stub saves every register a call may clobber and the flags, runs the store's epoch
 //! handling (the trap `interrupt`, or the deadline callback) and returns to the
 //! interrupted instruction, or raises the trap with that instruction as the innermost
-//! frame. Anywhere else (host code, the interpreter, baseline code, a prologue, a `ret`)
-//! the handler does nothing: the thread tests the word on its way back into optimized
-//! code, or the signal comes again.
+//! frame. Anywhere else (host code, the interpreter, a prologue, a `ret`, an adapter) the
+//! handler does nothing: the thread tests the word on its way back into machine code, or
+//! the signal comes again.
 //!
 //! A signal can be lost: met inside another signal handler (ours block it while they run,
 //! an embedder's may not), or merged with a pending `SIGURG` that is not ours. So the

@@ -85,6 +85,9 @@ pub(crate) fn installed() -> bool {
     INSTALL.is_completed()
 }
 
+/// The direction flag of `rflags`.
+const DIRECTION_FLAG: i64 = 1 << 10;
+
 /// The signal handler.
 ///
 /// # Safety
@@ -110,6 +113,9 @@ unsafe extern "C" fn handler(
             regs[libc::REG_RIP as usize] = activation::resume_address() as i64;
             regs[libc::REG_RDI as usize] = jmp as i64;
             regs[libc::REG_RSI as usize] = i64::from(status);
+            // The Rust code `resume` returns into expects the direction flag clear, as
+            // every function's entry does; baseline code sets it for a backward copy.
+            regs[libc::REG_EFL as usize] &= !DIRECTION_FLAG;
             return;
         }
         chain(sig, info, context);

@@ -252,6 +252,7 @@ impl<M: Masm> CodeGen<'_, M> {
             self.raise_failed_status(ok);
             self.m.bind(ok);
         }
+        self.check_epoch_after_libcall();
         if let Some(ty) = result {
             self.push_call_result(ty);
         }

@@ -315,6 +315,8 @@ impl<M: Masm> CodeGen<'_, M> {
         locals: Vec<ValType>,
     ) -> Result<(), CompileError> {
         self.frame_setup(locals);
+        // The signal may have found the activation in the interpreter (`epoch.rs`).
+        self.check_epoch(at);
         let layout = regcall::locate(&ENTRY_PARAMS, self.ty.results());
         self.keep_results_area(&layout);
         let Some(&Loc::Gpr(g)) = layout.params.first() else {

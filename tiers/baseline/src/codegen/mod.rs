@@ -168,9 +168,12 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     budget: Option<u32>,
     /// Whether the entry counts the call (`CompileOptions::count_calls`).
     count_calls: bool,
-    /// Whether the entry and the loop headers check the epoch
+    /// Whether libcalls and an OSR entry check the epoch
     /// (`CompileOptions::epoch_interruption`, `epoch.rs`).
     epoch_checks: bool,
+    /// Where the code becomes preemptible (`MachineCode::preemptible`): the end of the
+    /// prologue's frame set-up.
+    preemptible_from: u32,
     /// The out-of-line parts of the epoch checks, emitted after the body.
     epoch_stubs: Vec<epoch::EpochStub>,
     /// The operators read so far.
@@ -212,6 +215,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             count_calls: options.count_calls,
             epoch_checks: options.epoch_interruption,
             epoch_stubs: Vec::new(),
+            preemptible_from: 0,
             ops: 0,
             entry_count: None,
             reports: Vec::new(),
@@ -257,7 +261,6 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     /// locals zeroed, the call counted (where they ask) and the entry's hotness spending.
     fn prologue(&mut self, locals: Vec<ValType>) -> Result<(), CompileError> {
         self.frame_setup(locals);
-        self.check_epoch(None);
         self.store_params()?;
         if self.count_calls {
             self.m
@@ -297,6 +300,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
                 Addr::Base(M::VMCTX, vm::MEMORY_BASE as i32),
             );
         }
+        self.preemptible_from = self.m.offset();
     }
 
     /// Stores the results-area pointer of a function with two or more results, which

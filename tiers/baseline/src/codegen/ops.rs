@@ -66,7 +66,6 @@ impl<M: Masm> CodeGen<'_, M> {
                 }
                 self.open(Kind::Loop, blockty, header);
                 self.count_loop(offset as u32);
-                self.check_epoch(Some(offset as u32));
             }
             O::If { blockty } => {
                 let cond = self.pop_cond()?;

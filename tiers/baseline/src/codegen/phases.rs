@@ -119,6 +119,7 @@ impl<M: Masm> Tail<'_, M> {
         });
         emit_shim(&mut cg.m, shim_params, cg.ty.results());
         let frame = cg.frame_bytes();
+        let preemptible = cg.preemptible_from..shim;
         let mut traps: Vec<TrapSite> = cg
             .traps
             .iter()
@@ -135,8 +136,9 @@ impl<M: Masm> Tail<'_, M> {
             relocs: Vec::new(),
             wasm_map: cg.wasm_map,
             frame_size: (M::SAVED_BYTES + frame).next_multiple_of(16),
-            // Every loop header tests the interrupt word.
-            preemptible: 0..0,
+            // From the frame set up and the stack checked on: the code keeps nothing below
+            // its stack pointer, and its frame pointer is `rbp` throughout (`epoch.rs`).
+            preemptible,
         })
     }
 }

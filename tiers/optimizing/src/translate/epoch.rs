@@ -14,7 +14,8 @@
 //!
 //! * in a host function: where it returns into wasm (the runtime tests the word there, as
 //!   at every entry from the host into wasm);
-//! * in baseline code or the interpreter: by their own tests;
+//! * in baseline code: as here (`tierup-baseline`'s `codegen/epoch.rs`);
+//! * in the interpreter: by its own tests;
 //! * in a libcall: by the header's test of the loop that makes it, if any;
 //! * where it enters in the middle of a loop by OSR: by the OSR entry's test;
 //! * anywhere else (in a prologue, a `ret`, or a libcall outside loops): by the signal
