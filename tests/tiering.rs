@@ -142,6 +142,30 @@ fn a_function_the_baseline_tier_refuses_goes_straight_to_the_optimizing_tier() {
     assert_eq!((stats.failed, stats.compiled), (1, 1), "{stats:?}");
 }
 
+/// In the baseline mode, a function the baseline tier refuses (SIMD) is compiled by the
+/// optimizing tier on its first call, as the tiered chain skips the baseline tier for it;
+/// the others are baseline code.
+#[test]
+fn in_the_baseline_mode_a_function_the_tier_refuses_is_optimized_code() {
+    let mut config = Config::new();
+    config.tier(TierMode::Baseline);
+    let engine = Engine::new(&config).unwrap();
+    let wat = r#"
+    (module
+      (func (export "simd") (param i32) (result i32)
+        (i32x4.extract_lane 2 (i32x4.add (i32x4.splat (local.get 0)) (i32x4.splat (i32.const 5)))))
+      (func (export "scalar") (param i32) (result i32)
+        (i32.add (local.get 0) (i32.const 5))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    for (name, tier) in [("simd", Tier::Optimizing), ("scalar", Tier::Baseline)] {
+        let f: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, name).unwrap();
+        assert_eq!(f.call(&mut store, 7).unwrap(), 12, "{name}");
+        let slot = instance.get_func(&mut store, name).unwrap().slot(&store);
+        assert_eq!(slot.tier(), tier, "{name}");
+    }
+}
+
 #[test]
 fn a_loop_in_a_function_entered_once_moves_by_on_stack_replacement() {
     for sync in [true, false] {

@@ -11,7 +11,8 @@ pub enum TierMode {
     Interp,
     /// The baseline JIT: every function is compiled by the single-pass baseline tier on
     /// its first call, on the calling thread; a function it does not compile yet (one
-    /// that uses SIMD, for one) runs in the interpreter, and says so in an event.
+    /// that uses SIMD) is compiled by the optimizing tier instead, as the tiered mode's
+    /// chain skips the baseline tier for it, and says so in an event.
     Baseline,
     /// The optimizing JIT only: every function is compiled on its first call, on the
     /// calling thread; one beyond the tier's limits (a multi-megabyte body whose frame

@@ -851,16 +851,31 @@ impl ModuleInner {
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
         let mut tier = self.engine.tier_for(self.salt, func_index);
+        // Whether the baseline tier refused the function already.
+        let mut refused_by_baseline = false;
         let code = loop {
             let below = match self.code(func_index, tier, bounds_checks) {
                 Ok(code) => break code,
-                // What the baseline tier does not compile yet runs in the interpreter.
-                Err(e) if tier == Tier::Baseline => (e, Tier::Interp),
+                // What the baseline tier does not compile yet (SIMD) skips it, as in the
+                // tiered mode's chain: into optimized code.
+                Err(e) if tier == Tier::Baseline => {
+                    refused_by_baseline = true;
+                    let optimizing = self.engine.compiler(Tier::Optimizing).is_some();
+                    (
+                        e,
+                        if optimizing {
+                            Tier::Optimizing
+                        } else {
+                            Tier::Interp
+                        },
+                    )
+                }
                 // A function beyond the optimizing tier's limits, in the tier below.
                 Err(e)
                     if tier == Tier::Optimizing && e.downcast_ref::<BeyondLimits>().is_some() =>
                 {
-                    let baseline = self.engine.compiler(Tier::Baseline).is_some();
+                    let baseline =
+                        !refused_by_baseline && self.engine.compiler(Tier::Baseline).is_some();
                     (
                         e,
                         if baseline {

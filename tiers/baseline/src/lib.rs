@@ -65,9 +65,10 @@
 //!
 //! # What it compiles
 //!
-//! All of WebAssembly 2.0 but SIMD, the table instructions, `memory.init`, `data.drop`
-//! and `elem.drop`: a function that uses them (or has a `v128` parameter, result or local)
-//! is refused with an error that names what it uses, and stays in the tier it is in.
+//! All of WebAssembly 2.0 but SIMD: a function that uses a SIMD instruction (or has a
+//! `v128` parameter, result or local) is refused with an error that names what it uses,
+//! and the runtime runs it in another tier (the optimizing tier where the engine has it:
+//! the tiered chain goes from the interpreter straight there).
 //!
 //! # CPU features
 //!

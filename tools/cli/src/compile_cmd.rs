@@ -62,7 +62,7 @@ impl CompileCommand {
         println!("  machine code    {} bytes", s.machine_bytes);
         if s.refused > 0 {
             println!(
-                "  not compiled    {} functions (not yet in this tier; they run in the interpreter)",
+                "  not compiled    {} functions (not yet in this tier; they run in another)",
                 s.refused
             );
         }
