@@ -437,25 +437,32 @@ fn pressure_expected(n: i64) -> u64 {
     f.call(&mut store, n).unwrap().to_bits()
 }
 
+/// An instance of [`PRESSURE`] in a store whose deadline is the next tick and whose
+/// deadline callback counts its calls (the store's data) and goes on for another tick.
+fn counting_callbacks(engine: &Engine) -> (Store<u32>, Instance) {
+    let module = Module::new(engine, PRESSURE).unwrap();
+    let mut store = Store::new(engine, 0u32);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut cx| {
+        *cx.data_mut() += 1;
+        Ok(UpdateDeadline::Continue(1))
+    });
+    (store, instance)
+}
+
 #[test]
 fn a_loop_stopped_by_the_signal_goes_on_with_every_register_and_flag_intact() {
     const N: i64 = 2_000_000;
     let expected = pressure_expected(N);
     for (mode, config) in modes() {
         let engine = Engine::new(&config).unwrap();
-        let module = Module::new(&engine, PRESSURE).unwrap();
-        let mut store = Store::new(&engine, 0u32);
-        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let (mut store, instance) = counting_callbacks(&engine);
         let f: TypedFunc<i64, f64> = instance.get_typed_func(&mut store, "pressure").unwrap();
         // Warm up, so that the tiered modes run the loop in optimized code.
         for _ in 0..3 {
             f.call(&mut store, 10_000).unwrap();
         }
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut cx| {
-            *cx.data_mut() += 1;
-            Ok(UpdateDeadline::Continue(1))
-        });
         let (stop, t) = ticker(&engine);
         let preempted = tierup::preemptions();
         let started = std::time::Instant::now();
@@ -515,18 +522,11 @@ fn a_loop_of_libcalls_stops_where_they_return_with_their_results_intact() {
     // code tests the word where the libcall returns, keeping its result.
     for (mode, config) in modes() {
         let engine = Engine::new(&config).unwrap();
-        let module = Module::new(&engine, PRESSURE).unwrap();
-        let mut store = Store::new(&engine, 0u32);
-        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let (mut store, instance) = counting_callbacks(&engine);
         let grows: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "grows").unwrap();
         for _ in 0..3 {
             grows.call(&mut store, 10_000).unwrap();
         }
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut cx| {
-            *cx.data_mut() += 1;
-            Ok(UpdateDeadline::Continue(1))
-        });
         let (stop, t) = ticker(&engine);
         let preempted = tierup::preemptions();
         let started = std::time::Instant::now();
