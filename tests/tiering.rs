@@ -164,6 +164,10 @@ fn in_the_baseline_mode_a_function_the_tier_refuses_is_optimized_code() {
         let slot = instance.get_func(&mut store, name).unwrap().slot(&store);
         assert_eq!(slot.tier(), tier, "{name}");
     }
+    // A new instance starts with that code, without asking the baseline tier again.
+    let (mut store, instance) = instantiate(&engine, &module);
+    let slot = instance.get_func(&mut store, "simd").unwrap().slot(&store);
+    assert_eq!(slot.tier(), Tier::Optimizing);
 }
 
 #[test]

@@ -908,7 +908,8 @@ impl ModuleInner {
 
     /// The record a new slot of defined function `func_index` starts with: the best code
     /// compiled so far (in the modes that tier up), else the code of the tier it runs in if
-    /// that was compiled already, else its lazy record.
+    /// that was compiled already (or the optimizing tier's, made for a function the
+    /// baseline tier refused), else its lazy record.
     pub(crate) fn initial_code(&self, func_index: u32, bounds_checks: bool) -> *const FuncCode {
         let compiled = |tier: Tier| self.place(func_index, tier, bounds_checks)?.get();
         let background = if self.engine.tiers_up() {
@@ -916,7 +917,10 @@ impl ModuleInner {
         } else {
             None
         };
-        match background.or_else(|| compiled(self.engine.tier_for(self.salt, func_index))) {
+        let tier = self.engine.tier_for(self.salt, func_index);
+        // In the baseline mode, a function the baseline tier refused has optimized code.
+        let refused = || (tier == Tier::Baseline).then(|| compiled(Tier::Optimizing))?;
+        match background.or_else(|| compiled(tier)).or_else(refused) {
             Some(c) => c.record(),
             None => self.lazy_code(func_index),
         }
