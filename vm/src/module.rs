@@ -850,40 +850,28 @@ impl ModuleInner {
         func_index: u32,
         bounds_checks: bool,
     ) -> Result<*const FuncCode> {
-        let mut tier = self.engine.tier_for(self.salt, func_index);
-        // Whether the baseline tier refused the function already.
-        let mut refused_by_baseline = false;
+        let first = self.engine.tier_for(self.salt, func_index);
+        // After the first tier, the other compiling tier, once, where the engine has it;
+        // then the interpreter.
+        let instead = |other: Tier| {
+            if other != first && self.engine.compiler(other).is_some() {
+                other
+            } else {
+                Tier::Interp
+            }
+        };
+        let mut tier = first;
         let code = loop {
             let below = match self.code(func_index, tier, bounds_checks) {
                 Ok(code) => break code,
                 // What the baseline tier does not compile yet (SIMD) skips it, as in the
                 // tiered mode's chain: into optimized code.
-                Err(e) if tier == Tier::Baseline => {
-                    refused_by_baseline = true;
-                    let optimizing = self.engine.compiler(Tier::Optimizing).is_some();
-                    (
-                        e,
-                        if optimizing {
-                            Tier::Optimizing
-                        } else {
-                            Tier::Interp
-                        },
-                    )
-                }
+                Err(e) if tier == Tier::Baseline => (e, instead(Tier::Optimizing)),
                 // A function beyond the optimizing tier's limits, in the tier below.
                 Err(e)
                     if tier == Tier::Optimizing && e.downcast_ref::<BeyondLimits>().is_some() =>
                 {
-                    let baseline =
-                        !refused_by_baseline && self.engine.compiler(Tier::Baseline).is_some();
-                    (
-                        e,
-                        if baseline {
-                            Tier::Baseline
-                        } else {
-                            Tier::Interp
-                        },
-                    )
+                    (e, instead(Tier::Baseline))
                 }
                 Err(e) => return Err(e),
             };
