@@ -10,6 +10,10 @@
 //!   checks the epoch too (`Config::epoch_interruption`, with no deadline);
 //! * `baseline_mixed` — a random half of the functions (the seed of `mixed`) in the
 //!   baseline tier and the rest interpreted;
+//! * `baseline_validating` — every module compiled whole by the baseline tier when it is
+//!   made, with lazy validation: each body validated in the same read as its compile
+//!   (`Compiler::compile_validating`), the invalid modules of the scripts included, and
+//!   each function the tier refuses (SIMD) validated on its own;
 //! * `optimizing` — every function compiled by the optimizing tier on its first call, with
 //!   guard regions (no bounds checks where the guard covers an access);
 //! * `optimizing_checked` — the same without guard regions: every access checked, and
@@ -44,7 +48,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use tierup::{Config, TierMode};
+use tierup::{Config, Tier, TierMode};
 use tierup_tests::{testsuite_dir, wast_files, with_big_stack};
 use tierup_wast::{RunOptions, run_file};
 
@@ -54,6 +58,7 @@ struct Mode {
     name: &'static str,
     config: Config,
     mask: Option<u64>,
+    precompile: Option<Tier>,
 }
 
 impl Mode {
@@ -65,7 +70,16 @@ impl Mode {
             name,
             config,
             mask: None,
+            precompile: None,
         }
+    }
+
+    /// Bodies validated by their compile: every module compiled by `tier` when it is
+    /// made, with lazy validation (an invalid body is found by that compile).
+    fn validated_by(mut self, tier: Tier) -> Mode {
+        self.config.lazy_validation(true);
+        self.precompile = Some(tier);
+        self
     }
 
     /// Without guard regions: every access checked.
@@ -136,6 +150,7 @@ fn main() -> ExitCode {
             .unguarded()
             .interruptible(),
         Mode::new("baseline_mixed", TierMode::Baseline).masked(seed),
+        Mode::new("baseline_validating", TierMode::Baseline).validated_by(Tier::Baseline),
         Mode::new("optimizing", TierMode::Optimizing),
         Mode::new("optimizing_checked", TierMode::Optimizing)
             .unguarded()
@@ -168,6 +183,7 @@ fn main() -> ExitCode {
                 .unwrap_or_default();
             let opts = RunOptions {
                 config: mode.config.clone(),
+                precompile: mode.precompile,
                 ..RunOptions::default()
             };
             let (name, mask) = (mode.name, mode.mask);

@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use tierup_abi::{
-    CompileOptions, Compiled, FuncCode, FuncEntry, MachineCode, ModuleEnv, OwnedCode, Tier,
+    CompileError, CompileOptions, Compiled, Compiler, FuncCode, FuncEntry, MachineCode, ModuleEnv,
+    OwnedCode, Tier, ValidatingError,
 };
 
 pub(crate) use parse::{ConstExpr, ElemMode, ExportKind, ModuleInfo};
@@ -396,6 +397,23 @@ fn validate_body(
     result
 }
 
+std::thread_local! {
+    /// The allocations of the last function validator of a lazily validated body on this
+    /// thread, for the next one.
+    static VALIDATOR_ALLOCATIONS: core::cell::Cell<Option<wasmparser::FuncValidatorAllocations>> =
+        const { core::cell::Cell::new(None) };
+}
+
+/// The thread's function validator allocations (new ones the first time).
+fn take_validator_allocations() -> wasmparser::FuncValidatorAllocations {
+    VALIDATOR_ALLOCATIONS.with(|a| a.take()).unwrap_or_default()
+}
+
+/// Keeps `allocs` for the thread's next function validator.
+fn keep_validator_allocations(allocs: wasmparser::FuncValidatorAllocations) {
+    VALIDATOR_ALLOCATIONS.with(|a| a.set(Some(allocs)));
+}
+
 /// Code sections smaller than this are validated on the calling thread: starting threads
 /// would cost more than they save.
 const PARALLEL_VALIDATION_BYTES: usize = 256 << 10;
@@ -551,14 +569,13 @@ impl ModuleInner {
             {
                 anyhow::bail!("function {func_index} is not a defined function of the module");
             }
-            self.validate_deferred(func_index)?;
             let started = Instant::now();
-            let code = compiler
-                .compile(
-                    &self.env,
+            let code = self
+                .compile_checked(
+                    compiler,
                     func_index,
                     &self.compile_options(tier, bounds_checks),
-                )
+                )?
                 .map_err(|e| {
                     let message = format!(
                         "failed to compile function {} ({}): {e}",
@@ -815,15 +832,19 @@ impl ModuleInner {
             .collect();
         let compiled: Vec<_> = match self.compile_many(&missing, tier, bounds_checks) {
             Ok(all) => all.into_iter().map(Some).collect(),
-            // One at a time, to keep what the baseline tier does compile.
-            Err(_) if tier == Tier::Baseline => missing
-                .iter()
-                .map(|&f| {
-                    self.compile_many(&[f], tier, bounds_checks)
-                        .ok()
-                        .and_then(|mut one| one.pop())
-                })
-                .collect(),
+            // One at a time, to keep what the baseline tier does compile; an invalid body
+            // is an error.
+            Err(e) if tier == Tier::Baseline && e.downcast_ref::<InvalidBody>().is_none() => {
+                let mut each = Vec::with_capacity(missing.len());
+                for &f in &missing {
+                    each.push(match self.compile_many(&[f], tier, bounds_checks) {
+                        Ok(mut one) => one.pop(),
+                        Err(e) if e.downcast_ref::<InvalidBody>().is_some() => return Err(e),
+                        Err(_) => None,
+                    });
+                }
+                each
+            }
             Err(e) => return Err(e),
         };
         let (mut bytes, mut refused) = (0, 0);
@@ -1011,6 +1032,55 @@ impl ModuleInner {
         self.instances.lock().retain(|l| l.entries != entries);
     }
 
+    /// Compiles defined function `func_index` with `compiler` once its body is known to be
+    /// valid: with lazy validation and the body not validated yet, the compiler validates
+    /// it as it compiles ([`Compiler::compile_validating`]), holding the validation
+    /// state's lock (as [`ModuleInner::validate_deferred`] does). The outer error says the
+    /// body is invalid; the inner one, that the compiler failed on a valid body.
+    fn compile_checked(
+        &self,
+        compiler: &dyn Compiler,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> Result<Result<Compiled, CompileError>> {
+        let defined = (func_index - self.env.num_imported_funcs) as usize;
+        if let Some(state) = self.deferred.get(defined) {
+            let mut state = state.lock();
+            if let Deferred::Pending(func) = &*state {
+                let again = || wasmparser::FuncToValidate {
+                    resources: func.resources.clone(),
+                    index: func.index,
+                    ty: func.ty,
+                    features: func.features,
+                };
+                let mut validator = again().into_validator(take_validator_allocations());
+                let compiled =
+                    compiler.compile_validating(&self.env, func_index, options, &mut validator);
+                keep_validator_allocations(validator.into_allocations());
+                let failed = match compiled {
+                    Ok(code) => {
+                        *state = Deferred::Valid;
+                        return Ok(Ok(code));
+                    }
+                    Err(ValidatingError::Invalid(e)) => {
+                        let message = e.to_string();
+                        *state = Deferred::Invalid(message.clone());
+                        return Err(self.invalid(func_index, &message));
+                    }
+                    Err(ValidatingError::Compile(e)) => e,
+                };
+                // The compiler may have stopped before the end: the whole body is
+                // validated now, so that an invalid body is reported as invalid.
+                *state = Deferred::Pending(again());
+                drop(state);
+                self.validate_deferred(func_index)?;
+                return Ok(Err(failed));
+            }
+        }
+        self.validate_deferred(func_index)?;
+        Ok(compiler.compile(&self.env, func_index, options))
+    }
+
     /// With lazy validation: validates the body of defined function `func_index` unless
     /// that was done before (its verdict is kept). Holding the state's lock while
     /// validating keeps every other thread from translating the body until it is known
@@ -1026,7 +1096,10 @@ impl ModuleInner {
             Deferred::Invalid(message) => Err(message),
             Deferred::Pending(func) => match self.env.body_reader(func_index) {
                 Some(body) => {
-                    validate_body(func, &body, &mut Default::default()).map_err(|e| e.to_string())
+                    let mut allocs = take_validator_allocations();
+                    let verdict = validate_body(func, &body, &mut allocs);
+                    keep_validator_allocations(allocs);
+                    verdict.map_err(|e| e.to_string())
                 }
                 None => Err(format!("function {func_index} has no body")),
             },
@@ -1035,12 +1108,17 @@ impl ModuleInner {
             Ok(()) => Ok(()),
             Err(message) => {
                 *state = Deferred::Invalid(message.clone());
-                anyhow::bail!(
-                    "function {} is invalid: {message}",
-                    self.func_display_name(func_index)
-                )
+                Err(self.invalid(func_index, &message))
             }
         }
+    }
+
+    /// The error of defined function `func_index`, whose body is invalid for `message`.
+    fn invalid(&self, func_index: u32, message: &str) -> anyhow::Error {
+        anyhow::Error::new(InvalidBody(format!(
+            "function {} is invalid: {message}",
+            self.func_display_name(func_index)
+        )))
     }
 
     /// `name` from the name section, or `func[i]`.
@@ -1064,3 +1142,15 @@ impl core::fmt::Display for BeyondLimits {
 }
 
 impl std::error::Error for BeyondLimits {}
+
+/// The error of a function whose body, validated lazily, is invalid.
+#[derive(Debug)]
+struct InvalidBody(String);
+
+impl core::fmt::Display for InvalidBody {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidBody {}

@@ -107,6 +107,24 @@ impl core::fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
+/// The validator of one function body ([`Compiler::compile_validating`]).
+pub type BodyValidator = wasmparser::FuncValidator<wasmparser::ValidatorResources>;
+
+/// Why [`Compiler::compile_validating`] made no code.
+#[derive(Debug)]
+pub enum ValidatingError {
+    /// The body is invalid: the validator's (or the decoder's) error.
+    Invalid(wasmparser::BinaryReaderError),
+    /// The body is valid as far as it was read, and the tier cannot compile it.
+    Compile(CompileError),
+}
+
+impl From<CompileError> for ValidatingError {
+    fn from(e: CompileError) -> ValidatingError {
+        ValidatingError::Compile(e)
+    }
+}
+
 /// A tier: a compiler from a defined function of a module to code.
 pub trait Compiler: Send + Sync {
     /// The tier the code belongs to (the `tier` of the records made from it).
@@ -120,6 +138,32 @@ pub trait Compiler: Send + Sync {
         func_index: u32,
         options: &CompileOptions,
     ) -> Result<Compiled, CompileError>;
+
+    /// Compiles the defined function `func_index` of `env`'s module, whose body has not been
+    /// validated yet, and validates it with `validator` (made for that body, its locals not
+    /// yet defined). A tier that reads the body once for both passes each operator to the
+    /// validator before it translates it; the default validates the whole body first and
+    /// then calls [`Compiler::compile`].
+    ///
+    /// [`ValidatingError::Invalid`] says the body is invalid. After a
+    /// [`ValidatingError::Compile`] the validation may be unfinished (the tier stops at
+    /// what it cannot compile): the runtime validates the body again before another tier
+    /// compiles it.
+    fn compile_validating(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+        validator: &mut BodyValidator,
+    ) -> Result<Compiled, ValidatingError> {
+        let body = env
+            .body_reader(func_index)
+            .ok_or_else(|| CompileError(format!("function {func_index} has no body")))?;
+        validator
+            .validate(&body)
+            .map_err(ValidatingError::Invalid)?;
+        Ok(self.compile(env, func_index, options)?)
+    }
 
     /// Machine code of the adapter for functions of type `params -> results` (see the
     /// module docs), or `None` for a tier that makes no machine code.

@@ -173,8 +173,8 @@ pub mod val;
 pub mod vmctx;
 
 pub use compile::{
-    CompileError, CompileOptions, Compiled, Compiler, Libm, MachineCode, OwnedCode, Reloc,
-    RelocKind, RelocTarget, SourceLoc, TrapSite,
+    BodyValidator, CompileError, CompileOptions, Compiled, Compiler, Libm, MachineCode, OwnedCode,
+    Reloc, RelocKind, RelocTarget, SourceLoc, TrapSite, ValidatingError,
 };
 pub use decode::{
     ConstExpr, DataSegment, DecodeError, ElemMode, ElemSegment, Entry, ModuleEnvBuilder,

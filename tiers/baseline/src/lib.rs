@@ -24,6 +24,10 @@
 //!   holds its value, and the register of the value last stored into it keeps a copy
 //!   that later reads use, until a merge, a call or the allocator needs it).
 //!   `codegen/hotness.rs` is the tier's part in the chain (below).
+//! * `read.rs`: the body's one read. Each operator is decoded straight into a visitor
+//!   call and goes to the validator first when the compile validates the body too
+//!   ([`Compiler::compile_validating`]: the runtime's lazy validation, and `tierup
+//!   compile`), then to the code generator, which so only sees a valid prefix.
 //! * `masm.rs`: the ISA-neutral macro-assembler trait the visitor speaks, one method per
 //!   kind of instruction, so what each operator emits reads off its visitor method.
 //! * `x64.rs`: the x86-64 implementation, with `dynasm!`.
@@ -79,13 +83,18 @@
 mod adapter;
 mod codegen;
 mod masm;
+mod read;
 mod stack;
 mod x64;
 
-use tierup_abi::{CompileError, CompileOptions, Compiled, Compiler, MachineCode, ModuleEnv, Tier};
+use tierup_abi::{
+    BodyValidator, CompileError, CompileOptions, Compiled, Compiler, MachineCode, ModuleEnv, Tier,
+    ValidatingError,
+};
 use wasmparser::ValType;
 
 use crate::codegen::Setup;
+use crate::read::Reader;
 use crate::x64::X64;
 
 /// The baseline tier.
@@ -142,6 +151,17 @@ impl Compiler for Baseline {
         compile(env, func_index, options).map(Compiled::Machine)
     }
 
+    /// One read of the body for both: each operator is validated, then emitted.
+    fn compile_validating(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+        validator: &mut BodyValidator,
+    ) -> Result<Compiled, ValidatingError> {
+        translate(env, func_index, None, options, Some(validator)).map(Compiled::Machine)
+    }
+
     fn compile_osr(
         &self,
         env: &ModuleEnv,
@@ -172,35 +192,46 @@ pub fn compile_adapter(
     adapter::build(X64::for_body(64), params, results)
 }
 
-/// Compiles defined function `func_index`.
+/// Compiles defined function `func_index`, whose body has been validated.
 pub fn compile(
     env: &ModuleEnv,
     func_index: u32,
     options: &CompileOptions,
 ) -> Result<MachineCode, CompileError> {
-    translate(env, func_index, None, options)
+    translate(env, func_index, None, options, None).map_err(validated)
 }
 
 /// Compiles the OSR entry of defined function `func_index` at the point before its
 /// instruction at module offset `at` (`tierup_abi::osr`): code whose register entry takes
 /// the address of the state and runs the rest of the function from there. Any reachable
-/// instruction boundary can be entered.
+/// instruction boundary can be entered. The body has been validated.
 pub fn compile_osr(
     env: &ModuleEnv,
     func_index: u32,
     at: u32,
     options: &CompileOptions,
 ) -> Result<MachineCode, CompileError> {
-    translate(env, func_index, Some(at), options)
+    translate(env, func_index, Some(at), options, None).map_err(validated)
 }
 
-/// Compiles defined function `func_index`, or its OSR entry at `osr`.
+/// The error of a compile of a body validated before: a decoding error there means the
+/// body is not the one that was validated.
+fn validated(e: ValidatingError) -> CompileError {
+    match e {
+        ValidatingError::Compile(e) => e,
+        ValidatingError::Invalid(e) => CompileError(e.to_string()),
+    }
+}
+
+/// Compiles defined function `func_index`, or its OSR entry at `osr`; with `validator`,
+/// validates the body in the same read (`read.rs`).
 fn translate(
     env: &ModuleEnv,
     func_index: u32,
     osr: Option<u32>,
     options: &CompileOptions,
-) -> Result<MachineCode, CompileError> {
+    mut validator: Option<&mut BodyValidator>,
+) -> Result<MachineCode, ValidatingError> {
     let ty = env
         .funcs
         .get(func_index as usize)
@@ -212,13 +243,23 @@ fn translate(
     let reader = env
         .body_reader(func_index)
         .ok_or_else(|| CompileError(format!("function {func_index} has no body")))?;
-    let err = |e: wasmparser::BinaryReaderError| CompileError(e.to_string());
     let mut locals = params.to_vec();
-    for local in reader.get_locals_reader().map_err(err)? {
-        let (count, ty) = local.map_err(err)?;
+    let mut decls = reader
+        .get_locals_reader()
+        .map_err(ValidatingError::Invalid)?;
+    for _ in 0..decls.get_count() {
+        let offset = decls.original_position();
+        let (count, ty) = decls.read().map_err(ValidatingError::Invalid)?;
+        // The validator first: it refuses more locals than a function may have, before
+        // they are made.
+        if let Some(v) = validator.as_deref_mut() {
+            v.define_locals(offset, count, ty)
+                .map_err(ValidatingError::Invalid)?;
+        }
         no_v128(&[ty], "locals")?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
+    let mut ops = wasmparser::OperatorsReader::new(decls.get_binary_reader());
     let range = reader.range();
     let wasm_bytes = (range.end - range.start) as usize;
     let setup = Setup::new(
@@ -233,10 +274,16 @@ fn translate(
         None => setup.prologue(locals)?,
         Some(at) => setup.osr_prologue(at, locals)?,
     };
-    let mut ops = reader.get_operators_reader().map_err(err)?;
+    let mut read = Reader {
+        body: &mut body,
+        validator,
+        offset: 0,
+    };
     while !ops.eof() {
-        let (op, offset) = ops.read_with_offset().map_err(err)?;
-        body.operator(&op, offset as usize)?;
+        read.offset = ops.original_position() as usize;
+        ops.visit_operator(&mut read)
+            .map_err(ValidatingError::Invalid)??;
     }
-    body.end()?.finish()
+    ops.finish().map_err(ValidatingError::Invalid)?;
+    Ok(body.end()?.finish()?)
 }

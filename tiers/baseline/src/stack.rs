@@ -54,19 +54,76 @@ impl Entry {
     }
 }
 
+/// The free registers of one class, a stack: the last freed is taken first. Fixed
+/// capacity, so that a compile allocates nothing for it.
+#[derive(Clone, Copy, Debug)]
+struct FreeList<T> {
+    regs: [T; FREE_CAPACITY],
+    len: usize,
+}
+
+/// The registers a [`FreeList`] holds: more than either class has on any target.
+const FREE_CAPACITY: usize = 16;
+
+impl<T: Copy + PartialEq> FreeList<T> {
+    /// `regs` free, the first of them taken first.
+    fn new(regs: &[T], fill: T) -> FreeList<T> {
+        let mut list = FreeList {
+            regs: [fill; FREE_CAPACITY],
+            len: 0,
+        };
+        for &r in regs.iter().rev() {
+            list.push(r);
+        }
+        list
+    }
+
+    fn free(&self) -> &[T] {
+        &self.regs[..self.len]
+    }
+
+    fn push(&mut self, r: T) {
+        debug_assert!(
+            self.len < FREE_CAPACITY,
+            "more registers than the list holds"
+        );
+        if let Some(slot) = self.regs.get_mut(self.len) {
+            *slot = r;
+            self.len += 1;
+        }
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.regs[self.len])
+    }
+
+    /// Takes `r` out if it is free (the others keep their order); whether it was.
+    fn take(&mut self, r: T) -> bool {
+        match self.free().iter().position(|&x| x == r) {
+            Some(i) => {
+                self.regs.copy_within(i + 1..self.len, i);
+                self.len -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// The free registers.
 #[derive(Clone, Debug)]
 pub struct Regs {
-    gpr_free: Vec<Gpr>,
-    xmm_free: Vec<Xmm>,
+    gpr_free: FreeList<Gpr>,
+    xmm_free: FreeList<Xmm>,
 }
 
 impl Regs {
     /// All of `gprs` and `xmms` free; taken from the front first.
     pub fn new(gprs: &[Gpr], xmms: &[Xmm]) -> Regs {
         Regs {
-            gpr_free: gprs.iter().rev().copied().collect(),
-            xmm_free: xmms.iter().rev().copied().collect(),
+            gpr_free: FreeList::new(gprs, Gpr(0)),
+            xmm_free: FreeList::new(xmms, Xmm(0)),
         }
     }
 
@@ -83,37 +140,25 @@ impl Regs {
     /// Takes `r` if it is free; whether it was.
     pub fn take_this(&mut self, r: Reg) -> bool {
         match r {
-            Reg::G(g) => match self.gpr_free.iter().position(|&x| x == g) {
-                Some(i) => {
-                    self.gpr_free.remove(i);
-                    true
-                }
-                None => false,
-            },
-            Reg::X(x) => match self.xmm_free.iter().position(|&y| y == x) {
-                Some(i) => {
-                    self.xmm_free.remove(i);
-                    true
-                }
-                None => false,
-            },
+            Reg::G(g) => self.gpr_free.take(g),
+            Reg::X(x) => self.xmm_free.take(x),
         }
     }
 
     /// Whether a register of the class (`float`) is free.
     pub fn has_free(&self, float: bool) -> bool {
         if float {
-            !self.xmm_free.is_empty()
+            self.xmm_free.len > 0
         } else {
-            !self.gpr_free.is_empty()
+            self.gpr_free.len > 0
         }
     }
 
     /// Whether `r` is free.
     pub fn is_free(&self, r: Reg) -> bool {
         match r {
-            Reg::G(g) => self.gpr_free.contains(&g),
-            Reg::X(x) => self.xmm_free.contains(&x),
+            Reg::G(g) => self.gpr_free.free().contains(&g),
+            Reg::X(x) => self.xmm_free.free().contains(&x),
         }
     }
 

@@ -49,6 +49,7 @@ impl WastCommand {
         let opts = RunOptions {
             config,
             print: self.print,
+            precompile: None,
         };
         let (mut passed, mut failed) = (0usize, 0usize);
         for file in &files {

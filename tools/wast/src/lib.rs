@@ -11,7 +11,7 @@ mod value;
 use std::fmt;
 use std::path::Path;
 
-pub use tierup::{Config, TierMode};
+pub use tierup::{Config, Tier, TierMode};
 
 /// How to run a script.
 #[derive(Clone, Debug)]
@@ -20,6 +20,11 @@ pub struct RunOptions {
     pub config: Config,
     /// Whether the `spectest` `print*` functions write their arguments to stdout.
     pub print: bool,
+    /// A tier that compiles every function of each module when the module is made
+    /// (`Module::precompile`, one thread), before it is instantiated or, for a module the
+    /// script expects to be rejected, instead. With lazy validation that compile is where
+    /// an invalid body is found.
+    pub precompile: Option<Tier>,
 }
 
 impl Default for RunOptions {
@@ -30,6 +35,7 @@ impl Default for RunOptions {
         RunOptions {
             config,
             print: false,
+            precompile: None,
         }
     }
 }

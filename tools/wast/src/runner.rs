@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tierup::{Engine, Error, Instance, Linker, Module, Store, Val};
+use tierup::{Engine, Error, Instance, Linker, Module, Store, Tier, Val};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::token::Id;
@@ -160,6 +160,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// The state of one script run.
 struct Runner {
     engine: Engine,
+    precompile: Option<Tier>,
     store: Store<()>,
     linker: Linker<()>,
     /// Instances of modules defined with a `$name`.
@@ -177,6 +178,7 @@ impl Runner {
         crate::spectest::define(&mut linker, &mut store, opts.print)?;
         Ok(Runner {
             engine,
+            precompile: opts.precompile,
             store,
             linker,
             instances: HashMap::new(),
@@ -296,7 +298,7 @@ impl Runner {
         let Ok(bytes) = encode_quote(module) else {
             return Ok(());
         };
-        match Module::new(&self.engine, &bytes) {
+        match self.module(&bytes) {
             Ok(_) => Err(Mismatch::new(expected, accepted)),
             Err(_) => Ok(()),
         }
@@ -352,8 +354,18 @@ impl Runner {
     }
 
     /// Compiles and instantiates a module with the script's linker.
+    /// The module of `bytes`, precompiled where the options say.
+    fn module(&self, bytes: &[u8]) -> tierup::Result<Module> {
+        let module = Module::new(&self.engine, bytes)?;
+        if let Some(tier) = self.precompile {
+            module.precompile(tier, 1)?;
+        }
+        Ok(module)
+    }
+
     fn instantiate(&mut self, bytes: &[u8]) -> Result<Instance, ExecError> {
-        let module = Module::new(&self.engine, bytes)
+        let module = self
+            .module(bytes)
             .map_err(|e| ExecError::Setup(format!("compile error: {e:#}")))?;
         self.linker
             .instantiate(&mut self.store, &module)

@@ -27,7 +27,7 @@ mod numeric;
 mod ops;
 mod phases;
 
-pub(crate) use phases::Setup;
+pub(crate) use phases::{Body, Setup};
 
 use tierup_abi::entry::offsets as entry;
 use tierup_abi::regcall::{self, Loc};
@@ -203,10 +203,14 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             bounds_checks: options.bounds_checks,
             locals: Vec::new(),
             ty,
-            stack: Stack::default(),
+            // Room for what most functions need, so that few of them grow.
+            stack: Stack {
+                entries: Vec::with_capacity(32),
+                max_depth: 0,
+            },
             regs: Regs::new(M::ALLOCATABLE, M::ALLOCATABLE_XMM),
-            frames: Vec::new(),
-            traps: Vec::new(),
+            frames: Vec::with_capacity(16),
+            traps: Vec::with_capacity(16),
             wasm_map: Vec::new(),
             reachable: true,
             unreachable_depth: 0,
@@ -220,7 +224,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             entry_count: None,
             reports: Vec::new(),
             osr: None,
-            copies: Vec::new(),
+            copies: Vec::with_capacity(16),
         }
     }
 
