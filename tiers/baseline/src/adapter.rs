@@ -13,7 +13,7 @@ use tierup_abi::vmctx::{libcall_offsets, limits_offsets, offsets as vm};
 use tierup_abi::{CompileError, MachineCode, SourceLoc, TrapCode, TrapSite, entry};
 use wasmparser::ValType;
 
-use crate::masm::{Addr, Cond, Masm, Size, Xmm};
+use crate::masm::{Addr, Cond, Masm, PinnedSet, Size, Xmm};
 
 /// The adapter for functions of type `params -> results` (no `v128`: the optimizing tier
 /// makes those).
@@ -97,7 +97,7 @@ pub(crate) fn build<M: Masm>(
     );
     m.call_mem(Addr::Base(M::SCRATCH, libcall_offsets::RAISE as i32));
     m.trap(TrapCode::Unreachable, &mut traps);
-    let bytes = m.finish(0).map_err(CompileError)?;
+    let bytes = m.finish(0, PinnedSet::ALL).map_err(CompileError)?;
     Ok(MachineCode {
         bytes,
         align: 16,

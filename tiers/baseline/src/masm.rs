@@ -208,11 +208,19 @@ pub trait Masm {
     /// bits, and below the table's length; `scratch` is clobbered).
     fn jump_table(&mut self, index: Gpr, scratch: Gpr, labels: &[Label]);
 
-    /// The frame: saves the frame pointer and the callee-saved registers, and reserves a
-    /// frame whose size [`Masm::finish`] fills in.
+    /// The frame: saves the frame pointer, reserves a frame whose size [`Masm::finish`]
+    /// fills in and saves the pinned registers into its top [`Masm::SAVED_BYTES`] (each
+    /// save the code of its register, see [`Masm::pinned`]).
     fn prologue(&mut self);
-    /// Leaves the frame made by the prologue and returns.
+    /// Restores the pinned registers (each restore the code of its register), leaves the
+    /// frame made by the prologue and returns.
     fn epilogue(&mut self);
+    /// Emits `code` as code of the pinned register `reg`: code that [`Masm::finish`] turns
+    /// into no-ops of the same length in a function that does not use `reg`, so that such
+    /// a function neither loads nor saves it.
+    fn pinned(&mut self, reg: Pinned, code: impl FnOnce(&mut Self))
+    where
+        Self: Sized;
     /// The small frame of an array shim: saves the frame pointer and two callee-saved
     /// registers, which it returns, keeping the stack aligned.
     fn shim_prologue(&mut self) -> (Gpr, Gpr);
@@ -326,8 +334,35 @@ pub trait Masm {
     fn patch_imm32(&mut self, patch: Patch, imm: i32);
 
     /// Ends the code: fills in the frame size (bytes below the saved registers, rounded
-    /// so that calls stay aligned) and returns the bytes.
-    fn finish(self, frame_bytes: u32) -> Result<Vec<u8>, String>;
+    /// so that calls stay aligned), turns the code of the pinned registers not in `used`
+    /// into no-ops and returns the bytes.
+    fn finish(self, frame_bytes: u32, used: PinnedSet) -> Result<Vec<u8>, String>;
+}
+
+/// A register pinned for the whole function ([`Masm::VMCTX`], [`Masm::MEMORY_BASE`],
+/// [`Masm::SLOT`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pinned {
+    Vmctx,
+    MemoryBase,
+    Slot,
+}
+
+/// A set of pinned registers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PinnedSet(u8);
+
+impl PinnedSet {
+    /// Every pinned register.
+    pub const ALL: PinnedSet = PinnedSet(0b111);
+
+    pub fn with(self, reg: Pinned) -> PinnedSet {
+        PinnedSet(self.0 | 1 << reg as u8)
+    }
+
+    pub fn contains(self, reg: Pinned) -> bool {
+        self.0 & 1 << reg as u8 != 0
+    }
 }
 
 /// An instruction whose 32-bit immediate is filled in at [`Masm::finish`].

@@ -67,7 +67,7 @@ impl<M: Masm> CodeGen<'_, M> {
             let at = self.m.sp_addr(layout.stack_bytes as i32);
             self.m.lea(M::ARG_GPRS[g as usize], at);
         }
-        self.m.mov(Size::S64, M::ARG_GPRS[1], M::VMCTX);
+        self.m.mov(Size::S64, M::ARG_GPRS[1], self.vmctx());
         self.m.mov(Size::S64, M::ARG_GPRS[0], M::SCRATCH2);
         self.m.call_mem(Addr::Base(
             M::ARG_GPRS[0],
@@ -112,7 +112,7 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.load(
                 Size::S64,
                 M::SCRATCH2,
-                Addr::Base(M::VMCTX, vm::FUNC_REFS as i32),
+                Addr::Base(self.vmctx(), vm::FUNC_REFS as i32),
             );
             self.m.load(
                 Size::S64,
@@ -123,7 +123,7 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.load(
                 Size::S64,
                 M::SCRATCH2,
-                Addr::Base(M::VMCTX, vm::DEFINED_FUNCS as i32),
+                Addr::Base(self.vmctx(), vm::DEFINED_FUNCS as i32),
             );
             let off = (func_index - imported) as u64 * entry::ENTRY_SIZE as u64;
             let off = i32::try_from(off).map_err(|_| unsupported("calls this far"))?;
@@ -149,7 +149,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.spill_below_args(ty.params().len());
         let (s, s2) = (M::SCRATCH, M::SCRATCH2);
         self.m
-            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::TABLES as i32));
+            .load(Size::S64, s2, Addr::Base(self.vmctx(), vm::TABLES as i32));
         self.m.load(Size::S64, s2, Addr::Base(s2, 8 * table as i32));
         self.m
             .load(Size::S64, s, Addr::Base(s2, table_offsets::LENGTH as i32));
@@ -165,7 +165,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.m.test(Size::S64, s2);
         self.trap_unless(Cond::Ne, TrapCode::UninitializedElement);
         self.m
-            .load(Size::S64, s, Addr::Base(M::VMCTX, vm::TYPE_IDS as i32));
+            .load(Size::S64, s, Addr::Base(self.vmctx(), vm::TYPE_IDS as i32));
         self.m
             .load(Size::S32, s, Addr::Base(s, 4 * type_index as i32));
         self.m.load(
@@ -193,11 +193,11 @@ impl<M: Masm> CodeGen<'_, M> {
     /// must be spilled.
     pub(super) fn libcall(&mut self, offset: usize) {
         self.forget_copies();
-        self.m.mov(Size::S64, M::ARG_GPRS[0], M::VMCTX);
+        self.m.mov(Size::S64, M::ARG_GPRS[0], self.vmctx());
         self.m.load(
             Size::S64,
             M::SCRATCH,
-            Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
+            Addr::Base(self.vmctx(), vm::LIBCALLS as i32),
         );
         self.m.call_mem(Addr::Base(M::SCRATCH, offset as i32));
     }
@@ -211,7 +211,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.m.load(
             Size::S64,
             M::SCRATCH,
-            Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
+            Addr::Base(self.vmctx(), vm::LIBCALLS as i32),
         );
         self.m
             .call_mem(Addr::Base(M::SCRATCH, libcall_offsets::RAISE as i32));
@@ -271,7 +271,7 @@ impl<M: Masm> CodeGen<'_, M> {
     pub(super) fn table_def(&mut self, table: u32) {
         let s2 = M::SCRATCH2;
         self.m
-            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::TABLES as i32));
+            .load(Size::S64, s2, Addr::Base(self.vmctx(), vm::TABLES as i32));
         self.m.load(Size::S64, s2, Addr::Base(s2, 8 * table as i32));
     }
 

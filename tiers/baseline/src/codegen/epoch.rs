@@ -54,7 +54,7 @@ impl<M: Masm> CodeGen<'_, M> {
             return;
         }
         self.m
-            .cmp_mem_imm(Size::S64, Addr::Base(M::VMCTX, vm::INTERRUPT as i32), 0);
+            .cmp_mem_imm(Size::S64, Addr::Base(self.vmctx(), vm::INTERRUPT as i32), 0);
         let (stub, back) = (self.m.new_label(), self.m.new_label());
         self.m.jcc(Cond::Ne, stub);
         self.m.bind(back);
@@ -78,17 +78,17 @@ impl<M: Masm> CodeGen<'_, M> {
                 wasm_offset: s.at,
             });
             self.m.bind(s.stub);
-            self.m.mov(Size::S64, M::ARG_GPRS[0], M::VMCTX);
+            self.m.mov(Size::S64, M::ARG_GPRS[0], self.vmctx());
             self.m.load(
                 Size::S64,
                 M::SCRATCH,
-                Addr::Base(M::VMCTX, vm::LIBCALLS as i32),
+                Addr::Base(self.vmctx(), vm::LIBCALLS as i32),
             );
             self.m.call_mem(Addr::Base(
                 M::SCRATCH,
                 libcall_offsets::EPOCH_PRESERVING as i32,
             ));
-            self.m.mov(Size::S64, M::ARG_GPRS[0], M::SLOT);
+            self.m.mov(Size::S64, M::ARG_GPRS[0], self.slot_reg());
             self.m.jmp(s.back);
         }
     }

@@ -113,7 +113,7 @@ pub(super) fn loop_weight(ops: u32) -> i32 {
 
 impl<M: Masm> CodeGen<'_, M> {
     fn counter(&self) -> Addr {
-        Addr::Base(M::SLOT, entry::ENTRY_HOTNESS as i32)
+        Addr::Base(self.slot_reg(), entry::ENTRY_HOTNESS as i32)
     }
 
     /// How much of the slot a point spends: the counter, or at an outermost loop header
@@ -298,8 +298,8 @@ impl<M: Masm> CodeGen<'_, M> {
                 .load(Size::S64, M::ARG_GPRS[g as usize], Addr::Frame(area));
         }
         self.m.mov(Size::S64, M::SCRATCH2, M::RET_GPR);
-        self.m.mov(Size::S64, M::ARG_GPRS[1], M::VMCTX);
-        self.m.mov(Size::S64, M::ARG_GPRS[0], M::SLOT);
+        self.m.mov(Size::S64, M::ARG_GPRS[1], self.vmctx());
+        self.m.mov(Size::S64, M::ARG_GPRS[0], self.slot_reg());
         self.m
             .call_mem(Addr::Base(M::SCRATCH2, entry::CODE_REGISTER_ENTRY as i32));
         // The entry's results are the function's, where its caller expects them.

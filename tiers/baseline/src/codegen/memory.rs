@@ -30,11 +30,11 @@ impl<M: Masm> CodeGen<'_, M> {
             self.bound_check(index.reg, end)?;
         }
         let addr = match off {
-            Ok(off) => Addr::Indexed(M::MEMORY_BASE, index.reg, off),
+            Ok(off) => Addr::Indexed(self.memory_base(), index.reg, off),
             Err(_) => {
                 self.m.mov_imm(Size::S64, M::SCRATCH, memarg.offset);
                 self.m.int_op(IntOp::Add, Size::S64, index.reg, M::SCRATCH);
-                Addr::Indexed(M::MEMORY_BASE, index.reg, 0)
+                Addr::Indexed(self.memory_base(), index.reg, 0)
             }
         };
         Ok((addr, index))
@@ -52,7 +52,7 @@ impl<M: Masm> CodeGen<'_, M> {
             }
         }
         self.m
-            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::MEMORY as i32));
+            .load(Size::S64, s2, Addr::Base(self.vmctx(), vm::MEMORY as i32));
         self.m
             .load(Size::S64, s2, Addr::Base(s2, memory_offsets::LENGTH as i32));
         self.m.cmp(Size::S64, s, s2);
@@ -165,7 +165,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.truncate(len - 3);
         let (s, s2) = (M::SCRATCH, M::SCRATCH2);
         self.m
-            .load(Size::S64, s2, Addr::Base(M::VMCTX, vm::MEMORY as i32));
+            .load(Size::S64, s2, Addr::Base(self.vmctx(), vm::MEMORY as i32));
         self.m
             .load(Size::S64, s2, Addr::Base(s2, memory_offsets::LENGTH as i32));
         for r in if copy { vec![dst, src] } else { vec![dst] } {
@@ -174,9 +174,11 @@ impl<M: Masm> CodeGen<'_, M> {
             self.m.cmp(Size::S64, s, s2);
             self.trap_unless(Cond::LeU, TrapCode::MemoryOutOfBounds);
         }
-        self.m.int_op(IntOp::Add, Size::S64, dst, M::MEMORY_BASE);
+        self.m
+            .int_op(IntOp::Add, Size::S64, dst, self.memory_base());
         if copy {
-            self.m.int_op(IntOp::Add, Size::S64, src, M::MEMORY_BASE);
+            self.m
+                .int_op(IntOp::Add, Size::S64, src, self.memory_base());
             let up = self.m.new_label();
             let done = self.m.new_label();
             self.m.cmp(Size::S64, dst, src);

@@ -36,8 +36,8 @@ use tierup_abi::{BlockSig, CompileError, GUARD_BYTES, ModuleEnv, SourceLoc, Trap
 use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 
 use crate::masm::{
-    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Patch, Round, ShiftOp, Size,
-    Widen, Xmm,
+    Addr, BitCount, Cond, FBits, FloatOp, Gpr, IntOp, Label, Masm, Patch, Pinned, PinnedSet, Round,
+    ShiftOp, Size, Widen, Xmm,
 };
 use crate::stack::{Entry, Reg, Regs, Stack};
 
@@ -187,6 +187,10 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     /// Locals whose value a register holds too (see "Locals in registers"): the register
     /// (taken from the allocator) and the local.
     copies: Vec<(Reg, u32)>,
+    /// The pinned registers the code uses: the others are neither loaded nor saved
+    /// (`Masm::pinned`). Code names them only through [`CodeGen::vmctx`],
+    /// [`CodeGen::memory_base`] and [`CodeGen::slot_reg`], which record the use.
+    pinned: core::cell::Cell<PinnedSet>,
 }
 
 impl<'a, M: Masm> CodeGen<'a, M> {
@@ -225,7 +229,32 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             reports: Vec::new(),
             osr: None,
             copies: Vec::with_capacity(16),
+            pinned: core::cell::Cell::new(PinnedSet::default()),
         }
+    }
+
+    /// The register of the instance context, recorded as used.
+    fn vmctx(&self) -> Gpr {
+        self.pinned.set(self.pinned.get().with(Pinned::Vmctx));
+        M::VMCTX
+    }
+
+    /// The register of memory 0's base, recorded as used (with the context's, which it
+    /// is loaded from).
+    fn memory_base(&self) -> Gpr {
+        self.pinned.set(
+            self.pinned
+                .get()
+                .with(Pinned::MemoryBase)
+                .with(Pinned::Vmctx),
+        );
+        M::MEMORY_BASE
+    }
+
+    /// The register of the function's own slot, recorded as used.
+    fn slot_reg(&self) -> Gpr {
+        self.pinned.set(self.pinned.get().with(Pinned::Slot));
+        M::SLOT
     }
 
     /// The bytes of frame below the saved registers.
@@ -267,8 +296,11 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         self.frame_setup(locals);
         self.store_params()?;
         if self.count_calls {
-            self.m
-                .add_mem_imm(Size::S64, Addr::Base(M::SLOT, entry::ENTRY_CALLS as i32), 1);
+            self.m.add_mem_imm(
+                Size::S64,
+                Addr::Base(self.slot_reg(), entry::ENTRY_CALLS as i32),
+                1,
+            );
         }
         self.count_entry();
         self.open_body();
@@ -291,18 +323,23 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             tierup_abi::vmctx::limits_offsets::STACK_LIMIT as i32,
             &mut self.traps,
         );
-        self.m.mov(Size::S64, M::SLOT, slot);
-        self.m.load(
-            Size::S64,
-            M::VMCTX,
-            Addr::Base(slot, entry::ENTRY_VMCTX as i32),
-        );
-        if !self.env.memories.is_empty() {
-            self.m.load(
+        self.m
+            .pinned(Pinned::Slot, |m| m.mov(Size::S64, M::SLOT, slot));
+        self.m.pinned(Pinned::Vmctx, |m| {
+            m.load(
                 Size::S64,
-                M::MEMORY_BASE,
-                Addr::Base(M::VMCTX, vm::MEMORY_BASE as i32),
-            );
+                M::VMCTX,
+                Addr::Base(slot, entry::ENTRY_VMCTX as i32),
+            )
+        });
+        if !self.env.memories.is_empty() {
+            self.m.pinned(Pinned::MemoryBase, |m| {
+                m.load(
+                    Size::S64,
+                    M::MEMORY_BASE,
+                    Addr::Base(M::VMCTX, vm::MEMORY_BASE as i32),
+                )
+            });
         }
         self.preemptible_from = self.m.offset();
     }

@@ -247,7 +247,8 @@ impl<M: Masm> CodeGen<'_, M> {
                     return Err(unsupported("multiple memories"));
                 }
                 let r = self.alloc_gpr();
-                self.m.load(s64, r, Addr::Base(M::VMCTX, vm::MEMORY as i32));
+                self.m
+                    .load(s64, r, Addr::Base(self.vmctx(), vm::MEMORY as i32));
                 self.m
                     .load(s64, r, Addr::Base(r, memory_offsets::LENGTH as i32));
                 self.m.shift_imm(ShiftOp::ShrU, s64, r, 16);
@@ -563,7 +564,7 @@ impl<M: Masm> CodeGen<'_, M> {
             O::RefFunc { function_index } => {
                 let r = self.alloc_gpr();
                 self.m
-                    .load(s64, r, Addr::Base(M::VMCTX, vm::FUNC_REFS as i32));
+                    .load(s64, r, Addr::Base(self.vmctx(), vm::FUNC_REFS as i32));
                 self.m
                     .load(s64, r, Addr::Base(r, 8 * function_index as i32));
                 self.push_gpr(ValType::FUNCREF, r);
@@ -611,7 +612,7 @@ impl<M: Masm> CodeGen<'_, M> {
         self.m.load(
             Size::S64,
             M::SCRATCH,
-            Addr::Base(M::VMCTX, vm::GLOBALS as i32),
+            Addr::Base(self.vmctx(), vm::GLOBALS as i32),
         );
         self.m
             .load(Size::S64, M::SCRATCH, Addr::Base(M::SCRATCH, 8 * i as i32));

@@ -126,7 +126,7 @@ impl<M: Masm> Tail<'_, M> {
             .map(|&(offset, code)| TrapSite { offset, code })
             .collect();
         traps.sort_by_key(|t| t.offset);
-        let bytes = cg.m.finish(frame).map_err(CompileError)?;
+        let bytes = cg.m.finish(frame, cg.pinned.get()).map_err(CompileError)?;
         Ok(MachineCode {
             bytes,
             align: 16,
