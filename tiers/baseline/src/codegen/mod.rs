@@ -360,9 +360,22 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         self.keep_results_area(&layout);
         for (i, (&ty, loc)) in params.iter().zip(&layout.params).enumerate() {
             let dst = self.local(i as u32);
+            // A parameter's register keeps a copy of it where the allocator has that
+            // register (the entry's hotness check, where there is one, forgets it).
             match *loc {
-                Loc::Gpr(g) => self.m.store(8, dst, M::ARG_GPRS[g as usize]),
-                Loc::Xmm(x) => self.m.fstore(Size::of(ty), dst, Xmm(x)),
+                Loc::Gpr(g) => {
+                    let r = M::ARG_GPRS[g as usize];
+                    self.m.store(8, dst, r);
+                    if self.regs.take_this(Reg::G(r)) {
+                        self.keep_copy(i as u32, Reg::G(r));
+                    }
+                }
+                Loc::Xmm(x) => {
+                    self.m.fstore(Size::of(ty), dst, Xmm(x));
+                    if self.regs.take_this(Reg::X(Xmm(x))) {
+                        self.keep_copy(i as u32, Reg::X(Xmm(x)));
+                    }
+                }
                 Loc::Stack(off) => {
                     // Above the return address and the saved frame pointer.
                     self.m
