@@ -83,20 +83,35 @@ pub fn is_float(ty: ValType) -> bool {
 /// The locations of the arguments and results of a register entry of type
 /// `params -> results`.
 pub fn locate(params: &[ValType], results: &[ValType]) -> Layout {
-    let mut gpr: u8 = 0;
-    let mut xmm: u8 = 0;
-    let mut stack: u32 = 0;
-    let next_gpr = |gpr: &mut u8| {
-        let r = *gpr;
-        *gpr += 1;
-        r
+    let mut layout = Layout {
+        callee: Loc::Gpr(0),
+        caller: Loc::Gpr(1),
+        results_area: None,
+        params: Vec::new(),
+        results: Vec::new(),
+        stack_bytes: 0,
     };
-    let callee = Loc::Gpr(next_gpr(&mut gpr));
-    let caller = Loc::Gpr(next_gpr(&mut gpr));
-    let results_area = (results.len() > 1).then(|| Loc::Gpr(next_gpr(&mut gpr)));
-    let params = params
-        .iter()
-        .map(|&ty| {
+    layout.locate(params, results);
+    layout
+}
+
+impl Layout {
+    /// Makes this the layout of type `params -> results` ([`locate`]), reusing its
+    /// vectors: a compiler that lays out every call keeps one.
+    pub fn locate(&mut self, params: &[ValType], results: &[ValType]) {
+        let mut gpr: u8 = 0;
+        let mut xmm: u8 = 0;
+        let mut stack: u32 = 0;
+        let next_gpr = |gpr: &mut u8| {
+            let r = *gpr;
+            *gpr += 1;
+            r
+        };
+        let callee = Loc::Gpr(next_gpr(&mut gpr));
+        let caller = Loc::Gpr(next_gpr(&mut gpr));
+        let results_area = (results.len() > 1).then(|| Loc::Gpr(next_gpr(&mut gpr)));
+        self.params.clear();
+        self.params.extend(params.iter().map(|&ty| {
             if is_float(ty) {
                 if xmm < ARG_XMMS {
                     xmm += 1;
@@ -110,21 +125,20 @@ pub fn locate(params: &[ValType], results: &[ValType]) -> Layout {
             let at = stack;
             stack += size;
             Loc::Stack(at)
-        })
-        .collect();
-    let results = match results {
-        [] => Vec::new(),
-        [ty] if is_float(*ty) => vec![Loc::Xmm0],
-        [_] => vec![Loc::Rax],
-        many => (0..many.len() as u32).map(|i| Loc::Area(i * 16)).collect(),
-    };
-    Layout {
-        callee,
-        caller,
-        results_area,
-        params,
-        results,
-        stack_bytes: stack.next_multiple_of(16),
+        }));
+        self.results.clear();
+        match results {
+            [] => {}
+            [ty] if is_float(*ty) => self.results.push(Loc::Xmm0),
+            [_] => self.results.push(Loc::Rax),
+            many => self
+                .results
+                .extend((0..many.len() as u32).map(|i| Loc::Area(i * 16))),
+        }
+        self.callee = callee;
+        self.caller = caller;
+        self.results_area = results_area;
+        self.stack_bytes = stack.next_multiple_of(16);
     }
 }
 

@@ -109,8 +109,8 @@ impl X64 {
             labels: Vec::with_capacity(labels),
             frame_patch: None,
             bad_table: false,
-            patches: Vec::new(),
-            pinned_code: Vec::new(),
+            patches: Vec::with_capacity(4),
+            pinned_code: Vec::with_capacity(16),
         }
     }
 }

@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// A register's bit in a set of registers (general-purpose in the low 16 bits, float in
+/// the high).
+fn reg_bit(r: Reg) -> u32 {
+    match r {
+        Reg::G(g) => 1 << (g.0 & 15),
+        Reg::X(x) => 1 << (16 + (x.0 & 15)),
+    }
+}
+
 impl<M: Masm> CodeGen<'_, M> {
     /// Calls the slot whose address is in the second scratch register with the top values
     /// as arguments, by the register convention, and pushes the results.
@@ -11,7 +20,12 @@ impl<M: Masm> CodeGen<'_, M> {
         params: &[ValType],
         results: &[ValType],
     ) -> Result<(), CompileError> {
-        let layout = regcall::locate(params, results);
+        // The layout's vectors are the generator's, reused call after call.
+        let mut layout = self
+            .call_layout
+            .take()
+            .unwrap_or_else(|| regcall::locate(&[], &[]));
+        layout.locate(params, results);
         let n = params.len();
         let len = self.stack.len();
         let base = len
@@ -33,16 +47,16 @@ impl<M: Masm> CodeGen<'_, M> {
             Loc::Xmm(x) => Some(Reg::X(Xmm(x))),
             _ => None,
         };
-        let targets: Vec<Reg> = layout
+        let targets = layout
             .params
             .iter()
             .chain(&layout.results_area)
             .filter_map(reg_of)
-            .collect();
+            .fold(0u32, |set, r| set | reg_bit(r));
         for (k, loc) in layout.params.iter().enumerate() {
             if let Entry::Reg(_, r) = self.stack.entries[base + k]
                 && reg_of(loc) != Some(r)
-                && targets.contains(&r)
+                && targets & reg_bit(r) != 0
             {
                 self.spill(base + k);
             }
@@ -92,6 +106,7 @@ impl<M: Masm> CodeGen<'_, M> {
             }
         }
         self.m.release(reserve);
+        self.call_layout = Some(layout);
         Ok(())
     }
 

@@ -191,6 +191,8 @@ pub(crate) struct CodeGen<'a, M: Masm> {
     /// (`Masm::pinned`). Code names them only through [`CodeGen::vmctx`],
     /// [`CodeGen::memory_base`] and [`CodeGen::slot_reg`], which record the use.
     pinned: core::cell::Cell<PinnedSet>,
+    /// The layout of the last call, whose vectors the next call reuses.
+    call_layout: Option<regcall::Layout>,
 }
 
 impl<'a, M: Masm> CodeGen<'a, M> {
@@ -230,6 +232,7 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             osr: None,
             copies: Vec::with_capacity(16),
             pinned: core::cell::Cell::new(PinnedSet::default()),
+            call_layout: None,
         }
     }
 

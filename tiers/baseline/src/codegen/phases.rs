@@ -52,8 +52,9 @@ impl<'a, M: Masm> Setup<'a, M> {
         options: &CompileOptions,
     ) -> Self {
         let mut cg = CodeGen::new(env, m, func_index, ty, options);
-        // About one entry for every two bytes of code.
+        // About one entry for every two bytes of code, a trap site for every few dozen.
         cg.wasm_map.reserve(wasm_bytes / 2 + 4);
+        cg.traps.reserve(wasm_bytes / 16);
         cg.wasm_map.push(SourceLoc {
             code_offset: 0,
             wasm_offset: SourceLoc::NONE,
