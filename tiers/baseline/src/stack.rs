@@ -181,19 +181,23 @@ pub struct Stack {
 }
 
 impl Stack {
+    #[inline]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    #[inline]
     pub fn push(&mut self, e: Entry) {
         self.entries.push(e);
         self.max_depth = self.max_depth.max(self.entries.len());
     }
 
+    #[inline]
     pub fn pop(&mut self) -> Option<Entry> {
         self.entries.pop()
     }
 
+    #[inline]
     pub fn peek(&self, from_top: usize) -> Option<&Entry> {
         self.entries.iter().rev().nth(from_top)
     }

@@ -4,6 +4,7 @@ use super::*;
 
 impl<M: Masm> CodeGen<'_, M> {
     /// Translates one operator at module offset `offset`.
+    #[inline(always)]
     pub(super) fn operator(&mut self, op: &Operator, offset: usize) -> Result<(), CompileError> {
         use Operator as O;
         use ValType::{F32, F64, I32, I64};

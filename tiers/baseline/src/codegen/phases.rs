@@ -89,6 +89,7 @@ impl<'a, M: Masm> Setup<'a, M> {
 
 impl<'a, M: Masm> Body<'a, M> {
     /// Emits the operator `op` at module offset `offset`.
+    #[inline(always)]
     pub fn operator(&mut self, op: &Operator, offset: usize) -> Result<(), CompileError> {
         self.cg.operator(op, offset)
     }
