@@ -170,6 +170,41 @@ fn in_the_baseline_mode_a_function_the_tier_refuses_is_optimized_code() {
     assert_eq!(slot.tier(), Tier::Optimizing);
 }
 
+/// The register convention leaves the upper half of an `i32` argument undefined, and
+/// optimized code passes a wrapped `i64` as it is; baseline code, which keeps every `i32`
+/// in a register zero-extended and indexes memory with all 64 bits, must not take the
+/// argument's register as the parameter's value without clearing it.
+#[test]
+fn a_baseline_callee_clears_the_upper_half_of_an_i32_argument_from_optimized_code() {
+    let mut config = Config::new();
+    config.tier(TierMode::Baseline);
+    let engine = Engine::new(&config).unwrap();
+    let wat = r#"
+    (module
+      (memory 1)
+      (data (i32.const 16) "\2a\00\00\00")
+      (func $load (param i32) (result i32)
+        (i32.load (local.get 0)))
+      ;; SIMD: optimized code in the baseline mode.
+      (func (export "call_with_wrapped") (param i64) (result i32)
+        (drop (i32x4.extract_lane 0 (i32x4.splat (i32.const 1))))
+        (call $load (i32.wrap_i64 (local.get 0)))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let f: TypedFunc<i64, i32> = instance
+        .get_typed_func(&mut store, "call_with_wrapped")
+        .unwrap();
+    for high in [0u64, 1, 0xffff_ffff] {
+        let arg = (high << 32 | 16) as i64;
+        assert_eq!(f.call(&mut store, arg).unwrap(), 42, "{arg:#x}");
+    }
+    let slot = instance
+        .get_func(&mut store, "call_with_wrapped")
+        .unwrap()
+        .slot(&store);
+    assert_eq!(slot.tier(), Tier::Optimizing);
+}
+
 #[test]
 fn a_loop_in_a_function_entered_once_moves_by_on_stack_replacement() {
     for sync in [true, false] {

@@ -88,6 +88,9 @@ pub(crate) struct Report {
     outer: u32,
     /// The operand stack at the point (every entry in its slot or a constant).
     stack: Vec<Entry>,
+    /// The copies of locals at the point, which the report's call clobbers: reloaded from
+    /// the slots before the code goes on.
+    copies: Vec<(Reg, u32)>,
 }
 
 /// The point an OSR entry enters.
@@ -135,14 +138,15 @@ impl<M: Masm> CodeGen<'_, M> {
             .sub_mem_patchable(Self::counter_size(at, outer), counter);
         let (stub, back) = (self.m.new_label(), self.m.new_label());
         self.m.jcc(Cond::LtS, stub);
-        // The report calls out.
-        self.bind_merge(back);
+        // The report calls out, and reloads the copies before it comes back.
+        self.m.bind(back);
         self.reports.push(Report {
             stub,
             back,
             at,
             outer,
             stack: self.stack.entries.clone(),
+            copies: self.copies.clone(),
         });
         patch
     }
@@ -271,11 +275,20 @@ impl<M: Masm> CodeGen<'_, M> {
             .mov_imm(Size::S32, M::ARG_GPRS[4], u64::from(report.outer));
         self.libcall(libcall_offsets::HOT);
         if report.at == NO_OSR {
+            self.reload_copies(&report.copies);
             self.m.jmp(report.back);
             return;
         }
         self.m.test(Size::S64, M::RET_GPR);
-        self.m.jcc(Cond::Eq, report.back);
+        if report.copies.is_empty() {
+            self.m.jcc(Cond::Eq, report.back);
+        } else {
+            let osr = self.m.new_label();
+            self.m.jcc(Cond::Ne, osr);
+            self.reload_copies(&report.copies);
+            self.m.jmp(report.back);
+            self.m.bind(osr);
+        }
         // Into the OSR entry whose record is in the result register.
         self.constants_to_slots(&report.stack);
         let locals = self.locals.len() as u32;
@@ -304,6 +317,18 @@ impl<M: Masm> CodeGen<'_, M> {
             .call_mem(Addr::Base(M::SCRATCH2, entry::CODE_REGISTER_ENTRY as i32));
         // The entry's results are the function's, where its caller expects them.
         self.m.epilogue();
+    }
+
+    /// Loads the locals of `copies` from their slots into the copies' registers.
+    fn reload_copies(&mut self, copies: &[(Reg, u32)]) {
+        for &(r, i) in copies {
+            let ty = self.locals.get(i as usize).copied().unwrap_or(ValType::I64);
+            let at = self.local(i);
+            match r {
+                Reg::G(g) => self.m.load(Size::of(ty), g, at),
+                Reg::X(x) => self.m.fload(Size::of(ty), x, at),
+            }
+        }
     }
 
     /// The prologue of an OSR entry entering at `at`: the frame, then the locals from the
