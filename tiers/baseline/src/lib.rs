@@ -22,9 +22,7 @@
 //!   a block's one result, which meets in the result register, and an end that only the
 //!   code before it reaches keeps the values where they are; a local's slot always
 //!   holds its value, and the register of the value last stored into it keeps a copy
-//!   that later reads use, until a merge, a call or the allocator needs it; a loop's
-//!   header keeps the copies of the loop's entry, which every branch back restores, so
-//!   a local the loop carries stays in a register from one iteration to the next).
+//!   that later reads use, until a merge, a call or the allocator needs it).
 //!   `codegen/hotness.rs` is the tier's part in the chain (below).
 //! * `read.rs`: the body's one read. Each operator is decoded straight into a visitor
 //!   call and goes to the validator first when the compile validates the body too

@@ -84,7 +84,6 @@ impl<M: Masm> CodeGen<'_, M> {
     pub(super) fn branch(&mut self, depth: u32) -> Result<(), CompileError> {
         let (height, n, label, reg) = self.target(depth)?;
         self.place_values(height, n, reg);
-        self.place_copies(depth)?;
         self.m.jmp(label);
         self.mark_used(depth);
         Ok(())
@@ -112,64 +111,7 @@ impl<M: Masm> CodeGen<'_, M> {
             reachable_at_start: true,
             end_used: false,
             count: None,
-            copies: Vec::new(),
         });
-    }
-
-    /// Whether the copies a branch to the frame `depth` levels out must bring along (a
-    /// loop's header copies, `Frame::copies`) are in their registers.
-    pub(super) fn copies_in_place(&self, depth: u32) -> Result<bool, CompileError> {
-        let f = self.frame_at(depth)?;
-        Ok(f.copies.iter().all(|c| self.copies.contains(c)))
-    }
-
-    /// On a branch to the frame `depth` levels out, once its values are placed: puts the
-    /// value of each of the frame's header copies into that copy's register, from the
-    /// local's copy where it has one and from its slot where not. Only code: the
-    /// generator's state stays as it is (the code after a conditional branch goes on
-    /// with it), and every register is free to write on the branch's path (the values it
-    /// carries are in the target's slots, the entries below the loop in theirs). A
-    /// register is written only once no other pending move reads it; in a cycle one of
-    /// them is written first and the moves that read it take their local's slot.
-    fn place_copies(&mut self, depth: u32) -> Result<(), CompileError> {
-        let mut pending: Vec<(Reg, u32)> = self
-            .frame_at(depth)?
-            .copies
-            .iter()
-            .filter(|c| !self.copies.contains(c))
-            .copied()
-            .collect();
-        let mut written: Vec<Reg> = Vec::with_capacity(pending.len());
-        while !pending.is_empty() {
-            let source = |i: u32| self.copy_of(i).filter(|r| !written.contains(r));
-            let k = (0..pending.len())
-                .find(|&k| {
-                    let dst = pending[k].0;
-                    !pending
-                        .iter()
-                        .any(|&(other, i)| other != dst && source(i) == Some(dst))
-                })
-                .unwrap_or(0);
-            let (dst, i) = pending.swap_remove(k);
-            let ty = self.local_type(i)?;
-            match (source(i), dst) {
-                (Some(src), dst) if src == dst => {}
-                (Some(Reg::G(src)), Reg::G(dst)) => self.m.mov(Size::S64, dst, src),
-                (Some(Reg::X(src)), Reg::X(dst)) => self.m.fmov(dst, src),
-                (Some(Reg::X(src)), Reg::G(dst)) => self.m.xmm_to_gpr(Size::of(ty), dst, src),
-                (Some(Reg::G(src)), Reg::X(dst)) => self.m.gpr_to_xmm(Size::of(ty), dst, src),
-                (None, Reg::G(dst)) => {
-                    let at = self.local(i);
-                    self.m.load(Size::of(ty), dst, at);
-                }
-                (None, Reg::X(dst)) => {
-                    let at = self.local(i);
-                    self.m.fload(Size::of(ty), dst, at);
-                }
-            }
-            written.push(dst);
-        }
-        Ok(())
     }
 
     /// The `else` of the innermost frame.

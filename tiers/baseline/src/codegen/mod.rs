@@ -72,11 +72,6 @@ struct Frame<'a> {
     /// (the spending is the body's length, filled in at the loop's end) and the loop's
     /// OSR point.
     count: Option<(Patch, u32, u32)>,
-    /// A loop's header copies: the copies of locals there were at its entry, which stay
-    /// in their registers on every path into the header (a branch back puts them there,
-    /// `CodeGen::place_copies`), so that a local the loop carries is read from a register
-    /// in every iteration. Empty for the other frames.
-    copies: Vec<(Reg, u32)>,
 }
 
 impl Frame<'_> {
@@ -431,7 +426,6 @@ impl<'a, M: Masm> CodeGen<'a, M> {
             reachable_at_start: true,
             end_used: false,
             count: None,
-            copies: Vec::new(),
         });
     }
 
@@ -622,10 +616,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
     // free it forgets a copy before it spills a value (a copy needs no store). Copies are
     // forgotten where paths of other code meet (`bind_merge`), at calls (which clobber
     // every allocatable register), before code writes fixed registers it did not claim,
-    // and when the local is set again. Two points keep them: a loop's header, where every
-    // branch back puts the copies of the loop's entry into their registers again (the
-    // loop's header copies, `Frame::copies`; from the local's current copy, or its slot
-    // where it has none), and a hotness check, whose report reloads them after its call.
+    // and when the local is set again. A hotness check keeps them: its report reloads
+    // them after its call.
 
     /// The register that holds a copy of local `i`, if one does.
     fn copy_of(&self, i: u32) -> Option<Reg> {
@@ -765,8 +757,8 @@ impl<'a, M: Masm> CodeGen<'a, M> {
         }
     }
 
-    /// Binds `label` where paths of different code meet (a frame's end, an `else`, an OSR
-    /// entry's point): no copy is known to be there on every path.
+    /// Binds `label` where paths of different code meet (a frame's end, a loop's header,
+    /// an `else`, an OSR entry's point): no copy is known to be there on every path.
     fn bind_merge(&mut self, label: Label) {
         self.forget_copies();
         self.m.bind(label);

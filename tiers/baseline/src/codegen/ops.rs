@@ -61,17 +61,11 @@ impl<M: Masm> CodeGen<'_, M> {
                 let n = self.env.block_sig(blockty).params().len();
                 self.params_to_slots(n);
                 let header = self.m.new_label();
-                // The copies of locals stay: every path into the header brings them (they
-                // are the loop's header copies), but that of an OSR entry's point, which
-                // forgets them.
-                self.m.bind(header);
+                self.bind_merge(header);
                 if osr_here {
                     self.osr_point();
                 }
                 self.open(Kind::Loop, blockty, header);
-                if let Some(f) = self.frames.last_mut() {
-                    f.copies.clone_from(&self.copies);
-                }
                 self.count_loop(offset as u32);
             }
             O::If { blockty } => {
@@ -109,7 +103,7 @@ impl<M: Masm> CodeGen<'_, M> {
             O::BrIf { relative_depth } => {
                 let cond = self.pop_cond()?;
                 let (height, n, label, reg) = self.target(relative_depth)?;
-                if self.values_in_place(height, n, reg) && self.copies_in_place(relative_depth)? {
+                if self.values_in_place(height, n, reg) {
                     self.m.jcc(cond, label);
                     self.mark_used(relative_depth);
                 } else {
@@ -139,7 +133,7 @@ impl<M: Masm> CodeGen<'_, M> {
                 let mut stubs = Vec::new();
                 for &depth in &depths {
                     let (height, n, label, reg) = self.target(depth)?;
-                    if self.values_in_place(height, n, reg) && self.copies_in_place(depth)? {
+                    if self.values_in_place(height, n, reg) {
                         self.mark_used(depth);
                         entries.push(label);
                     } else {
