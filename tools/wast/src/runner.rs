@@ -353,7 +353,6 @@ impl Runner {
         }
     }
 
-    /// Compiles and instantiates a module with the script's linker.
     /// The module of `bytes`, precompiled where the options say.
     fn module(&self, bytes: &[u8]) -> tierup::Result<Module> {
         let module = Module::new(&self.engine, bytes)?;
@@ -363,6 +362,7 @@ impl Runner {
         Ok(module)
     }
 
+    /// Compiles and instantiates a module with the script's linker.
     fn instantiate(&mut self, bytes: &[u8]) -> Result<Instance, ExecError> {
         let module = self
             .module(bytes)
