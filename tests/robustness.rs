@@ -139,3 +139,80 @@ fn mutated_modules_never_panic() {
         seeds.len()
     );
 }
+
+/// The code section's bytes in `module`, if it has one.
+fn code_section(module: &[u8]) -> Option<std::ops::Range<usize>> {
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        if let Ok(wasmparser::Payload::CodeSectionStart {
+            unchecked_range, ..
+        }) = payload
+        {
+            let (start, end) = (unchecked_range.start as usize, unchecked_range.end as usize);
+            return (end <= module.len()).then_some(start..end);
+        }
+    }
+    None
+}
+
+/// A mutant whose changes are all inside the function bodies and keep their sizes (bits
+/// flipped, bytes overwritten with values that mean something to the decoder: the
+/// continuation bit, `end`, `if`, `else`, `block`, `call`, `i32.const`), so that the
+/// sections stay well formed and the bodies are what is read.
+fn mutate_bodies(rng: &mut Rng, seed: &[u8], code: &std::ops::Range<usize>) -> Vec<u8> {
+    let mut m = seed.to_vec();
+    for _ in 0..1 + rng.below(3) {
+        let at = code.start + rng.below(code.len());
+        if rng.below(2) == 0 {
+            m[at] ^= 1 << rng.below(8);
+        } else {
+            m[at] = [0x80, 0xff, 0x0b, 0x04, 0x05, 0x02, 0x10, 0x41, 0x00, 0x7f][rng.below(10)];
+        }
+    }
+    m
+}
+
+/// The baseline tier reads a body once, validating and compiling it, with a decoder of
+/// its own for the common operators in front of `wasmparser`'s: a module whose bodies
+/// are read that way under lazy validation (`Module::precompile`) must get the verdict
+/// full validation gives it, on every mutant of the spec suite's modules, without a
+/// panic.
+#[test]
+fn the_baseline_tier_reading_mutated_bodies_agrees_with_full_validation() {
+    let eager = Engine::default();
+    let lazy = Engine::new(tierup::Config::new().lazy_validation(true)).unwrap();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let (mut valid, mut total) = (0usize, 0usize);
+    for (i, seed) in seed_modules().iter().enumerate() {
+        let Some(code) = code_section(seed).filter(|r| r.len() > 4) else {
+            continue;
+        };
+        for j in 0..20 {
+            let mutant = mutate_bodies(&mut rng, seed, &code);
+            let verdicts = catch_unwind(AssertUnwindSafe(|| {
+                let full = Module::from_binary(&eager, &mutant).map(drop);
+                let read = Module::from_binary(&lazy, &mutant)
+                    .and_then(|m| m.precompile(Tier::Baseline, 1).map(drop));
+                (full, read)
+            }));
+            let Ok((full, read)) = verdicts else {
+                panic!("panic on mutant {j} of seed module {i}; bytes: {mutant:02x?}");
+            };
+            assert_eq!(
+                full.is_ok(),
+                read.is_ok(),
+                "mutant {j} of seed module {i}: full validation says {:?}, the baseline \
+                 tier's read {:?}; bytes: {mutant:02x?}",
+                full.err(),
+                read.err()
+            );
+            valid += full.is_ok() as usize;
+            total += 1;
+        }
+    }
+    assert!(total > 5_000, "only {total} mutants");
+    assert!(
+        valid > total / 50,
+        "only {valid} of {total} mutants were valid"
+    );
+    eprintln!("{total} mutants, {valid} of them valid");
+}

@@ -27,7 +27,9 @@
 //! * `read.rs`: the body's one read. Each operator is decoded straight into a visitor
 //!   call and goes to the validator first when the compile validates the body too
 //!   ([`Compiler::compile_validating`]: the runtime's lazy validation, and `tierup
-//!   compile`), then to the code generator, which so only sees a valid prefix.
+//!   compile`), then to the code generator, which so only sees a valid prefix. The
+//!   common operators with immediates in encodings of up to five bytes are decoded there;
+//!   the rest, and anything malformed, by `wasmparser`'s decoder from the same position.
 //! * `masm.rs`: the ISA-neutral macro-assembler trait the visitor speaks, one method per
 //!   kind of instruction, so what each operator emits reads off its visitor method.
 //! * `x64.rs`: the x86-64 implementation, with `dynasm!`.
@@ -259,7 +261,12 @@ fn translate(
         no_v128(&[ty], "locals")?;
         locals.extend(std::iter::repeat_n(ty, count as usize));
     }
-    let mut ops = wasmparser::OperatorsReader::new(decls.get_binary_reader());
+    let mut ops = decls.get_binary_reader();
+    let base = ops.original_position() as usize;
+    let features = ops.features();
+    let code = ops
+        .read_bytes(ops.bytes_remaining())
+        .map_err(ValidatingError::Invalid)?;
     let range = reader.range();
     let wasm_bytes = (range.end - range.start) as usize;
     let setup = Setup::new(
@@ -274,16 +281,6 @@ fn translate(
         None => setup.prologue(locals)?,
         Some(at) => setup.osr_prologue(at, locals)?,
     };
-    let mut read = Reader {
-        body: &mut body,
-        validator,
-        offset: 0,
-    };
-    while !ops.eof() {
-        read.offset = ops.original_position() as usize;
-        ops.visit_operator(&mut read)
-            .map_err(ValidatingError::Invalid)??;
-    }
-    ops.finish().map_err(ValidatingError::Invalid)?;
+    Reader::new(&mut body, validator).read(code, base, features)?;
     Ok(body.end()?.finish()?)
 }

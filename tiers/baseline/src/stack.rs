@@ -181,18 +181,18 @@ pub struct Stack {
 }
 
 impl Stack {
-    #[inline]
+    #[inline(always)]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, e: Entry) {
         self.entries.push(e);
         self.max_depth = self.max_depth.max(self.entries.len());
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<Entry> {
         self.entries.pop()
     }

@@ -12,7 +12,7 @@ fn reg_bit(r: Reg) -> u32 {
     }
 }
 
-impl<M: Masm> CodeGen<'_, M> {
+impl<'a, M: Masm> CodeGen<'a, M> {
     /// Calls the slot whose address is in the second scratch register with the top values
     /// as arguments, by the register convention, and pushes the results.
     pub(super) fn call_slot(
@@ -154,11 +154,10 @@ impl<M: Masm> CodeGen<'_, M> {
         type_index: u32,
         table: u32,
     ) -> Result<(), CompileError> {
-        let ty = self
-            .env
+        let env = self.env;
+        let ty = env
             .types
             .get(type_index as usize)
-            .cloned()
             .ok_or_else(|| CompileError(format!("unknown type {type_index}")))?;
         let index = self.pop_gpr()?;
         self.spill_below_args(ty.params().len());
@@ -194,12 +193,13 @@ impl<M: Masm> CodeGen<'_, M> {
         self.call_slot(ty.params(), ty.results())
     }
 
-    pub(super) fn func_type(&self, func_index: u32) -> Result<wasmparser::FuncType, CompileError> {
-        self.env
-            .funcs
+    /// The type of function `func_index` (borrowed from the module: a call allocates
+    /// nothing).
+    pub(super) fn func_type(&self, func_index: u32) -> Result<&'a FuncType, CompileError> {
+        let env = self.env;
+        env.funcs
             .get(func_index as usize)
-            .and_then(|&t| self.env.types.get(t as usize))
-            .cloned()
+            .and_then(|&t| env.types.get(t as usize))
             .ok_or_else(|| CompileError(format!("unknown function {func_index}")))
     }
 

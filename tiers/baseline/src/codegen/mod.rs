@@ -752,9 +752,11 @@ impl<'a, M: Masm> CodeGen<'a, M> {
 
     /// Forgets every copy.
     fn forget_copies(&mut self) {
-        for (r, _) in std::mem::take(&mut self.copies) {
+        // Cleared in place: the vector keeps its room for the next copies.
+        for &(r, _) in &self.copies {
             self.regs.free(r);
         }
+        self.copies.clear();
     }
 
     /// Binds `label` where paths of different code meet (a frame's end, a loop's header,

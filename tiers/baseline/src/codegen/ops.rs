@@ -593,6 +593,7 @@ impl<M: Masm> CodeGen<'_, M> {
         }
     }
 
+    #[inline(always)]
     pub(super) fn local_type(&self, i: u32) -> Result<ValType, CompileError> {
         self.locals
             .get(i as usize)
