@@ -574,7 +574,7 @@ impl ModuleInner {
                 .compile_checked(
                     compiler,
                     func_index,
-                    &self.compile_options(tier, bounds_checks),
+                    &self.compile_options(func_index, tier, bounds_checks),
                 )?
                 .map_err(|e| {
                     let message = format!(
@@ -700,11 +700,18 @@ impl ModuleInner {
         Ok(FuncCodeBox::Machine(Box::new(record)))
     }
 
-    /// The options `tier` compiles with for memories with (`bounds_checks` false) or
-    /// without a guard region: the baseline tier counts hotness in the tiered mode; every
-    /// tier counts calls where the engine does ([`crate::Config::count_calls`]), and checks
-    /// the epoch where it interrupts ([`crate::Config::epoch_interruption`]).
-    fn compile_options(&self, tier: Tier, bounds_checks: bool) -> CompileOptions {
+    /// The options `tier` compiles function `func_index` with for memories with
+    /// (`bounds_checks` false) or without a guard region: the baseline tier counts hotness
+    /// in the tiered mode; every tier counts calls where the engine does
+    /// ([`crate::Config::count_calls`]), and checks the epoch where it interrupts
+    /// ([`crate::Config::epoch_interruption`]). In a mode that does not tier up, optimized
+    /// code of a function that runs in the baseline tier only ever stands in for code the
+    /// baseline tier refused, compiled at its first call and kept: it is quick code
+    /// ([`CompileOptions::quick`]).
+    fn compile_options(&self, func_index: u32, tier: Tier, bounds_checks: bool) -> CompileOptions {
+        let stand_in = tier == Tier::Optimizing
+            && !self.engine.tiers_up()
+            && self.engine.tier_for(self.salt, func_index) == Tier::Baseline;
         CompileOptions {
             bounds_checks,
             hotness_budget: match tier {
@@ -713,6 +720,7 @@ impl ModuleInner {
             },
             count_calls: self.engine.counts_calls(),
             epoch_interruption: self.engine.interrupts(),
+            quick: stand_in,
         }
     }
 
@@ -737,7 +745,7 @@ impl ModuleInner {
                 &self.env,
                 func_index,
                 at,
-                &self.compile_options(tier, bounds_checks),
+                &self.compile_options(func_index, tier, bounds_checks),
             )
             .map_err(|e| {
                 anyhow::anyhow!(

@@ -75,6 +75,11 @@ pub struct CompileOptions {
     /// `STATUS_OK`) or [`crate::Libcalls::epoch_preserving`]. Off, the code has no trace
     /// of it.
     pub epoch_interruption: bool,
+    /// The code stands in, for good, for code of a quicker tier that could not compile the
+    /// function (the baseline mode's functions the baseline tier refuses: they are
+    /// compiled at their first call, on the program's thread, and never tier up): a tier
+    /// may trade the quality of its code for a shorter compile.
+    pub quick: bool,
 }
 
 /// Why a function could not be compiled.

@@ -15,16 +15,17 @@ use tierup_abi::{
     CompileError, Libm, MachineCode, Reloc, RelocKind, RelocTarget, SourceLoc, TrapCode, TrapSite,
 };
 
-/// The host ISA, detected by `cranelift_native`, with the flags described in the crate docs
-/// and the register allocator `regalloc` (`backtracking` or `single_pass`).
-pub(crate) fn host_isa(regalloc: &str) -> Result<OwnedTargetIsa, CompileError> {
+/// The host ISA, detected by `cranelift_native`, with the flags described in the crate docs,
+/// the optimization level `opt_level` (`speed` or `none`) and the register allocator
+/// `regalloc` (`backtracking` or `single_pass`).
+pub(crate) fn host_isa(opt_level: &str, regalloc: &str) -> Result<OwnedTargetIsa, CompileError> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
             .set(name, value)
             .map_err(|e| CompileError(format!("cranelift setting {name}={value}: {e}")))
     };
-    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "opt_level", opt_level)?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "unwind_info", "false")?;
     set(&mut flags, "enable_probestack", "false")?;

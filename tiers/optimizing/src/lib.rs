@@ -54,7 +54,7 @@
 //!
 //! # Cranelift flags
 //!
-//! * `opt_level=speed`: this is the tier for hot code.
+//! * `opt_level=speed`: this is the tier for hot code (but for quick code, below).
 //! * `preserve_frame_pointers=true`: backtraces walk the `rbp` chain through generated
 //!   frames.
 //! * `unwind_info=false`: nothing unwinds generated frames but the runtime, which needs
@@ -72,6 +72,17 @@
 //!   external relocations are the `Abs8` addresses of rounding functions that Cranelift
 //!   calls on hosts without SSE4.1; they become [`tierup_abi::RelocTarget::Libm`], and any
 //!   other external relocation fails the compilation).
+//!
+//! # Quick code
+//!
+//! Code that stands in for good for a quicker tier's ([`CompileOptions::quick`]: in the
+//! baseline mode, the functions the baseline tier refuses, compiled at their first call on
+//! the program's thread) is compiled without optimizations (`opt_level=none`, a third ISA
+//! of the same flags). The largest SIMD function of the `simd` benchmark program (5 KB of
+//! body) took 21.5 ms at `opt_level=speed` and 11.2 ms so (`RUST_LOG=tierup::tiering=trace
+//! tierup run --tier baseline benches/programs/simd.wasm`), its code 23 KB against 28 KB;
+//! the whole run went from 34 to 29 ms (medians of ten; `benches/README.md`). A large
+//! function keeps the single-pass allocator at `opt_level=speed`.
 //!
 //! # Large functions
 //!
@@ -173,6 +184,9 @@ pub struct Optimizing {
     /// The same ISA with the single-pass register allocator, for functions of more than
     /// [`LARGE_BODY_BYTES`] (see the crate docs, "Large functions").
     large_isa: OwnedTargetIsa,
+    /// The same ISA without optimizations (`opt_level=none`), for quick code
+    /// ([`CompileOptions::quick`]; see the crate docs, "Quick code").
+    quick_isa: OwnedTargetIsa,
     /// The compiled array shim of each signature: a shim depends only on its signature
     /// and holds no address, so every function of that type gets a copy of these bytes.
     shims: Mutex<HashMap<Signature, isa::Emitted>>,
@@ -206,8 +220,9 @@ impl Optimizing {
     /// The tier for the host, with the flags described in the crate docs.
     pub fn new() -> Result<Optimizing, CompileError> {
         Ok(Optimizing {
-            isa: isa::host_isa("backtracking")?,
-            large_isa: isa::host_isa("single_pass")?,
+            isa: isa::host_isa("speed", "backtracking")?,
+            large_isa: isa::host_isa("speed", "single_pass")?,
+            quick_isa: isa::host_isa("none", "backtracking")?,
             shims: Mutex::new(HashMap::new()),
         })
     }
@@ -242,7 +257,7 @@ impl Optimizing {
         options: &CompileOptions,
         entry: translate::Entry,
     ) -> Result<isa::Emitted, CompileError> {
-        let isa = self.isa_for(env, func_index);
+        let isa = self.isa_for(env, func_index, options);
         let func = translate::translate(isa, env, func_index, *options, entry)?;
         let code = check_frame(func_index, isa::emit(isa, func)?)?;
         if options.epoch_interruption && code.frame_ready.is_none() {
@@ -256,11 +271,19 @@ impl Optimizing {
     }
 
     /// The ISA (and so the register allocator) for defined function `func_index`: the
-    /// single-pass allocator's for a body of more than [`LARGE_BODY_BYTES`].
-    fn isa_for(&self, env: &ModuleEnv, func_index: u32) -> &dyn TargetIsa {
+    /// single-pass allocator's for a body of more than [`LARGE_BODY_BYTES`], else the
+    /// unoptimizing one for quick code.
+    fn isa_for(
+        &self,
+        env: &ModuleEnv,
+        func_index: u32,
+        options: &CompileOptions,
+    ) -> &dyn TargetIsa {
         let bytes = env.body(func_index).map_or(0, |(body, _)| body.len());
         if bytes > LARGE_BODY_BYTES {
             &*self.large_isa
+        } else if options.quick {
+            &*self.quick_isa
         } else {
             &*self.isa
         }
@@ -413,12 +436,22 @@ mod tests {
             builder.payload(&payload.unwrap()).unwrap();
         }
         let env = builder.finish().unwrap();
-        let algorithm = |f| tier.isa_for(&env, f).flags().regalloc_algorithm();
-        use cranelift_codegen::settings::RegallocAlgorithm;
+        let default = CompileOptions::default();
+        let quick = CompileOptions {
+            quick: true,
+            ..default
+        };
+        let algorithm = |f| tier.isa_for(&env, f, &default).flags().regalloc_algorithm();
+        let opt_level = |f, o| tier.isa_for(&env, f, o).flags().opt_level();
+        use cranelift_codegen::settings::{OptLevel, RegallocAlgorithm};
         // A body is its locals declaration (one byte here), the nops and the `end`.
         assert_eq!(env.body(0).unwrap().0.len(), LARGE_BODY_BYTES);
         assert_eq!(algorithm(0), RegallocAlgorithm::Backtracking);
         assert_eq!(algorithm(1), RegallocAlgorithm::SinglePass);
+        // Quick code is unoptimized, but for large bodies, whose allocator is what counts.
+        assert_eq!(opt_level(0, &default), OptLevel::Speed);
+        assert_eq!(opt_level(0, &quick), OptLevel::None);
+        assert_eq!(opt_level(1, &quick), OptLevel::Speed);
         for f in 0..2 {
             tier.compile(&env, f, &CompileOptions::default()).unwrap();
         }

@@ -14,6 +14,7 @@ pub(crate) const OPTIONS: CompileOptions = CompileOptions {
     hotness_budget: None,
     count_calls: false,
     epoch_interruption: false,
+    quick: false,
 };
 
 /// Code a tier made for one function, owned by the instance until it is dropped.
