@@ -5,7 +5,8 @@
 //! * `interp_wide` — the interpreter with every function in its wide register form (the
 //!   form of functions whose registers do not fit 16-bit operands);
 //! * `baseline` — every function compiled by the baseline tier on its first call, with
-//!   guard regions (one it does not compile yet, SIMD for one, runs in the interpreter);
+//!   guard regions (one it does not compile yet, SIMD for one, runs in optimized code
+//!   compiled without optimizations, `CompileOptions::quick`);
 //! * `baseline_checked` — the same without guard regions: every access checked; its code
 //!   checks the epoch too (`Config::epoch_interruption`, with no deadline);
 //! * `baseline_mixed` — a random half of the functions (the seed of `mixed`) in the
