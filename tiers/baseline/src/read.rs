@@ -287,39 +287,40 @@ impl<'r, 'a, M: Masm> Reader<'r, 'a, M> {
                 }
             }};
         }
-        // Operators without immediates.
-        macro_rules! plain {
-            ($($code:literal => $visit:ident),* $(,)?) => {
+        // One `match` on the opcode: the operators without immediates first, then the
+        // others' arms.
+        macro_rules! dispatch {
+            (plain { $($plain:literal => $visit:ident),* $(,)? } $($arms:tt)*) => {
                 match code {
-                    $($code => {
+                    $($plain => {
                         *pos = imm;
-                        return Some(self.$visit());
+                        self.$visit()
                     })*
-                    _ => {}
+                    $($arms)*
                 }
             };
         }
-        plain! {
-            0x00 => visit_unreachable, 0x01 => visit_nop, 0x0b => visit_end,
-            0x0f => visit_return, 0x1a => visit_drop, 0x1b => visit_select,
-            0x45 => visit_i32_eqz, 0x46 => visit_i32_eq, 0x47 => visit_i32_ne,
-            0x48 => visit_i32_lt_s, 0x49 => visit_i32_lt_u, 0x4a => visit_i32_gt_s,
-            0x4b => visit_i32_gt_u, 0x4c => visit_i32_le_s, 0x4d => visit_i32_le_u,
-            0x4e => visit_i32_ge_s, 0x4f => visit_i32_ge_u,
-            0x50 => visit_i64_eqz, 0x51 => visit_i64_eq, 0x52 => visit_i64_ne,
-            0x53 => visit_i64_lt_s, 0x54 => visit_i64_lt_u, 0x55 => visit_i64_gt_s,
-            0x56 => visit_i64_gt_u, 0x57 => visit_i64_le_s, 0x58 => visit_i64_le_u,
-            0x59 => visit_i64_ge_s, 0x5a => visit_i64_ge_u,
-            0x6a => visit_i32_add, 0x6b => visit_i32_sub, 0x6c => visit_i32_mul,
-            0x71 => visit_i32_and, 0x72 => visit_i32_or, 0x73 => visit_i32_xor,
-            0x74 => visit_i32_shl, 0x75 => visit_i32_shr_s, 0x76 => visit_i32_shr_u,
-            0x7c => visit_i64_add, 0x7d => visit_i64_sub, 0x7e => visit_i64_mul,
-            0x83 => visit_i64_and, 0x84 => visit_i64_or, 0x85 => visit_i64_xor,
-            0x86 => visit_i64_shl, 0x87 => visit_i64_shr_s, 0x88 => visit_i64_shr_u,
-            0xa7 => visit_i32_wrap_i64, 0xac => visit_i64_extend_i32_s,
-            0xad => visit_i64_extend_i32_u,
-        }
-        Some(match code {
+        Some(dispatch! {
+            plain {
+                0x00 => visit_unreachable, 0x01 => visit_nop, 0x0b => visit_end,
+                0x0f => visit_return, 0x1a => visit_drop, 0x1b => visit_select,
+                0x45 => visit_i32_eqz, 0x46 => visit_i32_eq, 0x47 => visit_i32_ne,
+                0x48 => visit_i32_lt_s, 0x49 => visit_i32_lt_u, 0x4a => visit_i32_gt_s,
+                0x4b => visit_i32_gt_u, 0x4c => visit_i32_le_s, 0x4d => visit_i32_le_u,
+                0x4e => visit_i32_ge_s, 0x4f => visit_i32_ge_u,
+                0x50 => visit_i64_eqz, 0x51 => visit_i64_eq, 0x52 => visit_i64_ne,
+                0x53 => visit_i64_lt_s, 0x54 => visit_i64_lt_u, 0x55 => visit_i64_gt_s,
+                0x56 => visit_i64_gt_u, 0x57 => visit_i64_le_s, 0x58 => visit_i64_le_u,
+                0x59 => visit_i64_ge_s, 0x5a => visit_i64_ge_u,
+                0x6a => visit_i32_add, 0x6b => visit_i32_sub, 0x6c => visit_i32_mul,
+                0x71 => visit_i32_and, 0x72 => visit_i32_or, 0x73 => visit_i32_xor,
+                0x74 => visit_i32_shl, 0x75 => visit_i32_shr_s, 0x76 => visit_i32_shr_u,
+                0x7c => visit_i64_add, 0x7d => visit_i64_sub, 0x7e => visit_i64_mul,
+                0x83 => visit_i64_and, 0x84 => visit_i64_or, 0x85 => visit_i64_xor,
+                0x86 => visit_i64_shl, 0x87 => visit_i64_shr_s, 0x88 => visit_i64_shr_u,
+                0xa7 => visit_i32_wrap_i64, 0xac => visit_i64_extend_i32_s,
+                0xad => visit_i64_extend_i32_u,
+            }
             0x02..=0x04 => {
                 let ty = match *bytes.get(imm)? {
                     0x40 => BlockType::Empty,
