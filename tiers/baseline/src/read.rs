@@ -139,56 +139,65 @@ impl<M: Masm> FrameStack for Reader<'_, '_, M> {
     }
 }
 
+/// The first four bytes of a LEB128 at `at`: `Ok` with the value's low bits and the
+/// length where the encoding ends within them (any such encoding is valid for every
+/// integer type), `Err` with the 28 bits read where all four continue. `None` at the end
+/// of the bytes.
+#[inline(always)]
+fn leb4(bytes: &[u8], at: usize) -> Option<Result<(u32, usize), u32>> {
+    let mut value = 0u32;
+    for i in 0..4 {
+        let b = *bytes.get(at + i)?;
+        value |= u32::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some(Ok((value, i + 1)));
+        }
+    }
+    Some(Err(value))
+}
+
+/// `value`'s low `7 * n` bits, sign-extended.
+#[inline(always)]
+fn sign_extend(value: u32, n: usize) -> i64 {
+    let shift = 64 - 7 * n as u32;
+    ((u64::from(value) << shift) as i64) >> shift
+}
+
 /// An unsigned LEB128 of at most five bytes at `at` that `wasmparser` would read as this
 /// `u32` (the linker pads relocated indices to five): its value and length. `None` for an
 /// encoding it would refuse, or the end of the bytes.
 #[inline(always)]
 fn uleb(bytes: &[u8], at: usize) -> Option<(u32, usize)> {
-    let mut value = 0u32;
-    for i in 0..4 {
-        let b = *bytes.get(at + i)?;
-        value |= u32::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
+    match leb4(bytes, at)? {
+        Ok(short) => Some(short),
+        // The fifth byte holds the top four bits, and nothing more.
+        Err(low) => {
+            let b = *bytes.get(at + 4)?;
+            (b < 0x10).then_some((low | u32::from(b) << 28, 5))
         }
     }
-    // The fifth byte holds the top four bits, and nothing more.
-    let b = *bytes.get(at + 4)?;
-    (b < 0x10).then_some((value | u32::from(b) << 28, 5))
 }
 
 /// A signed LEB128 `i32` of at most five bytes, as `wasmparser` reads it.
 #[inline(always)]
 fn sleb32(bytes: &[u8], at: usize) -> Option<(i32, usize)> {
-    let mut value = 0u32;
-    for i in 0..4 {
-        let b = *bytes.get(at + i)?;
-        value |= u32::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            let shift = 32 - 7 * (i as u32 + 1);
-            return Some((((value << shift) as i32) >> shift, i + 1));
+    match leb4(bytes, at)? {
+        Ok((value, n)) => Some((sign_extend(value, n) as i32, n)),
+        // The fifth byte: the top four bits, the sign repeated in the bits above them.
+        Err(low) => {
+            let b = *bytes.get(at + 4)?;
+            let above = b & 0x78;
+            (b & 0x80 == 0 && (above == 0 || above == 0x78))
+                .then_some(((low | u32::from(b) << 28) as i32, 5))
         }
     }
-    // The fifth byte: the top four bits, the sign repeated in the bits above them.
-    let b = *bytes.get(at + 4)?;
-    let above = b & 0x78;
-    (b & 0x80 == 0 && (above == 0 || above == 0x78))
-        .then_some(((value | u32::from(b) << 28) as i32, 5))
 }
 
 /// A signed LEB128 `i64` of at most four bytes (any such encoding is valid).
 #[inline(always)]
 fn sleb64(bytes: &[u8], at: usize) -> Option<(i64, usize)> {
-    let mut value = 0u64;
-    for i in 0..4 {
-        let b = *bytes.get(at + i)?;
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            let shift = 64 - 7 * (i as u32 + 1);
-            return Some((((value << shift) as i64) >> shift, i + 1));
-        }
-    }
-    None
+    let (value, n) = leb4(bytes, at)?.ok()?;
+    Some((sign_extend(value, n), n))
 }
 
 impl<'r, 'a, M: Masm> Reader<'r, 'a, M> {
@@ -226,9 +235,10 @@ impl<'r, 'a, M: Masm> Reader<'r, 'a, M> {
         while pos < bytes.len() {
             self.offset = base + pos;
             // After the body's last `end`, `wasmparser` reports what follows.
-            let fast = match self.frames.is_empty() {
-                false => self.fast(bytes, &mut pos),
-                true => None,
+            let fast = if self.frames.is_empty() {
+                None
+            } else {
+                self.fast(bytes, &mut pos)
             };
             let done = match fast {
                 Some(done) => done,
