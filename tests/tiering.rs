@@ -147,9 +147,7 @@ fn a_function_the_baseline_tier_refuses_goes_straight_to_the_optimizing_tier() {
 /// the others are baseline code.
 #[test]
 fn in_the_baseline_mode_a_function_the_tier_refuses_is_optimized_code() {
-    let mut config = Config::new();
-    config.tier(TierMode::Baseline);
-    let engine = Engine::new(&config).unwrap();
+    let engine = Engine::new(Config::new().tier(TierMode::Baseline)).unwrap();
     let wat = r#"
     (module
       (func (export "simd") (param i32) (result i32)
@@ -176,9 +174,7 @@ fn in_the_baseline_mode_a_function_the_tier_refuses_is_optimized_code() {
 /// argument's register as the parameter's value without clearing it.
 #[test]
 fn a_baseline_callee_clears_the_upper_half_of_an_i32_argument_from_optimized_code() {
-    let mut config = Config::new();
-    config.tier(TierMode::Baseline);
-    let engine = Engine::new(&config).unwrap();
+    let engine = Engine::new(Config::new().tier(TierMode::Baseline)).unwrap();
     let wat = r#"
     (module
       (memory 1)
